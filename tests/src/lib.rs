@@ -1,0 +1,1 @@
+//! Test support: routers, peers and the Python virtualenv.

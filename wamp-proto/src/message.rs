@@ -1,0 +1,647 @@
+//! The WAMP v2 messages of the Basic and Advanced profiles, and their
+//! encoding as a list `[Code, ...]` through serde, so that any serde format
+//! (JSON, MessagePack, ...) carries them.
+
+use std::fmt;
+
+use serde::de::{self, SeqAccess, Visitor};
+use serde::ser::SerializeSeq;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::id::{Id, MAX_ID};
+use crate::options::*;
+use crate::value::{Dict, List};
+
+macro_rules! message_types {
+    ($($variant:ident = $code:literal, $name:literal;)*) => {
+        /// The type code of a message.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[allow(missing_docs)]
+        pub enum MessageType { $($variant = $code,)* }
+
+        impl MessageType {
+            /// The type for a code, if the code is one of the spec's.
+            pub fn from_code(code: u64) -> Option<Self> {
+                match code { $($code => Some(MessageType::$variant),)* _ => None }
+            }
+            /// The numeric code.
+            pub fn code(self) -> u64 { self as u64 }
+            /// The upper-case name used by the specification.
+            pub fn name(self) -> &'static str {
+                match self { $(MessageType::$variant => $name,)* }
+            }
+        }
+    };
+}
+
+message_types! {
+    Hello = 1, "HELLO";
+    Welcome = 2, "WELCOME";
+    Abort = 3, "ABORT";
+    Challenge = 4, "CHALLENGE";
+    Authenticate = 5, "AUTHENTICATE";
+    Goodbye = 6, "GOODBYE";
+    Error = 8, "ERROR";
+    Publish = 16, "PUBLISH";
+    Published = 17, "PUBLISHED";
+    Subscribe = 32, "SUBSCRIBE";
+    Subscribed = 33, "SUBSCRIBED";
+    Unsubscribe = 34, "UNSUBSCRIBE";
+    Unsubscribed = 35, "UNSUBSCRIBED";
+    Event = 36, "EVENT";
+    Call = 48, "CALL";
+    Cancel = 49, "CANCEL";
+    Result = 50, "RESULT";
+    Register = 64, "REGISTER";
+    Registered = 65, "REGISTERED";
+    Unregister = 66, "UNREGISTER";
+    Unregistered = 67, "UNREGISTERED";
+    Invocation = 68, "INVOCATION";
+    Interrupt = 69, "INTERRUPT";
+    Yield = 70, "YIELD";
+}
+
+impl fmt::Display for MessageType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A WAMP message. Field names follow the specification; `args`/`kwargs` are
+/// `Arguments|list` and `ArgumentsKw|dict`, empty when absent on the wire.
+#[derive(Debug, Clone, PartialEq)]
+#[allow(missing_docs)]
+pub enum Message {
+    Hello {
+        realm: String,
+        details: HelloDetails,
+    },
+    Welcome {
+        session: Id,
+        details: WelcomeDetails,
+    },
+    Abort {
+        details: CloseDetails,
+        reason: String,
+    },
+    Challenge {
+        authmethod: String,
+        extra: Dict,
+    },
+    Authenticate {
+        signature: String,
+        extra: Dict,
+    },
+    Goodbye {
+        details: CloseDetails,
+        reason: String,
+    },
+    Error {
+        request_type: MessageType,
+        request: Id,
+        details: Dict,
+        error: String,
+        args: List,
+        kwargs: Dict,
+    },
+    Publish {
+        request: Id,
+        options: PublishOptions,
+        topic: String,
+        args: List,
+        kwargs: Dict,
+    },
+    Published {
+        request: Id,
+        publication: Id,
+    },
+    Subscribe {
+        request: Id,
+        options: SubscribeOptions,
+        topic: String,
+    },
+    Subscribed {
+        request: Id,
+        subscription: Id,
+    },
+    Unsubscribe {
+        request: Id,
+        subscription: Id,
+    },
+    Unsubscribed {
+        request: Id,
+        details: Option<RevokeDetails>,
+    },
+    Event {
+        subscription: Id,
+        publication: Id,
+        details: EventDetails,
+        args: List,
+        kwargs: Dict,
+    },
+    Call {
+        request: Id,
+        options: CallOptions,
+        procedure: String,
+        args: List,
+        kwargs: Dict,
+    },
+    Cancel {
+        request: Id,
+        options: CancelOptions,
+    },
+    Result {
+        request: Id,
+        details: ResultDetails,
+        args: List,
+        kwargs: Dict,
+    },
+    Register {
+        request: Id,
+        options: RegisterOptions,
+        procedure: String,
+    },
+    Registered {
+        request: Id,
+        registration: Id,
+    },
+    Unregister {
+        request: Id,
+        registration: Id,
+    },
+    Unregistered {
+        request: Id,
+        details: Option<RevokeDetails>,
+    },
+    Invocation {
+        request: Id,
+        registration: Id,
+        details: InvocationDetails,
+        args: List,
+        kwargs: Dict,
+    },
+    Interrupt {
+        request: Id,
+        options: InterruptOptions,
+    },
+    Yield {
+        request: Id,
+        options: YieldOptions,
+        args: List,
+        kwargs: Dict,
+    },
+}
+
+impl Message {
+    /// The message's type.
+    pub fn message_type(&self) -> MessageType {
+        use MessageType as T;
+        match self {
+            Message::Hello { .. } => T::Hello,
+            Message::Welcome { .. } => T::Welcome,
+            Message::Abort { .. } => T::Abort,
+            Message::Challenge { .. } => T::Challenge,
+            Message::Authenticate { .. } => T::Authenticate,
+            Message::Goodbye { .. } => T::Goodbye,
+            Message::Error { .. } => T::Error,
+            Message::Publish { .. } => T::Publish,
+            Message::Published { .. } => T::Published,
+            Message::Subscribe { .. } => T::Subscribe,
+            Message::Subscribed { .. } => T::Subscribed,
+            Message::Unsubscribe { .. } => T::Unsubscribe,
+            Message::Unsubscribed { .. } => T::Unsubscribed,
+            Message::Event { .. } => T::Event,
+            Message::Call { .. } => T::Call,
+            Message::Cancel { .. } => T::Cancel,
+            Message::Result { .. } => T::Result,
+            Message::Register { .. } => T::Register,
+            Message::Registered { .. } => T::Registered,
+            Message::Unregister { .. } => T::Unregister,
+            Message::Unregistered { .. } => T::Unregistered,
+            Message::Invocation { .. } => T::Invocation,
+            Message::Interrupt { .. } => T::Interrupt,
+            Message::Yield { .. } => T::Yield,
+        }
+    }
+
+    /// An ABORT with a reason URI and a human-readable message.
+    pub fn abort(reason: &str, message: impl Into<String>) -> Message {
+        Message::Abort {
+            details: CloseDetails {
+                message: Some(message.into()),
+                ..Default::default()
+            },
+            reason: reason.to_owned(),
+        }
+    }
+
+    /// A GOODBYE with a reason URI.
+    pub fn goodbye(reason: &str) -> Message {
+        Message::Goodbye {
+            details: CloseDetails::default(),
+            reason: reason.to_owned(),
+        }
+    }
+
+    /// An ERROR answering the request `request` of type `request_type`.
+    pub fn error(request_type: MessageType, request: Id, error: &str, args: List, kwargs: Dict) -> Message {
+        Message::Error {
+            request_type,
+            request,
+            details: Dict::new(),
+            error: error.to_owned(),
+            args,
+            kwargs,
+        }
+    }
+}
+
+/// Serializes the trailing `Arguments, ArgumentsKw` as the spec wants: both
+/// omitted when empty, `Arguments` present (maybe empty) when `ArgumentsKw` is.
+fn payload_len(args: &List, kwargs: &Dict) -> usize {
+    if !kwargs.is_empty() {
+        2
+    } else if !args.is_empty() {
+        1
+    } else {
+        0
+    }
+}
+
+fn serialize_payload<S: SerializeSeq>(seq: &mut S, args: &List, kwargs: &Dict) -> Result<(), S::Error> {
+    match payload_len(args, kwargs) {
+        2 => {
+            seq.serialize_element(args)?;
+            seq.serialize_element(kwargs)
+        }
+        1 => seq.serialize_element(args),
+        _ => Ok(()),
+    }
+}
+
+impl Serialize for Message {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let code = self.message_type().code();
+        // Encodes `[code, fields..., payload...]` with the exact length known up front,
+        // which MessagePack needs for its array header.
+        macro_rules! seq {
+            ($extra:expr; $($field:expr),*) => {{
+                let mut seq = s.serialize_seq(Some(1 + [$(stringify!($field)),*].len() + $extra))?;
+                seq.serialize_element(&code)?;
+                $(seq.serialize_element($field)?;)*
+                seq
+            }};
+        }
+        match self {
+            Message::Hello { realm, details } => seq!(0; realm, details).end(),
+            Message::Welcome { session, details } => seq!(0; session, details).end(),
+            Message::Abort { details, reason } => seq!(0; details, reason).end(),
+            Message::Challenge { authmethod, extra } => seq!(0; authmethod, extra).end(),
+            Message::Authenticate { signature, extra } => seq!(0; signature, extra).end(),
+            Message::Goodbye { details, reason } => seq!(0; details, reason).end(),
+            Message::Error {
+                request_type,
+                request,
+                details,
+                error,
+                args,
+                kwargs,
+            } => {
+                let rt = request_type.code();
+                let mut seq = seq!(payload_len(args, kwargs); &rt, request, details, error);
+                serialize_payload(&mut seq, args, kwargs)?;
+                seq.end()
+            }
+            Message::Publish {
+                request,
+                options,
+                topic,
+                args,
+                kwargs,
+            } => {
+                let mut seq = seq!(payload_len(args, kwargs); request, options, topic);
+                serialize_payload(&mut seq, args, kwargs)?;
+                seq.end()
+            }
+            Message::Published { request, publication } => seq!(0; request, publication).end(),
+            Message::Subscribe {
+                request,
+                options,
+                topic,
+            } => seq!(0; request, options, topic).end(),
+            Message::Subscribed {
+                request,
+                subscription,
+            } => seq!(0; request, subscription).end(),
+            Message::Unsubscribe {
+                request,
+                subscription,
+            } => seq!(0; request, subscription).end(),
+            Message::Unsubscribed {
+                request,
+                details: None,
+            } => seq!(0; request).end(),
+            Message::Unsubscribed {
+                request,
+                details: Some(d),
+            } => seq!(0; request, d).end(),
+            Message::Event {
+                subscription,
+                publication,
+                details,
+                args,
+                kwargs,
+            } => {
+                let mut seq = seq!(payload_len(args, kwargs); subscription, publication, details);
+                serialize_payload(&mut seq, args, kwargs)?;
+                seq.end()
+            }
+            Message::Call {
+                request,
+                options,
+                procedure,
+                args,
+                kwargs,
+            } => {
+                let mut seq = seq!(payload_len(args, kwargs); request, options, procedure);
+                serialize_payload(&mut seq, args, kwargs)?;
+                seq.end()
+            }
+            Message::Cancel { request, options } => seq!(0; request, options).end(),
+            Message::Result {
+                request,
+                details,
+                args,
+                kwargs,
+            } => {
+                let mut seq = seq!(payload_len(args, kwargs); request, details);
+                serialize_payload(&mut seq, args, kwargs)?;
+                seq.end()
+            }
+            Message::Register {
+                request,
+                options,
+                procedure,
+            } => seq!(0; request, options, procedure).end(),
+            Message::Registered {
+                request,
+                registration,
+            } => seq!(0; request, registration).end(),
+            Message::Unregister {
+                request,
+                registration,
+            } => seq!(0; request, registration).end(),
+            Message::Unregistered {
+                request,
+                details: None,
+            } => seq!(0; request).end(),
+            Message::Unregistered {
+                request,
+                details: Some(d),
+            } => seq!(0; request, d).end(),
+            Message::Invocation {
+                request,
+                registration,
+                details,
+                args,
+                kwargs,
+            } => {
+                let mut seq = seq!(payload_len(args, kwargs); request, registration, details);
+                serialize_payload(&mut seq, args, kwargs)?;
+                seq.end()
+            }
+            Message::Interrupt { request, options } => seq!(0; request, options).end(),
+            Message::Yield {
+                request,
+                options,
+                args,
+                kwargs,
+            } => {
+                let mut seq = seq!(payload_len(args, kwargs); request, options);
+                serialize_payload(&mut seq, args, kwargs)?;
+                seq.end()
+            }
+        }
+    }
+}
+
+/// An ID on the wire: an integer in `0..=2^53` (0 only where the spec uses it
+/// as "none", e.g. a router-initiated UNREGISTERED).
+struct WireId(Id);
+
+impl<'de> Deserialize<'de> for WireId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let id = u64::deserialize(d)?;
+        if id > MAX_ID {
+            return Err(de::Error::custom(format!("ID {id} is larger than 2^53")));
+        }
+        Ok(WireId(id))
+    }
+}
+
+struct MessageVisitor;
+
+impl<'de> Visitor<'de> for MessageVisitor {
+    type Value = Message;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a WAMP message: a list starting with a message type code")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Message, A::Error> {
+        let code: u64 = seq
+            .next_element()?
+            .ok_or_else(|| de::Error::custom("empty message list"))?;
+        let ty = MessageType::from_code(code)
+            .ok_or_else(|| de::Error::custom(format!("unknown message type code {code}")))?;
+
+        // Reads a required field, naming message and field when it is missing.
+        macro_rules! field {
+            ($name:literal) => {
+                seq.next_element()?
+                    .ok_or_else(|| de::Error::custom(format!("{ty} message is missing its {}", $name)))?
+            };
+        }
+        macro_rules! id {
+            ($name:literal) => {{
+                let WireId(id) = field!($name);
+                id
+            }};
+        }
+        macro_rules! payload {
+            () => {{
+                let args: List = seq.next_element()?.unwrap_or_default();
+                let kwargs: Dict = seq.next_element()?.unwrap_or_default();
+                (args, kwargs)
+            }};
+        }
+
+        let msg = match ty {
+            MessageType::Hello => Message::Hello {
+                realm: field!("Realm"),
+                details: field!("Details"),
+            },
+            MessageType::Welcome => Message::Welcome {
+                session: id!("Session"),
+                details: field!("Details"),
+            },
+            MessageType::Abort => Message::Abort {
+                details: field!("Details"),
+                reason: field!("Reason"),
+            },
+            MessageType::Challenge => Message::Challenge {
+                authmethod: field!("AuthMethod"),
+                extra: field!("Extra"),
+            },
+            MessageType::Authenticate => Message::Authenticate {
+                signature: field!("Signature"),
+                extra: field!("Extra"),
+            },
+            MessageType::Goodbye => Message::Goodbye {
+                details: field!("Details"),
+                reason: field!("Reason"),
+            },
+            MessageType::Error => {
+                let rt: u64 = field!("REQUEST.Type");
+                let request_type = MessageType::from_code(rt)
+                    .ok_or_else(|| de::Error::custom(format!("ERROR for unknown request type {rt}")))?;
+                let request = id!("REQUEST.Request");
+                let details = field!("Details");
+                let error = field!("Error");
+                let (args, kwargs) = payload!();
+                Message::Error {
+                    request_type,
+                    request,
+                    details,
+                    error,
+                    args,
+                    kwargs,
+                }
+            }
+            MessageType::Publish => {
+                let (request, options, topic) = (id!("Request"), field!("Options"), field!("Topic"));
+                let (args, kwargs) = payload!();
+                Message::Publish {
+                    request,
+                    options,
+                    topic,
+                    args,
+                    kwargs,
+                }
+            }
+            MessageType::Published => Message::Published {
+                request: id!("PUBLISH.Request"),
+                publication: id!("Publication"),
+            },
+            MessageType::Subscribe => Message::Subscribe {
+                request: id!("Request"),
+                options: field!("Options"),
+                topic: field!("Topic"),
+            },
+            MessageType::Subscribed => Message::Subscribed {
+                request: id!("SUBSCRIBE.Request"),
+                subscription: id!("Subscription"),
+            },
+            MessageType::Unsubscribe => Message::Unsubscribe {
+                request: id!("Request"),
+                subscription: id!("Subscription"),
+            },
+            MessageType::Unsubscribed => Message::Unsubscribed {
+                request: id!("UNSUBSCRIBE.Request"),
+                details: seq.next_element()?,
+            },
+            MessageType::Event => {
+                let (subscription, publication, details) =
+                    (id!("Subscription"), id!("Publication"), field!("Details"));
+                let (args, kwargs) = payload!();
+                Message::Event {
+                    subscription,
+                    publication,
+                    details,
+                    args,
+                    kwargs,
+                }
+            }
+            MessageType::Call => {
+                let (request, options, procedure) = (id!("Request"), field!("Options"), field!("Procedure"));
+                let (args, kwargs) = payload!();
+                Message::Call {
+                    request,
+                    options,
+                    procedure,
+                    args,
+                    kwargs,
+                }
+            }
+            MessageType::Cancel => Message::Cancel {
+                request: id!("CALL.Request"),
+                options: field!("Options"),
+            },
+            MessageType::Result => {
+                let (request, details) = (id!("CALL.Request"), field!("Details"));
+                let (args, kwargs) = payload!();
+                Message::Result {
+                    request,
+                    details,
+                    args,
+                    kwargs,
+                }
+            }
+            MessageType::Register => Message::Register {
+                request: id!("Request"),
+                options: field!("Options"),
+                procedure: field!("Procedure"),
+            },
+            MessageType::Registered => Message::Registered {
+                request: id!("REGISTER.Request"),
+                registration: id!("Registration"),
+            },
+            MessageType::Unregister => Message::Unregister {
+                request: id!("Request"),
+                registration: id!("Registration"),
+            },
+            MessageType::Unregistered => Message::Unregistered {
+                request: id!("UNREGISTER.Request"),
+                details: seq.next_element()?,
+            },
+            MessageType::Invocation => {
+                let (request, registration, details) =
+                    (id!("Request"), id!("Registration"), field!("Details"));
+                let (args, kwargs) = payload!();
+                Message::Invocation {
+                    request,
+                    registration,
+                    details,
+                    args,
+                    kwargs,
+                }
+            }
+            MessageType::Interrupt => Message::Interrupt {
+                request: id!("INVOCATION.Request"),
+                options: field!("Options"),
+            },
+            MessageType::Yield => {
+                let (request, options) = (id!("INVOCATION.Request"), field!("Options"));
+                let (args, kwargs) = payload!();
+                Message::Yield {
+                    request,
+                    options,
+                    args,
+                    kwargs,
+                }
+            }
+        };
+        if seq.next_element::<de::IgnoredAny>()?.is_some() {
+            return Err(de::Error::custom(format!(
+                "{ty} message has more elements than the spec allows"
+            )));
+        }
+        Ok(msg)
+    }
+}
+
+impl<'de> Deserialize<'de> for Message {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Message, D::Error> {
+        d.deserialize_seq(MessageVisitor)
+    }
+}

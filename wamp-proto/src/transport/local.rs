@@ -1,0 +1,32 @@
+//! The in-process transport: two connected channel pairs, no sockets and no
+//! serialization. The embedded router hands one end to a client session.
+
+use tokio::sync::mpsc;
+
+use super::{CloseReason, Connection, TransportKind};
+
+/// Creates two connected ends; what one sends, the other receives.
+///
+/// ```
+/// # tokio_test_free::run(async {
+/// use wamp_proto::{transport::local, Message};
+/// let (a, mut b) = local::pair(16);
+/// a.sender.send(Message::goodbye("wamp.close.normal")).await.unwrap();
+/// assert_eq!(b.receiver.recv().await, Some(Message::goodbye("wamp.close.normal")));
+/// # });
+/// # mod tokio_test_free { pub fn run<F: std::future::Future>(f: F) -> F::Output {
+/// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f) } }
+/// ```
+pub fn pair(capacity: usize) -> (Connection, Connection) {
+    let (a_tx, b_rx) = mpsc::channel(capacity);
+    let (b_tx, a_rx) = mpsc::channel(capacity);
+    let end = |sender, receiver| Connection {
+        sender,
+        receiver,
+        close_reason: CloseReason::default(),
+        kind: TransportKind::Local,
+        serializer: None,
+        peer: None,
+    };
+    (end(a_tx, a_rx), end(b_tx, b_rx))
+}

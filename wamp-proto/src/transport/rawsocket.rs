@@ -1,0 +1,319 @@
+//! WAMP over RawSocket (spec "RawSocket Transport"): a 4-byte handshake that
+//! picks the serializer and each side's maximum message length, then frames
+//! of a 4-byte header (frame type, 24-bit length) and the message.
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
+use tokio::sync::mpsc;
+
+use super::{CloseReason, Connection, TransportConfig, TransportError, TransportKind, WRITE_BATCH};
+use crate::message::Message;
+use crate::serializer::Serializer;
+
+/// The first byte of every handshake.
+pub const MAGIC: u8 = 0x7F;
+
+/// Handshake error codes a router may answer with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandshakeError {
+    /// The serializer is not supported.
+    SerializerUnsupported = 1,
+    /// The maximum message length is not acceptable.
+    MaxLengthUnacceptable = 2,
+    /// Reserved bits were used.
+    ReservedBitsUsed = 3,
+    /// The router has reached its maximum connection count.
+    MaxConnectionCount = 4,
+}
+
+impl HandshakeError {
+    fn describe(code: u8) -> String {
+        match code {
+            1 => "serializer unsupported".into(),
+            2 => "maximum message length unacceptable".into(),
+            3 => "use of reserved bits (unsupported feature)".into(),
+            4 => "maximum connection count reached".into(),
+            c => format!("unknown handshake error {c}"),
+        }
+    }
+}
+
+/// The handshake's length exponent for a byte limit: the largest `e` in
+/// `0..=15` with `2^(9+e) <= max`.
+pub fn length_exponent(max: usize) -> u8 {
+    (0..=15u8).rev().find(|e| (1usize << (9 + e)) <= max).unwrap_or(0)
+}
+
+/// The byte limit that a handshake length exponent stands for.
+pub fn exponent_length(exp: u8) -> usize {
+    1usize << (9 + (exp & 0x0F))
+}
+
+const FRAME_MESSAGE: u8 = 0;
+const FRAME_PING: u8 = 1;
+const FRAME_PONG: u8 = 2;
+
+/// Connects over an established stream (TCP or Unix) as the client side.
+pub async fn connect<S>(
+    mut stream: S,
+    serializer: Serializer,
+    cfg: &TransportConfig,
+    peer: Option<String>,
+) -> Result<Connection, TransportError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let ours = length_exponent(cfg.max_message_size);
+    let hello = [MAGIC, (ours << 4) | serializer.rawsocket_code(), 0, 0];
+    let mut reply = [0u8; 4];
+    let handshake = async {
+        stream.write_all(&hello).await?;
+        stream.read_exact(&mut reply).await?;
+        Ok::<_, std::io::Error>(())
+    };
+    tokio::time::timeout(cfg.handshake_timeout, handshake)
+        .await
+        .map_err(|_| TransportError::Handshake("no RawSocket handshake reply in time".into()))??;
+    if reply[0] != MAGIC {
+        return Err(TransportError::Handshake(format!(
+            "not a RawSocket peer (first byte {:#04x})",
+            reply[0]
+        )));
+    }
+    let low = reply[1] & 0x0F;
+    let high = reply[1] >> 4;
+    if low == 0 {
+        return Err(TransportError::Handshake(format!(
+            "router refused: {}",
+            HandshakeError::describe(high)
+        )));
+    }
+    if low != serializer.rawsocket_code() {
+        return Err(TransportError::Handshake(format!(
+            "router answered with serializer {low}"
+        )));
+    }
+    let peer_max = exponent_length(high);
+    Ok(spawn(
+        stream,
+        serializer,
+        cfg.max_message_size,
+        peer_max,
+        cfg,
+        peer,
+    ))
+}
+
+/// Accepts a RawSocket connection on a stream as the router side.
+pub async fn accept<S>(
+    mut stream: S,
+    serializers: &[Serializer],
+    cfg: &TransportConfig,
+    peer: Option<String>,
+) -> Result<Connection, TransportError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let mut hello = [0u8; 4];
+    tokio::time::timeout(cfg.handshake_timeout, stream.read_exact(&mut hello))
+        .await
+        .map_err(|_| TransportError::Handshake("no RawSocket handshake in time".into()))??;
+    if hello[0] != MAGIC {
+        return Err(TransportError::Handshake(format!(
+            "not a RawSocket client (first byte {:#04x})",
+            hello[0]
+        )));
+    }
+    let refuse = |code: HandshakeError| [MAGIC, (code as u8) << 4, 0, 0];
+    if hello[2] != 0 || hello[3] != 0 {
+        let _ = stream.write_all(&refuse(HandshakeError::ReservedBitsUsed)).await;
+        return Err(TransportError::Handshake(
+            "client used reserved handshake bits".into(),
+        ));
+    }
+    let Some(serializer) =
+        Serializer::from_rawsocket_code(hello[1] & 0x0F).filter(|s| serializers.contains(s))
+    else {
+        let _ = stream
+            .write_all(&refuse(HandshakeError::SerializerUnsupported))
+            .await;
+        return Err(TransportError::Handshake(format!(
+            "client asked for unsupported serializer {}",
+            hello[1] & 0x0F
+        )));
+    };
+    let peer_max = exponent_length(hello[1] >> 4);
+    let ours = length_exponent(cfg.max_message_size);
+    stream
+        .write_all(&[MAGIC, (ours << 4) | serializer.rawsocket_code(), 0, 0])
+        .await?;
+    Ok(spawn(
+        stream,
+        serializer,
+        exponent_length(ours),
+        peer_max,
+        cfg,
+        peer,
+    ))
+}
+
+fn spawn<S>(
+    stream: S,
+    serializer: Serializer,
+    our_max: usize,
+    peer_max: usize,
+    cfg: &TransportConfig,
+    peer: Option<String>,
+) -> Connection
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut rd, wr) = tokio::io::split(stream);
+    let (out_tx, mut out_rx) = mpsc::channel::<Message>(cfg.queue_capacity);
+    let (in_tx, in_rx) = mpsc::channel::<Message>(cfg.queue_capacity);
+    // PONG replies go through the writer so frames never interleave.
+    let (pong_tx, mut pong_rx) = mpsc::channel::<Vec<u8>>(4);
+    let close_reason = CloseReason::default();
+
+    let reason = close_reason.clone();
+    tokio::spawn(async move {
+        let mut payload = Vec::new();
+        loop {
+            let mut header = [0u8; 4];
+            let read = tokio::select! {
+                r = rd.read_exact(&mut header) => r,
+                _ = in_tx.closed() => return,
+            };
+            if let Err(e) = read {
+                reason.set(if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                    TransportError::Closed
+                } else {
+                    e.into()
+                });
+                return;
+            }
+            let len = u32::from_be_bytes([0, header[1], header[2], header[3]]) as usize;
+            if header[0] & 0xF8 != 0 {
+                reason.set(TransportError::Handshake(
+                    "RawSocket frame uses reserved bits".into(),
+                ));
+                return;
+            }
+            if len > our_max {
+                reason.set(TransportError::TooLarge {
+                    size: len,
+                    max: our_max,
+                });
+                return;
+            }
+            payload.resize(len, 0);
+            if let Err(e) = rd.read_exact(&mut payload).await {
+                reason.set(e.into());
+                return;
+            }
+            match header[0] & 0x07 {
+                FRAME_MESSAGE => match serializer.decode(&payload) {
+                    Ok(msg) => {
+                        if in_tx.send(msg).await.is_err() {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        reason.set(e.into());
+                        return;
+                    }
+                },
+                FRAME_PING => {
+                    let _ = pong_tx.try_send(payload.clone());
+                }
+                FRAME_PONG => {}
+                other => {
+                    reason.set(TransportError::Io(format!(
+                        "unknown RawSocket frame type {other}"
+                    )));
+                    return;
+                }
+            }
+        }
+    });
+
+    let reason = close_reason.clone();
+    tokio::spawn(async move {
+        let mut wr = BufWriter::with_capacity(64 * 1024, wr);
+        let mut buf = Vec::with_capacity(1024);
+        let result: Result<(), TransportError> = async {
+            loop {
+                tokio::select! {
+                    biased;
+                    pong = pong_rx.recv() => {
+                        if let Some(p) = pong {
+                            write_frame(&mut wr, FRAME_PONG, &p, peer_max).await?;
+                            wr.flush().await?;
+                        }
+                    }
+                    msg = out_rx.recv() => {
+                        let Some(msg) = msg else { return Ok(()) };
+                        let mut next = Some(msg);
+                        let mut batched = 0;
+                        while let Some(msg) = next.take() {
+                            buf.clear();
+                            serializer.encode_into(&msg, &mut buf)?;
+                            write_frame(&mut wr, FRAME_MESSAGE, &buf, peer_max).await?;
+                            batched += 1;
+                            if batched < WRITE_BATCH {
+                                next = out_rx.try_recv().ok();
+                            }
+                        }
+                        wr.flush().await?;
+                    }
+                }
+            }
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::debug!("RawSocket writer ended: {e}");
+            reason.set(e);
+        }
+        let _ = wr.shutdown().await;
+    });
+
+    Connection {
+        sender: out_tx,
+        receiver: in_rx,
+        close_reason,
+        kind: TransportKind::RawSocket,
+        serializer: Some(serializer),
+        peer,
+    }
+}
+
+async fn write_frame<W: AsyncWrite + Unpin>(
+    wr: &mut W,
+    kind: u8,
+    payload: &[u8],
+    peer_max: usize,
+) -> Result<(), TransportError> {
+    if payload.len() > peer_max {
+        return Err(TransportError::TooLarge {
+            size: payload.len(),
+            max: peer_max,
+        });
+    }
+    let len = (payload.len() as u32).to_be_bytes();
+    wr.write_all(&[kind, len[1], len[2], len[3]]).await?;
+    wr.write_all(payload).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn length_exponents() {
+        assert_eq!(length_exponent(512), 0);
+        assert_eq!(length_exponent(16 * 1024 * 1024), 15);
+        assert_eq!(length_exponent(usize::MAX), 15);
+        assert_eq!(length_exponent(1000), 0);
+        assert_eq!(exponent_length(15), 16 * 1024 * 1024);
+    }
+}

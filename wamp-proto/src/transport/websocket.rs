@@ -1,0 +1,231 @@
+//! WAMP over WebSocket (spec "WebSocket Transport"): one WAMP message per
+//! WebSocket message, the serializer chosen by subprotocol negotiation
+//! (`wamp.2.json` as text, `wamp.2.msgpack` as binary).
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::WebSocketStream;
+
+use super::{CloseReason, Connection, TransportConfig, TransportError, TransportKind, WRITE_BATCH};
+use crate::message::Message;
+use crate::serializer::Serializer;
+
+const PROTOCOL_HEADER: &str = "Sec-WebSocket-Protocol";
+
+fn ws_config(cfg: &TransportConfig) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .max_message_size(Some(cfg.max_message_size))
+        .max_frame_size(Some(cfg.max_message_size))
+}
+
+/// Connects to a WebSocket URL (`ws://host:port/path`), offering `serializers`
+/// in order of preference.
+pub async fn connect(
+    url: &str,
+    serializers: &[Serializer],
+    cfg: &TransportConfig,
+) -> Result<Connection, TransportError> {
+    let invalid = |reason: String| TransportError::InvalidUrl {
+        url: url.to_owned(),
+        reason,
+    };
+    if serializers.is_empty() {
+        return Err(invalid("no serializer offered".into()));
+    }
+    let mut request = url.into_client_request().map_err(|e| invalid(e.to_string()))?;
+    let offer = serializers
+        .iter()
+        .map(|s| s.subprotocol())
+        .collect::<Vec<_>>()
+        .join(",");
+    request.headers_mut().insert(
+        PROTOCOL_HEADER,
+        HeaderValue::from_str(&offer).map_err(|e| invalid(e.to_string()))?,
+    );
+    let fut = tokio_tungstenite::connect_async_with_config(request, Some(ws_config(cfg)), true);
+    let (ws, response) = tokio::time::timeout(cfg.handshake_timeout, fut)
+        .await
+        .map_err(|_| TransportError::Handshake(format!("no WebSocket handshake from {url} in time")))?
+        .map_err(|e| TransportError::Handshake(format!("WebSocket connect to {url}: {e}")))?;
+    let chosen = response
+        .headers()
+        .get(PROTOCOL_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| TransportError::Handshake(format!("{url} accepted no WAMP subprotocol")))?;
+    let serializer = Serializer::from_subprotocol(chosen)
+        .filter(|s| serializers.contains(s))
+        .ok_or_else(|| TransportError::Handshake(format!("{url} chose unoffered subprotocol {chosen:?}")))?;
+    Ok(spawn(ws, serializer, cfg, Some(url.to_owned())))
+}
+
+/// Accepts a WebSocket connection on a stream, negotiating one of
+/// `serializers` (the server's order of preference among those the client offers).
+// The callback's signature is fixed by tungstenite.
+#[allow(clippy::result_large_err)]
+pub async fn accept<S>(
+    stream: S,
+    serializers: &[Serializer],
+    cfg: &TransportConfig,
+    peer: Option<String>,
+) -> Result<Connection, TransportError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let mut chosen = None;
+    let callback = |req: &Request, mut resp: Response| -> Result<Response, ErrorResponse> {
+        let offered: Vec<&str> = req
+            .headers()
+            .get_all(PROTOCOL_HEADER)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(',').map(str::trim))
+            .collect();
+        let pick = offered
+            .iter()
+            .filter_map(|name| Serializer::from_subprotocol(name))
+            .find(|s| serializers.contains(s));
+        match pick {
+            Some(s) => {
+                resp.headers_mut()
+                    .insert(PROTOCOL_HEADER, HeaderValue::from_static(s.subprotocol()));
+                chosen = Some(s);
+                Ok(resp)
+            }
+            None => {
+                let mut err = ErrorResponse::new(Some(format!(
+                    "no supported WAMP subprotocol offered (got {offered:?}; this router speaks {})",
+                    serializers
+                        .iter()
+                        .map(|s| s.subprotocol())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+                *err.status_mut() = StatusCode::BAD_REQUEST;
+                Err(err)
+            }
+        }
+    };
+    let fut = tokio_tungstenite::accept_hdr_async_with_config(stream, callback, Some(ws_config(cfg)));
+    let ws = tokio::time::timeout(cfg.handshake_timeout, fut)
+        .await
+        .map_err(|_| TransportError::Handshake("WebSocket handshake timed out".into()))?
+        .map_err(|e| TransportError::Handshake(e.to_string()))?;
+    let serializer = chosen.ok_or_else(|| TransportError::Handshake("no subprotocol chosen".into()))?;
+    Ok(spawn(ws, serializer, cfg, peer))
+}
+
+/// Sets `TCP_NODELAY`: WAMP messages are small and latency matters more than
+/// packet count.
+pub fn tune_tcp(stream: &TcpStream) {
+    let _ = stream.set_nodelay(true);
+}
+
+fn spawn<S>(
+    ws: WebSocketStream<S>,
+    serializer: Serializer,
+    cfg: &TransportConfig,
+    peer: Option<String>,
+) -> Connection
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut sink, mut stream) = ws.split();
+    let (out_tx, mut out_rx) = mpsc::channel::<Message>(cfg.queue_capacity);
+    let (in_tx, in_rx) = mpsc::channel::<Message>(cfg.queue_capacity);
+    let close_reason = CloseReason::default();
+
+    let reason = close_reason.clone();
+    tokio::spawn(async move {
+        loop {
+            // Stop reading as soon as the session drops its receiver.
+            let frame = tokio::select! {
+                f = stream.next() => f,
+                _ = in_tx.closed() => return,
+            };
+            let Some(frame) = frame else { break };
+            let bytes = match frame {
+                Ok(WsMessage::Text(t)) => t.into(),
+                Ok(WsMessage::Binary(b)) => b,
+                Ok(WsMessage::Close(_)) => break,
+                Ok(_) => continue, // ping/pong are answered by tungstenite
+                Err(e) => {
+                    reason.set(TransportError::Io(e.to_string()));
+                    return;
+                }
+            };
+            match serializer.decode(&bytes) {
+                Ok(msg) => {
+                    if in_tx.send(msg).await.is_err() {
+                        return; // the session is gone
+                    }
+                }
+                Err(e) => {
+                    reason.set(e.into());
+                    return;
+                }
+            }
+        }
+        reason.set(TransportError::Closed);
+    });
+
+    let reason = close_reason.clone();
+    tokio::spawn(async move {
+        let encode = |msg: &Message| -> Result<WsMessage, TransportError> {
+            let buf = serializer.encode(msg)?;
+            Ok(if serializer.is_binary() {
+                WsMessage::Binary(buf.into())
+            } else {
+                // serde_json writes UTF-8 only.
+                WsMessage::Text(
+                    String::from_utf8(buf)
+                        .map_err(|e| TransportError::Io(e.to_string()))?
+                        .into(),
+                )
+            })
+        };
+        'outer: while let Some(msg) = out_rx.recv().await {
+            let mut next = Some(msg);
+            let mut batched = 0;
+            // Feed everything already queued, then flush once: one syscall for a burst.
+            while let Some(msg) = next.take() {
+                let frame = match encode(&msg) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        tracing::error!("dropping connection: {e}");
+                        reason.set(e);
+                        break 'outer;
+                    }
+                };
+                if let Err(e) = sink.feed(frame).await {
+                    reason.set(TransportError::Io(e.to_string()));
+                    break 'outer;
+                }
+                batched += 1;
+                if batched < WRITE_BATCH {
+                    next = out_rx.try_recv().ok();
+                }
+            }
+            if let Err(e) = sink.flush().await {
+                reason.set(TransportError::Io(e.to_string()));
+                break;
+            }
+        }
+        let _ = sink.close().await;
+    });
+
+    Connection {
+        sender: out_tx,
+        receiver: in_rx,
+        close_reason,
+        kind: TransportKind::WebSocket,
+        serializer: Some(serializer),
+        peer,
+    }
+}

@@ -1,0 +1,215 @@
+//! URI rules of the WAMP specification ("URIs", "Relaxed/Loose URIs").
+//!
+//! A URI is a `.`-separated list of components. Under the *loose* rule a
+//! component is any non-empty string without whitespace, `.` or `#`; under the
+//! *strict* rule only `[0-9a-z_]`. Empty components (`com..get`, `com.app.`)
+//! are allowed only in patterns: wildcard registrations/subscriptions use
+//! them as "any one component", and a prefix may end with `.`.
+
+use std::fmt;
+
+/// Which component rule to check against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UriRule {
+    /// Components are non-empty and contain no whitespace, `.` or `#`.
+    #[default]
+    Loose,
+    /// Components use only lowercase letters, digits and `_`.
+    Strict,
+}
+
+/// How a registration or subscription URI is matched (`match` option).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+pub enum MatchPolicy {
+    /// The URI must be equal.
+    #[default]
+    Exact,
+    /// The pattern is a prefix of the URI.
+    Prefix,
+    /// Empty components of the pattern match any one component.
+    Wildcard,
+}
+
+impl MatchPolicy {
+    /// The wire name (`"exact"`, `"prefix"`, `"wildcard"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchPolicy::Exact => "exact",
+            MatchPolicy::Prefix => "prefix",
+            MatchPolicy::Wildcard => "wildcard",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "exact" => Some(MatchPolicy::Exact),
+            "prefix" => Some(MatchPolicy::Prefix),
+            "wildcard" => Some(MatchPolicy::Wildcard),
+            _ => None,
+        }
+    }
+
+    /// Whether `uri` is matched by `pattern` under this policy.
+    ///
+    /// ```
+    /// use wamp_proto::uri::MatchPolicy;
+    /// assert!(MatchPolicy::Wildcard.matches("com.myapp..get", "com.myapp.item.get"));
+    /// assert!(!MatchPolicy::Wildcard.matches("com.myapp..get", "com.myapp.get"));
+    /// assert!(MatchPolicy::Prefix.matches("com.myapp.", "com.myapp.a.b"));
+    /// ```
+    pub fn matches(self, pattern: &str, uri: &str) -> bool {
+        match self {
+            MatchPolicy::Exact => pattern == uri,
+            MatchPolicy::Prefix => uri.starts_with(pattern),
+            MatchPolicy::Wildcard => wildcard_matches(pattern, uri),
+        }
+    }
+}
+
+impl fmt::Display for MatchPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether a wildcard pattern matches a URI: same number of components, and
+/// every non-empty pattern component equal to the URI's.
+pub fn wildcard_matches(pattern: &str, uri: &str) -> bool {
+    let mut p = pattern.split('.');
+    let mut u = uri.split('.');
+    loop {
+        match (p.next(), u.next()) {
+            (None, None) => return true,
+            (Some(pc), Some(uc)) => {
+                if !pc.is_empty() && pc != uc {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+    }
+}
+
+/// Why a URI was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid URI {uri:?}: {reason}")]
+pub struct InvalidUri {
+    /// The URI as given.
+    pub uri: String,
+    /// What rule it broke.
+    pub reason: &'static str,
+}
+
+/// Checks `uri` against `rule`. With `allow_empty`, empty components are
+/// accepted (patterns); the URI itself must still be non-empty.
+///
+/// ```
+/// use wamp_proto::uri::{validate, UriRule};
+/// assert!(validate("com.myapp.topic1", UriRule::Strict, false).is_ok());
+/// assert!(validate("com.myapp..get", UriRule::Loose, false).is_err());
+/// assert!(validate("com.myapp..get", UriRule::Loose, true).is_ok());
+/// assert!(validate("com.MyApp", UriRule::Strict, false).is_err());
+/// ```
+pub fn validate(uri: &str, rule: UriRule, allow_empty: bool) -> Result<(), InvalidUri> {
+    let fail = |reason| {
+        Err(InvalidUri {
+            uri: uri.to_owned(),
+            reason,
+        })
+    };
+    if uri.is_empty() {
+        return fail("URI is empty");
+    }
+    for component in uri.split('.') {
+        if component.is_empty() {
+            if !allow_empty {
+                return fail("empty component (allowed only in wildcard or prefix patterns)");
+            }
+            continue;
+        }
+        let ok = match rule {
+            UriRule::Loose => !component.chars().any(|c| c.is_whitespace() || c == '#'),
+            UriRule::Strict => component
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+        };
+        if !ok {
+            return fail(match rule {
+                UriRule::Loose => "a component contains whitespace or '#'",
+                UriRule::Strict => "a component has a character other than [0-9a-z_]",
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Checks a registration or subscription URI for its match policy: exact
+/// URIs need all components, patterns may leave some empty.
+pub fn validate_pattern(uri: &str, policy: MatchPolicy, rule: UriRule) -> Result<(), InvalidUri> {
+    validate(uri, rule, policy != MatchPolicy::Exact)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn loose_rule() {
+        for ok in ["com.myapp.topic1", "a", "com.My-App.x", "com.app.äöü"] {
+            assert!(validate(ok, UriRule::Loose, false).is_ok(), "{ok}");
+        }
+        for bad in ["", "com..x", ".com", "com.", "com.my app", "com.a#b", "com.\tx"] {
+            assert!(validate(bad, UriRule::Loose, false).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn strict_rule() {
+        assert!(validate("com.my_app.topic1", UriRule::Strict, false).is_ok());
+        for bad in ["com.MyApp", "com.my-app", "com.app.ä"] {
+            assert!(validate(bad, UriRule::Strict, false).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn empty_components_only_in_patterns() {
+        assert!(validate_pattern("com.myapp..get", MatchPolicy::Wildcard, UriRule::Loose).is_ok());
+        assert!(validate_pattern("com.myapp.", MatchPolicy::Prefix, UriRule::Loose).is_ok());
+        assert!(validate_pattern("com.myapp..get", MatchPolicy::Exact, UriRule::Loose).is_err());
+        assert!(validate_pattern("", MatchPolicy::Prefix, UriRule::Loose).is_err());
+    }
+
+    #[test]
+    fn wildcard_matching_from_the_spec() {
+        let p = "com.myapp..create";
+        assert!(wildcard_matches(p, "com.myapp.product.create"));
+        assert!(wildcard_matches(p, "com.myapp.123455.create"));
+        assert!(!wildcard_matches(p, "com.myapp.product.delete"));
+        assert!(!wildcard_matches(p, "com.myapp.product.123.create"));
+        assert!(wildcard_matches("..", "a.b.c"));
+        assert!(!wildcard_matches("..", "a.b"));
+    }
+
+    proptest! {
+        #[test]
+        fn strict_implies_loose(uri in "[a-z0-9_]{1,5}(\\.[a-z0-9_]{1,5}){0,4}") {
+            prop_assert!(validate(&uri, UriRule::Strict, false).is_ok());
+            prop_assert!(validate(&uri, UriRule::Loose, false).is_ok());
+        }
+
+        #[test]
+        fn a_uri_matches_itself_under_every_policy(uri in "[a-z]{1,4}(\\.[a-z]{1,4}){0,4}") {
+            for p in [MatchPolicy::Exact, MatchPolicy::Prefix, MatchPolicy::Wildcard] {
+                prop_assert!(p.matches(&uri, &uri));
+            }
+        }
+
+        #[test]
+        fn validate_never_panics(s in "\\PC{0,40}") {
+            let _ = validate(&s, UriRule::Loose, true);
+            let _ = validate(&s, UriRule::Strict, false);
+        }
+    }
+}

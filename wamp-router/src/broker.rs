@@ -1,0 +1,216 @@
+//! The broker: subscriptions (exact, prefix, wildcard) and event routing with
+//! publisher exclusion, black/white-listing and publisher disclosure.
+
+use std::collections::HashMap;
+
+use wamp_proto::uri::{self, MatchPolicy, UriRule};
+use wamp_proto::{
+    error_uri, id, Dict, EventDetails, Id, List, Message, MessageType, PublishOptions, SubscribeOptions,
+};
+
+use crate::matching::PatternIndex;
+use crate::realm::{send_error, send_to, SessionEntry};
+
+#[derive(Debug)]
+struct Subscription {
+    uri: String,
+    policy: MatchPolicy,
+    /// Subscribed sessions, in subscription order.
+    subscribers: Vec<Id>,
+}
+
+/// Subscriptions of one realm.
+#[derive(Debug, Default)]
+pub(crate) struct Broker {
+    subscriptions: HashMap<Id, Subscription>,
+    index: PatternIndex,
+}
+
+impl Broker {
+    pub fn subscribe(
+        &mut self,
+        sessions: &HashMap<Id, SessionEntry>,
+        sid: Id,
+        request: Id,
+        options: SubscribeOptions,
+        topic: String,
+    ) {
+        let policy = options.match_policy.unwrap_or_default();
+        if let Err(e) = uri::validate_pattern(&topic, policy, UriRule::Loose) {
+            return send_error(
+                sessions,
+                sid,
+                MessageType::Subscribe,
+                request,
+                error_uri::INVALID_URI,
+                e.to_string(),
+            );
+        }
+        let sub_id = match self.index.get(&topic, policy) {
+            Some(existing) => existing,
+            None => {
+                let new_id = id::random_id();
+                self.index.insert(topic.clone(), policy, new_id);
+                self.subscriptions.insert(
+                    new_id,
+                    Subscription {
+                        uri: topic,
+                        policy,
+                        subscribers: Vec::new(),
+                    },
+                );
+                new_id
+            }
+        };
+        if let Some(sub) = self.subscriptions.get_mut(&sub_id) {
+            if !sub.subscribers.contains(&sid) {
+                sub.subscribers.push(sid);
+            }
+        }
+        send_to(
+            sessions,
+            sid,
+            Message::Subscribed {
+                request,
+                subscription: sub_id,
+            },
+        );
+    }
+
+    pub fn unsubscribe(
+        &mut self,
+        sessions: &HashMap<Id, SessionEntry>,
+        sid: Id,
+        request: Id,
+        subscription: Id,
+    ) {
+        if self.detach(sid, subscription) {
+            send_to(
+                sessions,
+                sid,
+                Message::Unsubscribed {
+                    request,
+                    details: None,
+                },
+            );
+        } else {
+            send_error(
+                sessions,
+                sid,
+                MessageType::Unsubscribe,
+                request,
+                error_uri::NO_SUCH_SUBSCRIPTION,
+                format!("session holds no subscription {subscription}"),
+            );
+        }
+    }
+
+    /// Removes `sid` from a subscription, deleting it when it is left empty.
+    fn detach(&mut self, sid: Id, subscription: Id) -> bool {
+        let Some(sub) = self.subscriptions.get_mut(&subscription) else {
+            return false;
+        };
+        let Some(pos) = sub.subscribers.iter().position(|s| *s == sid) else {
+            return false;
+        };
+        sub.subscribers.remove(pos);
+        if sub.subscribers.is_empty() {
+            let sub = self.subscriptions.remove(&subscription).expect("present above");
+            self.index.remove(&sub.uri, sub.policy);
+        }
+        true
+    }
+
+    pub fn remove_session(&mut self, sid: Id) {
+        let held: Vec<Id> = self
+            .subscriptions
+            .iter()
+            .filter(|(_, s)| s.subscribers.contains(&sid))
+            .map(|(id, _)| *id)
+            .collect();
+        for sub in held {
+            self.detach(sid, sub);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn publish(
+        &mut self,
+        sessions: &HashMap<Id, SessionEntry>,
+        sid: Id,
+        request: Id,
+        options: PublishOptions,
+        topic: String,
+        args: List,
+        kwargs: Dict,
+    ) {
+        let acknowledge = options.acknowledge.unwrap_or(false);
+        if let Err(e) = uri::validate(&topic, UriRule::Loose, false) {
+            if acknowledge {
+                send_error(
+                    sessions,
+                    sid,
+                    MessageType::Publish,
+                    request,
+                    error_uri::INVALID_URI,
+                    e.to_string(),
+                );
+            }
+            return;
+        }
+        let publication = id::random_id();
+        let publisher = sessions.get(&sid);
+        let disclose = options.disclose_me.unwrap_or(false);
+        let exclude_me = options.exclude_me.unwrap_or(true);
+
+        for (sub_id, policy) in self.index.all_matches(&topic) {
+            let Some(sub) = self.subscriptions.get(&sub_id) else {
+                continue;
+            };
+            let mut details = EventDetails::default();
+            if policy != MatchPolicy::Exact {
+                details.topic = Some(topic.clone());
+            }
+            if disclose {
+                if let Some(p) = publisher {
+                    details.publisher = Some(p.id);
+                    details.publisher_authid = Some(p.authid.clone());
+                    details.publisher_authrole = Some(p.authrole.clone());
+                }
+            }
+            for &target in &sub.subscribers {
+                if (exclude_me && target == sid) || !eligible(&options, sessions.get(&target)) {
+                    continue;
+                }
+                send_to(
+                    sessions,
+                    target,
+                    Message::Event {
+                        subscription: sub_id,
+                        publication,
+                        details: details.clone(),
+                        args: args.clone(),
+                        kwargs: kwargs.clone(),
+                    },
+                );
+            }
+        }
+        if acknowledge {
+            send_to(sessions, sid, Message::Published { request, publication });
+        }
+    }
+}
+
+/// Applies the black- and white-lists of PUBLISH.Options to one receiver.
+fn eligible(o: &PublishOptions, target: Option<&SessionEntry>) -> bool {
+    let Some(t) = target else { return false };
+    let listed = |list: &Option<Vec<Id>>| list.as_ref().map(|l| l.contains(&t.id));
+    let named = |list: &Option<Vec<String>>, v: &str| list.as_ref().map(|l| l.iter().any(|x| x == v));
+    let excluded = listed(&o.exclude) == Some(true)
+        || named(&o.exclude_authid, &t.authid) == Some(true)
+        || named(&o.exclude_authrole, &t.authrole) == Some(true);
+    let not_eligible = listed(&o.eligible) == Some(false)
+        || named(&o.eligible_authid, &t.authid) == Some(false)
+        || named(&o.eligible_authrole, &t.authrole) == Some(false);
+    !excluded && !not_eligible
+}

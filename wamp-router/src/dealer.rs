@@ -1,0 +1,468 @@
+//! The dealer: registrations (exact, prefix, wildcard; shared with invoke
+//! policies), call routing, progressive results, cancellation, timeouts, and
+//! cleanup when a callee or caller goes away mid-call.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use wamp_proto::uri::{self, MatchPolicy, UriRule};
+use wamp_proto::{
+    error_uri, id, CallOptions, CancelMode, CancelOptions, Dict, Id, InterruptOptions, InvocationDetails,
+    InvokePolicy, List, Message, MessageType, RegisterOptions, ResultDetails, Value, YieldOptions,
+};
+
+use crate::matching::PatternIndex;
+use crate::realm::{send_error, send_to, Realm, SessionEntry};
+
+#[derive(Debug)]
+struct Registration {
+    uri: String,
+    policy: MatchPolicy,
+    invoke: InvokePolicy,
+    disclose_caller: bool,
+    /// Callees in registration order.
+    callees: Vec<Id>,
+    next: usize,
+}
+
+#[derive(Debug)]
+struct PendingCall {
+    caller: Id,
+    call_request: Id,
+    receive_progress: bool,
+    timer: Option<tokio::task::AbortHandle>,
+}
+
+/// Registrations and calls in flight of one realm.
+#[derive(Debug, Default)]
+pub(crate) struct Dealer {
+    registrations: HashMap<Id, Registration>,
+    index: PatternIndex,
+    /// In-flight calls by (callee, invocation request).
+    invocations: HashMap<(Id, Id), PendingCall>,
+    /// In-flight calls by (caller, call request) -> (callee, invocation request).
+    calls: HashMap<(Id, Id), (Id, Id)>,
+}
+
+impl Dealer {
+    pub fn register(
+        &mut self,
+        sessions: &HashMap<Id, SessionEntry>,
+        sid: Id,
+        request: Id,
+        options: RegisterOptions,
+        procedure: String,
+    ) {
+        let policy = options.match_policy.unwrap_or_default();
+        let invoke = options.invoke.unwrap_or_default();
+        let fail =
+            |error: &str, msg: String| send_error(sessions, sid, MessageType::Register, request, error, msg);
+        if let Err(e) = uri::validate_pattern(&procedure, policy, UriRule::Loose) {
+            return fail(error_uri::INVALID_URI, e.to_string());
+        }
+        let reg_id = match self.index.get(&procedure, policy) {
+            Some(existing) => {
+                let reg = self
+                    .registrations
+                    .get_mut(&existing)
+                    .expect("index and map agree");
+                if reg.invoke == InvokePolicy::Single || reg.invoke != invoke {
+                    return fail(
+                        error_uri::PROCEDURE_ALREADY_EXISTS,
+                        format!(
+                            "{procedure:?} ({policy}) is already registered with invoke policy {:?}",
+                            reg.invoke.as_str()
+                        ),
+                    );
+                }
+                if reg.callees.contains(&sid) {
+                    return fail(
+                        error_uri::PROCEDURE_ALREADY_EXISTS,
+                        format!("this session already registered {procedure:?}"),
+                    );
+                }
+                reg.callees.push(sid);
+                existing
+            }
+            None => {
+                let reg_id = id::random_id();
+                self.index.insert(procedure.clone(), policy, reg_id);
+                self.registrations.insert(
+                    reg_id,
+                    Registration {
+                        uri: procedure,
+                        policy,
+                        invoke,
+                        disclose_caller: options.disclose_caller.unwrap_or(false),
+                        callees: vec![sid],
+                        next: 0,
+                    },
+                );
+                reg_id
+            }
+        };
+        send_to(
+            sessions,
+            sid,
+            Message::Registered {
+                request,
+                registration: reg_id,
+            },
+        );
+    }
+
+    pub fn unregister(
+        &mut self,
+        sessions: &HashMap<Id, SessionEntry>,
+        sid: Id,
+        request: Id,
+        registration: Id,
+    ) {
+        if self.detach(sid, registration) {
+            send_to(
+                sessions,
+                sid,
+                Message::Unregistered {
+                    request,
+                    details: None,
+                },
+            );
+        } else {
+            send_error(
+                sessions,
+                sid,
+                MessageType::Unregister,
+                request,
+                error_uri::NO_SUCH_REGISTRATION,
+                format!("session holds no registration {registration}"),
+            );
+        }
+    }
+
+    fn detach(&mut self, sid: Id, registration: Id) -> bool {
+        let Some(reg) = self.registrations.get_mut(&registration) else {
+            return false;
+        };
+        let Some(pos) = reg.callees.iter().position(|c| *c == sid) else {
+            return false;
+        };
+        reg.callees.remove(pos);
+        if reg.callees.is_empty() {
+            let reg = self.registrations.remove(&registration).expect("present above");
+            self.index.remove(&reg.uri, reg.policy);
+        }
+        true
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn call(
+        &mut self,
+        realm: &Arc<Realm>,
+        sessions: &HashMap<Id, SessionEntry>,
+        sid: Id,
+        request: Id,
+        options: CallOptions,
+        procedure: String,
+        args: List,
+        kwargs: Dict,
+    ) {
+        let fail =
+            |error: &str, msg: String| send_error(sessions, sid, MessageType::Call, request, error, msg);
+        if let Err(e) = uri::validate(&procedure, UriRule::Loose, false) {
+            return fail(error_uri::INVALID_URI, e.to_string());
+        }
+        if self.calls.contains_key(&(sid, request)) {
+            // Reusing an in-flight request ID would misroute results.
+            return fail(
+                error_uri::PROTOCOL_VIOLATION,
+                format!("call request ID {request} is already in flight"),
+            );
+        }
+        let Some((reg_id, _)) = self.index.best_match(&procedure) else {
+            return fail(
+                error_uri::NO_SUCH_PROCEDURE,
+                format!("no callee registered procedure {procedure:?}"),
+            );
+        };
+        let reg = self.registrations.get_mut(&reg_id).expect("index and map agree");
+        let callee = pick_callee(reg);
+        let Some(callee_entry) = sessions.get(&callee) else {
+            return fail(error_uri::NO_SUCH_PROCEDURE, "callee is gone".into());
+        };
+        let invocation = callee_entry.invocation_ids.next();
+
+        let receive_progress = options.receive_progress.unwrap_or(false);
+        let mut details = InvocationDetails::default();
+        if reg.policy != MatchPolicy::Exact {
+            details.procedure = Some(procedure);
+        }
+        if receive_progress {
+            details.receive_progress = Some(true);
+        }
+        if options.disclose_me.unwrap_or(false) || reg.disclose_caller {
+            if let Some(caller) = sessions.get(&sid) {
+                details.caller = Some(caller.id);
+                details.caller_authid = Some(caller.authid.clone());
+                details.caller_authrole = Some(caller.authrole.clone());
+            }
+        }
+        let timer = match options.timeout {
+            Some(ms) if ms > 0 => {
+                details.timeout = Some(ms);
+                let realm = Arc::downgrade(realm);
+                Some(
+                    tokio::spawn(async move {
+                        tokio::time::sleep(Duration::from_millis(ms)).await;
+                        if let Some(realm) = realm.upgrade() {
+                            realm.call_timed_out(sid, request);
+                        }
+                    })
+                    .abort_handle(),
+                )
+            }
+            _ => None,
+        };
+        self.invocations.insert(
+            (callee, invocation),
+            PendingCall {
+                caller: sid,
+                call_request: request,
+                receive_progress,
+                timer,
+            },
+        );
+        self.calls.insert((sid, request), (callee, invocation));
+        send_to(
+            sessions,
+            callee,
+            Message::Invocation {
+                request: invocation,
+                registration: reg_id,
+                details,
+                args,
+                kwargs,
+            },
+        );
+    }
+
+    /// Forgets a finished call, stopping its timer.
+    fn finish(&mut self, callee: Id, invocation: Id) -> Option<PendingCall> {
+        let call = self.invocations.remove(&(callee, invocation))?;
+        self.calls.remove(&(call.caller, call.call_request));
+        if let Some(t) = &call.timer {
+            t.abort();
+        }
+        Some(call)
+    }
+
+    pub fn on_yield(
+        &mut self,
+        sessions: &HashMap<Id, SessionEntry>,
+        sid: Id,
+        request: Id,
+        options: YieldOptions,
+        args: List,
+        kwargs: Dict,
+    ) {
+        let progress = options.progress.unwrap_or(false);
+        if progress {
+            // Progressive results go only to callers that asked for them.
+            let Some(call) = self.invocations.get(&(sid, request)) else {
+                return;
+            };
+            if call.receive_progress {
+                let details = ResultDetails {
+                    progress: Some(true),
+                    ..Default::default()
+                };
+                let msg = Message::Result {
+                    request: call.call_request,
+                    details,
+                    args,
+                    kwargs,
+                };
+                send_to(sessions, call.caller, msg);
+            }
+            return;
+        }
+        // A YIELD for a call already answered (canceled, timed out) is dropped.
+        if let Some(call) = self.finish(sid, request) {
+            let msg = Message::Result {
+                request: call.call_request,
+                details: ResultDetails::default(),
+                args,
+                kwargs,
+            };
+            send_to(sessions, call.caller, msg);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn on_invocation_error(
+        &mut self,
+        sessions: &HashMap<Id, SessionEntry>,
+        sid: Id,
+        request: Id,
+        details: Dict,
+        error: String,
+        args: List,
+        kwargs: Dict,
+    ) {
+        if let Some(call) = self.finish(sid, request) {
+            let msg = Message::Error {
+                request_type: MessageType::Call,
+                request: call.call_request,
+                details,
+                error,
+                args,
+                kwargs,
+            };
+            send_to(sessions, call.caller, msg);
+        }
+    }
+
+    pub fn cancel(
+        &mut self,
+        sessions: &HashMap<Id, SessionEntry>,
+        sid: Id,
+        request: Id,
+        options: CancelOptions,
+    ) {
+        let Some(&(callee, invocation)) = self.calls.get(&(sid, request)) else {
+            return; // already answered: nothing to cancel
+        };
+        let callee_cancels = sessions.get(&callee).is_some_and(|c| c.callee_cancels);
+        let mut mode = options.mode.unwrap_or_default();
+        if !callee_cancels {
+            mode = CancelMode::Skip; // the callee would not understand INTERRUPT
+        }
+        if mode != CancelMode::Skip {
+            let options = InterruptOptions {
+                mode: Some(mode),
+                reason: Some(error_uri::CANCELED.to_owned()),
+                ..Default::default()
+            };
+            send_to(
+                sessions,
+                callee,
+                Message::Interrupt {
+                    request: invocation,
+                    options,
+                },
+            );
+        }
+        if mode != CancelMode::Kill {
+            self.finish(callee, invocation);
+            send_error(
+                sessions,
+                sid,
+                MessageType::Call,
+                request,
+                error_uri::CANCELED,
+                format!("call canceled by the caller (mode {})", mode.as_str()),
+            );
+        }
+    }
+
+    pub fn timeout(&mut self, sessions: &HashMap<Id, SessionEntry>, caller: Id, request: Id) {
+        let Some(&(callee, invocation)) = self.calls.get(&(caller, request)) else {
+            return;
+        };
+        self.finish(callee, invocation);
+        if sessions.get(&callee).is_some_and(|c| c.callee_cancels) {
+            let options = InterruptOptions {
+                mode: Some(CancelMode::KillNoWait),
+                reason: Some(error_uri::TIMEOUT.to_owned()),
+                ..Default::default()
+            };
+            send_to(
+                sessions,
+                callee,
+                Message::Interrupt {
+                    request: invocation,
+                    options,
+                },
+            );
+        }
+        send_error(
+            sessions,
+            caller,
+            MessageType::Call,
+            request,
+            error_uri::TIMEOUT,
+            "call timed out in the router",
+        );
+    }
+
+    /// Removes a leaving session's registrations; its calls in flight fail
+    /// at once for their callers, and its own calls are interrupted at their
+    /// callees.
+    pub fn remove_session(&mut self, sessions: &HashMap<Id, SessionEntry>, sid: Id) {
+        let held: Vec<Id> = self
+            .registrations
+            .iter()
+            .filter(|(_, r)| r.callees.contains(&sid))
+            .map(|(id, _)| *id)
+            .collect();
+        for reg in held {
+            self.detach(sid, reg);
+        }
+        let as_callee: Vec<Id> = self
+            .invocations
+            .keys()
+            .filter(|(c, _)| *c == sid)
+            .map(|(_, i)| *i)
+            .collect();
+        for invocation in as_callee {
+            if let Some(call) = self.finish(sid, invocation) {
+                let msg = Message::error(
+                    MessageType::Call,
+                    call.call_request,
+                    error_uri::CANCELED,
+                    vec![Value::Str("callee disconnected from in-flight request".into())],
+                    Dict::new(),
+                );
+                send_to(sessions, call.caller, msg);
+            }
+        }
+        let as_caller: Vec<(Id, Id)> = self
+            .calls
+            .iter()
+            .filter(|((caller, _), _)| *caller == sid)
+            .map(|(_, v)| *v)
+            .collect();
+        for (callee, invocation) in as_caller {
+            self.finish(callee, invocation);
+            if sessions.get(&callee).is_some_and(|c| c.callee_cancels) {
+                let options = InterruptOptions {
+                    mode: Some(CancelMode::KillNoWait),
+                    reason: Some(error_uri::CANCELED.to_owned()),
+                    ..Default::default()
+                };
+                send_to(
+                    sessions,
+                    callee,
+                    Message::Interrupt {
+                        request: invocation,
+                        options,
+                    },
+                );
+            }
+        }
+    }
+}
+
+fn pick_callee(reg: &mut Registration) -> Id {
+    let n = reg.callees.len();
+    match reg.invoke {
+        InvokePolicy::Single | InvokePolicy::First => reg.callees[0],
+        InvokePolicy::Last => reg.callees[n - 1],
+        InvokePolicy::Random => reg.callees[rand::random_range(0..n)],
+        InvokePolicy::RoundRobin => {
+            let i = reg.next % n;
+            reg.next = (i + 1) % n;
+            reg.callees[i]
+        }
+    }
+}

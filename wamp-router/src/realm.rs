@@ -1,0 +1,199 @@
+//! A realm: the sessions joined to it, its broker and its dealer, behind one
+//! lock. The lock is never held across an `.await`: handlers mutate state and
+//! hand messages to the sessions' bounded queues with `try_send`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::{mpsc, Notify};
+use wamp_proto::{Dict, Id, IdSequence, Message, MessageType, Value};
+
+use crate::broker::Broker;
+use crate::dealer::Dealer;
+
+/// A protocol violation by a peer: its session is aborted with this reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation(pub String);
+
+/// What the router knows of a joined session.
+#[derive(Debug)]
+pub(crate) struct SessionEntry {
+    pub id: Id,
+    pub tx: mpsc::Sender<Message>,
+    /// Signalled when the session must be closed (its queue overflowed).
+    pub kill: Arc<Notify>,
+    pub authid: String,
+    pub authrole: String,
+    /// The callee announced `call_canceling`, so it understands INTERRUPT.
+    pub callee_cancels: bool,
+    /// Request IDs of INVOCATIONs sent to this session.
+    pub invocation_ids: IdSequence,
+}
+
+/// The mutable state of a realm.
+#[derive(Debug, Default)]
+pub(crate) struct RealmState {
+    pub sessions: HashMap<Id, SessionEntry>,
+    pub broker: Broker,
+    pub dealer: Dealer,
+}
+
+/// Sends a message to a joined session without waiting. A full queue means
+/// the session cannot keep up: it is closed rather than let it stall the
+/// router or grow memory.
+pub(crate) fn send_to(sessions: &HashMap<Id, SessionEntry>, sid: Id, msg: Message) {
+    if let Some(entry) = sessions.get(&sid) {
+        match entry.tx.try_send(msg) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(msg)) => {
+                tracing::warn!(
+                    session = sid,
+                    "outgoing queue full, dropping {} and closing the session",
+                    msg.message_type()
+                );
+                entry.kill.notify_one();
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {}
+        }
+    }
+}
+
+/// Sends an ERROR answering `request` of `request_type`.
+pub(crate) fn send_error(
+    sessions: &HashMap<Id, SessionEntry>,
+    sid: Id,
+    request_type: MessageType,
+    request: Id,
+    error: &str,
+    message: impl Into<String>,
+) {
+    let args = vec![Value::Str(message.into())];
+    send_to(
+        sessions,
+        sid,
+        Message::error(request_type, request, error, args, Dict::new()),
+    );
+}
+
+/// A realm of the router.
+#[derive(Debug)]
+pub struct Realm {
+    name: String,
+    state: Mutex<RealmState>,
+}
+
+impl Realm {
+    pub(crate) fn new(name: String) -> Arc<Realm> {
+        Arc::new(Realm {
+            name,
+            state: Mutex::new(RealmState::default()),
+        })
+    }
+
+    /// The realm's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// How many sessions are joined.
+    pub fn session_count(&self) -> usize {
+        self.lock().sessions.len()
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, RealmState> {
+        // A panic while holding the lock would be a router bug; the state is
+        // still consistent per message, so keep serving.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn join(&self, entry: SessionEntry) {
+        self.lock().sessions.insert(entry.id, entry);
+    }
+
+    /// Removes a session and everything it owned: registrations,
+    /// subscriptions, and calls in flight to or from it.
+    pub(crate) fn leave(&self, sid: Id) {
+        let mut st = self.lock();
+        let RealmState {
+            sessions,
+            broker,
+            dealer,
+        } = &mut *st;
+        broker.remove_session(sid);
+        dealer.remove_session(sessions, sid);
+        sessions.remove(&sid);
+    }
+
+    /// Handles one message from a joined session.
+    pub(crate) fn handle(self: &Arc<Self>, sid: Id, msg: Message) -> Result<(), Violation> {
+        let mut st = self.lock();
+        let RealmState {
+            sessions,
+            broker,
+            dealer,
+        } = &mut *st;
+        match msg {
+            Message::Publish {
+                request,
+                options,
+                topic,
+                args,
+                kwargs,
+            } => broker.publish(sessions, sid, request, options, topic, args, kwargs),
+            Message::Subscribe {
+                request,
+                options,
+                topic,
+            } => broker.subscribe(sessions, sid, request, options, topic),
+            Message::Unsubscribe {
+                request,
+                subscription,
+            } => broker.unsubscribe(sessions, sid, request, subscription),
+            Message::Call {
+                request,
+                options,
+                procedure,
+                args,
+                kwargs,
+            } => dealer.call(self, sessions, sid, request, options, procedure, args, kwargs),
+            Message::Cancel { request, options } => dealer.cancel(sessions, sid, request, options),
+            Message::Register {
+                request,
+                options,
+                procedure,
+            } => dealer.register(sessions, sid, request, options, procedure),
+            Message::Unregister {
+                request,
+                registration,
+            } => dealer.unregister(sessions, sid, request, registration),
+            Message::Yield {
+                request,
+                options,
+                args,
+                kwargs,
+            } => dealer.on_yield(sessions, sid, request, options, args, kwargs),
+            Message::Error {
+                request_type: MessageType::Invocation,
+                request,
+                details,
+                error,
+                args,
+                kwargs,
+            } => dealer.on_invocation_error(sessions, sid, request, details, error, args, kwargs),
+            other => {
+                return Err(Violation(format!(
+                    "{} is not a message a client may send in an established session",
+                    other.message_type()
+                )))
+            }
+        }
+        Ok(())
+    }
+
+    /// Called by a call's timer: fails the call if it is still pending.
+    pub(crate) fn call_timed_out(&self, caller: Id, request: Id) {
+        let mut st = self.lock();
+        let RealmState { sessions, dealer, .. } = &mut *st;
+        dealer.timeout(sessions, caller, request);
+    }
+}

@@ -1,0 +1,318 @@
+//! Calling procedures: the [`Call`] builder, and [`CallHandle`] for progressive
+//! results and cancellation. Dropping an unfinished call cancels it.
+
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::{mpsc, oneshot};
+use wamp_proto::{error_uri, CallOptions, CancelMode, CancelOptions, Dict, Id, List, Message};
+
+use super::{Pending, Session, Shared};
+use crate::error::Error;
+use crate::payload::{insert_value, push_value, CallResult};
+
+/// How long the client waits past a call's own timeout for the router's
+/// answer before failing it locally.
+const TIMEOUT_GRACE: Duration = Duration::from_millis(500);
+/// Progressive results buffered per call before the session's reader waits.
+const PROGRESS_QUEUE: usize = 64;
+
+pub(crate) struct PendingCall {
+    result: oneshot::Sender<Result<CallResult, Error>>,
+    progress: Option<mpsc::Sender<CallResult>>,
+    canceled: bool,
+    timeout: Option<Duration>,
+}
+
+impl PendingCall {
+    pub fn fail(self, e: Error) {
+        let _ = self.result.send(Err(e));
+    }
+
+    pub fn complete(self, r: CallResult) {
+        let _ = self.result.send(Ok(r));
+    }
+
+    /// An ERROR answered the call: map the answers to our own cancel and
+    /// timeout onto their client errors.
+    pub fn error(self, e: crate::ApplicationError) {
+        let err = if self.canceled && e.error == error_uri::CANCELED {
+            Error::Canceled
+        } else if let (Some(t), true) = (self.timeout, e.error == error_uri::TIMEOUT) {
+            Error::Timeout(t)
+        } else {
+            Error::Application(e)
+        };
+        self.fail(err);
+    }
+
+    pub fn progress_sender(&self) -> Option<mpsc::Sender<CallResult>> {
+        self.progress.clone()
+    }
+}
+
+type ProgressCallback = Box<dyn FnMut(CallResult) + Send>;
+
+/// A call being built: arguments and options, then `.await` for the result,
+/// or [`start`](Call::start) for a [`CallHandle`].
+///
+/// ```no_run
+/// # async fn demo(session: wamp::Session) -> Result<(), wamp::Error> {
+/// use wamp::Payload;
+/// let sum = session.call("com.arguments.add2").arg(2).arg(3).await?;
+/// assert_eq!(sum.arg::<i64>(0)?, 5);
+/// # Ok(()) }
+/// ```
+#[must_use = "a call does nothing until awaited or started"]
+pub struct Call {
+    session: Session,
+    procedure: String,
+    args: Result<List, Error>,
+    kwargs: Result<Dict, Error>,
+    options: CallOptions,
+    timeout: Option<Duration>,
+    on_progress: Option<ProgressCallback>,
+}
+
+impl Session {
+    /// Starts building a call of `procedure`.
+    pub fn call(&self, procedure: impl Into<String>) -> Call {
+        Call {
+            session: self.clone(),
+            procedure: procedure.into(),
+            args: Ok(List::new()),
+            kwargs: Ok(Dict::new()),
+            options: CallOptions::default(),
+            timeout: None,
+            on_progress: None,
+        }
+    }
+}
+
+impl Call {
+    /// Appends a positional argument.
+    pub fn arg(mut self, v: impl Serialize) -> Self {
+        push_value(&mut self.args, v);
+        self
+    }
+
+    /// Sets all positional arguments.
+    pub fn args(mut self, args: List) -> Self {
+        self.args = Ok(args);
+        self
+    }
+
+    /// Adds a keyword argument.
+    pub fn kwarg(mut self, key: impl Into<String>, v: impl Serialize) -> Self {
+        insert_value(&mut self.kwargs, key.into(), v);
+        self
+    }
+
+    /// Sets all keyword arguments.
+    pub fn kwargs(mut self, kwargs: Dict) -> Self {
+        self.kwargs = Ok(kwargs);
+        self
+    }
+
+    /// Fails the call after `d`: the router enforces it (CALL.Options.timeout),
+    /// and the client gives up shortly after if the router does not.
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.options.timeout = Some(d.as_millis().max(1) as u64);
+        self.timeout = Some(d);
+        self
+    }
+
+    /// Asks the router to disclose this caller's identity to the callee.
+    pub fn disclose_me(mut self) -> Self {
+        self.options.disclose_me = Some(true);
+        self
+    }
+
+    /// Sets the raw CALL options (keeps a timeout set with [`timeout`](Self::timeout)).
+    pub fn options(mut self, options: CallOptions) -> Self {
+        let timeout = self.options.timeout;
+        self.options = options;
+        if self.options.timeout.is_none() {
+            self.options.timeout = timeout;
+        }
+        self
+    }
+
+    /// Receives progressive results through a callback while awaiting the final result.
+    pub fn on_progress(mut self, f: impl FnMut(CallResult) + Send + 'static) -> Self {
+        self.options.receive_progress = Some(true);
+        self.on_progress = Some(Box::new(f));
+        self
+    }
+
+    /// Asks for progressive results; read them with [`CallHandle::progress`].
+    pub fn progressive(mut self) -> Self {
+        self.options.receive_progress = Some(true);
+        self
+    }
+
+    /// Sends the CALL and returns a handle to the call in flight.
+    pub async fn start(self) -> Result<CallHandle, Error> {
+        let args = self.args?;
+        let kwargs = self.kwargs?;
+        wamp_proto::uri::validate(&self.procedure, Default::default(), false)?;
+        let shared = self.session.shared.clone();
+        let (result_tx, result_rx) = oneshot::channel();
+        let (progress, progress_rx) = if self.options.receive_progress == Some(true) {
+            let (tx, rx) = mpsc::channel(PROGRESS_QUEUE);
+            (Some(tx), Some(rx))
+        } else {
+            (None, None)
+        };
+        let timeout = self.timeout;
+        let request = shared.add_pending(|_| {
+            Pending::Call(PendingCall {
+                result: result_tx,
+                progress,
+                canceled: false,
+                timeout,
+            })
+        })?;
+        let mut handle = CallHandle {
+            shared: shared.clone(),
+            request,
+            result: result_rx,
+            progress: progress_rx,
+            timeout,
+            done: false,
+        };
+        let msg = Message::Call {
+            request,
+            options: self.options,
+            procedure: self.procedure,
+            args,
+            kwargs,
+        };
+        if let Err(e) = shared.send(msg).await {
+            handle.done = true;
+            shared.take_pending(request);
+            return Err(e);
+        }
+        Ok(handle)
+    }
+
+    async fn run(mut self) -> Result<CallResult, Error> {
+        let on_progress = self.on_progress.take();
+        let mut handle = self.start().await?;
+        if let Some(mut f) = on_progress {
+            while let Some(p) = handle.progress().await {
+                f(p);
+            }
+        }
+        handle.result().await
+    }
+}
+
+impl IntoFuture for Call {
+    type Output = Result<CallResult, Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.run())
+    }
+}
+
+/// A call in flight. Await it (or [`result`](Self::result)) for the final
+/// result; read progressive results with [`progress`](Self::progress);
+/// [`cancel`](Self::cancel) it. Dropping it unfinished cancels the call
+/// (mode `killnowait`).
+pub struct CallHandle {
+    shared: Arc<Shared>,
+    request: Id,
+    result: oneshot::Receiver<Result<CallResult, Error>>,
+    progress: Option<mpsc::Receiver<CallResult>>,
+    timeout: Option<Duration>,
+    done: bool,
+}
+
+impl CallHandle {
+    /// The CALL request ID.
+    pub fn request_id(&self) -> Id {
+        self.request
+    }
+
+    /// The next progressive result; `None` once the final result (or an
+    /// error) has arrived.
+    pub async fn progress(&mut self) -> Option<CallResult> {
+        self.progress.as_mut()?.recv().await
+    }
+
+    /// Waits for the final result.
+    pub async fn result(mut self) -> Result<CallResult, Error> {
+        // Unread progress must not hold back the session's reader.
+        self.progress = None;
+        let outcome = match self.timeout {
+            Some(t) => match tokio::time::timeout(t + TIMEOUT_GRACE, &mut self.result).await {
+                Ok(r) => r,
+                Err(_) => {
+                    self.send_cancel(CancelMode::KillNoWait);
+                    self.done = true;
+                    return Err(Error::Timeout(t));
+                }
+            },
+            None => (&mut self.result).await,
+        };
+        self.done = true;
+        outcome.unwrap_or_else(|_| Err(self.shared.closed_error()))
+    }
+
+    /// Cancels the call with `mode` and waits for its end: `Err(Canceled)`,
+    /// or with `kill`, whatever the callee answers.
+    pub async fn cancel(self, mode: CancelMode) -> Result<CallResult, Error> {
+        {
+            let mut st = self.shared.lock();
+            if let Some(Pending::Call(c)) = st.pending.get_mut(&self.request) {
+                c.canceled = true;
+            }
+        }
+        let msg = Message::Cancel {
+            request: self.request,
+            options: CancelOptions {
+                mode: Some(mode),
+                ..Default::default()
+            },
+        };
+        self.shared.send(msg).await?;
+        self.result().await
+    }
+
+    fn send_cancel(&self, mode: CancelMode) {
+        if self.shared.take_pending(self.request).is_some() {
+            let msg = Message::Cancel {
+                request: self.request,
+                options: CancelOptions {
+                    mode: Some(mode),
+                    ..Default::default()
+                },
+            };
+            // Best effort: if the queue is full or closed, the session is
+            // going down anyway and the router forgets the call with it.
+            let _ = self.shared.tx.try_send(msg);
+        }
+    }
+}
+
+impl IntoFuture for CallHandle {
+    type Output = Result<CallResult, Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.result())
+    }
+}
+
+impl Drop for CallHandle {
+    fn drop(&mut self) {
+        if !self.done {
+            self.send_cancel(CancelMode::KillNoWait);
+        }
+    }
+}

@@ -1,0 +1,285 @@
+//! Registering procedures: handlers, invocations, progressive results, and
+//! running each invocation as its own task so handlers run concurrently and
+//! an INTERRUPT can stop one.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use futures_util::FutureExt;
+use tokio::sync::oneshot;
+use wamp_proto::{
+    error_uri, Dict, Id, InvocationDetails, List, Message, MessageType, RegisterOptions, Value, YieldOptions,
+};
+
+use super::{Pending, Session, Shared};
+use crate::error::{ApplicationError, Error};
+use crate::payload::{CallResult, Payload};
+
+/// The future a handler returns.
+pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<CallResult, ApplicationError>> + Send>>;
+
+/// A registered procedure's handler, shareable across invocations.
+pub type Handler = Arc<dyn Fn(Invocation) -> HandlerFuture + Send + Sync>;
+
+/// One call of a registered procedure, as the callee sees it.
+#[derive(Debug)]
+pub struct Invocation {
+    /// The INVOCATION request ID.
+    pub request: Id,
+    /// The registration invoked.
+    pub registration: Id,
+    /// The concrete procedure URI called (for pattern registrations, the URI
+    /// the caller used; otherwise the registered URI).
+    pub procedure: String,
+    /// Details: caller identity (when disclosed), timeout, ...
+    pub details: InvocationDetails,
+    /// Positional arguments.
+    pub args: List,
+    /// Keyword arguments.
+    pub kwargs: Dict,
+    /// Sends progressive results, when the caller asked for them.
+    pub progress: Option<ProgressSender>,
+}
+
+impl Payload for Invocation {
+    fn args(&self) -> &List {
+        &self.args
+    }
+    fn kwargs(&self) -> &Dict {
+        &self.kwargs
+    }
+}
+
+/// Sends progressive results of one invocation to its caller.
+#[derive(Clone)]
+pub struct ProgressSender {
+    shared: Arc<Shared>,
+    request: Id,
+}
+
+impl std::fmt::Debug for ProgressSender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProgressSender")
+            .field("request", &self.request)
+            .finish()
+    }
+}
+
+impl ProgressSender {
+    /// Sends one progressive result.
+    pub async fn send(&self, r: CallResult) -> Result<(), Error> {
+        self.shared
+            .send(Message::Yield {
+                request: self.request,
+                options: YieldOptions {
+                    progress: Some(true),
+                    ..Default::default()
+                },
+                args: r.args,
+                kwargs: r.kwargs,
+            })
+            .await
+    }
+}
+
+/// A procedure registered by this session.
+#[derive(Clone)]
+pub struct Registration {
+    /// The registration ID.
+    pub id: Id,
+    /// The URI registered (a pattern for prefix/wildcard registrations).
+    pub procedure: String,
+    session: Session,
+}
+
+impl std::fmt::Debug for Registration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registration")
+            .field("id", &self.id)
+            .field("procedure", &self.procedure)
+            .finish()
+    }
+}
+
+impl Registration {
+    /// Unregisters the procedure.
+    pub async fn unregister(self) -> Result<(), Error> {
+        self.session.unregister(self.id).await
+    }
+}
+
+impl Session {
+    /// Registers `procedure` with a handler. Each invocation runs as its own
+    /// task; a panic in the handler becomes a `wamp.error.runtime_error`.
+    ///
+    /// ```no_run
+    /// # async fn demo(session: wamp::Session) -> Result<(), wamp::Error> {
+    /// use wamp::{CallResult, Payload, RegisterOptions};
+    /// session
+    ///     .register("com.arguments.add2", RegisterOptions::default(), |inv| async move {
+    ///         let (a, b): (i64, i64) = (inv.arg(0)?, inv.arg(1)?);
+    ///         Ok(CallResult::new().with_arg(a + b))
+    ///     })
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn register<F, Fut>(
+        &self,
+        procedure: impl Into<String>,
+        options: RegisterOptions,
+        handler: F,
+    ) -> Result<Registration, Error>
+    where
+        F: Fn(Invocation) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<CallResult, ApplicationError>> + Send + 'static,
+    {
+        let handler: Handler = Arc::new(move |inv| Box::pin(handler(inv)));
+        self.register_handler(procedure.into(), options, handler).await
+    }
+
+    /// Registers an already boxed [`Handler`].
+    pub async fn register_handler(
+        &self,
+        procedure: String,
+        options: RegisterOptions,
+        handler: Handler,
+    ) -> Result<Registration, Error> {
+        let policy = options.match_policy.unwrap_or_default();
+        wamp_proto::uri::validate_pattern(&procedure, policy, Default::default())?;
+        let (tx, rx) = oneshot::channel();
+        let shared = &self.shared;
+        let request = shared.add_pending(|_| Pending::Register(tx, procedure.clone(), handler))?;
+        shared
+            .send(Message::Register {
+                request,
+                options,
+                procedure: procedure.clone(),
+            })
+            .await?;
+        let id = rx.await.unwrap_or_else(|_| Err(shared.closed_error()))?;
+        Ok(Registration {
+            id,
+            procedure,
+            session: self.clone(),
+        })
+    }
+
+    /// Unregisters a registration by ID.
+    pub async fn unregister(&self, registration: Id) -> Result<(), Error> {
+        let (tx, rx) = oneshot::channel();
+        let request = self.shared.add_pending(|_| Pending::Unregister(tx))?;
+        self.shared.lock().registrations.remove(&registration);
+        self.shared
+            .send(Message::Unregister {
+                request,
+                registration,
+            })
+            .await?;
+        rx.await.unwrap_or_else(|_| Err(self.shared.closed_error()))
+    }
+}
+
+/// Starts a handler for an INVOCATION.
+pub(crate) fn invoke(
+    shared: &Arc<Shared>,
+    request: Id,
+    registration: Id,
+    details: InvocationDetails,
+    args: List,
+    kwargs: Dict,
+) {
+    let found = shared.lock().registrations.get(&registration).cloned();
+    let Some((registered_uri, handler)) = found else {
+        let msg = error_message(
+            request,
+            error_uri::NO_SUCH_REGISTRATION,
+            "procedure is no longer registered",
+        );
+        let _ = shared.tx.try_send(msg);
+        return;
+    };
+    let Ok(permit) = shared.invocation_slots.clone().try_acquire_owned() else {
+        let msg = error_message(
+            request,
+            error_uri::UNAVAILABLE,
+            "callee is at its limit of concurrent invocations",
+        );
+        let _ = shared.tx.try_send(msg);
+        return;
+    };
+    let progress = details.receive_progress.unwrap_or(false).then(|| ProgressSender {
+        shared: shared.clone(),
+        request,
+    });
+    let inv = Invocation {
+        request,
+        registration,
+        procedure: details.procedure.clone().unwrap_or(registered_uri),
+        details,
+        args,
+        kwargs,
+        progress,
+    };
+    let task_shared = shared.clone();
+    // Hold the lock while spawning so the task cannot finish (and remove its
+    // entry) before the entry is inserted.
+    let mut st = shared.lock();
+    let task = tokio::spawn(async move {
+        let outcome = AssertUnwindSafe(handler(inv)).catch_unwind().await;
+        let msg = match outcome {
+            Ok(Ok(r)) => Message::Yield {
+                request,
+                options: YieldOptions::default(),
+                args: r.args,
+                kwargs: r.kwargs,
+            },
+            Ok(Err(e)) => Message::Error {
+                request_type: MessageType::Invocation,
+                request,
+                details: Dict::new(),
+                error: e.error,
+                args: e.args,
+                kwargs: e.kwargs,
+            },
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "handler panicked".into());
+                tracing::error!(request, "handler panicked: {what}");
+                error_message(
+                    request,
+                    error_uri::RUNTIME_ERROR,
+                    &format!("handler panicked: {what}"),
+                )
+            }
+        };
+        task_shared.lock().invocations.remove(&request);
+        let _ = task_shared.send(msg).await;
+        drop(permit);
+    });
+    st.invocations.insert(request, task.abort_handle());
+}
+
+/// Stops a running invocation after INTERRUPT and tells the router.
+pub(crate) fn interrupt(shared: &Arc<Shared>, request: Id) {
+    let task = shared.lock().invocations.remove(&request);
+    if let Some(task) = task {
+        task.abort();
+        let msg = error_message(request, error_uri::CANCELED, "invocation interrupted");
+        let _ = shared.tx.try_send(msg);
+    }
+}
+
+fn error_message(request: Id, error: &str, message: &str) -> Message {
+    Message::error(
+        MessageType::Invocation,
+        request,
+        error,
+        vec![Value::Str(message.to_owned())],
+        Dict::new(),
+    )
+}

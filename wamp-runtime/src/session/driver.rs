@@ -1,0 +1,255 @@
+//! The session's reader: takes each incoming message, completes the pending
+//! request it answers, delivers events, starts invocations; and, when the
+//! session ends, fails everything still waiting.
+
+use std::sync::Arc;
+
+use wamp_proto::transport::{Connection, TransportError};
+use wamp_proto::{error_uri, Message, MessageType};
+
+use super::{callee, pubsub, Event, Pending, Shared};
+use crate::error::{ApplicationError, Error};
+use crate::payload::CallResult;
+
+pub(crate) async fn run(shared: Arc<Shared>, mut conn: Connection) {
+    let end = loop {
+        let Some(msg) = conn.receiver.recv().await else {
+            break match conn.close_reason.get() {
+                Some(TransportError::Decode(e)) => {
+                    let reason = e.to_string();
+                    let _ = conn
+                        .sender
+                        .try_send(Message::abort(error_uri::PROTOCOL_VIOLATION, reason.clone()));
+                    Error::ProtocolViolation(reason)
+                }
+                Some(e) => Error::TransportLost(e.to_string()),
+                None => Error::TransportLost("connection closed".into()),
+            };
+        };
+        if let Err(end) = dispatch(&shared, msg).await {
+            if let Error::ProtocolViolation(reason) = &end {
+                let _ = conn
+                    .sender
+                    .try_send(Message::abort(error_uri::PROTOCOL_VIOLATION, reason.clone()));
+            }
+            break end;
+        }
+    };
+    tracing::debug!(session = shared.details.session, "session ended: {end}");
+    close(&shared, end);
+}
+
+/// Ends the session: fails pending requests, ends event streams, stops
+/// running handlers.
+pub(crate) fn close(shared: &Shared, end: Error) {
+    let (pending, invocations) = {
+        let mut st = shared.lock();
+        if st.closed.is_some() {
+            return;
+        }
+        st.closed = Some(end.clone());
+        st.subscriptions.clear();
+        st.registrations.clear();
+        (
+            std::mem::take(&mut st.pending),
+            std::mem::take(&mut st.invocations),
+        )
+    };
+    for (_, p) in pending {
+        p.fail(end.clone());
+    }
+    for (_, task) in invocations {
+        task.abort();
+    }
+    shared.ended.send_replace(Some(end));
+}
+
+fn violation(msg: impl Into<String>) -> Error {
+    Error::ProtocolViolation(msg.into())
+}
+
+/// Handles one message; `Err` ends the session with that reason.
+async fn dispatch(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
+    let ty = msg.message_type();
+    match msg {
+        Message::Result {
+            request,
+            details,
+            args,
+            kwargs,
+        } => {
+            let result = CallResult { args, kwargs };
+            if details.progress == Some(true) {
+                let progress = match shared.lock().pending.get(&request) {
+                    Some(Pending::Call(c)) => c.progress_sender(),
+                    _ => None,
+                };
+                if let Some(tx) = progress {
+                    // The receiver may be gone (caller only wants the final result).
+                    let _ = tx.send(result).await;
+                }
+                return Ok(());
+            }
+            match shared.take_pending(request) {
+                Some(Pending::Call(c)) => c.complete(result),
+                Some(other) => return Err(mismatch(shared, ty, request, other)),
+                None => {} // canceled or timed out locally
+            }
+        }
+        Message::Error {
+            request_type,
+            request,
+            error,
+            args,
+            kwargs,
+            ..
+        } => {
+            if request_type == MessageType::Invocation {
+                return Err(violation("router sent an ERROR for an INVOCATION"));
+            }
+            let e = ApplicationError { error, args, kwargs };
+            match shared.take_pending(request) {
+                Some(Pending::Call(c)) => c.error(e),
+                Some(p) => p.fail(Error::Application(e)),
+                None => {}
+            }
+        }
+        Message::Registered {
+            request,
+            registration,
+        } => match shared.take_pending(request) {
+            Some(Pending::Register(tx, uri, handler)) => {
+                shared.lock().registrations.insert(registration, (uri, handler));
+                let _ = tx.send(Ok(registration));
+            }
+            Some(other) => return Err(mismatch(shared, ty, request, other)),
+            None => return Err(violation(format!("REGISTERED for unknown request {request}"))),
+        },
+        Message::Unregistered { request, details } => {
+            if request == 0 {
+                // Router-initiated revocation.
+                if let Some(reg) = details.and_then(|d| d.registration) {
+                    shared.lock().registrations.remove(&reg);
+                }
+                return Ok(());
+            }
+            match shared.take_pending(request) {
+                Some(Pending::Unregister(tx)) => {
+                    let _ = tx.send(Ok(()));
+                }
+                Some(other) => return Err(mismatch(shared, ty, request, other)),
+                None => return Err(violation(format!("UNREGISTERED for unknown request {request}"))),
+            }
+        }
+        Message::Subscribed {
+            request,
+            subscription,
+        } => match shared.take_pending(request) {
+            Some(Pending::Subscribe(tx, topic, events)) => {
+                let local = pubsub::subscribed(shared, subscription, topic, events);
+                let _ = tx.send(Ok((subscription, local)));
+            }
+            Some(other) => return Err(mismatch(shared, ty, request, other)),
+            None => return Err(violation(format!("SUBSCRIBED for unknown request {request}"))),
+        },
+        Message::Unsubscribed { request, details } => {
+            if request == 0 {
+                if let Some(sub) = details.and_then(|d| d.subscription) {
+                    shared.lock().subscriptions.remove(&sub);
+                }
+                return Ok(());
+            }
+            match shared.take_pending(request) {
+                Some(Pending::Unsubscribe(tx)) => {
+                    let _ = tx.send(Ok(()));
+                }
+                Some(other) => return Err(mismatch(shared, ty, request, other)),
+                None => return Err(violation(format!("UNSUBSCRIBED for unknown request {request}"))),
+            }
+        }
+        Message::Published { request, publication } => match shared.take_pending(request) {
+            Some(Pending::Publish(tx)) => {
+                let _ = tx.send(Ok(publication));
+            }
+            Some(other) => return Err(mismatch(shared, ty, request, other)),
+            None => return Err(violation(format!("PUBLISHED for unknown request {request}"))),
+        },
+        Message::Event {
+            subscription,
+            publication,
+            details,
+            args,
+            kwargs,
+        } => {
+            let targets: Vec<_> = match shared.lock().subscriptions.get(&subscription) {
+                Some(subs) => subs.iter().map(|s| (s.topic.clone(), s.tx.clone())).collect(),
+                None => return Ok(()), // unsubscribed meanwhile
+            };
+            let mut event = Event {
+                subscription,
+                publication,
+                topic: String::new(),
+                details,
+                args,
+                kwargs,
+            };
+            let n = targets.len();
+            for (i, (topic, tx)) in targets.into_iter().enumerate() {
+                let mut ev = if i + 1 == n {
+                    std::mem::replace(&mut event, empty_event())
+                } else {
+                    event.clone()
+                };
+                ev.topic = ev.details.topic.clone().unwrap_or(topic);
+                // Backpressure: a full subscriber queue holds back this reader.
+                let _ = tx.send(ev).await;
+            }
+        }
+        Message::Invocation {
+            request,
+            registration,
+            details,
+            args,
+            kwargs,
+        } => callee::invoke(shared, request, registration, details, args, kwargs),
+        Message::Interrupt { request, .. } => callee::interrupt(shared, request),
+        Message::Goodbye { details, reason } => {
+            let _ = shared.tx.try_send(Message::goodbye(error_uri::GOODBYE_AND_OUT));
+            return Err(Error::SessionClosed {
+                reason,
+                message: details.message,
+            });
+        }
+        Message::Abort { details, reason } => {
+            return Err(Error::SessionClosed {
+                reason,
+                message: details.message,
+            })
+        }
+        other => {
+            return Err(violation(format!(
+                "{} is not a message a router may send in an established session",
+                other.message_type()
+            )))
+        }
+    }
+    Ok(())
+}
+
+fn empty_event() -> Event {
+    Event {
+        subscription: 0,
+        publication: 0,
+        topic: String::new(),
+        details: Default::default(),
+        args: Vec::new(),
+        kwargs: Default::default(),
+    }
+}
+
+/// An answer of the wrong type for a request: fail the request, end the session.
+fn mismatch(_shared: &Shared, ty: MessageType, request: u64, pending: Pending) -> Error {
+    let e = violation(format!("{ty} answered request {request} of another kind"));
+    pending.fail(e.clone());
+    e
+}

@@ -1,0 +1,442 @@
+//! The client session: join a realm, then call, register, publish and
+//! subscribe.
+//!
+//! A [`Session`] is a cheap handle (clone it freely) to a joined session. A
+//! driver task reads incoming messages and completes the pending requests;
+//! handlers of registered procedures run as their own tasks, concurrently.
+//! When the session ends (leave, router GOODBYE/ABORT, transport loss,
+//! protocol violation) every pending request fails with the reason, event
+//! streams end, and running handlers are stopped.
+
+mod call;
+mod callee;
+mod driver;
+mod pubsub;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot, watch};
+use wamp_proto::transport::{
+    rawsocket, websocket, Connection, TransportConfig, TransportError, TransportKind,
+};
+use wamp_proto::{Dict, HelloDetails, Id, IdSequence, Message, Serializer, Value};
+
+use crate::error::Error;
+
+pub use call::{Call, CallHandle};
+pub use callee::{Handler, Invocation, ProgressSender, Registration};
+pub use pubsub::{Event, Publish, Subscription};
+
+/// Settings of a client session.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// Serializers offered, in order of preference (WebSocket); the first is used for RawSocket.
+    pub serializers: Vec<Serializer>,
+    /// Transport limits: message size, queue capacity, handshake time.
+    pub transport: TransportConfig,
+    /// How long to wait for WELCOME.
+    pub join_timeout: Duration,
+    /// Most requests (calls, registers, ...) waiting for an answer at once.
+    pub max_pending_requests: usize,
+    /// Most invocations of registered procedures running at once; more are
+    /// answered with `wamp.error.unavailable`.
+    pub max_concurrent_invocations: usize,
+    /// Capacity of each subscription's event queue. A full queue holds back
+    /// the session's reader (and so, through the transport, the router).
+    pub event_queue_capacity: usize,
+    /// The authid to ask for (anonymous authentication).
+    pub authid: Option<String>,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            serializers: Serializer::ALL.to_vec(),
+            transport: TransportConfig::default(),
+            join_timeout: Duration::from_secs(10),
+            max_pending_requests: 65_536,
+            max_concurrent_invocations: 4_096,
+            event_queue_capacity: 1024,
+            authid: None,
+        }
+    }
+}
+
+/// Facts about a joined session.
+#[derive(Debug, Clone)]
+pub struct SessionDetails {
+    /// The session ID the router assigned.
+    pub session: Id,
+    /// The realm joined.
+    pub realm: String,
+    /// The authenticated identity.
+    pub authid: Option<String>,
+    /// The role granted.
+    pub authrole: Option<String>,
+    /// The authentication method used.
+    pub authmethod: Option<String>,
+    /// Who authenticated the session.
+    pub authprovider: Option<String>,
+    /// Extra data from the authentication.
+    pub authextra: Dict,
+    /// The serializer in use (`None` in-process).
+    pub serializer: Option<Serializer>,
+    /// The transport in use.
+    pub transport: TransportKind,
+    /// The roles and features the router announced.
+    pub router_roles: Dict,
+}
+
+pub(crate) enum Pending {
+    Call(call::PendingCall),
+    Register(oneshot::Sender<Result<Id, Error>>, String, Handler),
+    Unregister(oneshot::Sender<Result<(), Error>>),
+    Subscribe(
+        oneshot::Sender<Result<(Id, Id), Error>>,
+        String,
+        mpsc::Sender<Event>,
+    ),
+    Unsubscribe(oneshot::Sender<Result<(), Error>>),
+    Publish(oneshot::Sender<Result<Id, Error>>),
+}
+
+impl Pending {
+    /// Completes the request with an error.
+    fn fail(self, e: Error) {
+        match self {
+            Pending::Call(c) => c.fail(e),
+            Pending::Register(tx, _, _) | Pending::Publish(tx) => {
+                let _ = tx.send(Err(e));
+            }
+            Pending::Unregister(tx) | Pending::Unsubscribe(tx) => {
+                let _ = tx.send(Err(e));
+            }
+            Pending::Subscribe(tx, _, _) => {
+                let _ = tx.send(Err(e));
+            }
+        }
+    }
+}
+
+/// One local subscriber of a router subscription.
+pub(crate) struct LocalSubscriber {
+    pub local_id: Id,
+    pub topic: String,
+    pub tx: mpsc::Sender<Event>,
+}
+
+#[derive(Default)]
+pub(crate) struct State {
+    pub pending: HashMap<Id, Pending>,
+    pub registrations: HashMap<Id, (String, Handler)>,
+    pub subscriptions: HashMap<Id, Vec<LocalSubscriber>>,
+    pub invocations: HashMap<Id, tokio::task::AbortHandle>,
+    /// Set once the session has ended.
+    pub closed: Option<Error>,
+}
+
+pub(crate) struct Shared {
+    pub tx: mpsc::Sender<Message>,
+    pub ids: IdSequence,
+    pub local_ids: IdSequence,
+    pub state: Mutex<State>,
+    pub details: SessionDetails,
+    pub config: SessionConfig,
+    /// Becomes `Some` when the session has ended.
+    pub ended: watch::Sender<Option<Error>>,
+    pub invocation_slots: Arc<tokio::sync::Semaphore>,
+}
+
+impl Shared {
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Registers a pending request under a fresh request ID.
+    pub fn add_pending(&self, make: impl FnOnce(Id) -> Pending) -> Result<Id, Error> {
+        let mut st = self.lock();
+        if let Some(e) = &st.closed {
+            return Err(e.clone());
+        }
+        if st.pending.len() >= self.config.max_pending_requests {
+            return Err(Error::Overloaded(format!(
+                "{} requests already wait for an answer (max_pending_requests)",
+                st.pending.len()
+            )));
+        }
+        let id = self.ids.next();
+        st.pending.insert(id, make(id));
+        Ok(id)
+    }
+
+    pub fn take_pending(&self, id: Id) -> Option<Pending> {
+        self.lock().pending.remove(&id)
+    }
+
+    /// Queues a message for the router.
+    pub async fn send(&self, msg: Message) -> Result<(), Error> {
+        self.tx.send(msg).await.map_err(|_| self.closed_error())
+    }
+
+    pub fn closed_error(&self) -> Error {
+        self.lock()
+            .closed
+            .clone()
+            .unwrap_or_else(|| Error::TransportLost("connection closed".into()))
+    }
+}
+
+/// A joined WAMP session. Clones share the session.
+#[derive(Clone)]
+pub struct Session {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("id", &self.shared.details.session)
+            .field("realm", &self.shared.details.realm)
+            .finish()
+    }
+}
+
+impl Session {
+    /// Connects to a router and joins `realm` with default settings.
+    ///
+    /// URLs: `ws://host:port/path` (WebSocket), `rs://host:port` or
+    /// `tcp://host:port` (RawSocket over TCP).
+    pub async fn connect(url: &str, realm: &str) -> Result<Session, Error> {
+        Self::connect_with(url, realm, SessionConfig::default()).await
+    }
+
+    /// Connects to a router and joins `realm`.
+    pub async fn connect_with(url: &str, realm: &str, config: SessionConfig) -> Result<Session, Error> {
+        let conn = open_transport(url, &config).await?;
+        Self::join(conn, realm, config).await
+    }
+
+    /// Joins `realm` over an established connection (any transport).
+    pub async fn join(mut conn: Connection, realm: &str, config: SessionConfig) -> Result<Session, Error> {
+        let hello = Message::Hello {
+            realm: realm.to_owned(),
+            details: HelloDetails {
+                roles: Some(client_roles()),
+                authmethods: Some(vec!["anonymous".into()]),
+                authid: config.authid.clone(),
+                agent: Some(concat!("wamp-rs/", env!("CARGO_PKG_VERSION")).into()),
+                ..Default::default()
+            },
+        };
+        conn.sender.send(hello).await.map_err(|_| transport_lost(&conn))?;
+        let reply = tokio::time::timeout(config.join_timeout, conn.receiver.recv())
+            .await
+            .map_err(|_| Error::JoinRefused {
+                reason: "wamp.error.timeout".into(),
+                message: Some(format!("no WELCOME within {:?}", config.join_timeout)),
+            })?;
+        let (session, welcome) = match reply {
+            Some(Message::Welcome { session, details }) => (session, details),
+            Some(Message::Abort { details, reason }) => {
+                return Err(Error::JoinRefused {
+                    reason,
+                    message: details.message,
+                })
+            }
+            Some(Message::Challenge { authmethod, .. }) => {
+                let _ = conn
+                    .sender
+                    .send(Message::abort(
+                        "wamp.error.no_auth_method",
+                        format!("authentication method {authmethod:?} is not supported by this client"),
+                    ))
+                    .await;
+                return Err(Error::JoinRefused {
+                    reason: "wamp.error.no_auth_method".into(),
+                    message: Some(format!(
+                        "router challenged with unsupported method {authmethod:?}"
+                    )),
+                });
+            }
+            Some(other) => {
+                let msg = format!("expected WELCOME, got {}", other.message_type());
+                let _ = conn
+                    .sender
+                    .send(Message::abort(
+                        wamp_proto::error_uri::PROTOCOL_VIOLATION,
+                        msg.clone(),
+                    ))
+                    .await;
+                return Err(Error::ProtocolViolation(msg));
+            }
+            None => return Err(transport_lost(&conn)),
+        };
+        let details = SessionDetails {
+            session,
+            realm: welcome.realm.clone().unwrap_or_else(|| realm.to_owned()),
+            authid: welcome.authid,
+            authrole: welcome.authrole,
+            authmethod: welcome.authmethod,
+            authprovider: welcome.authprovider,
+            authextra: welcome.authextra.unwrap_or_default(),
+            serializer: conn.serializer,
+            transport: conn.kind,
+            router_roles: welcome.roles.unwrap_or_default(),
+        };
+        let (ended, _) = watch::channel(None);
+        let shared = Arc::new(Shared {
+            tx: conn.sender.clone(),
+            ids: IdSequence::new(),
+            local_ids: IdSequence::new(),
+            state: Mutex::new(State::default()),
+            details,
+            invocation_slots: Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_invocations)),
+            config,
+            ended,
+        });
+        tokio::spawn(driver::run(shared.clone(), conn));
+        Ok(Session { shared })
+    }
+
+    /// Joins a realm of an embedded router in-process (no sockets, no
+    /// serialization).
+    #[cfg(feature = "router")]
+    pub async fn join_local(router: &wamp_router::Router, realm: &str) -> Result<Session, Error> {
+        Self::join(router.connect_local(), realm, SessionConfig::default()).await
+    }
+
+    /// The session ID.
+    pub fn id(&self) -> Id {
+        self.shared.details.session
+    }
+
+    /// Facts about the session: realm, authid, authrole, serializer, ...
+    pub fn details(&self) -> &SessionDetails {
+        &self.shared.details
+    }
+
+    /// Whether the session is still joined.
+    pub fn is_open(&self) -> bool {
+        self.shared.lock().closed.is_none()
+    }
+
+    /// Waits until the session has ended and returns why.
+    pub async fn closed(&self) -> Error {
+        let mut rx = self.shared.ended.subscribe();
+        loop {
+            if let Some(e) = rx.borrow_and_update().clone() {
+                return e;
+            }
+            if rx.changed().await.is_err() {
+                return self.shared.closed_error();
+            }
+        }
+    }
+
+    /// Leaves the realm: GOODBYE, wait for the router's GOODBYE (at most 5 s),
+    /// close the transport.
+    pub async fn leave(&self) -> Result<(), Error> {
+        if !self.is_open() {
+            return Ok(());
+        }
+        self.shared
+            .send(Message::goodbye(wamp_proto::error_uri::CLOSE_NORMAL))
+            .await?;
+        match tokio::time::timeout(Duration::from_secs(5), self.closed()).await {
+            Ok(_) => Ok(()),
+            Err(_) => {
+                driver::close(
+                    &self.shared,
+                    Error::SessionClosed {
+                        reason: wamp_proto::error_uri::CLOSE_NORMAL.into(),
+                        message: Some("router did not answer GOODBYE".into()),
+                    },
+                );
+                Ok(())
+            }
+        }
+    }
+}
+
+fn transport_lost(conn: &Connection) -> Error {
+    Error::TransportLost(
+        conn.close_reason
+            .get()
+            .map(|e| e.to_string())
+            .unwrap_or_else(|| "connection closed during join".into()),
+    )
+}
+
+/// Opens a socket transport for a URL.
+pub(crate) async fn open_transport(url: &str, config: &SessionConfig) -> Result<Connection, Error> {
+    if url.starts_with("ws://") || url.starts_with("wss://") {
+        return Ok(websocket::connect(url, &config.serializers, &config.transport).await?);
+    }
+    let invalid = |reason: &str| TransportError::InvalidUrl {
+        url: url.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let addr = url
+        .strip_prefix("rs://")
+        .or_else(|| url.strip_prefix("tcp://"))
+        .ok_or_else(|| invalid("expected ws://, rs:// or tcp://"))?;
+    let addr = addr.trim_end_matches('/');
+    let stream = tokio::time::timeout(
+        config.transport.handshake_timeout,
+        tokio::net::TcpStream::connect(addr),
+    )
+    .await
+    .map_err(|_| TransportError::Handshake(format!("TCP connect to {addr} timed out")))?
+    .map_err(|e| TransportError::Io(format!("TCP connect to {addr}: {e}")))?;
+    websocket::tune_tcp(&stream);
+    let serializer = config.serializers.first().copied().unwrap_or_default();
+    Ok(rawsocket::connect(stream, serializer, &config.transport, Some(addr.to_owned())).await?)
+}
+
+/// The roles and features this client announces in HELLO.
+fn client_roles() -> Dict {
+    let role = |names: &[&str]| {
+        let features: Dict = names
+            .iter()
+            .map(|n| ((*n).to_owned(), Value::Bool(true)))
+            .collect();
+        let mut r = Dict::new();
+        r.insert("features".into(), Value::Dict(features));
+        Value::Dict(r)
+    };
+    let mut roles = Dict::new();
+    roles.insert(
+        "caller".into(),
+        role(&[
+            "caller_identification",
+            "progressive_call_results",
+            "call_canceling",
+            "call_timeout",
+        ]),
+    );
+    roles.insert(
+        "callee".into(),
+        role(&[
+            "caller_identification",
+            "pattern_based_registration",
+            "shared_registration",
+            "progressive_call_results",
+            "call_canceling",
+        ]),
+    );
+    roles.insert(
+        "publisher".into(),
+        role(&[
+            "publisher_identification",
+            "subscriber_blackwhite_listing",
+            "publisher_exclusion",
+        ]),
+    );
+    roles.insert(
+        "subscriber".into(),
+        role(&["publisher_identification", "pattern_based_subscription"]),
+    );
+    roles
+}
