@@ -99,6 +99,7 @@ pub(crate) async fn run(router: Arc<RouterInner>, mut conn: Connection) {
     loop {
         let msg = tokio::select! {
             m = conn.receiver.recv() => m,
+            _ = conn.closer.closed() => None,
             _ = kill.notified() => {
                 send_closing(&conn, Message::abort(error_uri::CLOSE_REALM, "session could not keep up with its messages")).await;
                 break;

@@ -3,7 +3,7 @@
 
 use tokio::sync::mpsc;
 
-use super::{CloseReason, Connection, TransportKind};
+use super::{CloseReason, Closer, Connection, TransportKind};
 
 /// Creates two connected ends; what one sends, the other receives.
 ///
@@ -20,10 +20,12 @@ use super::{CloseReason, Connection, TransportKind};
 pub fn pair(capacity: usize) -> (Connection, Connection) {
     let (a_tx, b_rx) = mpsc::channel(capacity);
     let (b_tx, a_rx) = mpsc::channel(capacity);
+    let closer = Closer::default();
     let end = |sender, receiver| Connection {
         sender,
         receiver,
         close_reason: CloseReason::default(),
+        closer: closer.clone(),
         kind: TransportKind::Local,
         serializer: None,
         peer: None,

@@ -104,6 +104,36 @@ impl CloseReason {
     }
 }
 
+/// Closes a connection at once, without a closing handshake: the socket is
+/// dropped as if the process had crashed. Both ends of an in-process pair
+/// share one.
+#[derive(Debug, Clone)]
+pub struct Closer(Arc<tokio::sync::watch::Sender<bool>>);
+
+impl Default for Closer {
+    fn default() -> Self {
+        Closer(Arc::new(tokio::sync::watch::channel(false).0))
+    }
+}
+
+impl Closer {
+    /// Closes the connection now.
+    pub fn close(&self) {
+        self.0.send_replace(true);
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    pub fn is_closed(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Resolves once [`close`](Self::close) has been called.
+    pub async fn closed(&self) {
+        let mut rx = self.0.subscribe();
+        let _ = rx.wait_for(|closed| *closed).await;
+    }
+}
+
 /// What kind of transport a connection uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransportKind {
@@ -134,6 +164,8 @@ pub struct Connection {
     pub receiver: mpsc::Receiver<Message>,
     /// Why the connection ended, once it has.
     pub close_reason: CloseReason,
+    /// Drops the connection abruptly when triggered.
+    pub closer: Closer,
     /// The transport in use.
     pub kind: TransportKind,
     /// The serializer negotiated, `None` for the in-process transport.

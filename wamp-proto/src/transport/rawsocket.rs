@@ -5,7 +5,7 @@
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
 use tokio::sync::mpsc;
 
-use super::{CloseReason, Connection, TransportConfig, TransportError, TransportKind, WRITE_BATCH};
+use super::{CloseReason, Closer, Connection, TransportConfig, TransportError, TransportKind, WRITE_BATCH};
 use crate::message::Message;
 use crate::serializer::Serializer;
 
@@ -173,8 +173,10 @@ where
     // PONG replies go through the writer so frames never interleave.
     let (pong_tx, mut pong_rx) = mpsc::channel::<Vec<u8>>(4);
     let close_reason = CloseReason::default();
+    let closer = Closer::default();
 
     let reason = close_reason.clone();
+    let abort = closer.clone();
     tokio::spawn(async move {
         let mut payload = Vec::new();
         loop {
@@ -182,6 +184,10 @@ where
             let read = tokio::select! {
                 r = rd.read_exact(&mut header) => r,
                 _ = in_tx.closed() => return,
+                _ = abort.closed() => {
+                    reason.set(TransportError::Io("connection closed abruptly by this side".into()));
+                    return;
+                }
             };
             if let Err(e) = read {
                 reason.set(if e.kind() == std::io::ErrorKind::UnexpectedEof {
@@ -237,6 +243,7 @@ where
     });
 
     let reason = close_reason.clone();
+    let abort = closer.clone();
     tokio::spawn(async move {
         let mut wr = BufWriter::with_capacity(64 * 1024, wr);
         let mut buf = Vec::with_capacity(1024);
@@ -244,6 +251,7 @@ where
             loop {
                 tokio::select! {
                     biased;
+                    _ = abort.closed() => return Ok(()),
                     pong = pong_rx.recv() => {
                         if let Some(p) = pong {
                             write_frame(&mut wr, FRAME_PONG, &p, peer_max).await?;
@@ -280,6 +288,7 @@ where
         sender: out_tx,
         receiver: in_rx,
         close_reason,
+        closer,
         kind: TransportKind::RawSocket,
         serializer: Some(serializer),
         peer,

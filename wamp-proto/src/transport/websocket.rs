@@ -13,7 +13,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::WebSocketStream;
 
-use super::{CloseReason, Connection, TransportConfig, TransportError, TransportKind, WRITE_BATCH};
+use super::{CloseReason, Closer, Connection, TransportConfig, TransportError, TransportKind, WRITE_BATCH};
 use crate::message::Message;
 use crate::serializer::Serializer;
 
@@ -140,14 +140,20 @@ where
     let (out_tx, mut out_rx) = mpsc::channel::<Message>(cfg.queue_capacity);
     let (in_tx, in_rx) = mpsc::channel::<Message>(cfg.queue_capacity);
     let close_reason = CloseReason::default();
+    let closer = Closer::default();
 
     let reason = close_reason.clone();
+    let abort = closer.clone();
     tokio::spawn(async move {
         loop {
             // Stop reading as soon as the session drops its receiver.
             let frame = tokio::select! {
                 f = stream.next() => f,
                 _ = in_tx.closed() => return,
+                _ = abort.closed() => {
+                    reason.set(TransportError::Io("connection closed abruptly by this side".into()));
+                    return;
+                }
             };
             let Some(frame) = frame else { break };
             let bytes = match frame {
@@ -176,6 +182,7 @@ where
     });
 
     let reason = close_reason.clone();
+    let abort = closer.clone();
     tokio::spawn(async move {
         let encode = |msg: &Message| -> Result<WsMessage, TransportError> {
             let buf = serializer.encode(msg)?;
@@ -190,7 +197,12 @@ where
                 )
             })
         };
-        'outer: while let Some(msg) = out_rx.recv().await {
+        'outer: loop {
+            let msg = tokio::select! {
+                m = out_rx.recv() => m,
+                _ = abort.closed() => return, // drop the socket unflushed
+            };
+            let Some(msg) = msg else { break };
             let mut next = Some(msg);
             let mut batched = 0;
             // Feed everything already queued, then flush once: one syscall for a burst.
@@ -224,6 +236,7 @@ where
         sender: out_tx,
         receiver: in_rx,
         close_reason,
+        closer,
         kind: TransportKind::WebSocket,
         serializer: Some(serializer),
         peer,

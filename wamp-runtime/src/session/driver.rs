@@ -13,7 +13,11 @@ use crate::payload::CallResult;
 
 pub(crate) async fn run(shared: Arc<Shared>, mut conn: Connection) {
     let end = loop {
-        let Some(msg) = conn.receiver.recv().await else {
+        let next = tokio::select! {
+            m = conn.receiver.recv() => m,
+            _ = conn.closer.closed() => break Error::TransportLost("disconnected by this client".into()),
+        };
+        let Some(msg) = next else {
             break match conn.close_reason.get() {
                 Some(TransportError::Decode(e)) => {
                     let reason = e.to_string();

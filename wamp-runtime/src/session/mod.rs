@@ -139,6 +139,7 @@ pub(crate) struct State {
 
 pub(crate) struct Shared {
     pub tx: mpsc::Sender<Message>,
+    pub closer: wamp_proto::transport::Closer,
     pub ids: IdSequence,
     pub local_ids: IdSequence,
     pub state: Mutex<State>,
@@ -288,6 +289,7 @@ impl Session {
         let (ended, _) = watch::channel(None);
         let shared = Arc::new(Shared {
             tx: conn.sender.clone(),
+            closer: conn.closer.clone(),
             ids: IdSequence::new(),
             local_ids: IdSequence::new(),
             state: Mutex::new(State::default()),
@@ -333,6 +335,13 @@ impl Session {
                 return self.shared.closed_error();
             }
         }
+    }
+
+    /// Drops the connection at once, without GOODBYE, as a crash would. The
+    /// router notices the lost transport; pending requests fail here with
+    /// [`Error::TransportLost`].
+    pub fn disconnect(&self) {
+        self.shared.closer.close();
     }
 
     /// Leaves the realm: GOODBYE, wait for the router's GOODBYE (at most 5 s),

@@ -1,0 +1,1 @@
+//! Locating the project virtualenv with Autobahn|Python and Crossbar.io.
