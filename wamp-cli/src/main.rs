@@ -69,8 +69,10 @@ async fn run_router(mut args: RouterArgs) -> Result<(), String> {
     if args.ws.is_empty() && args.rawsocket.is_empty() {
         args.ws.push("127.0.0.1:8080".into());
     }
-    let mut config = RouterConfig::default();
-    config.realms = args.realm.clone();
+    let mut config = RouterConfig {
+        realms: args.realm.clone(),
+        ..Default::default()
+    };
     config.transport.max_message_size = args.max_message_size;
     let router = Router::new(config);
 

@@ -48,6 +48,9 @@ pub mod error_uri {
     pub const NO_SUCH_PROCEDURE: &str = "wamp.error.no_such_procedure";
     /// A procedure could not be registered: already registered.
     pub const PROCEDURE_ALREADY_EXISTS: &str = "wamp.error.procedure_already_exists";
+    /// A shared registration exists with another invoke policy.
+    pub const PROCEDURE_EXISTS_WITH_DIFFERENT_INVOCATION_POLICY: &str =
+        "wamp.error.procedure_exists_with_different_invocation_policy";
     /// A registration was not found for unregister.
     pub const NO_SUCH_REGISTRATION: &str = "wamp.error.no_such_registration";
     /// A subscription was not found for unsubscribe.

@@ -67,7 +67,17 @@ impl Dealer {
                     .registrations
                     .get_mut(&existing)
                     .expect("index and map agree");
-                if reg.invoke == InvokePolicy::Single || reg.invoke != invoke {
+                if reg.invoke != invoke {
+                    return fail(
+                        error_uri::PROCEDURE_EXISTS_WITH_DIFFERENT_INVOCATION_POLICY,
+                        format!(
+                            "{procedure:?} ({policy}) is registered with invoke policy {:?}, not {:?}",
+                            reg.invoke.as_str(),
+                            invoke.as_str()
+                        ),
+                    );
+                }
+                if reg.invoke == InvokePolicy::Single {
                     return fail(
                         error_uri::PROCEDURE_ALREADY_EXISTS,
                         format!(

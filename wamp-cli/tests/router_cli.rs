@@ -1,0 +1,131 @@
+//! `wamp router` as users run it: Autobahn|Python clients against it over
+//! WebSocket (JSON and MessagePack), our client over RawSocket, and a clean
+//! exit on a signal.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use wamp_tests::python::{run_script, venv_python};
+
+struct RouterProcess {
+    child: Child,
+    ws_url: String,
+    rs_url: String,
+}
+
+async fn start_router() -> RouterProcess {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wamp"))
+        .args([
+            "router",
+            "--ws",
+            "127.0.0.1:0",
+            "--rawsocket",
+            "127.0.0.1:0",
+            "--realm",
+            "realm1",
+        ])
+        .args(["--realm", "realm2", "--log", "warn"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start wamp router");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut ws_url, mut rs_url) = (None, None);
+    while ws_url.is_none() || rs_url.is_none() {
+        let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+            .await
+            .expect("router prints its addresses")
+            .unwrap()
+            .expect("router exited early");
+        let mut parts = line.split_whitespace();
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some("listening"), Some("websocket"), Some(url)) => ws_url = Some(url.to_owned()),
+            (Some("listening"), Some("rawsocket"), Some(url)) => rs_url = Some(url.to_owned()),
+            _ => {}
+        }
+    }
+    RouterProcess {
+        child,
+        ws_url: ws_url.unwrap(),
+        rs_url: rs_url.unwrap(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn autobahn_python_against_wamp_router() {
+    let Some(python) = venv_python() else { return };
+    let router = start_router().await;
+    let mut failures = Vec::new();
+    for serializer in ["json", "msgpack"] {
+        let args = [
+            "--url",
+            &router.ws_url,
+            "--realm",
+            "realm1",
+            "--serializer",
+            serializer,
+        ];
+        let (ok, out) = run_script(&python, "router_suite.py", &args, Duration::from_secs(300)).await;
+        eprintln!("--- Autobahn|Python suite, {serializer} ---\n{out}");
+        let summary = out
+            .lines()
+            .rev()
+            .find(|l| l.contains(" passed, "))
+            .unwrap_or("no summary");
+        if !ok || !summary.ends_with(" 0 failed") {
+            failures.push(format!("{serializer}: {summary}"));
+        }
+    }
+    assert!(failures.is_empty(), "Autobahn|Python checks failed: {failures:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn realms_are_served_and_isolated_over_rawsocket() {
+    let router = start_router().await;
+    let (a, b) = (
+        wamp::Session::connect(&router.rs_url, "realm1").await.unwrap(),
+        wamp::Session::connect(&router.ws_url, "realm2").await.unwrap(),
+    );
+    a.register("com.example.ping", Default::default(), |_| async {
+        Ok(wamp::CallResult::new().with_arg("pong"))
+    })
+    .await
+    .unwrap();
+    let e = b.call("com.example.ping").await.unwrap_err();
+    assert_eq!(
+        e.uri(),
+        Some("wamp.error.no_such_procedure"),
+        "realms must be isolated"
+    );
+    let e = wamp::Session::connect(&router.ws_url, "nope").await.unwrap_err();
+    assert!(
+        matches!(&e, wamp::Error::JoinRefused { reason, .. } if reason == "wamp.error.no_such_realm"),
+        "{e}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exits_cleanly_on_signal_and_says_goodbye() {
+    let mut router = start_router().await;
+    let session = wamp::Session::connect(&router.ws_url, "realm1").await.unwrap();
+    let pid = router.child.id().expect("router pid");
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status();
+    assert!(status.unwrap().success());
+    let end = tokio::time::timeout(Duration::from_secs(10), session.closed())
+        .await
+        .expect("session closed");
+    assert!(
+        matches!(&end, wamp::Error::SessionClosed { reason, .. } if reason == "wamp.close.system_shutdown"),
+        "{end}"
+    );
+    let code = tokio::time::timeout(Duration::from_secs(10), router.child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(code.success(), "router exit status {code}");
+}
