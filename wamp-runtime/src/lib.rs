@@ -31,6 +31,7 @@
 
 mod error;
 mod payload;
+pub mod service;
 pub mod session;
 
 pub use error::{ApplicationError, Error};
@@ -47,6 +48,50 @@ pub use wamp_proto::{
     error_uri, CallOptions, CancelMode, Dict, EventDetails, Id, InvocationDetails, InvokePolicy, List,
     PublishOptions, RegisterOptions, Serializer, SubscribeOptions, Value,
 };
+
+pub use service::{Attached, CallError, Service, ServiceDescription, WampError};
+pub use wamp_macros::{procedure, service, topic, WampError};
+
+/// Support for generated code. Not a public API: it may change in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::service::description::schema_of;
+    pub use crate::service::EventFuture;
+    pub use crate::service::{
+        typed_call, Bindings, EventHandler, Extractor, FromCallResult, IntoCallResult, ProcedureBinding,
+        TopicBinding, UriInt, WampError,
+    };
+    pub use crate::session::HandlerFuture;
+    pub use schemars;
+    pub use serde;
+    pub use serde_json;
+    pub use std;
+    pub use wamp_proto;
+
+    /// Result of a handler returning `Result<T, E>`.
+    pub fn handler_result<T: IntoCallResult, E: WampError>(
+        r: Result<T, E>,
+    ) -> Result<crate::CallResult, crate::ApplicationError> {
+        match r {
+            Ok(v) => v.into_call_result(),
+            Err(e) => Err(e.to_application_error()),
+        }
+    }
+
+    /// Result of an event handler returning `Result<(), E>`.
+    pub fn event_result<E: WampError>(r: Result<(), E>) -> Result<(), crate::ApplicationError> {
+        r.map_err(|e| e.to_application_error())
+    }
+
+    /// Compile-time check that a parameter can be deserialized.
+    pub fn assert_deserialize<T: serde::de::DeserializeOwned>() {}
+
+    /// Compile-time check that a URI-bound parameter can be parsed.
+    pub fn assert_from_str<T: std::str::FromStr>() {}
+
+    /// Compile-time check that an `<int:...>` parameter is an integer.
+    pub fn assert_uri_int<T: UriInt>() {}
+}
 
 /// The embedded router (feature `router`, on by default).
 #[cfg(feature = "router")]

@@ -136,3 +136,20 @@ pub(crate) fn insert_value(slot: &mut Result<Dict, Error>, key: String, v: impl 
         }
     }
 }
+
+impl schemars::JsonSchema for CallResult {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "CallResult".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "Several results: positional (`args`) and keyword (`kwargs`).",
+            "type": "object",
+            "properties": {
+                "args": { "type": "array" },
+                "kwargs": { "type": "object" }
+            }
+        })
+    }
+}

@@ -117,6 +117,21 @@ impl Call {
         self
     }
 
+    /// Sets all keyword arguments from a value that serializes to a map
+    /// (a struct, a `HashMap`, ...); `None`/unit sets none.
+    pub fn kwargs_from(mut self, v: &impl Serialize) -> Self {
+        self.kwargs = match wamp_proto::to_value(v) {
+            Ok(wamp_proto::Value::Dict(d)) => Ok(d),
+            Ok(wamp_proto::Value::Null) => Ok(Dict::new()),
+            Ok(other) => Err(Error::Value(format!(
+                "keyword arguments must serialize to a map, not {}",
+                other.kind()
+            ))),
+            Err(e) => Err(e.into()),
+        };
+        self
+    }
+
     /// Fails the call after `d`: the router enforces it (CALL.Options.timeout),
     /// and the client gives up shortly after if the router does not.
     pub fn timeout(mut self, d: Duration) -> Self {

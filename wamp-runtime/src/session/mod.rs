@@ -26,7 +26,7 @@ use wamp_proto::{Dict, HelloDetails, Id, IdSequence, Message, Serializer, Value}
 use crate::error::Error;
 
 pub use call::{Call, CallHandle};
-pub use callee::{Handler, Invocation, ProgressSender, Registration};
+pub use callee::{Handler, HandlerFuture, Invocation, ProgressSender, Registration};
 pub use pubsub::{Event, Publish, Subscription};
 
 /// Settings of a client session.

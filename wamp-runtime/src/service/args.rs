@@ -1,0 +1,237 @@
+//! Binding a typed handler's parameters from one invocation or event: URI
+//! components, positional and keyword arguments. Every failure is a
+//! `wamp.error.invalid_argument` whose message names the parameter and what
+//! was expected, and the handler is not run.
+
+use std::str::FromStr;
+
+use serde::de::DeserializeOwned;
+use wamp_proto::{from_value, Dict, List, Value};
+
+use crate::error::ApplicationError;
+
+/// Integer types a `<int:name>` URI component binds to; parsing checks the
+/// type's range.
+#[diagnostic::on_unimplemented(
+    message = "`<int:...>` binds to an integer type, not `{Self}`",
+    label = "use i8..i128, u8..u128, isize or usize here, or `<string:...>` for other types"
+)]
+pub trait UriInt: FromStr {}
+
+macro_rules! uri_ints {
+    ($($t:ty),*) => { $(impl UriInt for $t {})* };
+}
+uri_ints!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize);
+
+/// The payload of one invocation or event, consumed parameter by parameter.
+#[derive(Debug)]
+pub struct Extractor {
+    uri: String,
+    args: List,
+    kwargs: Dict,
+    next: usize,
+}
+
+/// `alloc::string::String` -> `String`, `core::option::Option<i64>` -> `Option<i64>`.
+fn short_type_name<T: ?Sized>() -> String {
+    let full = std::any::type_name::<T>();
+    let mut out = String::with_capacity(full.len());
+    let mut segment = String::new();
+    for c in full.chars() {
+        if c.is_alphanumeric() || c == '_' || c == ':' {
+            segment.push(c);
+        } else {
+            out.push_str(segment.rsplit("::").next().unwrap_or(""));
+            segment.clear();
+            out.push(c);
+        }
+    }
+    out.push_str(segment.rsplit("::").next().unwrap_or(""));
+    out
+}
+
+impl Extractor {
+    /// Starts binding a payload received for the concrete `uri`.
+    pub fn new(uri: String, args: List, kwargs: Dict) -> Self {
+        Extractor {
+            uri,
+            args,
+            kwargs,
+            next: 0,
+        }
+    }
+
+    fn component(&self, index: usize, name: &str) -> Result<&str, ApplicationError> {
+        self.uri.split('.').nth(index).ok_or_else(|| {
+            ApplicationError::invalid_argument(format!(
+                "URI {:?} has no component {index} for `{name}`",
+                self.uri
+            ))
+        })
+    }
+
+    /// The URI component at `index` (`<name>`, `<string:name>`), parsed.
+    pub fn uri_component<T: FromStr>(&self, index: usize, name: &str) -> Result<T, ApplicationError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        let raw = self.component(index, name)?;
+        raw.parse().map_err(|e: T::Err| {
+            ApplicationError::invalid_argument(format!(
+                "URI component `{name}` = {raw:?} of {:?} is not a valid {}: {e}",
+                self.uri,
+                short_type_name::<T>()
+            ))
+        })
+    }
+
+    /// The URI component at `index` as an integer (`<int:name>`), range-checked.
+    pub fn uri_int<T: UriInt>(&self, index: usize, name: &str) -> Result<T, ApplicationError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        self.uri_component(index, name)
+    }
+
+    /// The rest of the URI from component `index` on (`<suffix:name>`).
+    pub fn uri_suffix<T: FromStr>(&self, index: usize, name: &str) -> Result<T, ApplicationError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        let rest: Vec<&str> = self.uri.split('.').skip(index).collect();
+        if rest.is_empty() || rest.iter().all(|c| c.is_empty()) {
+            return Err(ApplicationError::invalid_argument(format!(
+                "URI {:?} has no suffix for `{name}`",
+                self.uri
+            )));
+        }
+        let raw = rest.join(".");
+        raw.parse().map_err(|e: T::Err| {
+            ApplicationError::invalid_argument(format!("URI suffix `{name}` = {raw:?} is not valid: {e}"))
+        })
+    }
+
+    /// The next positional argument. An absent argument binds only to types
+    /// that accept null (`Option<T>` becomes `None`).
+    pub fn positional<T: DeserializeOwned>(&mut self, name: &str) -> Result<T, ApplicationError> {
+        let position = self.next;
+        self.next += 1;
+        match self.args.get_mut(position) {
+            Some(v) => from_value(std::mem::take(v)).map_err(|e| {
+                ApplicationError::invalid_argument(format!(
+                    "argument `{name}` (position {position}): expected {}: {e}",
+                    short_type_name::<T>()
+                ))
+            }),
+            None => from_value(Value::Null).map_err(|_| {
+                ApplicationError::invalid_argument(format!(
+                    "missing argument `{name}` (position {position}, {}): got {} positional argument(s)",
+                    short_type_name::<T>(),
+                    self.args.len()
+                ))
+            }),
+        }
+    }
+
+    /// The keyword argument `key`; absent binds only to types that accept null.
+    pub fn keyword<T: DeserializeOwned>(&mut self, name: &str, key: &str) -> Result<T, ApplicationError> {
+        match self.kwargs.remove(key) {
+            Some(v) => from_value(v).map_err(|e| {
+                ApplicationError::invalid_argument(format!(
+                    "keyword argument `{key}` (parameter `{name}`): expected {}: {e}",
+                    short_type_name::<T>()
+                ))
+            }),
+            None => from_value(Value::Null).map_err(|_| {
+                ApplicationError::invalid_argument(format!(
+                    "missing keyword argument `{key}` (parameter `{name}`, {})",
+                    short_type_name::<T>()
+                ))
+            }),
+        }
+    }
+
+    /// All (remaining) keyword arguments as one value, e.g. a struct.
+    pub fn all_kwargs<T: DeserializeOwned>(&mut self, name: &str) -> Result<T, ApplicationError> {
+        from_value(Value::Dict(std::mem::take(&mut self.kwargs))).map_err(|e| {
+            ApplicationError::invalid_argument(format!(
+                "keyword arguments (parameter `{name}`): expected {}: {e}",
+                short_type_name::<T>()
+            ))
+        })
+    }
+
+    /// Checks that no positional argument was left over.
+    pub fn finish(self) -> Result<(), ApplicationError> {
+        if self.args.len() > self.next {
+            return Err(ApplicationError::invalid_argument(format!(
+                "expected at most {} positional argument(s), got {}",
+                self.next,
+                self.args.len()
+            )));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ex(uri: &str, args: List) -> Extractor {
+        Extractor::new(uri.into(), args, Dict::new())
+    }
+
+    #[test]
+    fn uri_ints_are_range_checked() {
+        let e = ex("com.myapp.item.300.get_name", vec![]);
+        assert_eq!(e.uri_int::<u16>(3, "id").unwrap(), 300);
+        let err = e.uri_int::<u8>(3, "id").unwrap_err();
+        assert_eq!(err.error, "wamp.error.invalid_argument");
+        let msg = err.message().unwrap();
+        assert!(msg.contains("`id`") && msg.contains("u8"), "{msg}");
+        let err = ex("com.myapp.item.abc.get_name", vec![])
+            .uri_int::<i64>(3, "id")
+            .unwrap_err();
+        assert!(err.message().unwrap().contains("\"abc\""));
+    }
+
+    #[test]
+    fn suffix_takes_the_rest() {
+        let e = ex("com.myapp.a.b.c", vec![]);
+        assert_eq!(e.uri_suffix::<String>(2, "path").unwrap(), "a.b.c");
+    }
+
+    #[test]
+    fn positional_arity_and_types() {
+        let mut e = ex("x", vec![Value::UInt(2), Value::Str("three".into())]);
+        assert_eq!(e.positional::<i64>("a").unwrap(), 2);
+        let err = e.positional::<i64>("b").unwrap_err();
+        let msg = err.message().unwrap();
+        assert!(
+            msg.contains("`b`") && msg.contains("position 1") && msg.contains("i64"),
+            "{msg}"
+        );
+        let mut e = ex("x", vec![Value::UInt(1)]);
+        let _: i64 = e.positional("a").unwrap();
+        assert_eq!(e.positional::<Option<String>>("b").unwrap(), None);
+        let err = e.positional::<String>("c").unwrap_err();
+        assert!(
+            err.message().unwrap().starts_with("missing argument `c`"),
+            "{err}"
+        );
+        let mut e = ex("x", vec![Value::UInt(1), Value::UInt(2)]);
+        let _: i64 = e.positional("a").unwrap();
+        let err = e.finish().unwrap_err();
+        assert!(err.message().unwrap().contains("at most 1"), "{err}");
+    }
+
+    #[test]
+    fn type_names_are_short() {
+        assert_eq!(short_type_name::<Option<String>>(), "Option<String>");
+        assert_eq!(
+            short_type_name::<Vec<std::collections::BTreeMap<String, i64>>>(),
+            "Vec<BTreeMap<String, i64>>"
+        );
+    }
+}

@@ -1,0 +1,123 @@
+//! Service descriptions: every procedure and topic with its URI and the
+//! JSON Schemas (schemars) of its parameters, result and errors, so that
+//! other tools and languages can call a service correctly.
+
+use serde::Serialize;
+
+/// Where a parameter's value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParameterSource {
+    /// A component of the concrete URI (`<int:id>`, `<name>`, `<suffix:path>`).
+    Uri,
+    /// A positional argument.
+    Positional,
+    /// A keyword argument of the parameter's name.
+    Keyword,
+    /// All keyword arguments, as one object.
+    Kwargs,
+}
+
+/// One parameter of a procedure or topic.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ParameterDescription {
+    /// The parameter's name.
+    pub name: String,
+    /// Where its value comes from.
+    pub source: ParameterSource,
+    /// The position among positional arguments, for positional parameters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<usize>,
+    /// The JSON Schema of its type.
+    pub schema: serde_json::Value,
+}
+
+/// One error a procedure may answer with.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ErrorDescription {
+    /// The error URI.
+    pub uri: String,
+    /// The Rust variant it maps to.
+    pub variant: String,
+    /// JSON Schema of the positional arguments (an array), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub args: Option<serde_json::Value>,
+    /// JSON Schema of the keyword arguments (an object), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kwargs: Option<serde_json::Value>,
+}
+
+/// A procedure of a service.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProcedureDescription {
+    /// The Rust method name.
+    pub name: String,
+    /// The URI pattern as written (`com.myapp.item.<int:id>.get_name`).
+    pub uri: String,
+    /// The URI registered on the wire (`com.myapp.item..get_name`).
+    pub wire_uri: String,
+    /// `exact`, `prefix` or `wildcard`.
+    #[serde(rename = "match")]
+    pub match_policy: String,
+    /// The invoke policy, when not the default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invoke: Option<String>,
+    /// Parameters, in declaration order.
+    pub parameters: Vec<ParameterDescription>,
+    /// JSON Schema of the result (of the single positional result, or of the
+    /// whole `CallResult`).
+    pub result: serde_json::Value,
+    /// Error URIs the procedure may answer with.
+    pub errors: Vec<ErrorDescription>,
+}
+
+/// A topic of a service.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TopicDescription {
+    /// The Rust method name.
+    pub name: String,
+    /// The URI pattern as written.
+    pub uri: String,
+    /// The URI subscribed on the wire.
+    pub wire_uri: String,
+    /// `exact`, `prefix` or `wildcard`.
+    #[serde(rename = "match")]
+    pub match_policy: String,
+    /// Parameters (event payload and URI components), in declaration order.
+    pub parameters: Vec<ParameterDescription>,
+}
+
+/// A whole service: its procedures and topics.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServiceDescription {
+    /// The service's Rust name.
+    pub name: String,
+    /// Its procedures.
+    pub procedures: Vec<ProcedureDescription>,
+    /// Its topics.
+    pub topics: Vec<TopicDescription>,
+}
+
+impl ServiceDescription {
+    /// The description as pretty JSON.
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    }
+
+    /// A procedure by Rust method name.
+    pub fn procedure(&self, name: &str) -> Option<&ProcedureDescription> {
+        self.procedures.iter().find(|p| p.name == name)
+    }
+
+    /// A topic by Rust method name.
+    pub fn topic(&self, name: &str) -> Option<&TopicDescription> {
+        self.topics.iter().find(|t| t.name == name)
+    }
+}
+
+/// The JSON Schema of a type (a root schema with its own definitions).
+pub fn schema_of<T: schemars::JsonSchema + ?Sized>() -> serde_json::Value {
+    schemars::SchemaGenerator::default()
+        .into_root_schema_for::<T>()
+        .to_value()
+}

@@ -1,0 +1,213 @@
+//! Typed services: what `#[wamp::service]` generates code against.
+//!
+//! A [`Service`] lists its procedures and topics as [`Bindings`] (a wire URI,
+//! options and a handler each) and describes itself (URIs and JSON Schemas)
+//! as a [`ServiceDescription`]. [`Session::attach`] registers and subscribes
+//! all of them in one call; call it again on a new session after a reconnect.
+//!
+//! Everything here also works without the macros: a hand-written `Service`
+//! is as good as a generated one.
+
+mod args;
+pub(crate) mod description;
+mod typed;
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use futures_util::FutureExt;
+use wamp_proto::{RegisterOptions, SubscribeOptions};
+
+use crate::error::{ApplicationError, Error};
+use crate::session::{Event, Handler, Registration, Session};
+
+pub use args::{Extractor, UriInt};
+pub use description::{
+    ErrorDescription, ParameterDescription, ParameterSource, ProcedureDescription, ServiceDescription,
+    TopicDescription,
+};
+pub use typed::{typed_call, CallError, FromCallResult, IntoCallResult, WampError};
+
+/// The future an event handler returns.
+pub type EventFuture = Pin<Box<dyn Future<Output = Result<(), ApplicationError>> + Send>>;
+
+/// A subscribed topic's handler; events are handled one at a time, in order.
+pub type EventHandler = Arc<dyn Fn(Event) -> EventFuture + Send + Sync>;
+
+/// A subscription whose events are bound to a typed struct (generated for
+/// each topic of a service).
+pub struct TypedSubscription<T> {
+    inner: crate::session::Subscription,
+    decode: fn(Event) -> Result<T, ApplicationError>,
+}
+
+impl<T> std::fmt::Debug for TypedSubscription<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.inner.fmt(f)
+    }
+}
+
+impl<T> TypedSubscription<T> {
+    /// Wraps a subscription with a decoder.
+    pub fn new(
+        inner: crate::session::Subscription,
+        decode: fn(Event) -> Result<T, ApplicationError>,
+    ) -> Self {
+        TypedSubscription { inner, decode }
+    }
+
+    /// The next event, bound; `Err` when the payload does not fit the type
+    /// (the event is skipped, the subscription goes on); `None` when the
+    /// session has ended.
+    pub async fn next(&mut self) -> Option<Result<T, ApplicationError>> {
+        self.inner.next().await.map(self.decode)
+    }
+
+    /// Unsubscribes.
+    pub async fn unsubscribe(self) -> Result<(), Error> {
+        self.inner.unsubscribe().await
+    }
+
+    /// The untyped subscription.
+    pub fn into_inner(self) -> crate::session::Subscription {
+        self.inner
+    }
+}
+
+/// A procedure to register.
+pub struct ProcedureBinding {
+    /// The wire URI (for patterns, with empty components or a prefix).
+    pub uri: String,
+    /// Register options (match policy, invoke policy, ...).
+    pub options: RegisterOptions,
+    /// The handler.
+    pub handler: Handler,
+}
+
+/// A topic to subscribe.
+pub struct TopicBinding {
+    /// The wire URI (for patterns, with empty components or a prefix).
+    pub uri: String,
+    /// Subscribe options (match policy).
+    pub options: SubscribeOptions,
+    /// The handler.
+    pub handler: EventHandler,
+}
+
+/// The procedures and topics of a service instance.
+#[derive(Default)]
+pub struct Bindings {
+    /// Procedures to register.
+    pub procedures: Vec<ProcedureBinding>,
+    /// Topics to subscribe.
+    pub topics: Vec<TopicBinding>,
+}
+
+/// A set of procedures and topics served together. Implemented by
+/// `#[wamp::service]`; implement it by hand for services built at run time.
+pub trait Service: Send + Sync + 'static {
+    /// The service's procedures and topics, with JSON Schemas of every
+    /// signature.
+    fn describe() -> ServiceDescription
+    where
+        Self: Sized;
+
+    /// Handlers bound to this instance.
+    fn bindings(self: Arc<Self>) -> Bindings;
+}
+
+/// A service, owned or shared: what [`Session::attach`] accepts.
+pub trait IntoService {
+    /// The service type.
+    type Service: Service;
+    /// The shared service.
+    fn into_service(self) -> Arc<Self::Service>;
+}
+
+impl<S: Service> IntoService for S {
+    type Service = S;
+    fn into_service(self) -> Arc<S> {
+        Arc::new(self)
+    }
+}
+
+impl<S: Service> IntoService for Arc<S> {
+    type Service = S;
+    fn into_service(self) -> Arc<S> {
+        self
+    }
+}
+
+/// What [`Session::attach`] registered and subscribed. Dropping it keeps the
+/// service attached for the session's lifetime; [`detach`](Self::detach) stops it.
+#[derive(Debug)]
+pub struct Attached {
+    /// The registrations, one per procedure.
+    pub registrations: Vec<Registration>,
+    subscriptions: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Attached {
+    /// Unregisters every procedure and stops handling events.
+    pub async fn detach(self) -> Result<(), Error> {
+        for task in &self.subscriptions {
+            task.abort();
+        }
+        for reg in self.registrations {
+            reg.unregister().await?;
+        }
+        Ok(())
+    }
+}
+
+impl Session {
+    /// Registers every procedure and subscribes every topic of a service.
+    /// Takes `S` or `Arc<S>`; attach the same `Arc` again to a new session
+    /// after a reconnect.
+    ///
+    /// If one registration fails (for example the procedure is already
+    /// registered elsewhere), what was attached so far is detached again and
+    /// the error is returned.
+    pub async fn attach(&self, service: impl IntoService) -> Result<Attached, Error> {
+        let bindings = service.into_service().bindings();
+        let mut attached = Attached {
+            registrations: Vec::new(),
+            subscriptions: Vec::new(),
+        };
+        for p in bindings.procedures {
+            match self.register_handler(p.uri.clone(), p.options, p.handler).await {
+                Ok(reg) => attached.registrations.push(reg),
+                Err(e) => {
+                    let _ = attached.detach().await;
+                    return Err(e);
+                }
+            }
+        }
+        for t in bindings.topics {
+            let mut sub = match self.subscribe(t.uri.clone(), t.options).await {
+                Ok(sub) => sub,
+                Err(e) => {
+                    let _ = attached.detach().await;
+                    return Err(e);
+                }
+            };
+            let handler = t.handler;
+            let uri = t.uri;
+            attached.subscriptions.push(tokio::spawn(async move {
+                while let Some(event) = sub.next().await {
+                    let topic = event.topic.clone();
+                    match AssertUnwindSafe(handler(event)).catch_unwind().await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => {
+                            tracing::warn!(%topic, subscription = %uri, "event handler failed: {e}")
+                        }
+                        Err(_) => tracing::error!(%topic, subscription = %uri, "event handler panicked"),
+                    }
+                }
+            }));
+        }
+        Ok(attached)
+    }
+}
