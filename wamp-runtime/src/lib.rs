@@ -82,15 +82,6 @@ pub mod __private {
     pub fn event_result<E: WampError>(r: Result<(), E>) -> Result<(), crate::ApplicationError> {
         r.map_err(|e| e.to_application_error())
     }
-
-    /// Compile-time check that a parameter can be deserialized.
-    pub fn assert_deserialize<T: serde::de::DeserializeOwned>() {}
-
-    /// Compile-time check that a URI-bound parameter can be parsed.
-    pub fn assert_from_str<T: std::str::FromStr>() {}
-
-    /// Compile-time check that an `<int:...>` parameter is an integer.
-    pub fn assert_uri_int<T: UriInt>() {}
 }
 
 /// The embedded router (feature `router`, on by default).

@@ -2,7 +2,8 @@
 //! and a typed subscribe per topic.
 
 use proc_macro2::{Ident, TokenStream};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
 
 use crate::expand::handler::bind_params;
 use crate::model::{Method, Param, Return, Source};
@@ -29,10 +30,14 @@ fn payload(params: &[Param], target: &Ident) -> TokenStream {
     let mut steps = Vec::new();
     for p in params {
         let id = &p.ident;
+        // Spanned at the type: an unserializable type is reported where it is written.
+        let span = p.ty.span();
         match &p.source {
-            Source::Positional { .. } => steps.push(quote!(let #target = #target.arg(&#id);)),
-            Source::Keyword { key } => steps.push(quote!(let #target = #target.kwarg(#key, &#id);)),
-            Source::Kwargs => steps.push(quote!(let #target = #target.kwargs_from(&#id);)),
+            Source::Positional { .. } => steps.push(quote_spanned!(span=> let #target = #target.arg(&#id);)),
+            Source::Keyword { key } => {
+                steps.push(quote_spanned!(span=> let #target = #target.kwarg(#key, &#id);))
+            }
+            Source::Kwargs => steps.push(quote_spanned!(span=> let #target = #target.kwargs_from(&#id);)),
             Source::Uri { .. } | Source::Inject(_) => {}
         }
     }

@@ -57,25 +57,6 @@ pub fn bind_params(m: &Method, params: &[Param]) -> TokenStream {
     quote!(#(#stmts)*)
 }
 
-/// Compile-time checks with the parameter's span, so a wrong type is
-/// reported where it is written.
-pub fn param_checks(params: &[Param]) -> TokenStream {
-    let checks = params.iter().map(|p| {
-        let ty = &p.ty;
-        match &p.source {
-            Source::Uri {
-                kind: VarKind::Int, ..
-            } => quote_spanned!(ty.span()=> ::wamp::__private::assert_uri_int::<#ty>();),
-            Source::Uri { .. } => quote_spanned!(ty.span()=> ::wamp::__private::assert_from_str::<#ty>();),
-            Source::Positional { .. } | Source::Keyword { .. } | Source::Kwargs => {
-                quote_spanned!(ty.span()=> ::wamp::__private::assert_deserialize::<#ty>();)
-            }
-            Source::Inject(_) => quote!(),
-        }
-    });
-    quote!(#(#checks)*)
-}
-
 fn invoke(m: &Method, target: Target) -> TokenStream {
     let ident = &m.ident;
     let args = m.params.iter().map(|p| &p.ident);
@@ -95,7 +76,6 @@ fn invoke(m: &Method, target: Target) -> TokenStream {
 pub fn binding(m: &Method, target: Target) -> TokenStream {
     let wire = &m.uri.wire;
     let bind = bind_params(m, &m.params);
-    let checks = param_checks(&m.params);
     let call = invoke(m, target);
     let clone_this = match target {
         Target::This => quote!(let __this = ::std::sync::Arc::clone(&__this);),
@@ -121,13 +101,17 @@ pub fn binding(m: &Method, target: Target) -> TokenStream {
                     let () = __r;
                     ::std::result::Result::Ok(::wamp::CallResult::new())
                 }),
-                Return::Plain(_) => quote!(::wamp::__private::IntoCallResult::into_call_result(__r)),
+                Return::Plain(t) => {
+                    quote_spanned!(t.span()=> ::wamp::__private::IntoCallResult::into_call_result(__r))
+                }
                 Return::Result { ok: None, .. } => {
                     quote!(::wamp::__private::handler_result(
                         __r.map(|()| ::wamp::CallResult::new())
                     ))
                 }
-                Return::Result { ok: Some(_), .. } => quote!(::wamp::__private::handler_result(__r)),
+                Return::Result { ok: Some(t), .. } => {
+                    quote_spanned!(t.span()=> ::wamp::__private::handler_result(__r))
+                }
             };
             let mut opts = Vec::new();
             if let Some(invoke) = &m.options.invoke {
@@ -140,8 +124,6 @@ pub fn binding(m: &Method, target: Target) -> TokenStream {
                 opts.push(quote!(__options.disclose_caller = ::std::option::Option::Some(#b);));
             }
             quote! {{
-                #[allow(unreachable_code, clippy::diverging_sub_expression)]
-                fn __checks() { #checks }
                 #outer_this
                 let mut __options = ::wamp::RegisterOptions::default();
                 #policy
@@ -173,8 +155,6 @@ pub fn binding(m: &Method, target: Target) -> TokenStream {
                 }),
             };
             quote! {{
-                #[allow(unreachable_code, clippy::diverging_sub_expression)]
-                fn __checks() { #checks }
                 #outer_this
                 let mut __options = ::wamp::SubscribeOptions::default();
                 #policy

@@ -60,9 +60,26 @@ pub struct MethodArgs {
     pub options: Options,
 }
 
+/// `key = value`, where the key may be a keyword (`match`).
+struct KeyValue {
+    key: syn::Ident,
+    value: Expr,
+}
+
+impl Parse for KeyValue {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        use syn::ext::IdentExt;
+        let key = syn::Ident::parse_any(input)
+            .map_err(|e| syn::Error::new(e.span(), "expected `key = value`, like invoke = \"roundrobin\""))?;
+        input.parse::<Token![=]>()?;
+        let value: Expr = input.parse()?;
+        Ok(KeyValue { key, value })
+    }
+}
+
 struct RawMethodArgs {
     uri: Option<LitStr>,
-    rest: Punctuated<Meta, Token![,]>,
+    rest: Punctuated<KeyValue, Token![,]>,
 }
 
 impl Parse for RawMethodArgs {
@@ -125,12 +142,8 @@ impl MethodArgs {
             match_policy: None,
             options: Options::default(),
         };
-        for meta in raw.rest {
-            let Meta::NameValue(nv) = &meta else {
-                cx.error_spanned_by(&meta, format!("expected `key = value` in #[wamp::{what}]"));
-                continue;
-            };
-            let key = nv.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
+        for nv in raw.rest {
+            let key = nv.key.to_string();
             match (key.as_str(), &nv.value) {
                 ("match", v) => match lit_str(v) {
                     Some(s) if ["exact", "prefix", "wildcard"].contains(&s.value().as_str()) => out.match_policy = Some(s),
@@ -155,7 +168,7 @@ impl MethodArgs {
                     out.options.disclose_caller = Some(b.value)
                 }
                 _ => cx.error_spanned_by(
-                    &nv.path,
+                    &nv.key,
                     match kind {
                         Kind::Procedure => "unknown #[wamp::procedure] option: expected `match`, `invoke`, `concurrency` or `disclose_caller`",
                         Kind::Topic => "unknown #[wamp::topic] option: expected `match`",

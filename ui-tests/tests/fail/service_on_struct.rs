@@ -1,0 +1,6 @@
+#![allow(unused)]
+
+#[wamp::service]
+struct S;
+
+fn main() {}
