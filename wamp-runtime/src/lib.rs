@@ -1,11 +1,94 @@
 //! A typed WAMP v2 SDK: client sessions over WebSocket, RawSocket or
-//! in-process, and an embedded router.
+//! in-process, typed services from annotated Rust code, and an embedded router.
 //!
 //! WAMP (Web Application Messaging Protocol) gives application components
 //! routed RPC (register/call) and PubSub (subscribe/publish) through a
-//! router. This crate is the client side; with the default `router` feature
-//! it also re-exports the embedded router as [`router`], so a program needs no
-//! other software.
+//! router. With the default `router` feature this crate re-exports the
+//! embedded router as [`router`], so a program needs no other software.
+//!
+//! # Typed services
+//!
+//! Annotate the methods of an `impl` block; [`macro@service`] turns them into
+//! handlers, a typed client stub (`<Name>Client`) and JSON Schemas:
+//!
+//! ```
+//! use wamp::router::{Router, RouterConfig};
+//! use wamp::{CallError, Session};
+//!
+//! #[derive(Debug, PartialEq, wamp::WampError)]
+//! enum CatalogError {
+//!     #[wamp(uri = "com.myapp.error.not_found")]
+//!     NotFound { id: u64 },
+//! }
+//!
+//! struct Catalog {
+//!     names: Vec<String>,
+//! }
+//!
+//! #[wamp::service(prefix = "com.myapp")]
+//! impl Catalog {
+//!     /// Registered as `com.myapp.item..get_name` (match wildcard); `id`
+//!     /// is parsed from the concrete URI of each call.
+//!     #[wamp::procedure("item.<int:id>.get_name")]
+//!     async fn get_name(&self, id: u64) -> Result<String, CatalogError> {
+//!         self.names.get(id as usize).cloned().ok_or(CatalogError::NotFound { id })
+//!     }
+//!
+//!     /// Subscribed as `com.myapp...on_concert`; the topic's components
+//!     /// bind `country`, `state` and `city`, the payload binds `title`.
+//!     #[wamp::topic("<country>.<state>.<city>.on_concert")]
+//!     async fn on_concert(&self, country: String, state: String, city: String, title: String) {
+//!         println!("{title} in {city}, {state}, {country}");
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), wamp::Error> {
+//! let router = Router::new(RouterConfig::default().realm("realm1"));
+//! let backend = Session::join_local(&router, "realm1").await?;
+//! backend.attach(Catalog { names: vec!["alpha".into()] }).await?;
+//!
+//! let client = CatalogClient::new(Session::join_local(&router, "realm1").await?);
+//! assert_eq!(client.get_name(0).await.unwrap(), "alpha");
+//! assert!(matches!(client.get_name(7).await, Err(CallError::Service(CatalogError::NotFound { id: 7 }))));
+//! # Ok(()) }
+//! ```
+//!
+//! URI patterns: `<name>` and `<string:name>` bind one component (any
+//! `FromStr` type), `<int:name>` one component as an integer of the
+//! parameter's type (range-checked), `<suffix:name>` the rest of the URI
+//! (prefix match; last only). A component that fails to parse is a
+//! `wamp.error.invalid_argument` error naming the variable, and the handler
+//! does not run.
+//!
+//! Parameters not bound from the URI come from the positional arguments in
+//! order (`Option<T>` may be absent); `#[wamp(kwarg)]` (or
+//! `#[wamp(kwarg = "key")]`) takes a keyword argument, `#[wamp(kwargs)]` all
+//! keyword arguments as one struct. [`InvocationDetails`] (caller,
+//! procedure), `Option<`[`ProgressSender`]`>` and, for topics,
+//! [`EventDetails`] (publisher, topic) are injected by type. Wrong arity or
+//! types are `wamp.error.invalid_argument` errors naming the parameter.
+//!
+//! Results: a `T: Serialize` is one positional result, [`CallResult`] carries
+//! several positional and keyword results, `()` is none, and `Result<T, E>`
+//! with `E: `[`WampError`] (derive it) sends `E`'s error URI with its args
+//! (tuple fields) or kwargs (named fields). A panic in a handler is a
+//! `wamp.error.runtime_error` to the caller; the session lives on.
+//!
+//! Options in the attribute: `invoke = "roundrobin"` (single, roundrobin,
+//! random, first, last), `concurrency = N`, `disclose_caller = true`, and
+//! `match = "prefix" | "wildcard"` for a plain wire URI.
+//!
+//! Other forms: `#[wamp::service]` on a trait (a definition shared by
+//! servers and clients: the client crate needs only the trait; serve an
+//! implementation with `session.attach(x.into_service())`), and
+//! `#[wamp::procedure]`/`#[wamp::topic]` on a free function (which gets a
+//! module of the same name with a `Handler` to attach and a `call` or
+//! `publish`/`subscribe` stub). Every service describes itself:
+//! [`Service::describe`] returns a serializable [`ServiceDescription`] with
+//! the JSON Schemas of every parameter, result and error.
+//!
+//! # Untyped sessions
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
