@@ -2,6 +2,7 @@
 //! WebSocket (JSON and MessagePack), our client over RawSocket, and a clean
 //! exit on a signal.
 
+use std::future::IntoFuture;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -128,4 +129,92 @@ async fn exits_cleanly_on_signal_and_says_goodbye() {
         .unwrap()
         .unwrap();
     assert!(code.success(), "router exit status {code}");
+}
+
+async fn start_router_on(port: u16) -> Child {
+    let addr = format!("127.0.0.1:{port}");
+    for _ in 0..50 {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_wamp"))
+            .args(["router", "--ws", &addr, "--log", "warn"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start wamp router");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        if let Ok(Ok(Some(line))) = tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await {
+            if line.starts_with("listening") {
+                return child;
+            }
+        }
+        // The port may still be held by the killed process for a moment.
+        let _ = child.wait().await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("wamp router could not listen on {addr}");
+}
+
+/// A component survives `kill -9` of the router process: calls while it is
+/// down fail at once with a clear error, and after the restart it rejoins,
+/// registers again, and calls succeed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn component_survives_router_kill_and_restart() {
+    use wamp::component::{Component, ReconnectPolicy, Transport};
+
+    let port = wamp_tests::python::free_port();
+    let url = format!("ws://127.0.0.1:{port}/ws");
+    let mut router = start_router_on(port).await;
+    let policy = ReconnectPolicy {
+        initial_retry_delay: Duration::from_millis(100),
+        retry_delay_jitter: 0.0,
+        max_retry_delay: Duration::from_millis(500),
+        ..Default::default()
+    };
+    let handle = Component::new("realm1")
+        .transport(Transport::new(&url).reconnect(policy))
+        .on_join(|s| async move {
+            s.register("com.example.ping", Default::default(), |_| async {
+                Ok(wamp::CallResult::new().with_arg("pong"))
+            })
+            .await
+            .expect("register on join");
+        })
+        .start();
+    let first = tokio::time::timeout(Duration::from_secs(10), handle.ready())
+        .await
+        .unwrap()
+        .unwrap();
+    let caller = wamp::Session::connect(&url, "realm1").await.unwrap();
+    assert_eq!(
+        caller.call("com.example.ping").await.unwrap().args[0].as_str(),
+        Some("pong")
+    );
+
+    router.start_kill().unwrap();
+    let _ = router.wait().await;
+    let e = tokio::time::timeout(
+        Duration::from_secs(5),
+        caller.call("com.example.ping").into_future(),
+    )
+    .await
+    .expect("no hang while the router is down")
+    .unwrap_err();
+    assert!(e.is_session_gone(), "{e}");
+    tokio::time::timeout(Duration::from_secs(5), first.closed())
+        .await
+        .unwrap();
+    assert!(matches!(handle.session(), Err(wamp::Error::NotConnected)));
+
+    let _router2 = start_router_on(port).await;
+    let second = tokio::time::timeout(Duration::from_secs(15), handle.ready())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(first.id(), second.id());
+    let caller = wamp::Session::connect(&url, "realm1").await.unwrap();
+    assert_eq!(
+        caller.call("com.example.ping").await.unwrap().args[0].as_str(),
+        Some("pong")
+    );
+    handle.leave().await.unwrap();
 }

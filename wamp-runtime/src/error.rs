@@ -127,6 +127,10 @@ pub enum Error {
     /// A URI broke the URI rules.
     #[error(transparent)]
     InvalidUri(#[from] wamp_proto::uri::InvalidUri),
+    /// A component has no joined session at the moment (it is connecting or
+    /// reconnecting); try again after it is ready.
+    #[error("not connected: the component is (re)connecting")]
+    NotConnected,
     /// A bound was reached (too many pending requests).
     #[error("limit reached: {0}")]
     Overloaded(String),

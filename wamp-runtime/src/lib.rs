@@ -112,6 +112,7 @@
 
 #![warn(missing_docs)]
 
+pub mod component;
 mod error;
 mod payload;
 pub mod service;

@@ -378,8 +378,8 @@ fn transport_lost(conn: &Connection) -> Error {
     )
 }
 
-/// Opens a socket transport for a URL.
-pub(crate) async fn open_transport(url: &str, config: &SessionConfig) -> Result<Connection, Error> {
+/// Opens a socket transport for a URL (`ws://`, `wss://`, `rs://`), without joining.
+pub async fn open_transport(url: &str, config: &SessionConfig) -> Result<Connection, Error> {
     if url.starts_with("ws://") || url.starts_with("wss://") {
         return Ok(websocket::connect(url, &config.serializers, &config.transport).await?);
     }
