@@ -108,6 +108,17 @@ impl Catalog {
         n
     }
 
+    /// The session is injected by type: its details are the callee's.
+    #[wamp::procedure("whoami")]
+    async fn whoami(&self, session: Session, details: InvocationDetails) -> (String, String, bool) {
+        let d = session.details();
+        (
+            d.realm.clone(),
+            d.authrole.clone().unwrap_or_default(),
+            details.caller.is_some(),
+        )
+    }
+
     #[wamp::procedure("panic")]
     async fn panics(&self) -> u32 {
         panic!("handler bug")
@@ -153,6 +164,11 @@ async fn uri_binding_and_typed_results() {
         "user #7 via com.myapp.user.7.describe"
     );
     assert_eq!(client.file("a.b.c".into()).await.unwrap(), "file a.b.c");
+    let (realm, role, disclosed) = client.whoami().await.unwrap();
+    assert_eq!(
+        (realm.as_str(), role.as_str(), disclosed),
+        ("realm1", "anonymous", false)
+    );
 }
 
 #[tokio::test]

@@ -29,6 +29,7 @@ pub enum Inject {
     EventDetails,
     ProgressSender,
     OptionProgressSender,
+    Session,
 }
 
 #[derive(Debug, Clone)]

@@ -43,6 +43,7 @@ pub fn bind_params(m: &Method, params: &[Param]) -> TokenStream {
                 quote!(::std::clone::Clone::clone(&__details))
             }
             Source::Inject(Inject::OptionProgressSender) => quote!(::std::clone::Clone::clone(&__progress)),
+            Source::Inject(Inject::Session) => quote!(::std::clone::Clone::clone(&__session)),
             Source::Inject(Inject::ProgressSender) => {
                 let msg = format!(
                     "{} sends progressive results: call it with receive_progress (progressive results)",
@@ -134,8 +135,8 @@ pub fn binding(m: &Method, target: Target) -> TokenStream {
                     handler: ::std::sync::Arc::new(move |__inv: ::wamp::Invocation| -> ::wamp::__private::HandlerFuture {
                         #clone_this
                         ::std::boxed::Box::pin(async move {
-                            let ::wamp::Invocation { procedure: __uri, details: __details, args: __args, kwargs: __kwargs, progress: __progress, .. } = __inv;
-                            let _ = (&__details, &__progress);
+                            let ::wamp::Invocation { procedure: __uri, details: __details, args: __args, kwargs: __kwargs, progress: __progress, session: __session, .. } = __inv;
+                            let _ = (&__details, &__progress, &__session);
                             let mut __x = ::wamp::__private::Extractor::new(__uri, __args, __kwargs);
                             #bind
                             __x.finish()?;
@@ -161,11 +162,11 @@ pub fn binding(m: &Method, target: Target) -> TokenStream {
                 __bindings.topics.push(::wamp::__private::TopicBinding {
                     uri: ::std::string::String::from(#wire),
                     options: __options,
-                    handler: ::std::sync::Arc::new(move |__ev: ::wamp::Event| -> ::wamp::__private::EventFuture {
+                    handler: ::std::sync::Arc::new(move |__ev: ::wamp::Event, __session: ::wamp::Session| -> ::wamp::__private::EventFuture {
                         #clone_this
                         ::std::boxed::Box::pin(async move {
                             let ::wamp::Event { topic: __uri, details: __details, args: __args, kwargs: __kwargs, .. } = __ev;
-                            let _ = &__details;
+                            let _ = (&__details, &__session);
                             let __progress: ::std::option::Option<()> = ::std::option::Option::None;
                             let _ = &__progress;
                             let mut __x = ::wamp::__private::Extractor::new(__uri, __args, __kwargs);

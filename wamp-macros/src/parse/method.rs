@@ -49,6 +49,7 @@ fn inject_kind(ty: &Type) -> Option<Inject> {
         "InvocationDetails" => Some(Inject::InvocationDetails),
         "EventDetails" => Some(Inject::EventDetails),
         "ProgressSender" => Some(Inject::ProgressSender),
+        "Session" => Some(Inject::Session),
         "Option" => {
             let inner = last_segment(single_generic(seg)?)?;
             (inner.ident == "ProgressSender").then_some(Inject::OptionProgressSender)
@@ -213,14 +214,14 @@ pub fn parse(
                     (None, None, Some(inject)) => {
                         let fits = match kind {
                             Kind::Procedure => inject != Inject::EventDetails,
-                            Kind::Topic => inject == Inject::EventDetails,
+                            Kind::Topic => matches!(inject, Inject::EventDetails | Inject::Session),
                         };
                         if !fits {
                             cx.error_spanned_by(
                                 &pt.ty,
                                 match kind {
                                     Kind::Procedure => "a procedure gets `InvocationDetails` or a `ProgressSender`, not `EventDetails`",
-                                    Kind::Topic => "a topic handler gets `EventDetails`; `InvocationDetails` and `ProgressSender` are for procedures",
+                                    Kind::Topic => "a topic handler gets `EventDetails` or the `Session`; `InvocationDetails` and `ProgressSender` are for procedures",
                                 },
                             );
                             continue;

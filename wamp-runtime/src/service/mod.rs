@@ -33,8 +33,9 @@ pub use typed::{typed_call, CallError, FromCallResult, IntoCallResult, WampError
 /// The future an event handler returns.
 pub type EventFuture = Pin<Box<dyn Future<Output = Result<(), ApplicationError>> + Send>>;
 
-/// A subscribed topic's handler; events are handled one at a time, in order.
-pub type EventHandler = Arc<dyn Fn(Event) -> EventFuture + Send + Sync>;
+/// A subscribed topic's handler, given each event and the session it
+/// arrived on; events are handled one at a time, in order.
+pub type EventHandler = Arc<dyn Fn(Event, Session) -> EventFuture + Send + Sync>;
 
 /// A subscription whose events are bound to a typed struct (generated for
 /// each topic of a service).
@@ -195,10 +196,14 @@ impl Session {
             };
             let handler = t.handler;
             let uri = t.uri;
+            let session = self.clone();
             attached.subscriptions.push(tokio::spawn(async move {
                 while let Some(event) = sub.next().await {
                     let topic = event.topic.clone();
-                    match AssertUnwindSafe(handler(event)).catch_unwind().await {
+                    match AssertUnwindSafe(handler(event, session.clone()))
+                        .catch_unwind()
+                        .await
+                    {
                         Ok(Ok(())) => {}
                         Ok(Err(e)) => {
                             tracing::warn!(%topic, subscription = %uri, "event handler failed: {e}")

@@ -41,6 +41,9 @@ pub struct Invocation {
     pub kwargs: Dict,
     /// Sends progressive results, when the caller asked for them.
     pub progress: Option<ProgressSender>,
+    /// The session the invocation arrived on (its details: realm, authid,
+    /// authrole, ...; and for calling or publishing from the handler).
+    pub session: Session,
 }
 
 impl Payload for Invocation {
@@ -221,6 +224,9 @@ pub(crate) fn invoke(
         args,
         kwargs,
         progress,
+        session: Session {
+            shared: shared.clone(),
+        },
     };
     let task_shared = shared.clone();
     // Hold the lock while spawning so the task cannot finish (and remove its
