@@ -13,6 +13,7 @@ async fn scenarios_against_crossbar() {
     for (label, url, ser) in [
         ("crossbar ws+json", &node.ws_url, Serializer::Json),
         ("crossbar ws+msgpack", &node.ws_url, Serializer::MsgPack),
+        ("crossbar ws+cbor", &node.ws_url, Serializer::Cbor),
         ("crossbar rs+msgpack", &node.rs_url, Serializer::MsgPack),
     ] {
         // Crossbar.io discloses by configuration (see crossbar_node.py), not on request.

@@ -52,3 +52,21 @@ async fn rawsocket_msgpack() {
     let url = format!("rs://{}", l.local_addr());
     scenarios::run_all("rs+msgpack", url_connector(url, REALM, Serializer::MsgPack), &[]).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_cbor() {
+    init_tracing();
+    let r = router();
+    let l = r.listen_websocket("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/ws", l.local_addr());
+    scenarios::run_all("ws+cbor", url_connector(url, REALM, Serializer::Cbor), &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rawsocket_cbor() {
+    init_tracing();
+    let r = router();
+    let l = r.listen_rawsocket("127.0.0.1:0").await.unwrap();
+    let url = format!("rs://{}", l.local_addr());
+    scenarios::run_all("rs+cbor", url_connector(url, REALM, Serializer::Cbor), &[]).await;
+}

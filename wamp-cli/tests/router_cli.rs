@@ -1,5 +1,5 @@
 //! `wamp router` as users run it: Autobahn|Python clients against it over
-//! WebSocket (JSON and MessagePack), our client over RawSocket, and a clean
+//! WebSocket (JSON, MessagePack and CBOR), our client over RawSocket, and a clean
 //! exit on a signal.
 
 use std::future::IntoFuture;
@@ -60,7 +60,7 @@ async fn autobahn_python_against_wamp_router() {
     let Some(python) = venv_python() else { return };
     let router = start_router().await;
     let mut failures = Vec::new();
-    for serializer in ["json", "msgpack"] {
+    for serializer in ["json", "msgpack", "cbor"] {
         let args = [
             "--url",
             &router.ws_url,

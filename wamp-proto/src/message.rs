@@ -470,8 +470,10 @@ impl<'de> Visitor<'de> for MessageVisitor {
         }
         macro_rules! payload {
             () => {{
-                let args: List = seq.next_element()?.unwrap_or_default();
-                let kwargs: Dict = seq.next_element()?.unwrap_or_default();
+                // `null` counts as absent: Autobahn|Python sends `null` Arguments when a
+                // message has only ArgumentsKw, and its own parser accepts it.
+                let args: List = seq.next_element::<Option<List>>()?.flatten().unwrap_or_default();
+                let kwargs: Dict = seq.next_element::<Option<Dict>>()?.flatten().unwrap_or_default();
                 (args, kwargs)
             }};
         }

@@ -15,7 +15,13 @@ pub enum Serializer {
     Json,
     /// MessagePack, `wamp.2.msgpack`, binary frames.
     MsgPack,
+    /// CBOR, `wamp.2.cbor`, binary frames.
+    Cbor,
 }
+
+/// How deeply lists and dictionaries may nest in a decoded message (the
+/// limit serde_json applies to JSON).
+const MAX_NESTING: usize = 128;
 
 /// Bytes that are not a valid WAMP message.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -41,13 +47,14 @@ pub struct EncodeError {
 
 impl Serializer {
     /// All serializers, in the order of preference when offering them.
-    pub const ALL: [Serializer; 2] = [Serializer::Json, Serializer::MsgPack];
+    pub const ALL: [Serializer; 3] = [Serializer::Json, Serializer::MsgPack, Serializer::Cbor];
 
     /// The WebSocket subprotocol name.
     pub fn subprotocol(self) -> &'static str {
         match self {
             Serializer::Json => "wamp.2.json",
             Serializer::MsgPack => "wamp.2.msgpack",
+            Serializer::Cbor => "wamp.2.cbor",
         }
     }
 
@@ -56,11 +63,12 @@ impl Serializer {
         Self::ALL.into_iter().find(|s| s.subprotocol() == name)
     }
 
-    /// The RawSocket handshake code (1 = JSON, 2 = MessagePack).
+    /// The RawSocket handshake code (1 = JSON, 2 = MessagePack, 3 = CBOR).
     pub fn rawsocket_code(self) -> u8 {
         match self {
             Serializer::Json => 1,
             Serializer::MsgPack => 2,
+            Serializer::Cbor => 3,
         }
     }
 
@@ -71,7 +79,7 @@ impl Serializer {
 
     /// Whether frames are binary (WebSocket binary messages) rather than text.
     pub fn is_binary(self) -> bool {
-        matches!(self, Serializer::MsgPack)
+        !matches!(self, Serializer::Json)
     }
 
     /// Encodes a message into a new buffer.
@@ -91,6 +99,7 @@ impl Serializer {
                 let mut ser = rmp_serde::Serializer::new(&mut *buf);
                 serde::Serialize::serialize(msg, &mut ser).map_err(|e| e.to_string())
             }
+            Serializer::Cbor => ciborium::into_writer(msg, &mut *buf).map_err(|e| e.to_string()),
         };
         res.map_err(|reason| EncodeError {
             serializer: self,
@@ -103,7 +112,15 @@ impl Serializer {
     pub fn decode(self, bytes: &[u8]) -> Result<Message, DecodeError> {
         let res = match self {
             Serializer::Json => serde_json::from_slice(bytes).map_err(|e| e.to_string()),
-            Serializer::MsgPack => rmp_serde::from_slice(bytes).map_err(|e| e.to_string()),
+            Serializer::MsgPack => {
+                // rmp-serde allows 1024 levels of nesting by default, which overflows
+                // a 2 MiB thread stack (and aborts the process) through the Value
+                // visitor; serde_json stops at 128, so MessagePack does too.
+                let mut de = rmp_serde::Deserializer::from_read_ref(bytes);
+                de.set_max_depth(MAX_NESTING);
+                serde::Deserialize::deserialize(&mut de).map_err(|e| e.to_string())
+            }
+            Serializer::Cbor => ciborium::from_reader(bytes).map_err(|e| e.to_string()),
         };
         res.map_err(|reason| DecodeError {
             serializer: self,
