@@ -7,11 +7,15 @@ controller itself: sending it SIGTERM shuts the whole node down, workers
 included, with no wrapper process in between that could swallow the signal.
 
 Usage:
-    crossbar_node.py --port PORT --dir DIR [--realm realm1]
+    crossbar_node.py --port PORT --dir DIR [--realm realm1] [--auth FIXTURE.json]
 
 Transports (all bound to 127.0.0.1 only):
     ws://127.0.0.1:PORT/ws      WebSocket, serializers json, msgpack, cbor
     rs://127.0.0.1:PORT+1       RawSocket, same serializers (disable: --no-rawsocket)
+
+With ``--auth FIXTURE.json`` (see auth_fixture.json) the node serves the
+fixture's realm instead, with its roles and static ticket, WAMP-CRA and
+cryptosign users on both transports, and no anonymous access.
 
 With ``--port 0`` a free port (whose successor is also free) is picked and
 announced on stdout as ``crossbar_node: port=N`` before exec.
@@ -100,6 +104,59 @@ def build_config(port, realm, rawsocket):
     }
 
 
+def build_auth_config(port, fixture, rawsocket):
+    """A node whose realm, roles and users come from an auth fixture."""
+    roles = [
+        {
+            "name": name,
+            "permissions": [
+                {
+                    "uri": p["uri"],
+                    "match": p["match"],
+                    "allow": p["allow"],
+                    "disclose": {"caller": False, "publisher": False},
+                    "cache": True,
+                }
+                for p in permissions
+            ],
+        }
+        for name, permissions in fixture["roles"].items()
+    ]
+    auth = {
+        "ticket": {
+            "type": "static",
+            "principals": {
+                authid: {"ticket": u["ticket"], "role": u["role"]}
+                for authid, u in fixture["ticket"].items()
+            },
+        },
+        "wampcra": {
+            "type": "static",
+            # Crossbar derives the salted key itself from the plain secret.
+            "users": {
+                authid: {k: v for k, v in u.items() if k in ("secret", "role", "salt", "iterations", "keylen")}
+                for authid, u in fixture["wampcra"].items()
+            },
+        },
+        "cryptosign": {
+            "type": "static",
+            "principals": {
+                authid: {"authorized_keys": [u["public_key"]], "role": u["role"]}
+                for authid, u in fixture["cryptosign"].items()
+            },
+        },
+    }
+    config = build_config(port, fixture["realm"], rawsocket)
+    worker = config["workers"][0]
+    worker["realms"] = [{"name": fixture["realm"], "roles": roles}]
+    for transport in worker["transports"]:
+        if transport["type"] == "web":
+            transport["paths"]["ws"]["auth"] = auth
+        else:
+            transport["auth"] = auth
+    return config
+
+
 def port_is_free(port):
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         try:
@@ -143,6 +200,8 @@ def main():
     ap.add_argument("--realm", default="realm1")
     ap.add_argument("--no-rawsocket", action="store_true",
                     help="do not open the RawSocket transport on PORT+1")
+    ap.add_argument("--auth", metavar="FIXTURE",
+                    help="serve the realm, roles and users of this auth fixture (JSON)")
     ap.add_argument("--loglevel", default="warn",
                     choices=["none", "error", "warn", "info", "debug", "trace"])
     args = ap.parse_args()
@@ -154,7 +213,12 @@ def main():
 
     cbdir = os.path.join(os.path.abspath(args.dir), ".crossbar")
     os.makedirs(cbdir, exist_ok=True)
-    config = build_config(port, args.realm, rawsocket=not args.no_rawsocket)
+    if args.auth:
+        with open(args.auth) as f:
+            fixture = json.load(f)
+        config = build_auth_config(port, fixture, rawsocket=not args.no_rawsocket)
+    else:
+        config = build_config(port, args.realm, rawsocket=not args.no_rawsocket)
     with open(os.path.join(cbdir, "config.json"), "w") as f:
         json.dump(config, f, indent=2)
 

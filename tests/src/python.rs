@@ -72,6 +72,12 @@ pub struct Crossbar {
 impl Crossbar {
     /// Starts a node on free ports and waits until it accepts connections.
     pub async fn start(python: &Path) -> Crossbar {
+        Self::start_with(python, &[]).await
+    }
+
+    /// Starts a node with more `crossbar_node.py` arguments (for example
+    /// `--auth FIXTURE`).
+    pub async fn start_with(python: &Path, node_args: &[&str]) -> Crossbar {
         // crossbar_node.py uses PORT for WebSocket and PORT+1 for RawSocket.
         let port = loop {
             let p = free_port();
@@ -87,6 +93,7 @@ impl Crossbar {
             .arg(workspace_root().join("tests/python/crossbar_node.py"))
             .args(["--port", &port.to_string(), "--dir"])
             .arg(&dir)
+            .args(node_args)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("dup log"))
             .stderr(log)

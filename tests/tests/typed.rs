@@ -126,8 +126,9 @@ impl Catalog {
 
     #[wamp::topic("<country>.<state>.<city>.on_concert")]
     async fn on_concert(&self, country: String, state: String, city: String, title: String) {
-        self.concerts.fetch_add(1, Ordering::SeqCst);
+        // Record first, count last: the test waits on the count.
         *self.last_concert.lock().unwrap() = Some((country, state, city, title));
+        self.concerts.fetch_add(1, Ordering::SeqCst);
     }
 }
 
@@ -380,4 +381,37 @@ async fn trait_and_function_forms() {
     // Attaching twice is refused by the router, and nothing half-attached remains.
     let e = backend.attach(add2::Handler).await.unwrap_err();
     assert_eq!(e.uri(), Some("wamp.error.procedure_already_exists"));
+}
+
+static HEARD: AtomicU32 = AtomicU32::new(0);
+
+#[wamp::topic("com.myapp.heard")]
+async fn heard(n: u32) {
+    HEARD.fetch_add(n, Ordering::SeqCst);
+}
+
+#[tokio::test]
+async fn detach_unsubscribes_at_the_router() {
+    let router = Router::new(RouterConfig::default().realm("realm1"));
+    let backend = Session::join_local(&router, "realm1").await.unwrap();
+    let attached = backend.attach(heard::Handler).await.unwrap();
+    let frontend = Session::join_local(&router, "realm1").await.unwrap();
+    heard::publish(&frontend, 1).await.unwrap();
+    for _ in 0..100 {
+        if HEARD.load(Ordering::SeqCst) == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(HEARD.load(Ordering::SeqCst), 1);
+    attached.detach().await.unwrap();
+    // The router no longer has a subscriber: an acknowledged publish reaches no one.
+    frontend
+        .publish("com.myapp.heard")
+        .arg(5)
+        .acknowledge(true)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(HEARD.load(Ordering::SeqCst), 1);
 }

@@ -1,1 +1,169 @@
-fn main() {}
+//! `wamp-bench`: our WAMP stack measured side by side with the transport
+//! ceiling and with Crossbar.io + Autobahn|Python, in one run, with the
+//! issue's targets printed as ratios (PASS/MISS, never asserted).
+//!
+//! ```text
+//! cargo run --release -p wamp-bench -- --all
+//! ```
+//!
+//! Workload families, one module each: [`ceiling`] (bare WebSocket echo),
+//! [`ours`] (our client and embedded router over every transport),
+//! [`crossbar`] (Crossbar.io with Autobahn|Python, and our client on it),
+//! [`memory`] (router memory per idle session, in a child process). The WAMP
+//! workloads themselves live in [`workload`], shared by `ours` and
+//! `crossbar`; [`report`] turns the figures into Markdown and JSON, written
+//! to `bench-results/` (git-ignored).
+
+mod ceiling;
+mod crossbar;
+mod memory;
+mod ours;
+mod report;
+mod workload;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use clap::Parser;
+
+use crate::report::Report;
+use crate::workload::Timing;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "wamp-bench",
+    about = "Benchmarks of the wamp SDK against the transport ceiling and Crossbar.io",
+    after_help = "With no workload flag, runs everything (same as --all)."
+)]
+struct Args {
+    /// Run every workload family.
+    #[arg(long)]
+    all: bool,
+    /// Bare WebSocket echo: the ceiling.
+    #[arg(long)]
+    ceiling: bool,
+    /// Our client and embedded router: WebSocket+JSON, WebSocket+MessagePack, RawSocket, in-process.
+    #[arg(long)]
+    ours: bool,
+    /// Crossbar.io with Autobahn|Python, and our client against Crossbar.io (needs .venv).
+    #[arg(long)]
+    crossbar: bool,
+    /// Router memory per idle session (router in a child process).
+    #[arg(long)]
+    memory: bool,
+    /// Seconds measured per workload (after a warm-up of a quarter of that, at most 0.5 s).
+    #[arg(long, default_value_t = 2.0)]
+    seconds: f64,
+    /// Only the stacks whose row ID contains this (e.g. `ws_json`, `local`,
+    /// `autobahn`): for profiling one stack at a time.
+    #[arg(long, value_name = "SUBSTRING")]
+    filter: Option<String>,
+    /// Sessions connected for the memory measurement.
+    #[arg(long, default_value_t = 10_000)]
+    sessions: usize,
+    /// Where to write the Markdown and JSON results (default: <workspace>/bench-results).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Internal: run as the bare router child of the memory measurement.
+    #[arg(long, hide = true)]
+    router_child: bool,
+}
+
+fn main() -> ExitCode {
+    let mut args = Args::parse();
+    if args.router_child {
+        return memory::router_child();
+    }
+    if !(args.ceiling || args.ours || args.crossbar || args.memory) {
+        args.all = true;
+    }
+    if args.all {
+        (args.ceiling, args.ours, args.crossbar, args.memory) = (true, true, true, true);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("wamp-bench: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let report = runtime.block_on(run(&args));
+    let markdown = report.markdown();
+    println!("{markdown}");
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| crossbar::workspace_root().join("bench-results"));
+    match write_results(&out, &report, &markdown) {
+        Ok(paths) => {
+            eprintln!("[bench] wrote {paths}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("wamp-bench: cannot write results to {}: {e}", out.display());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs the selected workload families, each row on a runtime of its own
+/// ([`workload::isolated`]), in an order that keeps them from disturbing
+/// each other: our stack first, Crossbar.io (a heavy Python process) after
+/// it, memory (10,000 connections) last.
+async fn run(args: &Args) -> Report {
+    let started = Instant::now();
+    let timing = Timing::new(args.seconds);
+    let mut report = Report {
+        started_unix: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        seconds_per_workload: timing.measure.as_secs_f64(),
+        cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        payload_bytes: ceiling::call_frame().len(),
+        loadavg_start: loadavg(),
+        ..Default::default()
+    };
+    if args.ceiling {
+        report
+            .rows
+            .push(workload::isolated(move || ceiling::run(timing)).await);
+    }
+    let filter = args.filter.as_deref().unwrap_or("");
+    if args.ours {
+        report.rows.extend(ours::run(timing, filter).await);
+    }
+    if args.crossbar {
+        report.rows.extend(crossbar::run(timing, filter).await);
+    }
+    if args.memory {
+        let sessions = args.sessions;
+        report.memory = Some(workload::isolated(move || memory::run(sessions)).await);
+    }
+    report.elapsed_s = started.elapsed().as_secs_f64();
+    report.loadavg_end = loadavg();
+    report.evaluate();
+    report
+}
+
+/// The 1, 5 and 15 minute load averages, e.g. `1.91 1.70 1.07`.
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// Writes `bench-<unix time>.{md,json}` and `latest.{md,json}` into `dir`.
+fn write_results(dir: &std::path::Path, report: &Report, markdown: &str) -> std::io::Result<String> {
+    std::fs::create_dir_all(dir)?;
+    let json = serde_json::to_string_pretty(report).map_err(std::io::Error::other)?;
+    let stem = format!("bench-{}", report.started_unix);
+    for name in [stem.as_str(), "latest"] {
+        std::fs::write(dir.join(format!("{name}.md")), markdown)?;
+        std::fs::write(dir.join(format!("{name}.json")), &json)?;
+    }
+    Ok(format!(
+        "{} and .json (also latest.md, latest.json)",
+        dir.join(format!("{stem}.md")).display()
+    ))
+}

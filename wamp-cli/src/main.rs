@@ -1,12 +1,13 @@
 //! The `wamp` command.
 //!
 //! `wamp router` runs the embedded router behind WebSocket and RawSocket
-//! listeners until Ctrl-C (or SIGTERM), then says GOODBYE to every session.
+//! listeners (TCP, TLS, Unix socket) until Ctrl-C (or SIGTERM), then says
+//! GOODBYE to every session.
 
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use wamp_router::{Router, RouterConfig};
+use wamp_router::{Router, RouterConfig, TlsServerConfig};
 
 #[derive(Parser, Debug)]
 #[command(name = "wamp", version, about = "WAMP tools: run a router")]
@@ -29,6 +30,22 @@ struct RouterArgs {
     /// RawSocket (TCP) listener address (repeatable).
     #[arg(long = "rawsocket", value_name = "HOST:PORT")]
     rawsocket: Vec<String>,
+    /// WebSocket-over-TLS listener address (repeatable); needs --cert and --key.
+    #[arg(long = "wss", value_name = "HOST:PORT")]
+    wss: Vec<String>,
+    /// RawSocket-over-TLS listener address (repeatable); needs --cert and --key.
+    #[arg(long = "rss", value_name = "HOST:PORT")]
+    rss: Vec<String>,
+    /// TLS certificate chain (PEM: the server certificate first, then intermediates).
+    #[arg(long, value_name = "FILE", requires = "key")]
+    cert: Option<std::path::PathBuf>,
+    /// TLS private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    key: Option<std::path::PathBuf>,
+    /// RawSocket listener on a Unix socket at PATH (repeatable). A stale socket
+    /// file nobody listens on is replaced; the file is removed on exit.
+    #[arg(long = "unix", value_name = "PATH")]
+    unix: Vec<std::path::PathBuf>,
     /// Realm to serve (repeatable). Default realm1.
     #[arg(long = "realm", value_name = "NAME")]
     realm: Vec<String>,
@@ -54,6 +71,15 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
+/// Prints a line on stdout, ignoring errors: whoever started the router may
+/// stop reading its output (a closed pipe) and the router must go on.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 async fn run_router(mut args: RouterArgs) -> Result<(), String> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .or_else(|_| tracing_subscriber::EnvFilter::try_new(&args.log))
@@ -66,8 +92,29 @@ async fn run_router(mut args: RouterArgs) -> Result<(), String> {
     if args.realm.is_empty() {
         args.realm.push("realm1".into());
     }
-    if args.ws.is_empty() && args.rawsocket.is_empty() {
+    if args.ws.is_empty()
+        && args.rawsocket.is_empty()
+        && args.wss.is_empty()
+        && args.rss.is_empty()
+        && args.unix.is_empty()
+    {
         args.ws.push("127.0.0.1:8080".into());
+    }
+    let tls = match (&args.cert, &args.key) {
+        (Some(cert), Some(key)) => {
+            if args.wss.is_empty() && args.rss.is_empty() {
+                return Err("--cert and --key are for TLS listeners: add --wss or --rss".into());
+            }
+            Some(TlsServerConfig::from_pem_files(cert, key).map_err(|e| format!("TLS: {e}"))?)
+        }
+        _ if !args.wss.is_empty() || !args.rss.is_empty() => {
+            return Err("--wss and --rss need --cert FILE and --key FILE".into());
+        }
+        _ => None,
+    };
+    #[cfg(not(unix))]
+    if !args.unix.is_empty() {
+        return Err("--unix: Unix sockets are not supported on this platform".into());
     }
     let mut config = RouterConfig {
         realms: args.realm.clone(),
@@ -82,16 +129,40 @@ async fn run_router(mut args: RouterArgs) -> Result<(), String> {
             .listen_websocket(addr.as_str())
             .await
             .map_err(|e| format!("cannot listen on {addr} (WebSocket): {e}"))?;
-        println!("listening websocket ws://{}/ws", l.local_addr());
+        say!("listening websocket ws://{}/ws", l.local_addr());
     }
     for addr in &args.rawsocket {
         let l = router
             .listen_rawsocket(addr.as_str())
             .await
             .map_err(|e| format!("cannot listen on {addr} (RawSocket): {e}"))?;
-        println!("listening rawsocket rs://{}", l.local_addr());
+        say!("listening rawsocket rs://{}", l.local_addr());
     }
-    println!("realms {}", args.realm.join(","));
+    if let Some(tls) = &tls {
+        for addr in &args.wss {
+            let l = router
+                .listen_websocket_tls(addr.as_str(), tls.clone())
+                .await
+                .map_err(|e| format!("cannot listen on {addr} (WebSocket over TLS): {e}"))?;
+            say!("listening websocket {}", l.url());
+        }
+        for addr in &args.rss {
+            let l = router
+                .listen_rawsocket_tls(addr.as_str(), tls.clone())
+                .await
+                .map_err(|e| format!("cannot listen on {addr} (RawSocket over TLS): {e}"))?;
+            say!("listening rawsocket {}", l.url());
+        }
+    }
+    #[cfg(unix)]
+    for path in &args.unix {
+        let l = router
+            .listen_rawsocket_unix(path)
+            .await
+            .map_err(|e| format!("cannot listen on a Unix socket (RawSocket): {e}"))?;
+        say!("listening rawsocket {}", l.url());
+    }
+    say!("realms {}", args.realm.join(","));
     tracing::info!("router running; Ctrl-C to stop");
 
     wait_for_signal().await;

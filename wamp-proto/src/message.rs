@@ -472,8 +472,14 @@ impl<'de> Visitor<'de> for MessageVisitor {
             () => {{
                 // `null` counts as absent: Autobahn|Python sends `null` Arguments when a
                 // message has only ArgumentsKw, and its own parser accepts it.
-                let args: List = seq.next_element::<Option<List>>()?.flatten().unwrap_or_default();
-                let kwargs: Dict = seq.next_element::<Option<Dict>>()?.flatten().unwrap_or_default();
+                let args: List = seq
+                    .next_element::<Option<List>>()?
+                    .flatten()
+                    .unwrap_or_default();
+                let kwargs: Dict = seq
+                    .next_element::<Option<Dict>>()?
+                    .flatten()
+                    .unwrap_or_default();
                 (args, kwargs)
             }};
         }

@@ -5,8 +5,8 @@ use wamp_proto::{Message, Serializer, Value};
 
 /// `[48, 7, {}, "com.myapp.add2", [2, 3]]` as cbor2 encodes it.
 const CALL: &[u8] = &[
-    0x85, 0x18, 0x30, 0x07, 0xa0, 0x6e, b'c', b'o', b'm', b'.', b'm', b'y', b'a', b'p', b'p', b'.', b'a', b'd', b'd',
-    b'2', 0x82, 0x02, 0x03,
+    0x85, 0x18, 0x30, 0x07, 0xa0, 0x6e, b'c', b'o', b'm', b'.', b'm', b'y', b'a', b'p', b'p', b'.', b'a',
+    b'd', b'd', b'2', 0x82, 0x02, 0x03,
 ];
 
 fn call() -> Message {
@@ -31,7 +31,11 @@ fn binary_values_stay_binary() {
         request: 1,
         options: Default::default(),
         topic: "com.myapp.bin".into(),
-        args: vec![Value::Bytes(vec![0, 1, 2, 255]), Value::Int(-5), Value::Float(1.5)],
+        args: vec![
+            Value::Bytes(vec![0, 1, 2, 255]),
+            Value::Int(-5),
+            Value::Float(1.5),
+        ],
         kwargs: Default::default(),
     };
     let bytes = Serializer::Cbor.encode(&msg).unwrap();

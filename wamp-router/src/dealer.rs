@@ -1,11 +1,14 @@
 //! The dealer: registrations (exact, prefix, wildcard; shared with invoke
 //! policies), call routing, progressive results, cancellation, timeouts, and
-//! cleanup when a callee or caller goes away mid-call.
+//! cleanup when a callee or caller goes away mid-call. The router itself
+//! can call too (dynamic authenticators and authorizers): such a call has
+//! no caller session, its answer goes to a channel.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::oneshot;
 use wamp_proto::uri::{self, MatchPolicy, UriRule};
 use wamp_proto::{
     error_uri, id, CallOptions, CancelMode, CancelOptions, Dict, Id, InterruptOptions, InvocationDetails,
@@ -32,6 +35,57 @@ struct PendingCall {
     call_request: Id,
     receive_progress: bool,
     timer: Option<tokio::task::AbortHandle>,
+    /// Where the answer goes when the router itself is the caller.
+    internal: Option<oneshot::Sender<InternalOutcome>>,
+}
+
+/// The caller ID of calls the router makes itself; session IDs start at 1.
+pub(crate) const ROUTER_CALLER: Id = 0;
+
+/// An ERROR answering a call the router made.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct InternalError {
+    pub error: String,
+    pub args: List,
+    pub kwargs: Dict,
+}
+
+impl InternalError {
+    fn new(error: &str, message: String) -> Self {
+        InternalError {
+            error: error.to_owned(),
+            args: vec![Value::Str(message)],
+            kwargs: Dict::new(),
+        }
+    }
+
+    /// The error's message (its first argument, when a string).
+    pub fn message(&self) -> Option<String> {
+        self.args.first().map(|a| match a {
+            Value::Str(s) => s.clone(),
+            other => other.to_string(),
+        })
+    }
+}
+
+/// The answer to a call the router made: RESULT (args, kwargs) or ERROR.
+pub(crate) type InternalOutcome = Result<(List, Dict), InternalError>;
+
+/// Hands an answer to the caller: its session, or the router's channel.
+fn answer(sessions: &HashMap<Id, SessionEntry>, call: PendingCall, msg: Message) {
+    match call.internal {
+        None => send_to(sessions, call.caller, msg),
+        Some(tx) => {
+            let outcome = match msg {
+                Message::Result { args, kwargs, .. } => Ok((args, kwargs)),
+                Message::Error {
+                    error, args, kwargs, ..
+                } => Err(InternalError { error, args, kwargs }),
+                _ => return,
+            };
+            let _ = tx.send(outcome);
+        }
+    }
 }
 
 /// Registrations and calls in flight of one realm.
@@ -43,6 +97,8 @@ pub(crate) struct Dealer {
     invocations: HashMap<(Id, Id), PendingCall>,
     /// In-flight calls by (caller, call request) -> (callee, invocation request).
     calls: HashMap<(Id, Id), (Id, Id)>,
+    /// Request IDs of the router's own calls.
+    internal_ids: wamp_proto::IdSequence,
 }
 
 impl Dealer {
@@ -177,28 +233,92 @@ impl Dealer {
         args: List,
         kwargs: Dict,
     ) {
-        let fail =
-            |error: &str, msg: String| send_error(sessions, sid, MessageType::Call, request, error, msg);
+        let mut internal = None;
+        let routed = self.route(
+            realm,
+            sessions,
+            sid,
+            request,
+            options,
+            procedure,
+            args,
+            kwargs,
+            &mut internal,
+        );
+        if let Err((error, msg)) = routed {
+            send_error(sessions, sid, MessageType::Call, request, error, msg);
+        }
+    }
+
+    /// A call made by the router itself; the answer (or the failure to
+    /// route it) goes to `reply`. `timeout` is enforced as a call timeout.
+    #[allow(clippy::too_many_arguments)]
+    pub fn call_internal(
+        &mut self,
+        realm: &Arc<Realm>,
+        sessions: &HashMap<Id, SessionEntry>,
+        procedure: String,
+        args: List,
+        kwargs: Dict,
+        timeout: Duration,
+        reply: oneshot::Sender<InternalOutcome>,
+    ) {
+        let request = self.internal_ids.next();
+        let options = CallOptions {
+            timeout: Some(timeout.as_millis().clamp(1, u64::MAX as u128) as u64),
+            ..Default::default()
+        };
+        let mut internal = Some(reply);
+        let routed = self.route(
+            realm,
+            sessions,
+            ROUTER_CALLER,
+            request,
+            options,
+            procedure,
+            args,
+            kwargs,
+            &mut internal,
+        );
+        if let (Err((error, msg)), Some(reply)) = (routed, internal) {
+            let _ = reply.send(Err(InternalError::new(error, msg)));
+        }
+    }
+
+    /// Routes a call to a callee, or says why it cannot (error URI, message).
+    #[allow(clippy::too_many_arguments)]
+    fn route(
+        &mut self,
+        realm: &Arc<Realm>,
+        sessions: &HashMap<Id, SessionEntry>,
+        sid: Id,
+        request: Id,
+        options: CallOptions,
+        procedure: String,
+        args: List,
+        kwargs: Dict,
+        internal: &mut Option<oneshot::Sender<InternalOutcome>>,
+    ) -> Result<(), (&'static str, String)> {
         if let Err(e) = uri::validate(&procedure, UriRule::Loose, false) {
-            return fail(error_uri::INVALID_URI, e.to_string());
+            return Err((error_uri::INVALID_URI, e.to_string()));
         }
         if self.calls.contains_key(&(sid, request)) {
             // Reusing an in-flight request ID would misroute results.
-            return fail(
+            return Err((
                 error_uri::PROTOCOL_VIOLATION,
                 format!("call request ID {request} is already in flight"),
-            );
+            ));
         }
         let Some((reg_id, _)) = self.index.best_match(&procedure) else {
-            return fail(
+            return Err((
                 error_uri::NO_SUCH_PROCEDURE,
                 format!("no callee registered procedure {procedure:?}"),
-            );
+            ));
         };
         let reg = self.registrations.get_mut(&reg_id).expect("index and map agree");
         let callee = pick_callee(reg);
         let Some(callee_entry) = sessions.get(&callee) else {
-            return fail(error_uri::NO_SUCH_PROCEDURE, "callee is gone".into());
+            return Err((error_uri::NO_SUCH_PROCEDURE, "callee is gone".into()));
         };
         let invocation = callee_entry.invocation_ids.next();
 
@@ -240,6 +360,7 @@ impl Dealer {
                 call_request: request,
                 receive_progress,
                 timer,
+                internal: internal.take(),
             },
         );
         self.calls.insert((sid, request), (callee, invocation));
@@ -254,6 +375,7 @@ impl Dealer {
                 kwargs,
             },
         );
+        Ok(())
     }
 
     /// Forgets a finished call, stopping its timer.
@@ -304,7 +426,7 @@ impl Dealer {
                 args,
                 kwargs,
             };
-            send_to(sessions, call.caller, msg);
+            answer(sessions, call, msg);
         }
     }
 
@@ -328,7 +450,7 @@ impl Dealer {
                 args,
                 kwargs,
             };
-            send_to(sessions, call.caller, msg);
+            answer(sessions, call, msg);
         }
     }
 
@@ -379,7 +501,9 @@ impl Dealer {
         let Some(&(callee, invocation)) = self.calls.get(&(caller, request)) else {
             return;
         };
-        self.finish(callee, invocation);
+        let Some(call) = self.finish(callee, invocation) else {
+            return;
+        };
         if sessions.get(&callee).is_some_and(|c| c.callee_cancels) {
             let options = InterruptOptions {
                 mode: Some(CancelMode::KillNoWait),
@@ -395,14 +519,14 @@ impl Dealer {
                 },
             );
         }
-        send_error(
-            sessions,
-            caller,
+        let msg = Message::error(
             MessageType::Call,
             request,
             error_uri::TIMEOUT,
-            "call timed out in the router",
+            vec![Value::Str("call timed out in the router".into())],
+            Dict::new(),
         );
+        answer(sessions, call, msg);
     }
 
     /// Removes a leaving session's registrations; its calls in flight fail
@@ -433,7 +557,7 @@ impl Dealer {
                     vec![Value::Str("callee disconnected from in-flight request".into())],
                     Dict::new(),
                 );
-                send_to(sessions, call.caller, msg);
+                answer(sessions, call, msg);
             }
         }
         let as_caller: Vec<(Id, Id)> = self

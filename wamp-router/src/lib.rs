@@ -1,9 +1,12 @@
 //! An embedded WAMP v2 router: realms, a broker and a dealer.
 //!
 //! Run it in-process (tests, single-binary apps) or behind WebSocket and
-//! RawSocket listeners. The same [`Router`] serves both: in-process sessions
-//! exchange [`Message`](wamp_proto::Message)s over channels with no
-//! serialization, socket sessions through the transports of `wamp-proto`.
+//! RawSocket listeners: plain TCP, TLS ([`Router::listen_websocket_tls`],
+//! [`Router::listen_rawsocket_tls`]) or a Unix socket
+//! ([`Router::listen_rawsocket_unix`]). The same [`Router`] serves all of
+//! them at once: in-process sessions exchange
+//! [`Message`](wamp_proto::Message)s over channels with no serialization,
+//! socket sessions through the transports of `wamp-proto`.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -19,10 +22,19 @@
 //! and subscriptions, shared registrations (single, roundrobin, random,
 //! first, last), progressive call results, call canceling (skip, kill,
 //! killnowait), router-side call timeouts, caller and publisher disclosure,
-//! publisher exclusion and black/white-listing. Anonymous authentication.
+//! publisher exclusion and black/white-listing.
+//!
+//! Authentication and authorization are per realm ([`RealmConfig`], see
+//! [`auth`]): anonymous, WAMP-Ticket, WAMP-CRA (salted secrets too) and
+//! WAMP-Cryptosign, with static users or a dynamic authenticator procedure;
+//! roles with static permissions per URI pattern or a dynamic authorizer
+//! procedure. A realm added by name ([`RouterConfig::realm`]) is open:
+//! anonymous sessions may do anything.
 
 #![warn(missing_docs)]
 
+pub mod auth;
+mod authorize;
 mod broker;
 mod dealer;
 mod listener;
@@ -38,14 +50,25 @@ use tokio::sync::watch;
 use wamp_proto::transport::{local, Connection, TransportConfig};
 use wamp_proto::Serializer;
 
+pub use auth::RealmConfig;
 pub use listener::Listener;
+#[cfg(unix)]
+pub use listener::UnixSocketListener;
 pub use realm::Realm;
+pub use wamp_proto::transport::tls::{TlsConfigError, TlsServerConfig};
 
 /// How a router is set up.
 #[derive(Debug, Clone)]
 pub struct RouterConfig {
-    /// Realms that exist from the start.
+    /// Realms that exist from the start, open to anonymous sessions that
+    /// may do anything ([`RealmConfig::open`]).
     pub realms: Vec<String>,
+    /// Realms that exist from the start, with their own authentication and
+    /// roles. A name here wins over the same name in `realms`.
+    pub realm_configs: Vec<RealmConfig>,
+    /// How long the router waits for a dynamic authenticator or authorizer
+    /// procedure to answer.
+    pub internal_call_timeout: Duration,
     /// Limits of each connection (message size, queue capacity, handshake time).
     pub transport: TransportConfig,
     /// Serializers offered on socket listeners, in order of preference.
@@ -60,6 +83,8 @@ impl Default for RouterConfig {
     fn default() -> Self {
         RouterConfig {
             realms: Vec::new(),
+            realm_configs: Vec::new(),
+            internal_call_timeout: Duration::from_secs(10),
             transport: TransportConfig::default(),
             serializers: Serializer::ALL.to_vec(),
             hello_timeout: Duration::from_secs(10),
@@ -69,9 +94,15 @@ impl Default for RouterConfig {
 }
 
 impl RouterConfig {
-    /// Adds a realm.
+    /// Adds an open realm: anonymous sessions may do anything.
     pub fn realm(mut self, name: impl Into<String>) -> Self {
         self.realms.push(name.into());
+        self
+    }
+
+    /// Adds a realm with its authentication and roles.
+    pub fn realm_with(mut self, realm: RealmConfig) -> Self {
+        self.realm_configs.push(realm);
         self
     }
 }
@@ -109,10 +140,10 @@ impl std::fmt::Debug for Router {
 impl Router {
     /// A router with the realms of `config`.
     pub fn new(config: RouterConfig) -> Router {
-        let realms = config
-            .realms
-            .iter()
-            .map(|name| (name.clone(), Realm::new(name.clone())))
+        let open = config.realms.iter().map(|name| RealmConfig::open(name.clone()));
+        let realms = open
+            .chain(config.realm_configs.iter().cloned())
+            .map(|realm| (realm.name.clone(), Realm::new(realm)))
             .collect();
         let (shutdown, _) = watch::channel(false);
         Router {
@@ -124,12 +155,19 @@ impl Router {
         }
     }
 
-    /// Adds a realm at run time; does nothing if it exists.
+    /// Adds an open realm at run time (anonymous sessions may do
+    /// anything); does nothing if it exists.
     pub fn add_realm(&self, name: &str) {
+        self.add_realm_with(RealmConfig::open(name));
+    }
+
+    /// Adds a realm with its authentication and roles at run time; does
+    /// nothing if a realm of that name exists.
+    pub fn add_realm_with(&self, realm: RealmConfig) {
         let mut realms = self.inner.realms.write().unwrap_or_else(|p| p.into_inner());
         realms
-            .entry(name.to_owned())
-            .or_insert_with(|| Realm::new(name.to_owned()));
+            .entry(realm.name.clone())
+            .or_insert_with(|| Realm::new(realm));
     }
 
     /// A realm by name.
@@ -171,12 +209,54 @@ impl Router {
 
     /// Starts a WebSocket listener (`ws://ADDR/<any path>`).
     pub async fn listen_websocket(&self, addr: impl tokio::net::ToSocketAddrs) -> std::io::Result<Listener> {
-        listener::listen(self.clone(), addr, listener::Kind::WebSocket).await
+        listener::listen(self.clone(), addr, listener::Kind::WebSocket, None).await
     }
 
-    /// Starts a RawSocket listener on TCP.
+    /// Starts a RawSocket listener on TCP (`rs://ADDR`).
     pub async fn listen_rawsocket(&self, addr: impl tokio::net::ToSocketAddrs) -> std::io::Result<Listener> {
-        listener::listen(self.clone(), addr, listener::Kind::RawSocket).await
+        listener::listen(self.clone(), addr, listener::Kind::RawSocket, None).await
+    }
+
+    /// Starts a WebSocket listener over TLS (`wss://ADDR/<any path>`).
+    ///
+    /// ```no_run
+    /// # async fn demo(router: wamp_router::Router) -> Result<(), Box<dyn std::error::Error>> {
+    /// use wamp_router::TlsServerConfig;
+    /// let tls = TlsServerConfig::from_pem_files("cert.pem", "key.pem")?;
+    /// let wss = router.listen_websocket_tls("0.0.0.0:8443", tls).await?;
+    /// println!("listening on {}", wss.url());
+    /// # Ok(()) }
+    /// ```
+    pub async fn listen_websocket_tls(
+        &self,
+        addr: impl tokio::net::ToSocketAddrs,
+        tls: TlsServerConfig,
+    ) -> std::io::Result<Listener> {
+        listener::listen(self.clone(), addr, listener::Kind::WebSocket, Some(tls)).await
+    }
+
+    /// Starts a RawSocket listener over TLS (`rss://ADDR`).
+    pub async fn listen_rawsocket_tls(
+        &self,
+        addr: impl tokio::net::ToSocketAddrs,
+        tls: TlsServerConfig,
+    ) -> std::io::Result<Listener> {
+        listener::listen(self.clone(), addr, listener::Kind::RawSocket, Some(tls)).await
+    }
+
+    /// Starts a RawSocket listener on a Unix socket (`rs://unix:PATH`).
+    ///
+    /// A socket file already at `path` is replaced only if nothing listens
+    /// on it (left over from a crash); a live socket, or a file that is not
+    /// a socket, is an error. The socket file is removed when the listener
+    /// stops ([`UnixSocketListener::stop`], [`Router::shutdown`]). Its
+    /// permissions follow the process's umask.
+    #[cfg(unix)]
+    pub async fn listen_rawsocket_unix(
+        &self,
+        path: impl AsRef<std::path::Path>,
+    ) -> std::io::Result<UnixSocketListener> {
+        listener::listen_unix(self.clone(), path.as_ref(), listener::Kind::RawSocket).await
     }
 
     /// Ends every session with GOODBYE `wamp.close.system_shutdown` and

@@ -1,15 +1,19 @@
 //! A realm: the sessions joined to it, its broker and its dealer, behind one
 //! lock. The lock is never held across an `.await`: handlers mutate state and
-//! hand messages to the sessions' bounded queues with `try_send`.
+//! hand messages to the sessions' bounded queues with `try_send`. The
+//! realm's authentication and roles are fixed when it is created.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
-use tokio::sync::{mpsc, Notify};
-use wamp_proto::{Dict, Id, IdSequence, Message, MessageType, Value};
+use tokio::sync::{mpsc, oneshot, Notify};
+use wamp_proto::{error_uri, Dict, Id, IdSequence, List, Message, MessageType, Value};
 
+use crate::auth::config::{Action, RealmConfig};
+use crate::authorize::{CompiledRole, Verdict};
 use crate::broker::Broker;
-use crate::dealer::Dealer;
+use crate::dealer::{Dealer, InternalError, InternalOutcome};
 
 /// A protocol violation by a peer: its session is aborted with this reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,13 +83,22 @@ pub(crate) fn send_error(
 #[derive(Debug)]
 pub struct Realm {
     name: String,
+    config: RealmConfig,
+    roles: HashMap<String, CompiledRole>,
     state: Mutex<RealmState>,
 }
 
 impl Realm {
-    pub(crate) fn new(name: String) -> Arc<Realm> {
+    pub(crate) fn new(config: RealmConfig) -> Arc<Realm> {
+        let roles = config
+            .roles
+            .iter()
+            .map(|r| (r.name.clone(), CompiledRole::new(r)))
+            .collect();
         Arc::new(Realm {
-            name,
+            name: config.name.clone(),
+            config,
+            roles,
             state: Mutex::new(RealmState::default()),
         })
     }
@@ -93,6 +106,51 @@ impl Realm {
     /// The realm's name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The realm's authentication methods and roles.
+    pub fn config(&self) -> &RealmConfig {
+        &self.config
+    }
+
+    /// Whether the realm has a role of this name.
+    pub(crate) fn has_role(&self, role: &str) -> bool {
+        self.roles.contains_key(role)
+    }
+
+    /// What `role`'s static configuration says about an action; an unknown
+    /// role may do nothing.
+    pub(crate) fn check(&self, role: &str, action: Action, uri: &str) -> Verdict {
+        match self.roles.get(role) {
+            Some(r) => r.check(action, uri),
+            None => Verdict::Deny,
+        }
+    }
+
+    /// Calls a procedure of this realm as the router (no caller session),
+    /// waiting at most `timeout` for the answer.
+    pub(crate) async fn call(
+        self: &Arc<Self>,
+        procedure: &str,
+        args: List,
+        kwargs: Dict,
+        timeout: Duration,
+    ) -> InternalOutcome {
+        let (tx, rx) = oneshot::channel();
+        {
+            let mut st = self.lock();
+            let RealmState { sessions, dealer, .. } = &mut *st;
+            dealer.call_internal(self, sessions, procedure.to_owned(), args, kwargs, timeout, tx);
+        }
+        // The dealer always answers (result, error, timeout, callee gone);
+        // a dropped sender would mean the realm itself went away.
+        rx.await.unwrap_or_else(|_| {
+            Err(InternalError {
+                error: error_uri::CANCELED.into(),
+                args: vec![Value::Str("the realm went away".into())],
+                kwargs: Dict::new(),
+            })
+        })
     }
 
     /// How many sessions are joined.

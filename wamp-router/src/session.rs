@@ -1,20 +1,28 @@
-//! One client connection in the router: the HELLO/WELCOME opening, the
-//! message loop, and the closing (GOODBYE, ABORT, transport loss, overflow,
-//! router shutdown). Whatever way a session ends, the realm forgets it and
-//! everything it owned.
+//! One client connection in the router: the HELLO/WELCOME opening (with
+//! authentication), the message loop (with authorization), and the closing
+//! (GOODBYE, ABORT, transport loss, overflow, router shutdown). Whatever
+//! way a session ends, the realm forgets it and everything it owned.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Notify;
+use tokio::sync::{watch, Notify};
 use wamp_proto::transport::Connection;
-use wamp_proto::{error_uri, id, Dict, HelloDetails, IdSequence, Message, Value, WelcomeDetails};
+use wamp_proto::{
+    error_uri, id, Dict, HelloDetails, Id, IdSequence, Message, MessageType, Value, WelcomeDetails,
+};
 
-use crate::realm::SessionEntry;
+use crate::auth::{self, Failure, Identity};
+use crate::authorize::{self, Verdict};
+use crate::realm::{Realm, SessionEntry};
 use crate::RouterInner;
 
 /// How long the router waits to hand a closing message to a peer's queue.
 const CLOSE_SEND_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Most messages read ahead while a dynamic authorizer decides on one.
+const MAX_BACKLOG: usize = 1024;
 
 async fn send_closing(conn: &Connection, msg: Message) {
     let _ = tokio::time::timeout(CLOSE_SEND_TIMEOUT, conn.sender.send(msg)).await;
@@ -48,37 +56,41 @@ pub(crate) async fn run(router: Arc<RouterInner>, mut conn: Connection) {
         let msg = format!("no realm {realm_name:?} on this router");
         return send_closing(&conn, Message::abort(error_uri::NO_SUCH_REALM, msg)).await;
     };
-    if let Some(methods) = &details.authmethods {
-        if !methods.is_empty() && !methods.iter().any(|m| m == "anonymous") {
-            let msg =
-                format!("none of the offered authentication methods {methods:?} is enabled (anonymous is)");
-            return send_closing(&conn, Message::abort("wamp.error.no_auth_method", msg)).await;
-        }
-    }
 
     let sid = id::random_id();
-    let authid = details
-        .authid
-        .clone()
-        .unwrap_or_else(|| format!("anonymous-{sid}"));
-    let authrole = "anonymous".to_owned();
+    let authenticated = tokio::select! {
+        r = auth::authenticate(&router, &realm, sid, &details, &mut conn) => r,
+        _ = shutdown.changed() => Err(Failure::Deny {
+            reason: error_uri::SYSTEM_SHUTDOWN.into(),
+            message: "the router is shutting down".into(),
+        }),
+    };
+    let identity = match authenticated {
+        Ok(identity) => identity,
+        Err(Failure::Deny { reason, message }) => {
+            tracing::debug!(%peer, realm = %realm_name, %reason, "session refused: {message}");
+            return send_closing(&conn, Message::abort(&reason, message)).await;
+        }
+        Err(Failure::Gone) => return,
+    };
     let kill = Arc::new(Notify::new());
     realm.join(SessionEntry {
         id: sid,
         tx: conn.sender.clone(),
         kill: kill.clone(),
-        authid: authid.clone(),
-        authrole: authrole.clone(),
+        authid: identity.authid.clone(),
+        authrole: identity.authrole.clone(),
         callee_cancels: feature(&details, "callee", "call_canceling"),
         invocation_ids: IdSequence::new(),
     });
     let welcome = WelcomeDetails {
         roles: Some(router_roles()),
         realm: Some(realm_name.clone()),
-        authid: Some(authid),
-        authrole: Some(authrole),
-        authmethod: Some("anonymous".into()),
-        authprovider: Some("static".into()),
+        authid: Some(identity.authid.clone()),
+        authrole: Some(identity.authrole.clone()),
+        authmethod: Some(identity.authmethod.as_str().into()),
+        authprovider: Some(identity.authprovider.into()),
+        authextra: identity.authextra.clone(),
         agent: Some(concat!("wamp-rs-router/", env!("CARGO_PKG_VERSION")).into()),
         ..Default::default()
     };
@@ -94,52 +106,200 @@ pub(crate) async fn run(router: Arc<RouterInner>, mut conn: Connection) {
         realm.leave(sid);
         return;
     }
-    tracing::debug!(session = sid, realm = %realm_name, %peer, "session joined");
+    tracing::debug!(
+        session = sid,
+        realm = %realm_name,
+        authid = %identity.authid,
+        authrole = %identity.authrole,
+        %peer,
+        "session joined"
+    );
 
-    loop {
-        let msg = tokio::select! {
-            m = conn.receiver.recv() => m,
-            _ = conn.closer.closed() => None,
-            _ = kill.notified() => {
-                send_closing(&conn, Message::abort(error_uri::CLOSE_REALM, "session could not keep up with its messages")).await;
-                break;
-            }
-            _ = shutdown.changed() => {
-                send_closing(&conn, Message::goodbye(error_uri::SYSTEM_SHUTDOWN)).await;
-                break;
-            }
-        };
-        match msg {
-            None => {
-                if let Some(reason) = conn.close_reason.get() {
-                    tracing::debug!(session = sid, "connection ended: {reason}");
-                    if let wamp_proto::transport::TransportError::Decode(e) = reason {
-                        // The socket may still be writable: say why we stop.
-                        send_closing(
-                            &conn,
-                            Message::abort(error_uri::PROTOCOL_VIOLATION, e.to_string()),
-                        )
-                        .await;
+    let mut session = Joined {
+        sid,
+        realm: realm.clone(),
+        identity,
+        conn,
+        kill,
+        shutdown,
+        backlog: VecDeque::new(),
+        authorizer_timeout: router.config.internal_call_timeout,
+    };
+    session.serve().await;
+    realm.leave(sid);
+    tracing::debug!(session = sid, "session left");
+}
+
+/// Whether the message loop goes on.
+enum Flow {
+    Go,
+    Stop,
+}
+
+/// A joined session's message loop.
+struct Joined {
+    sid: Id,
+    realm: Arc<Realm>,
+    identity: Identity,
+    conn: Connection,
+    kill: Arc<Notify>,
+    shutdown: watch::Receiver<bool>,
+    /// Messages read while a dynamic authorizer decided on an earlier one;
+    /// handled in order before reading more.
+    backlog: VecDeque<Message>,
+    authorizer_timeout: Duration,
+}
+
+impl Joined {
+    async fn serve(&mut self) {
+        loop {
+            let msg = match self.backlog.pop_front() {
+                Some(m) => m,
+                None => {
+                    let next = tokio::select! {
+                        m = self.conn.receiver.recv() => m,
+                        _ = self.conn.closer.closed() => None,
+                        _ = self.kill.notified() => return self.overflowed().await,
+                        _ = self.shutdown.changed() => return self.shut_down().await,
+                    };
+                    match next {
+                        Some(m) => m,
+                        None => return self.transport_ended().await,
                     }
                 }
-                break;
+            };
+            if let Flow::Stop = self.request(msg).await {
+                return;
             }
-            Some(Message::Goodbye { .. }) => {
-                send_closing(&conn, Message::goodbye(error_uri::GOODBYE_AND_OUT)).await;
-                break;
+        }
+    }
+
+    async fn overflowed(&self) {
+        send_closing(
+            &self.conn,
+            Message::abort(
+                error_uri::CLOSE_REALM,
+                "session could not keep up with its messages",
+            ),
+        )
+        .await;
+    }
+
+    async fn shut_down(&self) {
+        send_closing(&self.conn, Message::goodbye(error_uri::SYSTEM_SHUTDOWN)).await;
+    }
+
+    async fn transport_ended(&self) {
+        if let Some(reason) = self.conn.close_reason.get() {
+            tracing::debug!(session = self.sid, "connection ended: {reason}");
+            if let wamp_proto::transport::TransportError::Decode(e) = reason {
+                // The socket may still be writable: say why we stop.
+                send_closing(
+                    &self.conn,
+                    Message::abort(error_uri::PROTOCOL_VIOLATION, e.to_string()),
+                )
+                .await;
             }
-            Some(Message::Abort { .. }) => break,
-            Some(m) => {
-                if let Err(v) = realm.handle(sid, m) {
-                    tracing::debug!(session = sid, "protocol violation: {}", v.0);
-                    send_closing(&conn, Message::abort(error_uri::PROTOCOL_VIOLATION, v.0)).await;
-                    break;
+        }
+    }
+
+    /// Authorizes a message if it needs it, then handles it.
+    async fn request(&mut self, msg: Message) -> Flow {
+        let Some((action, uri)) = authorize::target(&msg) else {
+            return self.handle(msg).await;
+        };
+        let refusal = match self.realm.check(&self.identity.authrole, action, uri) {
+            Verdict::Allow => None,
+            Verdict::Deny => Some((
+                error_uri::NOT_AUTHORIZED,
+                authorize::denied_message(&self.identity, self.sid, self.realm.name(), action, uri),
+            )),
+            Verdict::Ask(procedure) => match self.ask(&procedure, &msg).await {
+                Err(flow) => return flow,
+                Ok(Ok(true)) => None,
+                Ok(Ok(false)) => Some((
+                    error_uri::NOT_AUTHORIZED,
+                    authorize::denied_message(&self.identity, self.sid, self.realm.name(), action, uri),
+                )),
+                Ok(Err(why)) => Some((error_uri::AUTHORIZATION_FAILED, why)),
+            },
+        };
+        match refusal {
+            None => self.handle(msg).await,
+            Some((error, message)) => {
+                tracing::debug!(session = self.sid, %error, "{message}");
+                let Some(reply) = authorize::refusal(&msg, error, message) else {
+                    return Flow::Go; // an unacknowledged PUBLISH is dropped silently
+                };
+                match self.conn.sender.send(reply).await {
+                    Ok(()) => Flow::Go,
+                    Err(_) => Flow::Stop,
                 }
             }
         }
     }
-    realm.leave(sid);
-    tracing::debug!(session = sid, "session left");
+
+    /// Asks a dynamic authorizer about `msg`. Meanwhile the session's
+    /// answers (YIELD, ERROR for an INVOCATION) are handled at once, since
+    /// the authorizer may be waiting for one of them, and its other
+    /// messages are kept in order for later. `Err` ends the session.
+    async fn ask(&mut self, procedure: &str, msg: &Message) -> Result<Result<bool, String>, Flow> {
+        let realm = self.realm.clone();
+        let identity = self.identity.clone();
+        let decision = authorize::ask(
+            &realm,
+            procedure,
+            &identity,
+            self.sid,
+            msg,
+            self.authorizer_timeout,
+        );
+        tokio::pin!(decision);
+        loop {
+            tokio::select! {
+                d = &mut decision => return Ok(d),
+                m = self.conn.receiver.recv(), if self.backlog.len() < MAX_BACKLOG => match m {
+                    Some(m @ (Message::Yield { .. } | Message::Error { request_type: MessageType::Invocation, .. })) => {
+                        if let Flow::Stop = self.handle(m).await {
+                            return Err(Flow::Stop);
+                        }
+                    }
+                    Some(m) => self.backlog.push_back(m),
+                    None => {
+                        self.transport_ended().await;
+                        return Err(Flow::Stop);
+                    }
+                },
+                _ = self.conn.closer.closed() => return Err(Flow::Stop),
+                _ = self.kill.notified() => {
+                    self.overflowed().await;
+                    return Err(Flow::Stop);
+                }
+                _ = self.shutdown.changed() => {
+                    self.shut_down().await;
+                    return Err(Flow::Stop);
+                }
+            }
+        }
+    }
+
+    async fn handle(&mut self, msg: Message) -> Flow {
+        match msg {
+            Message::Goodbye { .. } => {
+                send_closing(&self.conn, Message::goodbye(error_uri::GOODBYE_AND_OUT)).await;
+                Flow::Stop
+            }
+            Message::Abort { .. } => Flow::Stop,
+            m => match self.realm.handle(self.sid, m) {
+                Ok(()) => Flow::Go,
+                Err(v) => {
+                    tracing::debug!(session = self.sid, "protocol violation: {}", v.0);
+                    send_closing(&self.conn, Message::abort(error_uri::PROTOCOL_VIOLATION, v.0)).await;
+                    Flow::Stop
+                }
+            },
+        }
+    }
 }
 
 /// Whether HELLO announces `role.features.name = true`.

@@ -63,7 +63,10 @@ async fn measure(name: &str, handler: &Handler, session: &Session, n: u32) -> f6
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let router = Router::new(RouterConfig::default().realm("bench"));
         let session = Session::join_local(&router, "bench").await.unwrap();

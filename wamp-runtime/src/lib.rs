@@ -112,6 +112,7 @@
 
 #![warn(missing_docs)]
 
+pub mod auth;
 pub mod component;
 mod error;
 mod payload;

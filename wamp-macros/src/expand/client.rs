@@ -75,6 +75,8 @@ pub fn call_body(m: &Method, session: TokenStream, timeout: TokenStream) -> Toke
     quote! {
         let #c = #session.call(#uri);
         #steps
+        // Absent optional parameters at the end are not sent: callee defaults apply.
+        let #c = #c.trim_trailing_nulls();
         let #c = match #timeout {
             ::std::option::Option::Some(t) => #c.timeout(t),
             ::std::option::Option::None => #c,

@@ -9,8 +9,19 @@
 //!
 //! Closing: drop the sender; the writer flushes what is queued, closes the
 //! socket, and the receiver then ends.
+//!
+//! Client URLs ([`connect`], [`Endpoint::parse`]):
+//!
+//! | URL | transport |
+//! | --- | --- |
+//! | `ws://host:port/path` | WebSocket |
+//! | `wss://host:port/path` | WebSocket over TLS ([`tls`]) |
+//! | `rs://host:port` (or `tcp://host:port`) | RawSocket over TCP |
+//! | `rss://host:port` | RawSocket over TLS |
+//! | `rs://unix:/path/to.sock` (or `unix:/path/to.sock`, `unix:///path/to.sock`) | RawSocket over a Unix socket |
 
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc;
@@ -20,6 +31,7 @@ use crate::serializer::{DecodeError, EncodeError, Serializer};
 
 pub mod local;
 pub mod rawsocket;
+pub mod tls;
 pub mod websocket;
 
 /// Limits that apply to one connection.
@@ -29,8 +41,12 @@ pub struct TransportConfig {
     pub max_message_size: usize,
     /// Capacity of the incoming and outgoing message queues (default 1024).
     pub queue_capacity: usize,
-    /// How long the WebSocket or RawSocket opening handshake may take (default 10 s).
+    /// How long the WebSocket or RawSocket opening handshake may take
+    /// (default 10 s); TCP connect plus TLS handshake get as long again.
     pub handshake_timeout: std::time::Duration,
+    /// How a client checks TLS servers (`wss://`, `rss://`). `None` trusts
+    /// the system's root certificates. Listeners ignore it.
+    pub tls: Option<tls::TlsClientConfig>,
 }
 
 impl Default for TransportConfig {
@@ -39,6 +55,7 @@ impl Default for TransportConfig {
             max_message_size: 16 * 1024 * 1024,
             queue_capacity: 1024,
             handshake_timeout: std::time::Duration::from_secs(10),
+            tls: None,
         }
     }
 }
@@ -66,6 +83,10 @@ pub enum TransportError {
     /// The opening handshake failed.
     #[error("handshake failed: {0}")]
     Handshake(String),
+    /// TLS failed: the handshake (an untrusted or mismatched certificate,
+    /// a peer that does not speak TLS) or the client's TLS settings.
+    #[error("TLS error: {0}")]
+    Tls(String),
     /// The peer closed the connection.
     #[error("connection closed by peer")]
     Closed,
@@ -176,3 +197,229 @@ pub struct Connection {
 
 /// How many queued messages a writer encodes before it flushes the socket.
 pub(crate) const WRITE_BATCH: usize = 64;
+
+/// Where a client URL points (see the table in the [module docs](self)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// WebSocket: `ws://` or, with `tls`, `wss://`.
+    WebSocket {
+        /// The URL, as given.
+        url: String,
+        /// Whether it is `wss://`.
+        tls: bool,
+    },
+    /// RawSocket over TCP: `rs://` or `tcp://`, or, with `tls`, `rss://`.
+    RawSocket {
+        /// Host name or IP address (an IPv6 address without brackets).
+        host: String,
+        /// Port.
+        port: u16,
+        /// Whether it is `rss://`.
+        tls: bool,
+    },
+    /// RawSocket over a Unix domain socket: `rs://unix:/path`.
+    RawSocketUnix {
+        /// The socket's path.
+        path: PathBuf,
+    },
+}
+
+impl Endpoint {
+    /// Parses a client URL.
+    pub fn parse(url: &str) -> Result<Endpoint, TransportError> {
+        let invalid = |reason: &str| TransportError::InvalidUrl {
+            url: url.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let lower = url.get(..6).unwrap_or(url).to_ascii_lowercase();
+        if lower.starts_with("ws://") || lower.starts_with("wss://") {
+            return Ok(Endpoint::WebSocket {
+                url: url.to_owned(),
+                tls: lower.starts_with("wss://"),
+            });
+        }
+        let unix = url
+            .strip_prefix("rs://unix:")
+            .or_else(|| url.strip_prefix("unix://"))
+            .or_else(|| url.strip_prefix("unix:"));
+        if let Some(path) = unix {
+            if path.is_empty() {
+                return Err(invalid("no socket path (expected rs://unix:/path/to.sock)"));
+            }
+            return Ok(Endpoint::RawSocketUnix { path: path.into() });
+        }
+        let (rest, tls) = if let Some(rest) = url.strip_prefix("rs://").or_else(|| url.strip_prefix("tcp://"))
+        {
+            (rest, false)
+        } else if let Some(rest) = url.strip_prefix("rss://") {
+            (rest, true)
+        } else {
+            return Err(invalid(
+                "expected ws://, wss://, rs://, rss://, tcp:// or rs://unix:/path",
+            ));
+        };
+        let rest = rest.trim_end_matches('/');
+        let (host, port) = match rest.strip_prefix('[') {
+            Some(v6) => {
+                let (host, port) = v6
+                    .split_once("]:")
+                    .ok_or_else(|| invalid("expected [IPv6]:port"))?;
+                (host, port)
+            }
+            None => rest
+                .rsplit_once(':')
+                .ok_or_else(|| invalid("expected host:port"))?,
+        };
+        if host.is_empty() {
+            return Err(invalid("no host"));
+        }
+        let port = port
+            .parse::<u16>()
+            .map_err(|_| invalid(&format!("bad port {port:?}")))?;
+        Ok(Endpoint::RawSocket {
+            host: host.to_owned(),
+            port,
+            tls,
+        })
+    }
+}
+
+/// Opens a client connection to a URL (see the table in the
+/// [module docs](self)), offering `serializers` in order of preference
+/// (WebSocket); RawSocket uses the first.
+pub async fn connect(
+    url: &str,
+    serializers: &[Serializer],
+    cfg: &TransportConfig,
+) -> Result<Connection, TransportError> {
+    // RawSocket speaks one serializer: the first offered (JSON by default).
+    let serializer = serializers.first().copied().unwrap_or_default();
+    match Endpoint::parse(url)? {
+        Endpoint::WebSocket { .. } => websocket::connect(url, serializers, cfg).await,
+        Endpoint::RawSocket { host, port, tls } => {
+            let tcp = tcp_connect(&host, port, cfg).await?;
+            let peer = tcp.peer_addr().ok().map(|a| a.to_string());
+            if tls {
+                let stream =
+                    tokio::time::timeout(cfg.handshake_timeout, tls::connect(tcp, &host, cfg.tls.as_ref()))
+                        .await
+                        .map_err(|_| {
+                            TransportError::Tls(format!("no TLS handshake from {host}:{port} in time"))
+                        })??;
+                rawsocket::connect(stream, serializer, cfg, peer).await
+            } else {
+                rawsocket::connect(tcp, serializer, cfg, peer).await
+            }
+        }
+        Endpoint::RawSocketUnix { path } => {
+            #[cfg(unix)]
+            {
+                let stream =
+                    tokio::time::timeout(cfg.handshake_timeout, tokio::net::UnixStream::connect(&path))
+                        .await
+                        .map_err(|_| {
+                            TransportError::Handshake(format!(
+                                "connect to Unix socket {} timed out",
+                                path.display()
+                            ))
+                        })?
+                        .map_err(|e| {
+                            TransportError::Io(format!("connect to Unix socket {}: {e}", path.display()))
+                        })?;
+                rawsocket::connect(stream, serializer, cfg, Some(url.to_owned())).await
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = path;
+                Err(TransportError::InvalidUrl {
+                    url: url.to_owned(),
+                    reason: "Unix sockets are not supported on this platform".into(),
+                })
+            }
+        }
+    }
+}
+
+/// Connects TCP to `host:port` (an IPv6 host with or without brackets)
+/// within the handshake timeout, with `TCP_NODELAY`.
+pub(crate) async fn tcp_connect(
+    host: &str,
+    port: u16,
+    cfg: &TransportConfig,
+) -> Result<tokio::net::TcpStream, TransportError> {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let stream = tokio::time::timeout(
+        cfg.handshake_timeout,
+        tokio::net::TcpStream::connect((host, port)),
+    )
+    .await
+    .map_err(|_| TransportError::Handshake(format!("TCP connect to {host}:{port} timed out")))?
+    .map_err(|e| TransportError::Io(format!("TCP connect to {host}:{port}: {e}")))?;
+    websocket::tune_tcp(&stream);
+    Ok(stream)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints() {
+        let rs = |host: &str, port, tls| Endpoint::RawSocket {
+            host: host.into(),
+            port,
+            tls,
+        };
+        assert_eq!(
+            Endpoint::parse("rs://127.0.0.1:8081").unwrap(),
+            rs("127.0.0.1", 8081, false)
+        );
+        assert_eq!(
+            Endpoint::parse("tcp://localhost:8081/").unwrap(),
+            rs("localhost", 8081, false)
+        );
+        assert_eq!(
+            Endpoint::parse("rss://example.com:443").unwrap(),
+            rs("example.com", 443, true)
+        );
+        assert_eq!(
+            Endpoint::parse("rs://[::1]:9000").unwrap(),
+            rs("::1", 9000, false)
+        );
+        assert_eq!(
+            Endpoint::parse("wss://localhost:8443/ws").unwrap(),
+            Endpoint::WebSocket {
+                url: "wss://localhost:8443/ws".into(),
+                tls: true
+            }
+        );
+        for url in ["rs://unix:/tmp/a.sock", "unix:/tmp/a.sock", "unix:///tmp/a.sock"] {
+            assert_eq!(
+                Endpoint::parse(url).unwrap(),
+                Endpoint::RawSocketUnix {
+                    path: "/tmp/a.sock".into()
+                },
+                "{url}"
+            );
+        }
+        assert_eq!(
+            Endpoint::parse("rs://unix:relative.sock").unwrap(),
+            Endpoint::RawSocketUnix {
+                path: "relative.sock".into()
+            }
+        );
+        for bad in [
+            "http://x:1",
+            "rs://host",
+            "rs://:80",
+            "rs://h:99999",
+            "rs://unix:",
+            "rs://[::1]",
+        ] {
+            assert!(
+                matches!(Endpoint::parse(bad), Err(TransportError::InvalidUrl { .. })),
+                "{bad}"
+            );
+        }
+    }
+}

@@ -48,6 +48,9 @@ pub fn exponent_length(exp: u8) -> usize {
     1usize << (9 + (exp & 0x0F))
 }
 
+/// The largest payload the 24-bit length of a frame header can describe.
+const MAX_FRAME_LEN: usize = (1 << 24) - 1;
+
 const FRAME_MESSAGE: u8 = 0;
 const FRAME_PING: u8 = 1;
 const FRAME_PONG: u8 = 2;
@@ -74,8 +77,14 @@ where
         .await
         .map_err(|_| TransportError::Handshake("no RawSocket handshake reply in time".into()))??;
     if reply[0] != MAGIC {
+        // 0x15 and 0x16 start TLS records (an alert, a handshake).
+        let hint = if matches!(reply[0], 0x15 | 0x16) {
+            "; this looks like a TLS server: use rss://"
+        } else {
+            ""
+        };
         return Err(TransportError::Handshake(format!(
-            "not a RawSocket peer (first byte {:#04x})",
+            "not a RawSocket peer (first byte {:#04x}){hint}",
             reply[0]
         )));
     }
@@ -167,7 +176,9 @@ fn spawn<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let (mut rd, wr) = tokio::io::split(stream);
+    let (rd, wr) = tokio::io::split(stream);
+    // Header and payload reads come from one buffer: one syscall for many frames.
+    let mut rd = tokio::io::BufReader::with_capacity(16 * 1024, rd);
     let (out_tx, mut out_rx) = mpsc::channel::<Message>(cfg.queue_capacity);
     let (in_tx, in_rx) = mpsc::channel::<Message>(cfg.queue_capacity);
     // PONG replies go through the writer so frames never interleave.
@@ -179,12 +190,15 @@ where
     let abort = closer.clone();
     tokio::spawn(async move {
         let mut payload = Vec::new();
+        // Made once: a new watch subscription per frame showed in profiles.
+        let closed = abort.closed();
+        tokio::pin!(closed);
         loop {
             let mut header = [0u8; 4];
             let read = tokio::select! {
                 r = rd.read_exact(&mut header) => r,
                 _ = in_tx.closed() => return,
-                _ = abort.closed() => {
+                _ = &mut closed => {
                     reason.set(TransportError::Io("connection closed abruptly by this side".into()));
                     return;
                 }
@@ -248,14 +262,22 @@ where
         let mut wr = BufWriter::with_capacity(64 * 1024, wr);
         let mut buf = Vec::with_capacity(1024);
         let result: Result<(), TransportError> = async {
+            // Once the reader is gone its PONG sender is dropped and `recv`
+            // returns `None` at once: stop polling it, or this loop would spin.
+            let mut pongs_open = true;
+            let closed = abort.closed();
+            tokio::pin!(closed);
             loop {
                 tokio::select! {
                     biased;
-                    _ = abort.closed() => return Ok(()),
-                    pong = pong_rx.recv() => {
-                        if let Some(p) = pong {
-                            write_frame(&mut wr, FRAME_PONG, &p, peer_max).await?;
-                            wr.flush().await?;
+                    _ = &mut closed => return Ok(()),
+                    pong = pong_rx.recv(), if pongs_open => {
+                        match pong {
+                            Some(p) => {
+                                write_frame(&mut wr, FRAME_PONG, &p, peer_max).await?;
+                                wr.flush().await?;
+                            }
+                            None => pongs_open = false,
                         }
                     }
                     msg = out_rx.recv() => {
@@ -280,6 +302,9 @@ where
         if let Err(e) = result {
             tracing::debug!("RawSocket writer ended: {e}");
             reason.set(e);
+            // Nothing can be sent any more: end the receiver too, so the session
+            // learns of it even when the peer keeps its side open.
+            abort.close();
         }
         let _ = wr.shutdown().await;
     });
@@ -301,10 +326,13 @@ async fn write_frame<W: AsyncWrite + Unpin>(
     payload: &[u8],
     peer_max: usize,
 ) -> Result<(), TransportError> {
-    if payload.len() > peer_max {
+    // The length field has 24 bits: even when the peer announced 2^24 bytes
+    // (exponent 15), 2^24 - 1 is the most a frame can carry.
+    let max = peer_max.min(MAX_FRAME_LEN);
+    if payload.len() > max {
         return Err(TransportError::TooLarge {
             size: payload.len(),
-            max: peer_max,
+            max,
         });
     }
     let len = (payload.len() as u32).to_be_bytes();

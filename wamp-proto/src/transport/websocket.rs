@@ -7,26 +7,33 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::WebSocketStream;
 
-use super::{CloseReason, Closer, Connection, TransportConfig, TransportError, TransportKind, WRITE_BATCH};
+use super::{
+    tls, CloseReason, Closer, Connection, TransportConfig, TransportError, TransportKind, WRITE_BATCH,
+};
 use crate::message::Message;
 use crate::serializer::Serializer;
 
 const PROTOCOL_HEADER: &str = "Sec-WebSocket-Protocol";
 
 fn ws_config(cfg: &TransportConfig) -> WebSocketConfig {
+    // tungstenite's default 128 KiB read buffer is zero-filled before reads
+    // and held by every idle connection; WAMP messages are mostly small.
     WebSocketConfig::default()
+        .read_buffer_size(8 * 1024)
         .max_message_size(Some(cfg.max_message_size))
         .max_frame_size(Some(cfg.max_message_size))
 }
 
-/// Connects to a WebSocket URL (`ws://host:port/path`), offering `serializers`
-/// in order of preference.
+/// Connects to a WebSocket URL (`ws://host:port/path`, or
+/// `wss://host:port/path` over TLS with [`TransportConfig::tls`]), offering
+/// `serializers` in order of preference.
 pub async fn connect(
     url: &str,
     serializers: &[Serializer],
@@ -49,11 +56,57 @@ pub async fn connect(
         PROTOCOL_HEADER,
         HeaderValue::from_str(&offer).map_err(|e| invalid(e.to_string()))?,
     );
-    let fut = tokio_tungstenite::connect_async_with_config(request, Some(ws_config(cfg)), true);
+    let secure = match request.uri().scheme_str() {
+        Some(s) if s.eq_ignore_ascii_case("ws") => false,
+        Some(s) if s.eq_ignore_ascii_case("wss") => true,
+        _ => return Err(invalid("expected ws:// or wss://".into())),
+    };
+    let host = request
+        .uri()
+        .host()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| invalid("no host".into()))?
+        .to_owned();
+    let port = request.uri().port_u16().unwrap_or(if secure { 443 } else { 80 });
+    let tcp = super::tcp_connect(&host, port, cfg).await?;
+    if secure {
+        let stream = tokio::time::timeout(cfg.handshake_timeout, tls::connect(tcp, &host, cfg.tls.as_ref()))
+            .await
+            .map_err(|_| TransportError::Tls(format!("no TLS handshake from {url} in time")))??;
+        handshake(stream, request, url, serializers, cfg).await
+    } else {
+        handshake(tcp, request, url, serializers, cfg).await
+    }
+}
+
+/// The client side of the WebSocket opening handshake over an established
+/// stream.
+async fn handshake<S>(
+    stream: S,
+    request: Request,
+    url: &str,
+    serializers: &[Serializer],
+    cfg: &TransportConfig,
+) -> Result<Connection, TransportError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let fut = tokio_tungstenite::client_async_with_config(request, stream, Some(ws_config(cfg)));
     let (ws, response) = tokio::time::timeout(cfg.handshake_timeout, fut)
         .await
         .map_err(|_| TransportError::Handshake(format!("no WebSocket handshake from {url} in time")))?
-        .map_err(|e| TransportError::Handshake(format!("WebSocket connect to {url}: {e}")))?;
+        .map_err(|e| {
+            // A TLS server answers a plain HTTP request with a TLS alert.
+            let hint = match &e {
+                tokio_tungstenite::tungstenite::Error::Protocol(ProtocolError::HttparseError(_))
+                    if url.get(..5).is_some_and(|s| s.eq_ignore_ascii_case("ws://")) =>
+                {
+                    " (not an HTTP answer: a TLS server? use wss://)"
+                }
+                _ => "",
+            };
+            TransportError::Handshake(format!("WebSocket connect to {url}: {e}{hint}"))
+        })?;
     let chosen = response
         .headers()
         .get(PROTOCOL_HEADER)
@@ -145,12 +198,15 @@ where
     let reason = close_reason.clone();
     let abort = closer.clone();
     tokio::spawn(async move {
+        // Made once: a new watch subscription per frame showed in profiles.
+        let closed = abort.closed();
+        tokio::pin!(closed);
         loop {
             // Stop reading as soon as the session drops its receiver.
             let frame = tokio::select! {
                 f = stream.next() => f,
                 _ = in_tx.closed() => return,
-                _ = abort.closed() => {
+                _ = &mut closed => {
                     reason.set(TransportError::Io("connection closed abruptly by this side".into()));
                     return;
                 }
@@ -197,10 +253,12 @@ where
                 )
             })
         };
+        let closed = abort.closed();
+        tokio::pin!(closed);
         'outer: loop {
             let msg = tokio::select! {
                 m = out_rx.recv() => m,
-                _ = abort.closed() => return, // drop the socket unflushed
+                _ = &mut closed => return, // drop the socket unflushed
             };
             let Some(msg) = msg else { break };
             let mut next = Some(msg);

@@ -147,14 +147,17 @@ impl<S: Service> IntoService for Arc<S> {
 pub struct Attached {
     /// The registrations, one per procedure.
     pub registrations: Vec<Registration>,
-    subscriptions: Vec<tokio::task::JoinHandle<()>>,
+    /// Per topic: a stop signal and the task handling its events, which
+    /// unsubscribes at the router when stopped.
+    subscriptions: Vec<(tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>)>,
 }
 
 impl Attached {
     /// Unregisters every procedure and stops handling events.
     pub async fn detach(self) -> Result<(), Error> {
-        for task in &self.subscriptions {
-            task.abort();
+        for (stop, task) in self.subscriptions {
+            let _ = stop.send(());
+            let _ = task.await;
         }
         for reg in self.registrations {
             reg.unregister().await?;
@@ -197,21 +200,42 @@ impl Session {
             let handler = t.handler;
             let uri = t.uri;
             let session = self.clone();
-            attached.subscriptions.push(tokio::spawn(async move {
-                while let Some(event) = sub.next().await {
-                    let topic = event.topic.clone();
-                    match AssertUnwindSafe(handler(event, session.clone()))
-                        .catch_unwind()
-                        .await
-                    {
-                        Ok(Ok(())) => {}
-                        Ok(Err(e)) => {
-                            tracing::warn!(%topic, subscription = %uri, "event handler failed: {e}")
+            let (stop_tx, mut stop) = tokio::sync::oneshot::channel::<()>();
+            attached.subscriptions.push((
+                stop_tx,
+                tokio::spawn(async move {
+                    // Dropping the `Attached` handle drops the sender: that keeps
+                    // the service attached; only `detach` sends the stop.
+                    let mut detachable = true;
+                    loop {
+                        let event = tokio::select! {
+                            e = sub.next() => e,
+                            stopped = &mut stop, if detachable => {
+                                if stopped.is_err() {
+                                    detachable = false;
+                                    continue;
+                                }
+                                if let Err(e) = sub.unsubscribe().await {
+                                    tracing::debug!(subscription = %uri, "unsubscribe on detach failed: {e}");
+                                }
+                                return;
+                            }
+                        };
+                        let Some(event) = event else { return };
+                        let topic = event.topic.clone();
+                        match AssertUnwindSafe(handler(event, session.clone()))
+                            .catch_unwind()
+                            .await
+                        {
+                            Ok(Ok(())) => {}
+                            Ok(Err(e)) => {
+                                tracing::warn!(%topic, subscription = %uri, "event handler failed: {e}")
+                            }
+                            Err(_) => tracing::error!(%topic, subscription = %uri, "event handler panicked"),
                         }
-                        Err(_) => tracing::error!(%topic, subscription = %uri, "event handler panicked"),
                     }
-                }
-            }));
+                }),
+            ));
         }
         Ok(attached)
     }

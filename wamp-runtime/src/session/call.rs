@@ -111,6 +111,32 @@ impl Call {
         self
     }
 
+    /// Adds a keyword argument unless it is `None` (serializes to null), so
+    /// the callee's default applies; typed stubs use this for `Option`s.
+    pub fn kwarg_opt(mut self, key: impl Into<String>, v: impl Serialize) -> Self {
+        match wamp_proto::to_value(&v) {
+            Ok(wamp_proto::Value::Null) => {}
+            Ok(v) => {
+                if let Ok(d) = &mut self.kwargs {
+                    d.insert(key.into(), v);
+                }
+            }
+            Err(e) => self.kwargs = Err(e.into()),
+        }
+        self
+    }
+
+    /// Drops trailing `null` positional arguments, so absent optional
+    /// parameters at the end are not sent (the callee's defaults apply).
+    pub fn trim_trailing_nulls(mut self) -> Self {
+        if let Ok(args) = &mut self.args {
+            while matches!(args.last(), Some(wamp_proto::Value::Null)) {
+                args.pop();
+            }
+        }
+        self
+    }
+
     /// Sets all keyword arguments.
     pub fn kwargs(mut self, kwargs: Dict) -> Self {
         self.kwargs = Ok(kwargs);

@@ -12,10 +12,13 @@ use crate::error::{ApplicationError, Error};
 use crate::payload::CallResult;
 
 pub(crate) async fn run(shared: Arc<Shared>, mut conn: Connection) {
+    let closer = conn.closer.clone();
+    let closed = closer.closed();
+    tokio::pin!(closed);
     let end = loop {
         let next = tokio::select! {
             m = conn.receiver.recv() => m,
-            _ = conn.closer.closed() => break Error::TransportLost("disconnected by this client".into()),
+            _ = &mut closed => break Error::TransportLost("disconnected by this client".into()),
         };
         let Some(msg) = next else {
             break match conn.close_reason.get() {

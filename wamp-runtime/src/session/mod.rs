@@ -18,11 +18,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot, watch};
-use wamp_proto::transport::{
-    rawsocket, websocket, Connection, TransportConfig, TransportError, TransportKind,
-};
+use wamp_proto::transport::{Connection, TransportConfig, TransportKind};
 use wamp_proto::{Dict, HelloDetails, Id, IdSequence, Message, Serializer, Value};
 
+use crate::auth::Credentials;
 use crate::error::Error;
 
 pub use call::{Call, CallHandle};
@@ -46,8 +45,42 @@ pub struct SessionConfig {
     /// Capacity of each subscription's event queue. A full queue holds back
     /// the session's reader (and so, through the transport, the router).
     pub event_queue_capacity: usize,
-    /// The authid to ask for (anonymous authentication).
+    /// The authid to authenticate as (HELLO.Details.authid).
     pub authid: Option<String>,
+    /// The role to ask for (HELLO.Details.authrole); routers usually
+    /// assign the role themselves.
+    pub authrole: Option<String>,
+    /// HELLO.Details.authextra. Cryptosign credentials add `pubkey`.
+    pub authextra: Dict,
+    /// The credentials offered, in order of preference (HELLO's
+    /// `authmethods`); the router's CHALLENGE picks one. Empty: anonymous.
+    pub auth: Vec<Credentials>,
+}
+
+impl SessionConfig {
+    /// Sets the authid to authenticate as.
+    pub fn with_authid(mut self, authid: impl Into<String>) -> Self {
+        self.authid = Some(authid.into());
+        self
+    }
+
+    /// Sets the role to ask for.
+    pub fn with_authrole(mut self, authrole: impl Into<String>) -> Self {
+        self.authrole = Some(authrole.into());
+        self
+    }
+
+    /// Sets HELLO.Details.authextra.
+    pub fn with_authextra(mut self, authextra: Dict) -> Self {
+        self.authextra = authextra;
+        self
+    }
+
+    /// Offers credentials for one more method (after those added before).
+    pub fn with_credentials(mut self, credentials: Credentials) -> Self {
+        self.auth.push(credentials);
+        self
+    }
 }
 
 impl Default for SessionConfig {
@@ -60,6 +93,9 @@ impl Default for SessionConfig {
             max_concurrent_invocations: 4_096,
             event_queue_capacity: 1024,
             authid: None,
+            authrole: None,
+            authextra: Dict::new(),
+            auth: Vec::new(),
         }
     }
 }
@@ -219,61 +255,10 @@ impl Session {
         Self::join(conn, realm, config).await
     }
 
-    /// Joins `realm` over an established connection (any transport).
+    /// Joins `realm` over an established connection (any transport),
+    /// authenticating with the credentials of `config`.
     pub async fn join(mut conn: Connection, realm: &str, config: SessionConfig) -> Result<Session, Error> {
-        let hello = Message::Hello {
-            realm: realm.to_owned(),
-            details: HelloDetails {
-                roles: Some(client_roles()),
-                authmethods: Some(vec!["anonymous".into()]),
-                authid: config.authid.clone(),
-                agent: Some(concat!("wamp-rs/", env!("CARGO_PKG_VERSION")).into()),
-                ..Default::default()
-            },
-        };
-        conn.sender.send(hello).await.map_err(|_| transport_lost(&conn))?;
-        let reply = tokio::time::timeout(config.join_timeout, conn.receiver.recv())
-            .await
-            .map_err(|_| Error::JoinRefused {
-                reason: "wamp.error.timeout".into(),
-                message: Some(format!("no WELCOME within {:?}", config.join_timeout)),
-            })?;
-        let (session, welcome) = match reply {
-            Some(Message::Welcome { session, details }) => (session, details),
-            Some(Message::Abort { details, reason }) => {
-                return Err(Error::JoinRefused {
-                    reason,
-                    message: details.message,
-                })
-            }
-            Some(Message::Challenge { authmethod, .. }) => {
-                let _ = conn
-                    .sender
-                    .send(Message::abort(
-                        "wamp.error.no_auth_method",
-                        format!("authentication method {authmethod:?} is not supported by this client"),
-                    ))
-                    .await;
-                return Err(Error::JoinRefused {
-                    reason: "wamp.error.no_auth_method".into(),
-                    message: Some(format!(
-                        "router challenged with unsupported method {authmethod:?}"
-                    )),
-                });
-            }
-            Some(other) => {
-                let msg = format!("expected WELCOME, got {}", other.message_type());
-                let _ = conn
-                    .sender
-                    .send(Message::abort(
-                        wamp_proto::error_uri::PROTOCOL_VIOLATION,
-                        msg.clone(),
-                    ))
-                    .await;
-                return Err(Error::ProtocolViolation(msg));
-            }
-            None => return Err(transport_lost(&conn)),
-        };
+        let (session, welcome) = handshake(&mut conn, realm, &config).await?;
         let details = SessionDetails {
             session,
             realm: welcome.realm.clone().unwrap_or_else(|| realm.to_owned()),
@@ -307,6 +292,17 @@ impl Session {
     #[cfg(feature = "router")]
     pub async fn join_local(router: &wamp_router::Router, realm: &str) -> Result<Session, Error> {
         Self::join(router.connect_local(), realm, SessionConfig::default()).await
+    }
+
+    /// Joins a realm of an embedded router in-process with settings
+    /// (credentials, limits).
+    #[cfg(feature = "router")]
+    pub async fn join_local_with(
+        router: &wamp_router::Router,
+        realm: &str,
+        config: SessionConfig,
+    ) -> Result<Session, Error> {
+        Self::join(router.connect_local(), realm, config).await
     }
 
     /// The session ID.
@@ -369,6 +365,94 @@ impl Session {
     }
 }
 
+/// HELLO, then CHALLENGE/AUTHENTICATE as often as the router asks, until
+/// WELCOME or ABORT.
+async fn handshake(
+    conn: &mut Connection,
+    realm: &str,
+    config: &SessionConfig,
+) -> Result<(Id, wamp_proto::WelcomeDetails), Error> {
+    let mut authextra = config.authextra.clone();
+    for c in &config.auth {
+        c.add_authextra(&mut authextra);
+    }
+    let authmethods = match config.auth.is_empty() {
+        true => vec!["anonymous".to_owned()],
+        false => config.auth.iter().map(|c| c.method().to_owned()).collect(),
+    };
+    let hello = Message::Hello {
+        realm: realm.to_owned(),
+        details: HelloDetails {
+            roles: Some(client_roles()),
+            authmethods: Some(authmethods),
+            authid: config.authid.clone(),
+            authrole: config.authrole.clone(),
+            authextra: (!authextra.is_empty()).then_some(authextra),
+            agent: Some(concat!("wamp-rs/", env!("CARGO_PKG_VERSION")).into()),
+            ..Default::default()
+        },
+    };
+    conn.sender.send(hello).await.map_err(|_| transport_lost(conn))?;
+    let deadline = tokio::time::Instant::now() + config.join_timeout;
+    loop {
+        let reply = tokio::time::timeout_at(deadline, conn.receiver.recv())
+            .await
+            .map_err(|_| Error::JoinRefused {
+                reason: "wamp.error.timeout".into(),
+                message: Some(format!("no WELCOME within {:?}", config.join_timeout)),
+            })?;
+        match reply {
+            Some(Message::Welcome { session, details }) => return Ok((session, details)),
+            Some(Message::Abort { details, reason }) => {
+                return Err(Error::JoinRefused {
+                    reason,
+                    message: details.message,
+                })
+            }
+            Some(Message::Challenge { authmethod, extra }) => {
+                let answer = match config.auth.iter().find(|c| c.method() == authmethod) {
+                    Some(credentials) => credentials.respond(&extra),
+                    None => Err(format!(
+                        "the router challenged with {authmethod:?}, which this client did not offer"
+                    )),
+                };
+                match answer {
+                    Ok(signature) => {
+                        let authenticate = Message::Authenticate {
+                            signature,
+                            extra: Dict::new(),
+                        };
+                        conn.sender
+                            .send(authenticate)
+                            .await
+                            .map_err(|_| transport_lost(conn))?;
+                    }
+                    Err(message) => {
+                        const CANNOT: &str = "wamp.error.cannot_authenticate";
+                        let _ = conn.sender.send(Message::abort(CANNOT, message.clone())).await;
+                        return Err(Error::JoinRefused {
+                            reason: CANNOT.into(),
+                            message: Some(message),
+                        });
+                    }
+                }
+            }
+            Some(other) => {
+                let msg = format!("expected WELCOME, got {}", other.message_type());
+                let _ = conn
+                    .sender
+                    .send(Message::abort(
+                        wamp_proto::error_uri::PROTOCOL_VIOLATION,
+                        msg.clone(),
+                    ))
+                    .await;
+                return Err(Error::ProtocolViolation(msg));
+            }
+            None => return Err(transport_lost(conn)),
+        }
+    }
+}
+
 fn transport_lost(conn: &Connection) -> Error {
     Error::TransportLost(
         conn.close_reason
@@ -378,30 +462,13 @@ fn transport_lost(conn: &Connection) -> Error {
     )
 }
 
-/// Opens a socket transport for a URL (`ws://`, `wss://`, `rs://`), without joining.
+/// Opens a socket transport for a URL, without joining: `ws://`, `wss://`
+/// (TLS), `rs://host:port` (or `tcp://`), `rss://host:port` (RawSocket over
+/// TLS), `rs://unix:/path/to.sock` (RawSocket over a Unix socket). TLS
+/// trusts the system's roots unless `config.transport.tls` says otherwise
+/// (see [`wamp_proto::transport::tls::TlsClientConfig`]).
 pub async fn open_transport(url: &str, config: &SessionConfig) -> Result<Connection, Error> {
-    if url.starts_with("ws://") || url.starts_with("wss://") {
-        return Ok(websocket::connect(url, &config.serializers, &config.transport).await?);
-    }
-    let invalid = |reason: &str| TransportError::InvalidUrl {
-        url: url.to_owned(),
-        reason: reason.to_owned(),
-    };
-    let addr = url
-        .strip_prefix("rs://")
-        .or_else(|| url.strip_prefix("tcp://"))
-        .ok_or_else(|| invalid("expected ws://, rs:// or tcp://"))?;
-    let addr = addr.trim_end_matches('/');
-    let stream = tokio::time::timeout(
-        config.transport.handshake_timeout,
-        tokio::net::TcpStream::connect(addr),
-    )
-    .await
-    .map_err(|_| TransportError::Handshake(format!("TCP connect to {addr} timed out")))?
-    .map_err(|e| TransportError::Io(format!("TCP connect to {addr}: {e}")))?;
-    websocket::tune_tcp(&stream);
-    let serializer = config.serializers.first().copied().unwrap_or_default();
-    Ok(rawsocket::connect(stream, serializer, &config.transport, Some(addr.to_owned())).await?)
+    Ok(wamp_proto::transport::connect(url, &config.serializers, &config.transport).await?)
 }
 
 /// The roles and features this client announces in HELLO.

@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
-use wamp_proto::{Dict, EventDetails, Id, List, Message, PublishOptions, SubscribeOptions};
+use wamp_proto::{Dict, EventDetails, Id, List, Message, PublishOptions, SubscribeOptions, Value};
 
 use super::{LocalSubscriber, Pending, Session, Shared};
 use crate::error::Error;
@@ -219,6 +219,20 @@ impl Publish {
     /// Adds a keyword argument.
     pub fn kwarg(mut self, key: impl Into<String>, v: impl Serialize) -> Self {
         insert_value(&mut self.kwargs, key.into(), v);
+        self
+    }
+
+    /// Adds a keyword argument unless it is `None` (serializes to null).
+    pub fn kwarg_opt(mut self, key: impl Into<String>, v: impl Serialize) -> Self {
+        match wamp_proto::to_value(&v) {
+            Ok(Value::Null) => {}
+            Ok(v) => {
+                if let Ok(d) = &mut self.kwargs {
+                    d.insert(key.into(), v);
+                }
+            }
+            Err(e) => self.kwargs = Err(e.into()),
+        }
         self
     }
 

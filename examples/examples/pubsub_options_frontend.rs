@@ -1,0 +1,15 @@
+//! Frontend of the `pubsub_options` example: acknowledged publishing with
+//! `exclude_me = false`, and event details. See
+//! [`wamp_examples::pubsub_options`].
+//!
+//! Run: `cargo run -p wamp-examples --example pubsub_options_frontend`.
+//! Without `WAMP_URL` it starts the embedded router and runs the backend in
+//! this process too; with `WAMP_URL` it uses the backend running there (ours
+//! or Autobahn's). It exits with an error unless its output is what
+//! Autobahn's backend makes it print.
+
+#[tokio::main]
+async fn main() -> Result<(), wamp_examples::BoxError> {
+    use wamp_examples::pubsub_options::{backend, check, frontend};
+    wamp_examples::run_frontend("pubsub_options", backend, frontend, check).await
+}

@@ -1,0 +1,15 @@
+//! Frontend of the `pubsub_unsubscribe` example: unsubscribing from
+//! `com.myapp.topic1` and subscribing again. See
+//! [`wamp_examples::pubsub_unsubscribe`].
+//!
+//! Run: `cargo run -p wamp-examples --example pubsub_unsubscribe_frontend`.
+//! Without `WAMP_URL` it starts the embedded router and runs the backend in
+//! this process too; with `WAMP_URL` it uses the backend running there (ours
+//! or Autobahn's). It exits with an error unless its output is what
+//! Autobahn's backend makes it print.
+
+#[tokio::main]
+async fn main() -> Result<(), wamp_examples::BoxError> {
+    use wamp_examples::pubsub_unsubscribe::{backend, check, frontend};
+    wamp_examples::run_frontend("pubsub_unsubscribe", backend, frontend, check).await
+}

@@ -1,0 +1,15 @@
+//! Frontend of the `rpc_complex` example: several positional and keyword
+//! results, `com.myapp.add_complex` and `com.myapp.split_name`. See
+//! [`wamp_examples::rpc_complex`].
+//!
+//! Run: `cargo run -p wamp-examples --example rpc_complex_frontend`. Without
+//! `WAMP_URL` it starts the embedded router and runs the backend in this
+//! process too; with `WAMP_URL` it uses the backend running there (ours or
+//! Autobahn's). It exits with an error unless its output is what Autobahn's
+//! backend makes it print.
+
+#[tokio::main]
+async fn main() -> Result<(), wamp_examples::BoxError> {
+    use wamp_examples::rpc_complex::{backend, check, frontend};
+    wamp_examples::run_frontend("rpc_complex", backend, frontend, check).await
+}

@@ -1,0 +1,15 @@
+//! Frontend of the `rpc_errors` example: error URIs with args and kwargs,
+//! `com.myapp.sqrt`, `com.myapp.checkname`, `com.myapp.compare`. See
+//! [`wamp_examples::rpc_errors`].
+//!
+//! Run: `cargo run -p wamp-examples --example rpc_errors_frontend`. Without
+//! `WAMP_URL` it starts the embedded router and runs the backend in this
+//! process too; with `WAMP_URL` it uses the backend running there (ours or
+//! Autobahn's). It exits with an error unless its output is what Autobahn's
+//! backend makes it print.
+
+#[tokio::main]
+async fn main() -> Result<(), wamp_examples::BoxError> {
+    use wamp_examples::rpc_errors::{backend, check, frontend};
+    wamp_examples::run_frontend("rpc_errors", backend, frontend, check).await
+}

@@ -1,0 +1,598 @@
+//! The results of one run: a row per stack, the memory figures, and the
+//! targets of the issue evaluated against them, rendered as Markdown (for
+//! people) and JSON (for tracking over time).
+//!
+//! Nothing here measures anything; workloads fill in [`Row`]s and
+//! [`Memory`], and [`Report::evaluate`] derives every target from them, so a
+//! new workload only has to fill a row (with a stable [`Row::id`]) to take
+//! part in the table and, if a target names it, in the targets.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// Stable row IDs the targets refer to. Kept in one place so a renamed row
+/// cannot silently turn a target into "skipped".
+pub mod ids {
+    /// Bare WebSocket echo, the transport ceiling.
+    pub const CEILING: &str = "ceiling.ws_echo";
+    /// Our client and router over WebSocket + JSON.
+    pub const WS_JSON: &str = "ours.ws_json";
+    /// Our client and router over WebSocket + MessagePack.
+    pub const WS_MSGPACK: &str = "ours.ws_msgpack";
+    /// Our client and router over RawSocket + MessagePack.
+    pub const RAWSOCKET: &str = "ours.rawsocket_msgpack";
+    /// Our client and the embedded router in-process.
+    pub const LOCAL: &str = "ours.local";
+    /// Typed stubs (`#[wamp::service]` clients) in-process.
+    pub const TYPED: &str = "ours.typed";
+    /// Autobahn|Python clients against Crossbar.io.
+    pub const AUTOBAHN: &str = "crossbar.autobahn";
+    /// Our client against Crossbar.io.
+    pub const OURS_ON_CROSSBAR: &str = "crossbar.ours_client";
+}
+
+/// Latency figures from a sequential workload.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Latency {
+    /// Median round trip, microseconds.
+    pub p50_us: f64,
+    /// 99th percentile round trip, microseconds.
+    pub p99_us: f64,
+    /// Round trips per second (one at a time).
+    pub per_s: f64,
+    /// How many round trips were measured.
+    pub count: usize,
+}
+
+impl Latency {
+    /// Figures from per-operation samples taken over `elapsed` of wall time.
+    pub fn from_samples(mut samples: Vec<Duration>, elapsed: Duration) -> Latency {
+        samples.sort_unstable();
+        let us = |d: Duration| d.as_secs_f64() * 1e6;
+        Latency {
+            p50_us: percentile(&samples, 50.0).map_or(f64::NAN, us),
+            p99_us: percentile(&samples, 99.0).map_or(f64::NAN, us),
+            per_s: samples.len() as f64 / elapsed.as_secs_f64().max(1e-9),
+            count: samples.len(),
+        }
+    }
+}
+
+/// The nearest-rank percentile of sorted samples (`p` in `0..=100`): the
+/// smallest sample with at least `p`% of the samples at or below it. No
+/// interpolation, so the figure is always a latency that was observed.
+pub fn percentile<T: Copy>(sorted: &[T], p: f64) -> Option<T> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    Some(sorted[rank.clamp(1, sorted.len()) - 1])
+}
+
+/// One stack's figures. `None` means "not measured" (not applicable,
+/// skipped, or failed: the note says which).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Row {
+    /// Stable key (see [`ids`]) for targets and for tracking across runs.
+    pub id: String,
+    /// What the row measures, for people.
+    pub label: String,
+    /// Sequential round trip, median, microseconds.
+    pub seq_p50_us: Option<f64>,
+    /// Sequential round trip, 99th percentile, microseconds.
+    pub seq_p99_us: Option<f64>,
+    /// Sequential round trips per second.
+    pub seq_per_s: Option<f64>,
+    /// Round trips per second with 256 in flight.
+    pub pipelined_per_s: Option<f64>,
+    /// Events per second, one publisher to one subscriber.
+    pub events_per_s: Option<f64>,
+    /// Deliveries per second (all subscribers together), one publisher to 100 subscribers.
+    pub fanout_per_s: Option<f64>,
+    /// Caveats, skip reasons, errors.
+    pub note: String,
+}
+
+impl Row {
+    /// An empty row, to be filled by a workload.
+    pub fn new(id: &str, label: &str) -> Row {
+        Row {
+            id: id.into(),
+            label: label.into(),
+            ..Default::default()
+        }
+    }
+
+    /// A row with no figures and a reason.
+    pub fn skipped(id: &str, label: &str, note: impl Into<String>) -> Row {
+        Row {
+            note: note.into(),
+            ..Row::new(id, label)
+        }
+    }
+
+    /// Fills the sequential columns.
+    pub fn set_seq(&mut self, l: Latency) {
+        self.seq_p50_us = Some(l.p50_us);
+        self.seq_p99_us = Some(l.p99_us);
+        self.seq_per_s = Some(l.per_s);
+    }
+
+    /// Appends to the note.
+    pub fn add_note(&mut self, text: impl AsRef<str>) {
+        if !self.note.is_empty() {
+            self.note.push_str("; ");
+        }
+        self.note.push_str(text.as_ref());
+    }
+}
+
+/// Router memory per idle session.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Memory {
+    /// Sessions connected and joined.
+    pub sessions: usize,
+    /// Router process RSS growth per session, KiB.
+    pub router_kib_per_session: Option<f64>,
+    /// Sessions connected and joined per second (WebSocket handshake, HELLO, WELCOME).
+    pub join_per_s: Option<f64>,
+    /// Bench (client) process RSS growth per session, KiB: what our client
+    /// costs per idle session, for information.
+    pub client_kib_per_session: Option<f64>,
+    /// How it was measured, caveats, skip reasons, errors.
+    pub note: String,
+}
+
+/// Outcome of one target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Status {
+    /// Met.
+    Pass,
+    /// Not met.
+    Miss,
+    /// The thing to measure does not exist yet.
+    Pending,
+    /// A figure it needs was not measured in this run.
+    Skipped,
+}
+
+impl Status {
+    fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "PASS",
+            Status::Miss => "MISS",
+            Status::Pending => "PENDING",
+            Status::Skipped => "SKIPPED",
+        }
+    }
+}
+
+/// One target of the issue, evaluated.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetResult {
+    /// What is compared.
+    pub name: String,
+    /// The goal, e.g. `>= 0.50x`.
+    pub goal: String,
+    /// The figures compared, human-readable.
+    pub measured: String,
+    /// The ratio the goal applies to.
+    pub ratio: Option<f64>,
+    /// PASS / MISS / PENDING / SKIPPED.
+    pub status: Status,
+}
+
+/// Which way a ratio must go.
+#[derive(Debug, Clone, Copy)]
+enum Goal {
+    AtLeast(f64),
+    AtMost(f64),
+}
+
+impl Goal {
+    fn text(self) -> String {
+        match self {
+            Goal::AtLeast(x) => format!(">= {x}x"),
+            Goal::AtMost(x) => format!("<= {x}x"),
+        }
+    }
+
+    fn met(self, r: f64) -> bool {
+        match self {
+            Goal::AtLeast(x) => r >= x,
+            Goal::AtMost(x) => r <= x,
+        }
+    }
+}
+
+/// A whole run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    /// Seconds since the Unix epoch when the run started.
+    pub started_unix: u64,
+    /// Wall time of the whole run, seconds.
+    pub elapsed_s: f64,
+    /// Measured seconds per workload (after warm-up).
+    pub seconds_per_workload: f64,
+    /// CPUs available to the process.
+    pub cpus: usize,
+    /// `/proc/loadavg` (1, 5, 15 minutes) when the run started and ended: on
+    /// a shared machine, a load near the CPU count means noisy figures.
+    pub loadavg_start: String,
+    /// See `loadavg_start`.
+    pub loadavg_end: String,
+    /// Size of the CALL frame the echo ceiling echoes.
+    pub payload_bytes: usize,
+    /// Throughput and latency rows.
+    pub rows: Vec<Row>,
+    /// Router memory, when measured.
+    pub memory: Option<Memory>,
+    /// The targets, filled by [`Report::evaluate`].
+    pub targets: Vec<TargetResult>,
+}
+
+impl Report {
+    /// The row with this ID.
+    pub fn row(&self, id: &str) -> Option<&Row> {
+        self.rows.iter().find(|r| r.id == id)
+    }
+
+    fn get(&self, id: &str, f: impl Fn(&Row) -> Option<f64>) -> Option<f64> {
+        self.row(id).and_then(f).filter(|v| v.is_finite())
+    }
+
+    /// Evaluates every target of the issue against the rows. Never fails:
+    /// a missing figure makes a target SKIPPED.
+    pub fn evaluate(&mut self) {
+        use ids::*;
+        let mut t = Vec::new();
+        let pipe = |r: &Row| r.pipelined_per_s;
+        let events = |r: &Row| r.events_per_s;
+
+        t.push(ratio_target(
+            "pipelined calls/s, WebSocket+JSON vs bare echo round trips/s",
+            self.get(WS_JSON, pipe),
+            self.get(CEILING, pipe),
+            "/s",
+            Goal::AtLeast(0.5),
+        ));
+        t.push(ratio_target(
+            "sequential call p50, WebSocket+JSON vs bare echo round trip p50",
+            self.get(WS_JSON, |r| r.seq_p50_us),
+            self.get(CEILING, |r| r.seq_p50_us),
+            " us",
+            Goal::AtMost(2.5),
+        ));
+        t.push(ratio_target(
+            "pipelined calls/s, ours (WebSocket+JSON) vs Crossbar.io + Autobahn|Python",
+            self.get(WS_JSON, pipe),
+            self.get(AUTOBAHN, pipe),
+            "/s",
+            Goal::AtLeast(25.0),
+        ));
+        t.push(ratio_target(
+            "events/s (1 subscriber), ours (WebSocket+JSON) vs Crossbar.io + Autobahn|Python",
+            self.get(WS_JSON, events),
+            self.get(AUTOBAHN, events),
+            "/s",
+            Goal::AtLeast(25.0),
+        ));
+        t.push(ratio_target(
+            "deliveries/s to 100 subscribers vs 1-subscriber events/s (WebSocket+JSON)",
+            self.get(WS_JSON, |r| r.fanout_per_s),
+            self.get(WS_JSON, events),
+            "/s",
+            Goal::AtLeast(3.0),
+        ));
+        t.push(ratio_target(
+            "pipelined calls/s, in-process vs WebSocket+JSON",
+            self.get(LOCAL, pipe),
+            self.get(WS_JSON, pipe),
+            "/s",
+            Goal::AtLeast(5.0),
+        ));
+        let typed = ratio_target(
+            "pipelined calls/s, typed stubs vs untyped (in-process)",
+            self.get(TYPED, pipe),
+            self.get(LOCAL, pipe),
+            "/s",
+            Goal::AtLeast(0.9),
+        );
+        t.push(match self.row(TYPED) {
+            Some(r) if r.pipelined_per_s.is_none() => TargetResult {
+                measured: r.note.clone(),
+                status: Status::Pending,
+                ..typed
+            },
+            _ => typed,
+        });
+        let limit = 20.0;
+        let kib = self.memory.as_ref().and_then(|m| m.router_kib_per_session);
+        t.push(match kib {
+            Some(k) => TargetResult {
+                name: "router memory per idle session".into(),
+                goal: format!("<= {limit} KiB"),
+                measured: format!("{} KiB", fmt_num(k, 2)),
+                ratio: Some(k / limit),
+                status: if k <= limit { Status::Pass } else { Status::Miss },
+            },
+            None => TargetResult {
+                name: "router memory per idle session".into(),
+                goal: format!("<= {limit} KiB"),
+                measured: "not measured".into(),
+                ratio: None,
+                status: Status::Skipped,
+            },
+        });
+        self.targets = t;
+    }
+
+    /// The report as Markdown.
+    pub fn markdown(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "# wamp-bench");
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "Run at unix time {}, {:.0} s in all, {} CPUs, load average {} at the start and {} at the end \
+             (other processes compete for the CPUs when it nears {}). {} s measured per workload after a \
+             warm-up. Everything on 127.0.0.1, client and router in one process. The echo ceiling \
+             (tokio-tungstenite, default settings as in our transports) echoes a {}-byte text frame, the \
+             size of the JSON CALL `com.bench.add2(2, 3)`. Pipelined: 256 calls in flight. Events: \
+             unacknowledged publishes, at most 256 outstanding per subscriber.",
+            self.started_unix,
+            self.elapsed_s,
+            self.cpus,
+            self.loadavg_start,
+            self.loadavg_end,
+            self.cpus,
+            self.seconds_per_workload,
+            self.payload_bytes
+        );
+        let _ = writeln!(s);
+        let _ = writeln!(s, "## Throughput and latency");
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "| Stack | seq p50 us | seq p99 us | seq calls/s | pipelined calls/s | events/s (1 sub) | deliveries/s (100 subs) | Note |"
+        );
+        let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---|");
+        for r in &self.rows {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                cell(&r.label),
+                opt(r.seq_p50_us, 1),
+                opt(r.seq_p99_us, 1),
+                opt(r.seq_per_s, 0),
+                opt(r.pipelined_per_s, 0),
+                opt(r.events_per_s, 0),
+                opt(r.fanout_per_s, 0),
+                cell(&r.note)
+            );
+        }
+        if let Some(m) = &self.memory {
+            let _ = writeln!(s);
+            let _ = writeln!(s, "## Router memory per idle session");
+            let _ = writeln!(s);
+            let _ = writeln!(
+                s,
+                "| Sessions | router KiB/session | joined sessions/s | client KiB/session | Note |"
+            );
+            let _ = writeln!(s, "|---:|---:|---:|---:|---|");
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} |",
+                fmt_num(m.sessions as f64, 0),
+                opt(m.router_kib_per_session, 2),
+                opt(m.join_per_s, 0),
+                opt(m.client_kib_per_session, 2),
+                cell(&m.note)
+            );
+        }
+        if !self.targets.is_empty() {
+            let _ = writeln!(s);
+            let _ = writeln!(s, "## Targets");
+            let _ = writeln!(s);
+            let _ = writeln!(s, "| Target | Goal | Measured | Ratio | Result |");
+            let _ = writeln!(s, "|---|---|---|---:|---|");
+            for t in &self.targets {
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {} | {} |",
+                    cell(&t.name),
+                    t.goal,
+                    cell(&t.measured),
+                    t.ratio.map_or("–".into(), |r| format!("{}x", fmt_num(r, 2))),
+                    t.status.as_str()
+                );
+            }
+        }
+        s
+    }
+}
+
+/// A target on the ratio of two figures.
+fn ratio_target(
+    name: &str,
+    ours: Option<f64>,
+    reference: Option<f64>,
+    unit: &str,
+    goal: Goal,
+) -> TargetResult {
+    let digits = if unit == " us" { 1 } else { 0 };
+    match (ours, reference) {
+        (Some(a), Some(b)) if b > 0.0 => {
+            let r = a / b;
+            TargetResult {
+                name: name.into(),
+                goal: goal.text(),
+                measured: format!("{}{unit} vs {}{unit}", fmt_num(a, digits), fmt_num(b, digits)),
+                ratio: Some(r),
+                status: if goal.met(r) { Status::Pass } else { Status::Miss },
+            }
+        }
+        _ => TargetResult {
+            name: name.into(),
+            goal: goal.text(),
+            measured: "not measured".into(),
+            ratio: None,
+            status: Status::Skipped,
+        },
+    }
+}
+
+/// Text made safe for a Markdown table cell (`|` would end the cell).
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+fn opt(v: Option<f64>, digits: usize) -> String {
+    match v {
+        Some(v) if v.is_finite() => fmt_num(v, digits),
+        _ => "–".into(),
+    }
+}
+
+/// A number with `digits` decimals and thin-space-free thousands separators
+/// (`1,234,567.8`), so large rates stay readable in a table.
+pub fn fmt_num(v: f64, digits: usize) -> String {
+    let text = format!("{:.*}", digits, v.abs());
+    let (int, frac) = text
+        .split_once('.')
+        .map_or((text.as_str(), None), |(i, f)| (i, Some(f)));
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let sign = if v < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        "-"
+    } else {
+        ""
+    };
+    match frac {
+        Some(f) => format!("{sign}{grouped}.{f}"),
+        None => format!("{sign}{grouped}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentile_is_nearest_rank() {
+        let v: Vec<u32> = (1..=100).collect();
+        assert_eq!(percentile(&v, 50.0), Some(50));
+        assert_eq!(percentile(&v, 99.0), Some(99));
+        assert_eq!(percentile(&v, 100.0), Some(100));
+        assert_eq!(percentile(&v, 0.0), Some(1));
+        assert_eq!(percentile(&[7u32], 99.0), Some(7));
+        assert_eq!(percentile::<u32>(&[], 50.0), None);
+        // Three samples: the median is the middle one, p99 the largest.
+        assert_eq!(percentile(&[1, 2, 3], 50.0), Some(2));
+        assert_eq!(percentile(&[1, 2, 3], 99.0), Some(3));
+    }
+
+    #[test]
+    fn latency_from_unsorted_samples() {
+        let samples = [30u64, 10, 20, 40].map(Duration::from_micros).to_vec();
+        let l = Latency::from_samples(samples, Duration::from_millis(2));
+        assert_eq!(l.p50_us, 20.0);
+        assert_eq!(l.p99_us, 40.0);
+        assert_eq!(l.count, 4);
+        assert_eq!(l.per_s, 2000.0);
+    }
+
+    #[test]
+    fn numbers_are_grouped() {
+        assert_eq!(fmt_num(1234567.0, 0), "1,234,567");
+        assert_eq!(fmt_num(999.0, 0), "999");
+        assert_eq!(fmt_num(1000.0, 0), "1,000");
+        assert_eq!(fmt_num(12.345, 1), "12.3");
+        assert_eq!(fmt_num(-1234.5, 1), "-1,234.5");
+        assert_eq!(fmt_num(-0.001, 1), "0.0");
+        assert_eq!(fmt_num(0.0, 2), "0.00");
+    }
+
+    fn sample_report() -> Report {
+        let mut ceiling = Row::new(ids::CEILING, "bare WebSocket echo");
+        ceiling.seq_p50_us = Some(20.0);
+        ceiling.pipelined_per_s = Some(200_000.0);
+        let mut ws = Row::new(ids::WS_JSON, "ours: WebSocket + JSON");
+        ws.seq_p50_us = Some(60.0);
+        ws.pipelined_per_s = Some(120_000.0);
+        ws.events_per_s = Some(100_000.0);
+        ws.fanout_per_s = Some(250_000.0);
+        let mut local = Row::new(ids::LOCAL, "ours: in-process");
+        local.pipelined_per_s = Some(700_000.0);
+        Report {
+            payload_bytes: 41,
+            rows: vec![
+                ceiling,
+                ws,
+                local,
+                Row::skipped(ids::TYPED, "ours: typed stubs", "pending typed macros"),
+            ],
+            memory: Some(Memory {
+                sessions: 10_000,
+                router_kib_per_session: Some(12.5),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn targets_pass_miss_pending_and_skipped() {
+        let mut r = sample_report();
+        r.evaluate();
+        let status = |prefix: &str| {
+            r.targets
+                .iter()
+                .find(|t| t.name.starts_with(prefix))
+                .unwrap_or_else(|| panic!("no target {prefix}"))
+                .status
+        };
+        // 120k / 200k = 0.6 >= 0.5
+        assert_eq!(status("pipelined calls/s, WebSocket+JSON vs bare"), Status::Pass);
+        // 60 / 20 = 3.0 > 2.5
+        assert_eq!(status("sequential call p50"), Status::Miss);
+        // no Crossbar row
+        assert_eq!(
+            status("pipelined calls/s, ours (WebSocket+JSON) vs Crossbar"),
+            Status::Skipped
+        );
+        // 250k / 100k = 2.5 < 3
+        assert_eq!(status("deliveries/s to 100"), Status::Miss);
+        // 700k / 120k = 5.8 >= 5
+        assert_eq!(status("pipelined calls/s, in-process"), Status::Pass);
+        assert_eq!(status("pipelined calls/s, typed"), Status::Pending);
+        assert_eq!(status("router memory"), Status::Pass);
+    }
+
+    #[test]
+    fn markdown_has_every_row_and_target() {
+        let mut r = sample_report();
+        r.evaluate();
+        let md = r.markdown();
+        assert!(
+            md.contains("| bare WebSocket echo | 20.0 | – | – | 200,000 | – | – |  |"),
+            "{md}"
+        );
+        assert!(md.contains("| ours: typed stubs | – | – | – | – | – | – | pending typed macros |"));
+        assert!(md.contains("| sequential call p50, WebSocket+JSON vs bare echo round trip p50 | <= 2.5x | 60.0 us vs 20.0 us | 3.00x | MISS |"), "{md}");
+        assert!(md.contains("| pipelined calls/s, typed stubs vs untyped (in-process) | >= 0.9x | pending typed macros | – | PENDING |"), "{md}");
+        assert!(md.contains("| 10,000 | 12.50 | – | – |  |"), "{md}");
+        // JSON for tracking carries the same figures.
+        let json = serde_json::to_value(&r).expect("serializable");
+        assert_eq!(json["rows"][1]["pipelined_per_s"], 120_000.0);
+        assert_eq!(json["targets"][0]["status"], "PASS");
+    }
+}

@@ -1,0 +1,401 @@
+//! The WAMP workloads, written once against [`wamp::Session`] so the very
+//! same code measures our client on the embedded router (every transport)
+//! and our client on Crossbar.io: only the [`Endpoint`] differs.
+//!
+//! - calls: a callee session registers `com.bench.add2` (returns the sum of
+//!   its two arguments), a caller session calls it one at a time (latency
+//!   samples) and then with 256 calls in flight (throughput);
+//! - events: one publisher session publishes unacknowledged events, N
+//!   subscriber sessions count what they receive (N = 1 and N = 100).
+//!
+//! Every loop is bounded by time ([`Timing`]); nothing asserts on speed.
+
+use std::future::{Future, IntoFuture};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use tokio::sync::Notify;
+use wamp::router::Router;
+use wamp::{CallResult, Payload, RegisterOptions, Serializer, Session, SessionConfig, SubscribeOptions};
+
+use crate::report::{Latency, Row};
+
+/// The realm every workload joins (Crossbar's test node serves `realm1`).
+pub const REALM: &str = "realm1";
+/// The procedure of the call workloads.
+pub const PROCEDURE: &str = "com.bench.add2";
+/// The topic of the event workloads.
+pub const TOPIC: &str = "com.bench.event";
+/// Calls kept in flight by the pipelined workloads.
+pub const IN_FLIGHT: usize = 256;
+/// Subscriber sessions of the fan-out workload.
+pub const FANOUT: usize = 100;
+/// Most events a subscriber may have outstanding (published, not yet
+/// received). The router closes a session whose outgoing queue overflows
+/// (1024 messages by default) rather than buffer without bound, so an
+/// unthrottled publisher would get its slowest subscriber thrown out; this
+/// window keeps every queue well below that and measures the sustained rate.
+pub const EVENT_WINDOW: u64 = 256;
+
+/// How long each workload warms up and then measures.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    /// Run but do not count (connections, allocator and caches settle).
+    pub warmup: Duration,
+    /// Run and count.
+    pub measure: Duration,
+}
+
+impl Timing {
+    /// `seconds` measured per workload, after a warm-up of a quarter of
+    /// that (at most half a second).
+    pub fn new(seconds: f64) -> Timing {
+        let measure = Duration::from_secs_f64(seconds.max(0.05));
+        Timing {
+            warmup: (measure / 4).min(Duration::from_millis(500)),
+            measure,
+        }
+    }
+}
+
+/// Runs a workload on a runtime of its own (multi-threaded, like
+/// `#[tokio::main]`), shut down afterwards.
+///
+/// Shutting the runtime down drops every task the workload left behind, so
+/// one row cannot slow down the next: a transport task that outlives its
+/// connection (as RawSocket writers do at the time of writing, spinning once
+/// their reader has ended) would otherwise keep burning CPU through every
+/// later workload in this process.
+pub async fn isolated<F, Fut, T>(f: F) -> T
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = T>,
+    T: Send + 'static,
+{
+    let run = tokio::task::spawn_blocking(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime for the workload");
+        let out = runtime.block_on(f());
+        runtime.shutdown_background();
+        out
+    });
+    match run.await {
+        Ok(out) => out,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
+/// Where sessions come from.
+#[derive(Clone)]
+pub enum Endpoint {
+    /// The embedded router, in-process (no sockets, no serialization).
+    Local(Router),
+    /// A router behind a URL (`ws://` or `rs://`) with one serializer.
+    Url {
+        /// The router's URL.
+        url: String,
+        /// The only serializer offered.
+        serializer: Serializer,
+    },
+}
+
+impl Endpoint {
+    /// A new joined session.
+    pub async fn session(&self) -> Result<Session, String> {
+        match self {
+            Endpoint::Local(router) => Session::join_local(router, REALM)
+                .await
+                .map_err(|e| format!("join in-process: {e}")),
+            Endpoint::Url { url, serializer } => {
+                let config = SessionConfig {
+                    serializers: vec![*serializer],
+                    ..Default::default()
+                };
+                Session::connect_with(url, REALM, config)
+                    .await
+                    .map_err(|e| format!("connect {url}: {e}"))
+            }
+        }
+    }
+}
+
+/// Runs every workload against `endpoint` and fills a row. A failing
+/// workload leaves its columns empty and says why in the note; the others
+/// still run.
+pub async fn row(id: &str, label: &str, endpoint: &Endpoint, timing: Timing) -> Row {
+    let mut row = Row::new(id, label);
+    eprintln!("[bench] {label}: calls");
+    match calls(endpoint, timing).await {
+        Ok(c) => {
+            row.set_seq(c.seq);
+            row.pipelined_per_s = Some(c.pipelined_per_s);
+        }
+        Err(e) => row.add_note(format!("calls failed: {e}")),
+    }
+    eprintln!("[bench] {label}: events, 1 subscriber");
+    match events(endpoint, timing, 1).await {
+        Ok(r) => row.events_per_s = Some(r),
+        Err(e) => row.add_note(format!("events failed: {e}")),
+    }
+    eprintln!("[bench] {label}: events, {FANOUT} subscribers");
+    match events(endpoint, timing, FANOUT).await {
+        Ok(r) => row.fanout_per_s = Some(r),
+        Err(e) => row.add_note(format!("fan-out failed: {e}")),
+    }
+    row
+}
+
+/// Results of the call workloads.
+#[derive(Debug, Clone, Copy)]
+pub struct CallFigures {
+    /// One call at a time.
+    pub seq: Latency,
+    /// Calls per second with [`IN_FLIGHT`] in flight.
+    pub pipelined_per_s: f64,
+}
+
+/// The call workloads: sequential, then pipelined, on one callee/caller pair.
+pub async fn calls(endpoint: &Endpoint, timing: Timing) -> Result<CallFigures, String> {
+    let callee = endpoint.session().await?;
+    callee
+        .register(PROCEDURE, RegisterOptions::default(), |inv| async move {
+            Ok(CallResult::new().with_arg(inv.arg::<i64>(0)? + inv.arg::<i64>(1)?))
+        })
+        .await
+        .map_err(|e| format!("register: {e}"))?;
+    let caller = endpoint.session().await?;
+    let outcome = async {
+        // One checked call first: a wrong answer would make every figure meaningless.
+        let sum = caller
+            .call(PROCEDURE)
+            .arg(2)
+            .arg(3)
+            .await
+            .map_err(|e| format!("call: {e}"))?;
+        let sum: i64 = sum.arg(0).map_err(|e| format!("result: {e}"))?;
+        if sum != 5 {
+            return Err(format!("{PROCEDURE}(2, 3) returned {sum}"));
+        }
+        let seq = sequential_calls(&caller, timing).await?;
+        let pipelined_per_s = pipelined_calls(&caller, timing).await?;
+        Ok(CallFigures { seq, pipelined_per_s })
+    }
+    .await;
+    leave_all(vec![caller, callee]).await;
+    outcome
+}
+
+async fn call_once(caller: &Session) -> Result<(), String> {
+    caller
+        .call(PROCEDURE)
+        .arg(2)
+        .arg(3)
+        .await
+        .map(drop)
+        .map_err(|e| format!("call: {e}"))
+}
+
+/// One call at a time: a latency sample per call.
+async fn sequential_calls(caller: &Session, timing: Timing) -> Result<Latency, String> {
+    let warm_end = Instant::now() + timing.warmup;
+    while Instant::now() < warm_end {
+        call_once(caller).await?;
+    }
+    let mut samples = Vec::with_capacity(1 << 16);
+    let start = Instant::now();
+    let end = start + timing.measure;
+    loop {
+        let t0 = Instant::now();
+        if t0 >= end {
+            break;
+        }
+        call_once(caller).await?;
+        samples.push(t0.elapsed());
+    }
+    Ok(Latency::from_samples(samples, start.elapsed()))
+}
+
+/// [`IN_FLIGHT`] calls in flight: each completion starts another call.
+/// Counts completions inside the measured window only; calls still in
+/// flight at its end are awaited (not counted) so the session is idle
+/// afterwards.
+async fn pipelined_calls(caller: &Session, timing: Timing) -> Result<f64, String> {
+    let start_call = || caller.call(PROCEDURE).arg(2).arg(3).into_future();
+    let mut in_flight: FuturesUnordered<_> = (0..IN_FLIGHT).map(|_| start_call()).collect();
+    let measure_start = Instant::now() + timing.warmup;
+    let end = measure_start + timing.measure;
+    let mut counted = 0u64;
+    while let Some(result) = in_flight.next().await {
+        result.map_err(|e| format!("pipelined call: {e}"))?;
+        let now = Instant::now();
+        if now >= end {
+            continue; // draining
+        }
+        if now >= measure_start {
+            counted += 1;
+        }
+        in_flight.push(start_call());
+    }
+    Ok(counted as f64 / timing.measure.as_secs_f64())
+}
+
+/// A counter on its own cache line: subscribers on different cores must not
+/// slow each other down through false sharing.
+#[repr(align(64))]
+#[derive(Default)]
+struct Counter(AtomicU64);
+
+struct EventCounters {
+    received: Vec<Counter>,
+    /// Signalled by subscribers now and then, for a publisher waiting on the window.
+    progress: Notify,
+    /// Set when a subscription stream ended early (session closed).
+    lost: AtomicBool,
+}
+
+impl EventCounters {
+    fn min(&self) -> u64 {
+        self.received
+            .iter()
+            .map(|c| c.0.load(Ordering::Acquire))
+            .min()
+            .unwrap_or(0)
+    }
+
+    fn total(&self) -> u64 {
+        self.received.iter().map(|c| c.0.load(Ordering::Acquire)).sum()
+    }
+}
+
+/// One publisher, `subscribers` subscriber sessions: total deliveries per
+/// second (for one subscriber, events per second).
+pub async fn events(endpoint: &Endpoint, timing: Timing, subscribers: usize) -> Result<f64, String> {
+    let counters = Arc::new(EventCounters {
+        received: (0..subscribers).map(|_| Counter::default()).collect(),
+        progress: Notify::new(),
+        lost: AtomicBool::new(false),
+    });
+    let mut sessions = Vec::with_capacity(subscribers + 1);
+    let mut readers = Vec::with_capacity(subscribers);
+    let setup = async {
+        for i in 0..subscribers {
+            let s = endpoint.session().await?;
+            let mut sub = s
+                .subscribe(TOPIC, SubscribeOptions::default())
+                .await
+                .map_err(|e| format!("subscribe: {e}"))?;
+            sessions.push(s);
+            let c = counters.clone();
+            readers.push(tokio::spawn(async move {
+                while sub.next().await.is_some() {
+                    let n = c.received[i].0.fetch_add(1, Ordering::AcqRel) + 1;
+                    // Waking the publisher per event would cost more than the event.
+                    if n & 31 == 0 {
+                        c.progress.notify_one();
+                    }
+                }
+                c.lost.store(true, Ordering::Release);
+                c.progress.notify_one();
+            }));
+        }
+        endpoint.session().await
+    };
+    let publisher = match setup.await {
+        Ok(p) => p,
+        Err(e) => {
+            readers.iter().for_each(|r| r.abort());
+            leave_all(sessions).await;
+            return Err(e);
+        }
+    };
+    let outcome = publish_windowed(&publisher, &counters, timing).await;
+    // Let everything published arrive, so no session is torn down mid-stream.
+    if let Ok((_, published)) = &outcome {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while counters.min() < *published
+            && Instant::now() < deadline
+            && !counters.lost.load(Ordering::Acquire)
+        {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+    let lost = counters.lost.load(Ordering::Acquire);
+    readers.iter().for_each(|r| r.abort());
+    sessions.push(publisher);
+    leave_all(sessions).await;
+    let (rate, _) = outcome?;
+    if lost {
+        return Err("a subscriber session ended during the run".into());
+    }
+    Ok(rate)
+}
+
+/// Publishes as fast as the window allows until the end of the measured
+/// window; returns (deliveries/s in the measured window, events published).
+async fn publish_windowed(
+    publisher: &Session,
+    counters: &EventCounters,
+    timing: Timing,
+) -> Result<(f64, u64), String> {
+    let measure_start = Instant::now() + timing.warmup;
+    let end = measure_start + timing.measure;
+    let mut base: Option<(Instant, u64)> = None;
+    let mut published = 0u64;
+    let mut allowed = EVENT_WINDOW;
+    'run: loop {
+        let now = Instant::now();
+        if now >= end {
+            break;
+        }
+        if base.is_none() && now >= measure_start {
+            base = Some((now, counters.total()));
+        }
+        while published >= allowed {
+            // Register interest before re-reading the counters, so a
+            // notification between the read and the wait is not lost.
+            let notified = counters.progress.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            allowed = counters.min() + EVENT_WINDOW;
+            if published < allowed {
+                break;
+            }
+            if counters.lost.load(Ordering::Acquire) {
+                return Err("a subscriber session ended during the run".into());
+            }
+            let _ = tokio::time::timeout(Duration::from_millis(5), notified).await;
+            allowed = counters.min() + EVENT_WINDOW;
+            if Instant::now() >= end {
+                break 'run;
+            }
+        }
+        publisher
+            .publish(TOPIC)
+            .arg(2)
+            .arg(3)
+            .await
+            .map_err(|e| format!("publish: {e}"))?;
+        published += 1;
+    }
+    let t1 = Instant::now();
+    let delivered = counters.total();
+    let (t0, base_count) = base.ok_or("the warm-up took the whole run")?;
+    let rate = delivered.saturating_sub(base_count) as f64 / (t1 - t0).as_secs_f64();
+    Ok((rate, published))
+}
+
+/// Leaves every session concurrently (GOODBYE and its answer), so tearing
+/// down 100 sessions takes one round trip rather than a hundred.
+pub async fn leave_all(sessions: Vec<Session>) {
+    let leaving: FuturesUnordered<_> = sessions
+        .iter()
+        .map(|s| async move {
+            let _ = tokio::time::timeout(Duration::from_secs(5), s.leave()).await;
+        })
+        .collect();
+    leaving.collect::<()>().await;
+}
