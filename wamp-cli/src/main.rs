@@ -6,6 +6,8 @@
 
 use std::time::Duration;
 
+mod config;
+
 use clap::{Parser, Subcommand};
 use wamp_router::{Router, RouterConfig, TlsServerConfig};
 
@@ -46,7 +48,12 @@ struct RouterArgs {
     /// file nobody listens on is replaced; the file is removed on exit.
     #[arg(long = "unix", value_name = "PATH")]
     unix: Vec<std::path::PathBuf>,
-    /// Realm to serve (repeatable). Default realm1.
+    /// Router configuration file (TOML: transports, realms, roles,
+    /// permissions, authentication); flags add to it.
+    #[arg(long, value_name = "FILE")]
+    config: Option<std::path::PathBuf>,
+    /// Open realm to serve: anonymous, allowed everything (repeatable).
+    /// Default realm1 when neither --realm nor a config file names a realm.
     #[arg(long = "realm", value_name = "NAME")]
     realm: Vec<String>,
     /// Largest message accepted, in bytes.
@@ -89,10 +96,26 @@ async fn run_router(mut args: RouterArgs) -> Result<(), String> {
         .with_writer(std::io::stderr)
         .init();
 
-    if args.realm.is_empty() {
+    let file = match &args.config {
+        Some(path) => Some(config::load(path)?),
+        None => None,
+    };
+    let mut realm_configs = Vec::new();
+    let mut file_listeners = Vec::new();
+    if let Some(f) = &file {
+        for r in &f.realms {
+            realm_configs.push(config::realm_config(r)?);
+        }
+        if let Some(max) = f.max_message_size {
+            args.max_message_size = max;
+        }
+        file_listeners = f.transports.iter().collect();
+    }
+    if args.realm.is_empty() && realm_configs.is_empty() {
         args.realm.push("realm1".into());
     }
-    if args.ws.is_empty()
+    if file_listeners.is_empty()
+        && args.ws.is_empty()
         && args.rawsocket.is_empty()
         && args.wss.is_empty()
         && args.rss.is_empty()
@@ -116,8 +139,15 @@ async fn run_router(mut args: RouterArgs) -> Result<(), String> {
     if !args.unix.is_empty() {
         return Err("--unix: Unix sockets are not supported on this platform".into());
     }
+    let realm_names: Vec<String> = args
+        .realm
+        .iter()
+        .cloned()
+        .chain(realm_configs.iter().map(|r| r.name.clone()))
+        .collect();
     let mut config = RouterConfig {
         realms: args.realm.clone(),
+        realm_configs,
         ..Default::default()
     };
     config.transport.max_message_size = args.max_message_size;
@@ -162,7 +192,40 @@ async fn run_router(mut args: RouterArgs) -> Result<(), String> {
             .map_err(|e| format!("cannot listen on a Unix socket (RawSocket): {e}"))?;
         say!("listening rawsocket {}", l.url());
     }
-    say!("realms {}", args.realm.join(","));
+    for t in file_listeners {
+        let addr = t.endpoint.as_str();
+        let tls = match &t.tls {
+            Some(t) => {
+                Some(TlsServerConfig::from_pem_files(&t.cert, &t.key).map_err(|e| format!("TLS: {e}"))?)
+            }
+            None => None,
+        };
+        let url = match (t.kind, tls) {
+            (config::TransportType::Websocket, None) => router.listen_websocket(addr).await.map(|l| l.url()),
+            (config::TransportType::Websocket, Some(tls)) => {
+                router.listen_websocket_tls(addr, tls).await.map(|l| l.url())
+            }
+            (config::TransportType::Rawsocket, None) => router.listen_rawsocket(addr).await.map(|l| l.url()),
+            (config::TransportType::Rawsocket, Some(tls)) => {
+                router.listen_rawsocket_tls(addr, tls).await.map(|l| l.url())
+            }
+            #[cfg(unix)]
+            (config::TransportType::Unix, None) => router.listen_rawsocket_unix(addr).await.map(|l| l.url()),
+            (config::TransportType::Unix, _) => {
+                return Err(format!(
+                    "transport {addr}: unix transports take no tls (and need a Unix platform)"
+                ))
+            }
+        }
+        .map_err(|e| format!("cannot listen on {addr} ({:?}): {e}", t.kind))?;
+        let kind = if matches!(t.kind, config::TransportType::Websocket) {
+            "websocket"
+        } else {
+            "rawsocket"
+        };
+        say!("listening {kind} {url}");
+    }
+    say!("realms {}", realm_names.join(","));
     tracing::info!("router running; Ctrl-C to stop");
 
     wait_for_signal().await;

@@ -218,3 +218,123 @@ async fn component_survives_router_kill_and_restart() {
     );
     handle.leave().await.unwrap();
 }
+
+/// `wamp router --config FILE`: transports, realms, roles and users from one
+/// TOML file; authentication and permissions enforced as configured.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn router_from_a_config_file() {
+    use wamp::auth::Credentials;
+    use wamp::SessionConfig;
+
+    let dir = std::env::temp_dir().join(format!(
+        "wamp-config-{}-{}",
+        std::process::id(),
+        wamp_tests::unique("c")
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("router.toml");
+    std::fs::write(
+        &file,
+        r#"
+[[transports]]
+type = "websocket"
+endpoint = "127.0.0.1:0"
+
+[[realms]]
+name = "shop"
+
+[[realms.roles]]
+name = "frontend"
+permissions = [{ uri = "com.shop.", match = "prefix", allow = ["call", "subscribe"] }]
+
+[[realms.roles]]
+name = "backend"
+permissions = [{ uri = "com.shop.", match = "prefix", allow = ["call", "register", "publish", "subscribe"] }]
+
+[realms.auth.ticket.joe]
+ticket = "joe-ticket"
+role = "frontend"
+
+[realms.auth.ticket.svc]
+ticket = "svc-ticket"
+role = "backend"
+"#,
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wamp"))
+        .args(["router", "--log", "warn", "--config"])
+        .arg(&file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let url = line
+        .strip_prefix("listening websocket ")
+        .expect("a listening line")
+        .to_owned();
+
+    let join = |authid: &'static str, ticket: &'static str| {
+        let url = url.clone();
+        async move {
+            let cfg = SessionConfig::default()
+                .with_authid(authid)
+                .with_credentials(Credentials::ticket(ticket));
+            wamp::Session::connect_with(&url, "shop", cfg).await
+        }
+    };
+    let backend = join("svc", "svc-ticket").await.unwrap();
+    assert_eq!(backend.details().authrole.as_deref(), Some("backend"));
+    backend
+        .register("com.shop.price", Default::default(), |_| async {
+            Ok(wamp::CallResult::new().with_arg(3))
+        })
+        .await
+        .unwrap();
+    let frontend = join("joe", "joe-ticket").await.unwrap();
+    assert_eq!(
+        frontend.call("com.shop.price").await.unwrap().args[0].as_u64(),
+        Some(3)
+    );
+    let e = frontend
+        .register("com.shop.steal", Default::default(), |_| async {
+            Ok(wamp::CallResult::new())
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.uri(), Some("wamp.error.not_authorized"), "{e}");
+    let e = join("joe", "wrong").await.unwrap_err();
+    assert!(
+        matches!(&e, wamp::Error::JoinRefused { reason, .. } if reason == "wamp.error.not_authorized"),
+        "{e}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A bad configuration file is refused with the key and line named.
+#[tokio::test]
+async fn bad_config_file_names_key_and_line() {
+    let dir = std::env::temp_dir().join(format!("wamp-badconfig-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("router.toml");
+    std::fs::write(&file, "[[realms]]\nname = \"r\"\nrolez = []\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_wamp"))
+        .args(["router", "--config"])
+        .arg(&file)
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("rolez") && err.contains("line 3") && err.contains("router.toml"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
