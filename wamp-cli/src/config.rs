@@ -243,10 +243,12 @@ pub fn realm_config(r: &RealmEntry) -> Result<RealmConfig, String> {
             match (&u.salt, u.iterations, u.keylen) {
                 (Some(salt), Some(i), Some(k)) => user = user.salted(salt.clone(), i, k),
                 (None, None, None) => {}
-                _ => return Err(format!(
+                _ => {
+                    return Err(format!(
                     "realm {:?}: auth.wampcra.{id}: a salted secret needs all of salt, iterations and keylen",
                     r.name
-                )),
+                ))
+                }
             }
             users.push((id.clone(), user));
         }
