@@ -470,19 +470,7 @@ impl Dealer {
             mode = CancelMode::Skip; // the callee would not understand INTERRUPT
         }
         if mode != CancelMode::Skip {
-            let options = InterruptOptions {
-                mode: Some(mode),
-                reason: Some(error_uri::CANCELED.to_owned()),
-                ..Default::default()
-            };
-            send_to(
-                sessions,
-                callee,
-                Message::Interrupt {
-                    request: invocation,
-                    options,
-                },
-            );
+            interrupt(sessions, callee, invocation, mode, error_uri::CANCELED);
         }
         if mode != CancelMode::Kill {
             self.finish(callee, invocation);
@@ -504,21 +492,7 @@ impl Dealer {
         let Some(call) = self.finish(callee, invocation) else {
             return;
         };
-        if sessions.get(&callee).is_some_and(|c| c.callee_cancels) {
-            let options = InterruptOptions {
-                mode: Some(CancelMode::KillNoWait),
-                reason: Some(error_uri::TIMEOUT.to_owned()),
-                ..Default::default()
-            };
-            send_to(
-                sessions,
-                callee,
-                Message::Interrupt {
-                    request: invocation,
-                    options,
-                },
-            );
-        }
+        interrupt_if_understood(sessions, callee, invocation, error_uri::TIMEOUT);
         let msg = Message::error(
             MessageType::Call,
             request,
@@ -568,22 +542,39 @@ impl Dealer {
             .collect();
         for (callee, invocation) in as_caller {
             self.finish(callee, invocation);
-            if sessions.get(&callee).is_some_and(|c| c.callee_cancels) {
-                let options = InterruptOptions {
-                    mode: Some(CancelMode::KillNoWait),
-                    reason: Some(error_uri::CANCELED.to_owned()),
-                    ..Default::default()
-                };
-                send_to(
-                    sessions,
-                    callee,
-                    Message::Interrupt {
-                        request: invocation,
-                        options,
-                    },
-                );
-            }
+            interrupt_if_understood(sessions, callee, invocation, error_uri::CANCELED);
         }
+    }
+}
+
+/// Sends INTERRUPT for an invocation.
+fn interrupt(
+    sessions: &HashMap<Id, SessionEntry>,
+    callee: Id,
+    invocation: Id,
+    mode: CancelMode,
+    reason: &str,
+) {
+    let options = InterruptOptions {
+        mode: Some(mode),
+        reason: Some(reason.to_owned()),
+        ..Default::default()
+    };
+    send_to(
+        sessions,
+        callee,
+        Message::Interrupt {
+            request: invocation,
+            options,
+        },
+    );
+}
+
+/// Interrupts (killnowait) an invocation whose answer nobody waits for any
+/// more, if the callee announced `call_canceling`.
+fn interrupt_if_understood(sessions: &HashMap<Id, SessionEntry>, callee: Id, invocation: Id, reason: &str) {
+    if sessions.get(&callee).is_some_and(|c| c.callee_cancels) {
+        interrupt(sessions, callee, invocation, CancelMode::KillNoWait, reason);
     }
 }
 
