@@ -4,11 +4,25 @@
 //! serialization: what the same socket library and kernel path can do at
 //! best, so our figures read as a fraction of it.
 //!
-//! Both ends batch the way our transports do (feed every frame that is
-//! ready, then flush once), so the pipelined figure is a fair upper bound
-//! rather than one syscall per frame.
+//! Two echoes, measured on the same connection setup:
+//!
+//! - **batched** ([`ids::CEILING`]): both ends batch the way our transports
+//!   do (feed every frame that is ready, then flush once). This is what the
+//!   socket library and the kernel can do at best: one syscall moves many
+//!   frames.
+//! - **a flush per frame** ([`ids::CEILING_PER_FRAME`]): the plain echo of
+//!   tokio-tungstenite's examples, `ws.send(msg).await` for every frame on
+//!   both ends, with 256 frames in flight from a writer task while a reader
+//!   task counts the echoes. This is how the anchor figures (about
+//!   140,000 pipelined round trips/s on a 2-core machine) are obtained, so
+//!   the run measures that anchor side by side with everything else.
+//!
+//! Sequentially (one frame at a time) the two are the same thing, so only
+//! the batched row carries the sequential figures.
 
 use std::time::{Duration, Instant};
+
+use std::sync::Arc;
 
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -34,45 +48,128 @@ pub fn call_frame() -> String {
     String::from_utf8(bytes).expect("JSON is UTF-8")
 }
 
-/// Runs the echo workloads and returns the ceiling row.
-pub async fn run(timing: Timing) -> Row {
+/// Runs the echo workloads and returns the ceiling rows: batched, then a
+/// flush per frame.
+pub async fn run(timing: Timing) -> Vec<Row> {
     let frame = call_frame();
-    let mut row = Row::new(ids::CEILING, "bare WebSocket echo (ceiling)");
+    let mut batched = Row::new(ids::CEILING, "bare WebSocket echo, batched (ceiling)");
+    let mut per_frame = Row::new(
+        ids::CEILING_PER_FRAME,
+        "bare WebSocket echo, a flush per frame (the issue's anchor)",
+    );
     match measure(&frame, timing).await {
-        Ok((seq, pipelined)) => {
-            row.set_seq(seq);
-            row.pipelined_per_s = Some(pipelined);
-            row.add_note(format!("{}-byte text frame `{frame}` echoed", frame.len()));
+        Ok((seq, pipelined, pipelined_per_frame)) => {
+            batched.set_seq(seq);
+            batched.pipelined_per_s = Some(pipelined);
+            batched.add_note(format!("{}-byte text frame `{frame}` echoed", frame.len()));
+            per_frame.pipelined_per_s = Some(pipelined_per_frame);
+            per_frame.add_note("same frame; `send` (write + flush) per frame on both ends");
         }
-        Err(e) => row.add_note(format!("failed: {e}")),
+        Err(e) => {
+            batched.add_note(format!("failed: {e}"));
+            per_frame.add_note(format!("failed: {e}"));
+        }
     }
-    row
+    vec![batched, per_frame]
 }
 
-async fn measure(frame: &str, timing: Timing) -> Result<(Latency, f64), String> {
+/// A listener on 127.0.0.1 that runs `serve` for every connection; the
+/// task is aborted when dropped.
+async fn echo_server<F, Fut>(serve: F) -> Result<(String, tokio::task::JoinHandle<()>), String>
+where
+    F: Fn(TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let server = tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(echo(stream));
+            tokio::spawn(serve(stream));
         }
     });
+    Ok((format!("ws://{addr}/"), server))
+}
+
+async fn measure(frame: &str, timing: Timing) -> Result<(Latency, f64, f64), String> {
+    let (url, server) = echo_server(echo).await?;
     let result = async {
-        let (mut ws, _) = tokio_tungstenite::connect_async_with_config(format!("ws://{addr}/"), None, true)
+        let (mut ws, _) = tokio_tungstenite::connect_async_with_config(&url, None, true)
             .await
             .map_err(|e| format!("connect: {e}"))?;
         eprintln!("[bench] ceiling: sequential echo");
         let seq = sequential(&mut ws, frame, timing).await?;
-        eprintln!("[bench] ceiling: pipelined echo");
+        eprintln!("[bench] ceiling: pipelined echo, batched");
         let pipelined = pipelined(&mut ws, frame, timing).await?;
         let _ = ws.close(None).await;
-        Ok((seq, pipelined))
+        Ok::<_, String>((seq, pipelined))
     }
     .await;
     server.abort();
-    result
+    let (seq, pipelined) = result?;
+
+    let (url, server) = echo_server(echo_per_frame).await?;
+    eprintln!("[bench] ceiling: pipelined echo, a flush per frame");
+    let per_frame = pipelined_per_frame(&url, frame, timing).await;
+    server.abort();
+    Ok((seq, pipelined, per_frame?))
+}
+
+/// The plain echo server: every frame sent back at once (write and flush).
+async fn echo_per_frame(stream: TcpStream) {
+    let _ = stream.set_nodelay(true);
+    let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
+        return;
+    };
+    while let Some(Ok(m)) = ws.next().await {
+        if (m.is_text() || m.is_binary()) && ws.send(m).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// [`IN_FLIGHT`] frames in flight, the plain way: a writer task sends
+/// (write and flush) a frame whenever the window has room, a reader task
+/// counts echoes and opens the window again. Counts echoes inside the
+/// measured window.
+async fn pipelined_per_frame(url: &str, frame: &str, timing: Timing) -> Result<f64, String> {
+    let (ws, _) = tokio_tungstenite::connect_async_with_config(url, None, true)
+        .await
+        .map_err(|e| format!("connect: {e}"))?;
+    let (mut sink, mut stream) = ws.split();
+    let window = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
+    let msg = WsMessage::text(frame);
+    let writer_window = window.clone();
+    let writer = tokio::spawn(async move {
+        while let Ok(permit) = writer_window.acquire().await {
+            permit.forget();
+            if sink.send(msg.clone()).await.is_err() {
+                return;
+            }
+        }
+    });
+    let measure_start = Instant::now() + timing.warmup;
+    let end = measure_start + timing.measure;
+    let mut counted = 0u64;
+    let outcome = loop {
+        match stream.next().await {
+            Some(Ok(_)) => {}
+            Some(Err(e)) => break Err(format!("receive: {e}")),
+            None => break Err("echo server closed the connection".into()),
+        }
+        let now = Instant::now();
+        if now >= end {
+            break Ok(counted as f64 / timing.measure.as_secs_f64());
+        }
+        if now >= measure_start {
+            counted += 1;
+        }
+        window.add_permits(1);
+    };
+    window.close();
+    writer.abort();
+    outcome
 }
 
 /// The echo server: every frame back, batched.

@@ -127,7 +127,7 @@ async fn run(args: &Args) -> Report {
     if args.ceiling {
         report
             .rows
-            .push(workload::isolated(move || ceiling::run(timing)).await);
+            .extend(workload::isolated(move || ceiling::run(timing)).await);
     }
     let filter = args.filter.as_deref().unwrap_or("");
     if args.ours {
