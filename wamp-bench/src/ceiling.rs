@@ -32,7 +32,7 @@ use tokio_tungstenite::WebSocketStream;
 use wamp_proto::{CallOptions, Dict, Message, Serializer, Value};
 
 use crate::report::{ids, Latency, Row};
-use crate::workload::{Timing, IN_FLIGHT, PROCEDURE};
+use crate::workload::{cpu_us_per_op, process_cpu, Rate, Timing, IN_FLIGHT, PROCEDURE};
 
 /// The JSON CALL our workloads send, as it goes on the wire, with a
 /// six-digit request ID (a typical one a few seconds into a run).
@@ -60,9 +60,11 @@ pub async fn run(timing: Timing) -> Vec<Row> {
     match measure(&frame, timing).await {
         Ok((seq, pipelined, pipelined_per_frame)) => {
             batched.set_seq(seq);
-            batched.pipelined_per_s = Some(pipelined);
+            batched.pipelined_per_s = Some(pipelined.per_s);
+            batched.pipelined_cpu_us = pipelined.cpu_us;
             batched.add_note(format!("{}-byte text frame `{frame}` echoed", frame.len()));
-            per_frame.pipelined_per_s = Some(pipelined_per_frame);
+            per_frame.pipelined_per_s = Some(pipelined_per_frame.per_s);
+            per_frame.pipelined_cpu_us = pipelined_per_frame.cpu_us;
             per_frame.add_note("same frame; `send` (write + flush) per frame on both ends");
         }
         Err(e) => {
@@ -92,7 +94,7 @@ where
     Ok((format!("ws://{addr}/"), server))
 }
 
-async fn measure(frame: &str, timing: Timing) -> Result<(Latency, f64, f64), String> {
+async fn measure(frame: &str, timing: Timing) -> Result<(Latency, Rate, Rate), String> {
     let (url, server) = echo_server(echo).await?;
     let result = async {
         let (mut ws, _) = tokio_tungstenite::connect_async_with_config(&url, None, true)
@@ -133,7 +135,7 @@ async fn echo_per_frame(stream: TcpStream) {
 /// (write and flush) a frame whenever the window has room, a reader task
 /// counts echoes and opens the window again. Counts echoes inside the
 /// measured window.
-async fn pipelined_per_frame(url: &str, frame: &str, timing: Timing) -> Result<f64, String> {
+async fn pipelined_per_frame(url: &str, frame: &str, timing: Timing) -> Result<Rate, String> {
     let (ws, _) = tokio_tungstenite::connect_async_with_config(url, None, true)
         .await
         .map_err(|e| format!("connect: {e}"))?;
@@ -152,6 +154,7 @@ async fn pipelined_per_frame(url: &str, frame: &str, timing: Timing) -> Result<f
     let measure_start = Instant::now() + timing.warmup;
     let end = measure_start + timing.measure;
     let mut counted = 0u64;
+    let mut cpu_start = None;
     let outcome = loop {
         match stream.next().await {
             Some(Ok(_)) => {}
@@ -160,9 +163,15 @@ async fn pipelined_per_frame(url: &str, frame: &str, timing: Timing) -> Result<f
         }
         let now = Instant::now();
         if now >= end {
-            break Ok(counted as f64 / timing.measure.as_secs_f64());
+            break Ok(Rate {
+                per_s: counted as f64 / timing.measure.as_secs_f64(),
+                cpu_us: cpu_us_per_op(cpu_start, process_cpu(), counted),
+            });
         }
         if now >= measure_start {
+            if counted == 0 {
+                cpu_start = process_cpu();
+            }
             counted += 1;
         }
         window.add_permits(1);
@@ -237,7 +246,7 @@ where
 /// [`IN_FLIGHT`] frames in flight: refill the window, flush once, wait for
 /// at least one echo, take every echo already there. Counts echoes inside
 /// the measured window.
-async fn pipelined<S>(ws: &mut WebSocketStream<S>, frame: &str, timing: Timing) -> Result<f64, String>
+async fn pipelined<S>(ws: &mut WebSocketStream<S>, frame: &str, timing: Timing) -> Result<Rate, String>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -246,6 +255,7 @@ where
     let end = measure_start + timing.measure;
     let mut in_flight = 0usize;
     let mut counted = 0u64;
+    let (mut cpu_start, mut cpu_end) = (None, None);
     let mut sending = true;
     loop {
         if sending {
@@ -271,10 +281,19 @@ where
         in_flight -= got;
         let now = Instant::now();
         if now >= end {
+            if sending {
+                cpu_end = process_cpu();
+            }
             sending = false;
         } else if now >= measure_start {
+            if counted == 0 {
+                cpu_start = process_cpu();
+            }
             counted += got as u64;
         }
     }
-    Ok(counted as f64 / timing.measure.as_secs_f64())
+    Ok(Rate {
+        per_s: counted as f64 / timing.measure.as_secs_f64(),
+        cpu_us: cpu_us_per_op(cpu_start, cpu_end, counted),
+    })
 }

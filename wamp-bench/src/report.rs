@@ -90,10 +90,17 @@ pub struct Row {
     pub seq_per_s: Option<f64>,
     /// Round trips per second with 256 in flight.
     pub pipelined_per_s: Option<f64>,
+    /// Process CPU microseconds per pipelined round trip (client and router
+    /// together): steadier than rates on a shared machine.
+    pub pipelined_cpu_us: Option<f64>,
     /// Events per second, one publisher to one subscriber.
     pub events_per_s: Option<f64>,
+    /// Process CPU microseconds per event, one subscriber.
+    pub events_cpu_us: Option<f64>,
     /// Deliveries per second (all subscribers together), one publisher to 100 subscribers.
     pub fanout_per_s: Option<f64>,
+    /// Process CPU microseconds per delivery, 100 subscribers.
+    pub fanout_cpu_us: Option<f64>,
     /// Caveats, skip reasons, errors.
     pub note: String,
 }
@@ -369,20 +376,23 @@ impl Report {
         let _ = writeln!(s);
         let _ = writeln!(
             s,
-            "| Stack | seq p50 us | seq p99 us | seq calls/s | pipelined calls/s | events/s (1 sub) | deliveries/s (100 subs) | Note |"
+            "| Stack | seq p50 us | seq p99 us | seq calls/s | pipelined calls/s | CPU us/call | events/s (1 sub) | CPU us/event | deliveries/s (100 subs) | CPU us/delivery | Note |"
         );
-        let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---|");
+        let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         for r in &self.rows {
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 cell(&r.label),
                 opt(r.seq_p50_us, 1),
                 opt(r.seq_p99_us, 1),
                 opt(r.seq_per_s, 0),
                 opt(r.pipelined_per_s, 0),
+                opt(r.pipelined_cpu_us, 2),
                 opt(r.events_per_s, 0),
+                opt(r.events_cpu_us, 2),
                 opt(r.fanout_per_s, 0),
+                opt(r.fanout_cpu_us, 2),
                 cell(&r.note)
             );
         }
@@ -606,10 +616,12 @@ mod tests {
         r.evaluate();
         let md = r.markdown();
         assert!(
-            md.contains("| bare WebSocket echo | 20.0 | – | – | 1,000,000 | – | – |  |"),
+            md.contains("| bare WebSocket echo | 20.0 | – | – | 1,000,000 | – | – | – | – | – |  |"),
             "{md}"
         );
-        assert!(md.contains("| ours: typed stubs | – | – | – | – | – | – | pending typed macros |"));
+        assert!(
+            md.contains("| ours: typed stubs | – | – | – | – | – | – | – | – | – | pending typed macros |")
+        );
         assert!(md.contains("| sequential call p50, WebSocket+JSON vs bare echo round trip p50 | <= 2.5x | 60.0 us vs 20.0 us | 3.00x | MISS |"), "{md}");
         assert!(md.contains("| pipelined calls/s, typed stubs vs untyped (in-process) | >= 0.9x | pending typed macros | – | PENDING |"), "{md}");
         assert!(md.contains("| 10,000 | 12.50 | – | – |  |"), "{md}");

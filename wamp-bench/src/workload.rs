@@ -39,6 +39,28 @@ pub const FANOUT: usize = 100;
 /// window keeps every queue well below that and measures the sustained rate.
 pub const EVENT_WINDOW: u64 = 256;
 
+/// CPU time used so far by this whole process (every thread: client,
+/// router, runtime), from `/proc/self/stat`; `None` where that is not
+/// available. CPU time per operation is the figure that stays meaningful
+/// on a shared machine, where wall-clock rates move with the neighbours.
+pub fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may contain spaces) start at
+    // field 3; utime and stime are fields 14 and 15, in clock ticks
+    // (USER_HZ, 100 on Linux).
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(Duration::from_millis((utime + stime) * 10))
+}
+
+/// Microseconds of process CPU time per operation between two readings.
+pub fn cpu_us_per_op(start: Option<Duration>, end: Option<Duration>, ops: u64) -> Option<f64> {
+    let (start, end) = (start?, end?);
+    (ops > 0).then(|| end.saturating_sub(start).as_secs_f64() * 1e6 / ops as f64)
+}
+
 /// How long each workload warms up and then measures.
 #[derive(Debug, Clone, Copy)]
 pub struct Timing {
@@ -132,21 +154,37 @@ pub async fn row(id: &str, label: &str, endpoint: &Endpoint, timing: Timing) -> 
     match calls(endpoint, timing).await {
         Ok(c) => {
             row.set_seq(c.seq);
-            row.pipelined_per_s = Some(c.pipelined_per_s);
+            row.pipelined_per_s = Some(c.pipelined.per_s);
+            row.pipelined_cpu_us = c.pipelined.cpu_us;
         }
         Err(e) => row.add_note(format!("calls failed: {e}")),
     }
     eprintln!("[bench] {label}: events, 1 subscriber");
     match events(endpoint, timing, 1).await {
-        Ok(r) => row.events_per_s = Some(r),
+        Ok(r) => {
+            row.events_per_s = Some(r.per_s);
+            row.events_cpu_us = r.cpu_us;
+        }
         Err(e) => row.add_note(format!("events failed: {e}")),
     }
     eprintln!("[bench] {label}: events, {FANOUT} subscribers");
     match events(endpoint, timing, FANOUT).await {
-        Ok(r) => row.fanout_per_s = Some(r),
+        Ok(r) => {
+            row.fanout_per_s = Some(r.per_s);
+            row.fanout_cpu_us = r.cpu_us;
+        }
         Err(e) => row.add_note(format!("fan-out failed: {e}")),
     }
     row
+}
+
+/// A throughput figure.
+#[derive(Debug, Clone, Copy)]
+pub struct Rate {
+    /// Operations per second.
+    pub per_s: f64,
+    /// Process CPU microseconds per operation, when it could be read.
+    pub cpu_us: Option<f64>,
 }
 
 /// Results of the call workloads.
@@ -154,8 +192,8 @@ pub async fn row(id: &str, label: &str, endpoint: &Endpoint, timing: Timing) -> 
 pub struct CallFigures {
     /// One call at a time.
     pub seq: Latency,
-    /// Calls per second with [`IN_FLIGHT`] in flight.
-    pub pipelined_per_s: f64,
+    /// Calls with [`IN_FLIGHT`] in flight.
+    pub pipelined: Rate,
 }
 
 /// The call workloads: sequential, then pipelined, on one callee/caller pair.
@@ -181,8 +219,8 @@ pub async fn calls(endpoint: &Endpoint, timing: Timing) -> Result<CallFigures, S
             return Err(format!("{PROCEDURE}(2, 3) returned {sum}"));
         }
         let seq = sequential_calls(&caller, timing).await?;
-        let pipelined_per_s = pipelined_calls(&caller, timing).await?;
-        Ok(CallFigures { seq, pipelined_per_s })
+        let pipelined = pipelined_calls(&caller, timing).await?;
+        Ok(CallFigures { seq, pipelined })
     }
     .await;
     leave_all(vec![caller, callee]).await;
@@ -223,24 +261,34 @@ async fn sequential_calls(caller: &Session, timing: Timing) -> Result<Latency, S
 /// Counts completions inside the measured window only; calls still in
 /// flight at its end are awaited (not counted) so the session is idle
 /// afterwards.
-async fn pipelined_calls(caller: &Session, timing: Timing) -> Result<f64, String> {
+async fn pipelined_calls(caller: &Session, timing: Timing) -> Result<Rate, String> {
     let start_call = || caller.call(PROCEDURE).arg(2).arg(3).into_future();
     let mut in_flight: FuturesUnordered<_> = (0..IN_FLIGHT).map(|_| start_call()).collect();
     let measure_start = Instant::now() + timing.warmup;
     let end = measure_start + timing.measure;
     let mut counted = 0u64;
+    let (mut cpu_start, mut cpu_end) = (None, None);
     while let Some(result) = in_flight.next().await {
         result.map_err(|e| format!("pipelined call: {e}"))?;
         let now = Instant::now();
         if now >= end {
+            if cpu_end.is_none() {
+                cpu_end = process_cpu();
+            }
             continue; // draining
         }
         if now >= measure_start {
+            if counted == 0 {
+                cpu_start = process_cpu();
+            }
             counted += 1;
         }
         in_flight.push(start_call());
     }
-    Ok(counted as f64 / timing.measure.as_secs_f64())
+    Ok(Rate {
+        per_s: counted as f64 / timing.measure.as_secs_f64(),
+        cpu_us: cpu_us_per_op(cpu_start, cpu_end, counted),
+    })
 }
 
 /// A counter on its own cache line: subscribers on different cores must not
@@ -273,7 +321,7 @@ impl EventCounters {
 
 /// One publisher, `subscribers` subscriber sessions: total deliveries per
 /// second (for one subscriber, events per second).
-pub async fn events(endpoint: &Endpoint, timing: Timing, subscribers: usize) -> Result<f64, String> {
+pub async fn events(endpoint: &Endpoint, timing: Timing, subscribers: usize) -> Result<Rate, String> {
     let counters = Arc::new(EventCounters {
         received: (0..subscribers).map(|_| Counter::default()).collect(),
         progress: Notify::new(),
@@ -335,15 +383,15 @@ pub async fn events(endpoint: &Endpoint, timing: Timing, subscribers: usize) -> 
 }
 
 /// Publishes as fast as the window allows until the end of the measured
-/// window; returns (deliveries/s in the measured window, events published).
+/// window; returns (deliveries in the measured window, events published).
 async fn publish_windowed(
     publisher: &Session,
     counters: &EventCounters,
     timing: Timing,
-) -> Result<(f64, u64), String> {
+) -> Result<(Rate, u64), String> {
     let measure_start = Instant::now() + timing.warmup;
     let end = measure_start + timing.measure;
-    let mut base: Option<(Instant, u64)> = None;
+    let mut base: Option<(Instant, u64, Option<Duration>)> = None;
     let mut published = 0u64;
     let mut allowed = EVENT_WINDOW;
     'run: loop {
@@ -352,7 +400,7 @@ async fn publish_windowed(
             break;
         }
         if base.is_none() && now >= measure_start {
-            base = Some((now, counters.total()));
+            base = Some((now, counters.total(), process_cpu()));
         }
         while published >= allowed {
             // Register interest before re-reading the counters, so a
@@ -383,8 +431,13 @@ async fn publish_windowed(
     }
     let t1 = Instant::now();
     let delivered = counters.total();
-    let (t0, base_count) = base.ok_or("the warm-up took the whole run")?;
-    let rate = delivered.saturating_sub(base_count) as f64 / (t1 - t0).as_secs_f64();
+    let cpu_end = process_cpu();
+    let (t0, base_count, cpu_start) = base.ok_or("the warm-up took the whole run")?;
+    let delivered = delivered.saturating_sub(base_count);
+    let rate = Rate {
+        per_s: delivered as f64 / (t1 - t0).as_secs_f64(),
+        cpu_us: cpu_us_per_op(cpu_start, cpu_end, delivered),
+    };
     Ok((rate, published))
 }
 
