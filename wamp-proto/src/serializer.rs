@@ -49,6 +49,11 @@ impl Serializer {
     /// All serializers, in the order of preference when offering them.
     pub const ALL: [Serializer; 3] = [Serializer::Json, Serializer::MsgPack, Serializer::Cbor];
 
+    /// The position in [`Serializer::ALL`], for per-serializer tables.
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+
     /// The WebSocket subprotocol name.
     pub fn subprotocol(self) -> &'static str {
         match self {

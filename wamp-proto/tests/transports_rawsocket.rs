@@ -306,11 +306,16 @@ async fn rawsocket_ping_is_answered_with_pong() {
     let (addr, server) = rs_server(BOTH, TransportConfig::default()).await;
     let (mut stream, reply) = raw_client(addr, [MAGIC, 0xF2, 0, 0]).await;
     reply.unwrap();
-    let _server = within(server).await.unwrap().unwrap();
+    let mut server = within(server).await.unwrap().unwrap();
+    // Frames are read (and PINGs answered) while the session awaits messages.
+    let reading = tokio::spawn(async move { server.receiver.recv().await });
     stream.write_all(&[1, 0, 0, 3, b'a', b'b', b'c']).await.unwrap();
     let mut pong = [0u8; 7];
     within(stream.read_exact(&mut pong)).await.unwrap();
     assert_eq!(pong, [2, 0, 0, 3, b'a', b'b', b'c']);
+    // A PING is not a message: the session is still waiting for one.
+    assert!(!reading.is_finished());
+    reading.abort();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -65,6 +65,10 @@ impl CompiledRole {
         compiled
     }
 
+    pub fn has_authorizer(&self) -> bool {
+        self.authorizer.is_some()
+    }
+
     pub fn check(&self, action: Action, uri: &str) -> Verdict {
         if let Some(procedure) = &self.authorizer {
             return Verdict::Ask(procedure.clone());

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use wamp_proto::transport::SharedMessage;
 use wamp_proto::uri::{self, MatchPolicy, UriRule};
 use wamp_proto::{
     error_uri, id, Dict, EventDetails, Id, List, Message, MessageType, PublishOptions, SubscribeOptions,
@@ -178,21 +179,20 @@ impl Broker {
                     details.publisher_authrole = Some(p.authrole.clone());
                 }
             }
+            // Every receiver of this subscription gets the same EVENT: one
+            // message, encoded at most once per serializer by the writers.
+            let event = SharedMessage::new(Message::Event {
+                subscription: sub_id,
+                publication,
+                details,
+                args: args.clone(),
+                kwargs: kwargs.clone(),
+            });
             for &target in &sub.subscribers {
                 if (exclude_me && target == sid) || !eligible(&options, sessions.get(&target)) {
                     continue;
                 }
-                send_to(
-                    sessions,
-                    target,
-                    Message::Event {
-                        subscription: sub_id,
-                        publication,
-                        details: details.clone(),
-                        args: args.clone(),
-                        kwargs: kwargs.clone(),
-                    },
-                );
+                send_to(sessions, target, event.clone());
             }
         }
         if acknowledge {

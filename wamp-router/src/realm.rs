@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::{oneshot, Notify};
+use wamp_proto::transport::{Outgoing, Sender, TrySendError};
 use wamp_proto::{error_uri, Dict, Id, IdSequence, List, Message, MessageType, Value};
 
 use crate::auth::config::{Action, RealmConfig};
@@ -23,7 +24,7 @@ pub struct Violation(pub String);
 #[derive(Debug)]
 pub(crate) struct SessionEntry {
     pub id: Id,
-    pub tx: mpsc::Sender<Message>,
+    pub tx: Sender,
     /// Signalled when the session must be closed (its queue overflowed).
     pub kill: Arc<Notify>,
     pub authid: String,
@@ -45,11 +46,11 @@ pub(crate) struct RealmState {
 /// Sends a message to a joined session without waiting. A full queue means
 /// the session cannot keep up: it is closed rather than let it stall the
 /// router or grow memory.
-pub(crate) fn send_to(sessions: &HashMap<Id, SessionEntry>, sid: Id, msg: Message) {
+pub(crate) fn send_to(sessions: &HashMap<Id, SessionEntry>, sid: Id, msg: impl Into<Outgoing>) {
     if let Some(entry) = sessions.get(&sid) {
         match entry.tx.try_send(msg) {
             Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(msg)) => {
+            Err(TrySendError::Full(msg)) => {
                 tracing::warn!(
                     session = sid,
                     "outgoing queue full, dropping {} and closing the session",
@@ -57,7 +58,7 @@ pub(crate) fn send_to(sessions: &HashMap<Id, SessionEntry>, sid: Id, msg: Messag
                 );
                 entry.kill.notify_one();
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => {}
+            Err(TrySendError::Closed(_)) => {}
         }
     }
 }
@@ -116,6 +117,11 @@ impl Realm {
     /// Whether the realm has a role of this name.
     pub(crate) fn has_role(&self, role: &str) -> bool {
         self.roles.contains_key(role)
+    }
+
+    /// Whether `role` has a dynamic authorizer (asked for every action).
+    pub(crate) fn has_authorizer(&self, role: &str) -> bool {
+        self.roles.get(role).is_some_and(CompiledRole::has_authorizer)
     }
 
     /// What `role`'s static configuration says about an action; an unknown
@@ -185,11 +191,43 @@ impl Realm {
     /// Handles one message from a joined session.
     pub(crate) fn handle(self: &Arc<Self>, sid: Id, msg: Message) -> Result<(), Violation> {
         let mut st = self.lock();
+        Self::dispatch(self, &mut st, sid, msg)
+    }
+
+    /// Handles a message of a session routed directly (in-process), if the
+    /// session is still joined; otherwise gives it back. Only messages that
+    /// [`dispatch`](Self::dispatch) accepts may come here.
+    #[allow(clippy::result_large_err)] // given back unboxed, as to a Route
+    pub(crate) fn handle_joined(self: &Arc<Self>, sid: Id, msg: Message) -> Result<(), Message> {
+        let mut st = self.lock();
+        if !st.sessions.contains_key(&sid) {
+            return Err(msg);
+        }
+        Self::dispatch(self, &mut st, sid, msg).map_err(|v| {
+            // Unreachable for the messages a direct route takes.
+            tracing::error!(session = sid, "direct route took a message it may not: {}", v.0);
+            Message::abort(error_uri::PROTOCOL_VIOLATION, v.0)
+        })
+    }
+
+    /// Queues a message to a joined session; gives it back if the session
+    /// is gone.
+    #[allow(clippy::result_large_err)] // given back unboxed, as to a Route
+    pub(crate) fn send_to_joined(&self, sid: Id, msg: Message) -> Result<(), Message> {
+        let st = self.lock();
+        if !st.sessions.contains_key(&sid) {
+            return Err(msg);
+        }
+        send_to(&st.sessions, sid, msg);
+        Ok(())
+    }
+
+    fn dispatch(self: &Arc<Self>, st: &mut RealmState, sid: Id, msg: Message) -> Result<(), Violation> {
         let RealmState {
             sessions,
             broker,
             dealer,
-        } = &mut *st;
+        } = st;
         match msg {
             Message::Publish {
                 request,

@@ -8,11 +8,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{watch, Notify};
-use wamp_proto::transport::Connection;
+use wamp_proto::transport::{Connection, Route};
 use wamp_proto::{
     error_uri, id, Dict, HelloDetails, Id, IdSequence, Message, MessageType, Value, WelcomeDetails,
 };
 
+use crate::auth::config::Action;
 use crate::auth::{self, Failure, Identity};
 use crate::authorize::{self, Verdict};
 use crate::realm::{Realm, SessionEntry};
@@ -73,6 +74,15 @@ pub(crate) async fn run(router: Arc<RouterInner>, mut conn: Connection) {
         }
         Err(Failure::Gone) => return,
     };
+    if !realm.has_authorizer(&identity.authrole) {
+        // In-process sessions only (sockets say no): the client's messages
+        // are routed as it sends them. It cannot send any before WELCOME.
+        conn.receiver.bypass(DirectRoute {
+            realm: realm.clone(),
+            identity: identity.clone(),
+            sid,
+        });
+    }
     let kill = Arc::new(Notify::new());
     realm.join(SessionEntry {
         id: sid,
@@ -205,21 +215,15 @@ impl Joined {
 
     /// Authorizes a message if it needs it, then handles it.
     async fn request(&mut self, msg: Message) -> Flow {
-        let Some((action, uri)) = authorize::target(&msg) else {
-            return self.handle(msg).await;
-        };
-        let refusal = match self.realm.check(&self.identity.authrole, action, uri) {
-            Verdict::Allow => None,
-            Verdict::Deny => Some((
-                error_uri::NOT_AUTHORIZED,
-                authorize::denied_message(&self.identity, self.sid, self.realm.name(), action, uri),
-            )),
-            Verdict::Ask(procedure) => match self.ask(&procedure, &msg).await {
+        let refusal = match static_check(&self.realm, &self.identity, self.sid, &msg) {
+            Check::Pass => None,
+            Check::Refuse(error, message) => Some((error, message)),
+            Check::Ask(procedure, action, uri) => match self.ask(&procedure, &msg).await {
                 Err(flow) => return flow,
                 Ok(Ok(true)) => None,
                 Ok(Ok(false)) => Some((
                     error_uri::NOT_AUTHORIZED,
-                    authorize::denied_message(&self.identity, self.sid, self.realm.name(), action, uri),
+                    authorize::denied_message(&self.identity, self.sid, self.realm.name(), action, &uri),
                 )),
                 Ok(Err(why)) => Some((error_uri::AUTHORIZATION_FAILED, why)),
             },
@@ -286,6 +290,10 @@ impl Joined {
     async fn handle(&mut self, msg: Message) -> Flow {
         match msg {
             Message::Goodbye { .. } => {
+                // Forget the session before answering: once the peer has our
+                // GOODBYE, nothing may still be routed to it (a call right
+                // after its leave() must find no registration of it).
+                self.realm.leave(self.sid);
                 send_closing(&self.conn, Message::goodbye(error_uri::GOODBYE_AND_OUT)).await;
                 Flow::Stop
             }
@@ -298,6 +306,77 @@ impl Joined {
                     Flow::Stop
                 }
             },
+        }
+    }
+}
+
+/// What the realm's static configuration says about a message.
+enum Check {
+    /// No authorization needed, or allowed.
+    Pass,
+    /// Refused: the ERROR's URI and message.
+    Refuse(&'static str, String),
+    /// The role's dynamic authorizer must decide: its procedure, and the
+    /// action and URI asked about.
+    Ask(String, Action, String),
+}
+
+fn static_check(realm: &Realm, identity: &Identity, sid: Id, msg: &Message) -> Check {
+    let Some((action, uri)) = authorize::target(msg) else {
+        return Check::Pass;
+    };
+    match realm.check(&identity.authrole, action, uri) {
+        Verdict::Allow => Check::Pass,
+        Verdict::Deny => Check::Refuse(
+            error_uri::NOT_AUTHORIZED,
+            authorize::denied_message(identity, sid, realm.name(), action, uri),
+        ),
+        Verdict::Ask(procedure) => Check::Ask(procedure, action, uri.to_owned()),
+    }
+}
+
+/// Routes an in-process session's messages in the session's own task, as
+/// they are sent ([`wamp_proto::transport::Receiver::bypass`]): no hand-off
+/// to this router task and back per message. Installed only for roles
+/// without a dynamic authorizer, whose checks are synchronous; GOODBYE,
+/// ABORT and anything unexpected still come through the queue, in order
+/// after everything routed before them.
+struct DirectRoute {
+    realm: Arc<Realm>,
+    identity: Identity,
+    sid: Id,
+}
+
+impl Route for DirectRoute {
+    fn route(&self, msg: Message) -> Result<(), Message> {
+        let routable = matches!(
+            msg,
+            Message::Publish { .. }
+                | Message::Subscribe { .. }
+                | Message::Unsubscribe { .. }
+                | Message::Call { .. }
+                | Message::Cancel { .. }
+                | Message::Register { .. }
+                | Message::Unregister { .. }
+                | Message::Yield { .. }
+                | Message::Error {
+                    request_type: MessageType::Invocation,
+                    ..
+                }
+        );
+        if !routable {
+            return Err(msg);
+        }
+        match static_check(&self.realm, &self.identity, self.sid, &msg) {
+            Check::Pass => self.realm.handle_joined(self.sid, msg),
+            Check::Refuse(error, message) => {
+                tracing::debug!(session = self.sid, %error, "{message}");
+                match authorize::refusal(&msg, error, message) {
+                    Some(reply) => self.realm.send_to_joined(self.sid, reply).map_err(|_| msg),
+                    None => Ok(()), // an unacknowledged PUBLISH is dropped silently
+                }
+            }
+            Check::Ask(..) => Err(msg),
         }
     }
 }

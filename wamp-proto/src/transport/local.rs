@@ -1,9 +1,7 @@
 //! The in-process transport: two connected channel pairs, no sockets and no
 //! serialization. The embedded router hands one end to a client session.
 
-use tokio::sync::mpsc;
-
-use super::{CloseReason, Closer, Connection, TransportKind};
+use super::{channel, CloseReason, Closer, Connection, TransportKind};
 
 /// Creates two connected ends; what one sends, the other receives.
 ///
@@ -18,17 +16,18 @@ use super::{CloseReason, Closer, Connection, TransportKind};
 /// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f) } }
 /// ```
 pub fn pair(capacity: usize) -> (Connection, Connection) {
-    let (a_tx, b_rx) = mpsc::channel(capacity);
-    let (b_tx, a_rx) = mpsc::channel(capacity);
     let closer = Closer::default();
-    let end = |sender, receiver| Connection {
+    let (a_reason, b_reason) = (CloseReason::default(), CloseReason::default());
+    let (a_tx, b_rx) = channel::in_process(capacity, &closer, b_reason.clone());
+    let (b_tx, a_rx) = channel::in_process(capacity, &closer, a_reason.clone());
+    let end = |sender, receiver, close_reason| Connection {
         sender,
         receiver,
-        close_reason: CloseReason::default(),
+        close_reason,
         closer: closer.clone(),
         kind: TransportKind::Local,
         serializer: None,
         peer: None,
     };
-    (end(a_tx, a_rx), end(b_tx, b_rx))
+    (end(a_tx, a_rx, a_reason), end(b_tx, b_rx, b_reason))
 }

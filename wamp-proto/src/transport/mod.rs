@@ -1,11 +1,13 @@
 //! Transports: a WAMP connection as a pair of bounded message channels.
 //!
 //! Whatever carries the bytes (WebSocket, RawSocket, or nothing at all for
-//! the in-process transport), a session sees a [`Connection`]: a bounded
-//! sender of outgoing [`Message`]s and a bounded receiver of incoming ones.
-//! Socket transports run a reader task (decode) and a writer task (encode,
-//! batch frames, flush once) behind these channels. When the receiver ends,
-//! [`Connection::close_reason`] says why.
+//! the in-process transport), a session sees a [`Connection`]: a [`Sender`]
+//! of outgoing messages, a bounded queue in front of a writer task (encode,
+//! batch frames, flush once), and a [`Receiver`] of incoming [`Message`]s.
+//! For socket transports the receiver reads and decodes frames itself when
+//! the session awaits the next message, so an incoming message reaches its
+//! session with no task hand-off; socket back-pressure does the bounding.
+//! When the receiver ends, [`Connection::close_reason`] says why.
 //!
 //! Closing: drop the sender; the writer flushes what is queued, closes the
 //! socket, and the receiver then ends.
@@ -24,22 +26,23 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::mpsc;
-
-use crate::message::Message;
 use crate::serializer::{DecodeError, EncodeError, Serializer};
 
+mod channel;
 pub mod local;
 pub mod rawsocket;
 pub mod tls;
 pub mod websocket;
+
+pub use channel::{Closed, Outgoing, Receiver, Route, Sender, SharedMessage, TrySendError};
 
 /// Limits that apply to one connection.
 #[derive(Debug, Clone)]
 pub struct TransportConfig {
     /// Largest message accepted or sent, in bytes (default 16 MiB).
     pub max_message_size: usize,
-    /// Capacity of the incoming and outgoing message queues (default 1024).
+    /// Capacity of the outgoing message queue (default 1024), and of the
+    /// incoming one of the in-process transport.
     pub queue_capacity: usize,
     /// How long the WebSocket or RawSocket opening handshake may take
     /// (default 10 s); TCP connect plus TLS handshake get as long again.
@@ -150,8 +153,15 @@ impl Closer {
 
     /// Resolves once [`close`](Self::close) has been called.
     pub async fn closed(&self) {
+        self.closed_owned().await
+    }
+
+    /// Like [`closed`](Self::closed), not tied to this handle's lifetime.
+    pub fn closed_owned(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
         let mut rx = self.0.subscribe();
-        let _ = rx.wait_for(|closed| *closed).await;
+        async move {
+            let _ = rx.wait_for(|closed| *closed).await;
+        }
     }
 }
 
@@ -180,9 +190,9 @@ impl fmt::Display for TransportKind {
 #[derive(Debug)]
 pub struct Connection {
     /// Outgoing messages. Dropping every clone closes the connection.
-    pub sender: mpsc::Sender<Message>,
+    pub sender: Sender,
     /// Incoming messages; `None` once the connection has ended.
-    pub receiver: mpsc::Receiver<Message>,
+    pub receiver: Receiver,
     /// Why the connection ended, once it has.
     pub close_reason: CloseReason,
     /// Drops the connection abruptly when triggered.

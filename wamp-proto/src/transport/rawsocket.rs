@@ -2,9 +2,16 @@
 //! picks the serializer and each side's maximum message length, then frames
 //! of a 4-byte header (frame type, 24-bit length) and the message.
 
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use bytes::{Buf, Bytes, BytesMut};
+use futures_util::Stream;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
 use tokio::sync::mpsc;
+use tokio_util::codec::{Decoder, FramedRead};
 
+use super::channel::{self, Receiver};
 use super::{CloseReason, Closer, Connection, TransportConfig, TransportError, TransportKind, WRITE_BATCH};
 use crate::message::Message;
 use crate::serializer::Serializer;
@@ -177,93 +184,30 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let (rd, wr) = tokio::io::split(stream);
-    // Header and payload reads come from one buffer: one syscall for many frames.
-    let mut rd = tokio::io::BufReader::with_capacity(16 * 1024, rd);
-    let (out_tx, mut out_rx) = mpsc::channel::<Message>(cfg.queue_capacity);
-    let (in_tx, in_rx) = mpsc::channel::<Message>(cfg.queue_capacity);
+    let (sender, mut out_rx) = channel::queue(cfg.queue_capacity);
     // PONG replies go through the writer so frames never interleave.
-    let (pong_tx, mut pong_rx) = mpsc::channel::<Vec<u8>>(4);
+    let (pong_tx, mut pong_rx) = mpsc::channel::<Bytes>(4);
     let close_reason = CloseReason::default();
     let closer = Closer::default();
 
-    let reason = close_reason.clone();
-    let abort = closer.clone();
-    tokio::spawn(async move {
-        let mut payload = Vec::new();
-        // Made once: a new watch subscription per frame showed in profiles.
-        let closed = abort.closed();
-        tokio::pin!(closed);
-        loop {
-            let mut header = [0u8; 4];
-            let read = tokio::select! {
-                r = rd.read_exact(&mut header) => r,
-                _ = in_tx.closed() => return,
-                _ = &mut closed => {
-                    reason.set(TransportError::Io("connection closed abruptly by this side".into()));
-                    return;
-                }
-            };
-            if let Err(e) = read {
-                reason.set(if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                    TransportError::Closed
-                } else {
-                    e.into()
-                });
-                return;
-            }
-            let len = u32::from_be_bytes([0, header[1], header[2], header[3]]) as usize;
-            if header[0] & 0xF8 != 0 {
-                reason.set(TransportError::Handshake(
-                    "RawSocket frame uses reserved bits".into(),
-                ));
-                return;
-            }
-            if len > our_max {
-                reason.set(TransportError::TooLarge {
-                    size: len,
-                    max: our_max,
-                });
-                return;
-            }
-            payload.resize(len, 0);
-            if let Err(e) = rd.read_exact(&mut payload).await {
-                reason.set(e.into());
-                return;
-            }
-            match header[0] & 0x07 {
-                FRAME_MESSAGE => match serializer.decode(&payload) {
-                    Ok(msg) => {
-                        if in_tx.send(msg).await.is_err() {
-                            return;
-                        }
-                    }
-                    Err(e) => {
-                        reason.set(e.into());
-                        return;
-                    }
-                },
-                FRAME_PING => {
-                    let _ = pong_tx.try_send(payload.clone());
-                }
-                FRAME_PONG => {}
-                other => {
-                    reason.set(TransportError::Io(format!(
-                        "unknown RawSocket frame type {other}"
-                    )));
-                    return;
-                }
-            }
-        }
-    });
+    let frames = Frames {
+        // Header and payload come from one buffer: one read for many frames.
+        framed: FramedRead::with_capacity(rd, FrameCodec { our_max }, READ_BUFFER),
+        serializer,
+        reason: close_reason.clone(),
+        pong_tx,
+        done: false,
+    };
 
     let reason = close_reason.clone();
     let abort = closer.clone();
     tokio::spawn(async move {
-        let mut wr = BufWriter::with_capacity(64 * 1024, wr);
-        let mut buf = Vec::with_capacity(1024);
+        let mut wr = BufWriter::with_capacity(WRITE_BUFFER, wr);
+        let mut scratch = Vec::new();
         let result: Result<(), TransportError> = async {
-            // Once the reader is gone its PONG sender is dropped and `recv`
-            // returns `None` at once: stop polling it, or this loop would spin.
+            // Once the receiving end is dropped its PONG sender goes too and
+            // `recv` returns `None` at once: stop polling it, or this loop
+            // would spin.
             let mut pongs_open = true;
             let closed = abort.closed();
             tokio::pin!(closed);
@@ -285,9 +229,9 @@ where
                         let mut next = Some(msg);
                         let mut batched = 0;
                         while let Some(msg) = next.take() {
-                            buf.clear();
-                            serializer.encode_into(&msg, &mut buf)?;
-                            write_frame(&mut wr, FRAME_MESSAGE, &buf, peer_max).await?;
+                            let payload = msg.encoded(serializer, &mut scratch)?;
+                            // Into the buffer, not yet the socket.
+                            write_frame(&mut wr, FRAME_MESSAGE, payload, peer_max).await?;
                             batched += 1;
                             if batched < WRITE_BATCH {
                                 next = out_rx.try_recv().ok();
@@ -302,16 +246,16 @@ where
         if let Err(e) = result {
             tracing::debug!("RawSocket writer ended: {e}");
             reason.set(e);
-            // Nothing can be sent any more: end the receiver too, so the session
-            // learns of it even when the peer keeps its side open.
+            // Nothing can be sent any more: end the receiving side too, so
+            // the session learns of it even when the peer keeps its side open.
             abort.close();
         }
         let _ = wr.shutdown().await;
     });
 
     Connection {
-        sender: out_tx,
-        receiver: in_rx,
+        sender,
+        receiver: Receiver::stream(frames, &closer, close_reason.clone()),
         close_reason,
         closer,
         kind: TransportKind::RawSocket,
@@ -320,12 +264,98 @@ where
     }
 }
 
-async fn write_frame<W: AsyncWrite + Unpin>(
-    wr: &mut W,
-    kind: u8,
-    payload: &[u8],
-    peer_max: usize,
-) -> Result<(), TransportError> {
+/// Initial read buffer of a connection; it grows for larger frames.
+const READ_BUFFER: usize = 4 * 1024;
+/// Write buffer of a connection: a burst of frames goes out in one write.
+const WRITE_BUFFER: usize = 16 * 1024;
+
+/// Splits the byte stream into frames: (frame type, payload).
+struct FrameCodec {
+    our_max: usize,
+}
+
+impl Decoder for FrameCodec {
+    type Item = (u8, BytesMut);
+    type Error = TransportError;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Self::Item>, TransportError> {
+        let Some(header) = src.get(..4) else {
+            return Ok(None);
+        };
+        if header[0] & 0xF8 != 0 {
+            return Err(TransportError::Handshake(
+                "RawSocket frame uses reserved bits".into(),
+            ));
+        }
+        let kind = header[0] & 0x07;
+        let len = u32::from_be_bytes([0, header[1], header[2], header[3]]) as usize;
+        if len > self.our_max {
+            return Err(TransportError::TooLarge {
+                size: len,
+                max: self.our_max,
+            });
+        }
+        if src.len() < 4 + len {
+            src.reserve(4 + len - src.len());
+            return Ok(None);
+        }
+        let mut frame = src.split_to(4 + len);
+        frame.advance(4);
+        Ok(Some((kind, frame)))
+    }
+
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Self::Item>, TransportError> {
+        match self.decode(src)? {
+            Some(frame) => Ok(Some(frame)),
+            None if src.is_empty() => Ok(None),
+            None => Err(TransportError::Io(format!(
+                "connection closed in the middle of a frame ({} bytes of it received)",
+                src.len()
+            ))),
+        }
+    }
+}
+
+/// The receiving side: frames read and decoded when the session asks for
+/// the next message. PINGs are answered through the writer; the reason the
+/// connection ended is recorded once.
+struct Frames<R> {
+    framed: FramedRead<R, FrameCodec>,
+    serializer: Serializer,
+    reason: CloseReason,
+    pong_tx: mpsc::Sender<Bytes>,
+    done: bool,
+}
+
+impl<R: AsyncRead + Unpin> Stream for Frames<R> {
+    type Item = Message;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Message>> {
+        let this = &mut *self;
+        while !this.done {
+            let end = match ready!(Pin::new(&mut this.framed).poll_next(cx)) {
+                Some(Ok((FRAME_MESSAGE, payload))) => match this.serializer.decode(&payload) {
+                    Ok(msg) => return Poll::Ready(Some(msg)),
+                    Err(e) => e.into(),
+                },
+                Some(Ok((FRAME_PING, payload))) => {
+                    let _ = this.pong_tx.try_send(payload.freeze());
+                    continue;
+                }
+                Some(Ok((FRAME_PONG, _))) => continue,
+                Some(Ok((other, _))) => TransportError::Io(format!("unknown RawSocket frame type {other}")),
+                Some(Err(e)) => e,
+                None => TransportError::Closed,
+            };
+            this.reason.set(end);
+            this.done = true;
+        }
+        Poll::Ready(None)
+    }
+}
+
+/// The 4-byte header of a frame, if the payload fits the peer's limit.
+fn frame_header(kind: u8, payload: &[u8], peer_max: usize) -> Result<[u8; 4], TransportError> {
     // The length field has 24 bits: even when the peer announced 2^24 bytes
     // (exponent 15), 2^24 - 1 is the most a frame can carry.
     let max = peer_max.min(MAX_FRAME_LEN);
@@ -336,7 +366,16 @@ async fn write_frame<W: AsyncWrite + Unpin>(
         });
     }
     let len = (payload.len() as u32).to_be_bytes();
-    wr.write_all(&[kind, len[1], len[2], len[3]]).await?;
+    Ok([kind, len[1], len[2], len[3]])
+}
+
+async fn write_frame<W: AsyncWrite + Unpin>(
+    wr: &mut W,
+    kind: u8,
+    payload: &[u8],
+    peer_max: usize,
+) -> Result<(), TransportError> {
+    wr.write_all(&frame_header(kind, payload, peer_max)?).await?;
     wr.write_all(payload).await?;
     Ok(())
 }

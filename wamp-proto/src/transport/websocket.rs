@@ -2,18 +2,23 @@
 //! WebSocket message, the serializer chosen by subprotocol negotiation
 //! (`wamp.2.json` as text, `wamp.2.msgpack` as binary).
 
-use futures_util::{SinkExt, StreamExt};
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use bytes::Bytes;
+use futures_util::stream::SplitStream;
+use futures_util::{SinkExt, Stream, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::tungstenite::{Message as WsMessage, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
 
+use super::channel::{self, Outgoing, Receiver};
 use super::{
     tls, CloseReason, Closer, Connection, TransportConfig, TransportError, TransportKind, WRITE_BATCH,
 };
@@ -189,70 +194,20 @@ fn spawn<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let (mut sink, mut stream) = ws.split();
-    let (out_tx, mut out_rx) = mpsc::channel::<Message>(cfg.queue_capacity);
-    let (in_tx, in_rx) = mpsc::channel::<Message>(cfg.queue_capacity);
+    let (mut sink, stream) = ws.split();
+    let (sender, mut out_rx) = channel::queue(cfg.queue_capacity);
     let close_reason = CloseReason::default();
     let closer = Closer::default();
+    let frames = Frames {
+        stream,
+        serializer,
+        reason: close_reason.clone(),
+        done: false,
+    };
 
     let reason = close_reason.clone();
     let abort = closer.clone();
     tokio::spawn(async move {
-        // Made once: a new watch subscription per frame showed in profiles.
-        let closed = abort.closed();
-        tokio::pin!(closed);
-        loop {
-            // Stop reading as soon as the session drops its receiver.
-            let frame = tokio::select! {
-                f = stream.next() => f,
-                _ = in_tx.closed() => return,
-                _ = &mut closed => {
-                    reason.set(TransportError::Io("connection closed abruptly by this side".into()));
-                    return;
-                }
-            };
-            let Some(frame) = frame else { break };
-            let bytes = match frame {
-                Ok(WsMessage::Text(t)) => t.into(),
-                Ok(WsMessage::Binary(b)) => b,
-                Ok(WsMessage::Close(_)) => break,
-                Ok(_) => continue, // ping/pong are answered by tungstenite
-                Err(e) => {
-                    reason.set(TransportError::Io(e.to_string()));
-                    return;
-                }
-            };
-            match serializer.decode(&bytes) {
-                Ok(msg) => {
-                    if in_tx.send(msg).await.is_err() {
-                        return; // the session is gone
-                    }
-                }
-                Err(e) => {
-                    reason.set(e.into());
-                    return;
-                }
-            }
-        }
-        reason.set(TransportError::Closed);
-    });
-
-    let reason = close_reason.clone();
-    let abort = closer.clone();
-    tokio::spawn(async move {
-        let encode = |msg: &Message| -> Result<WsMessage, TransportError> {
-            let buf = serializer.encode(msg)?;
-            Ok(if serializer.is_binary() {
-                WsMessage::Binary(buf.into())
-            } else {
-                // serde_json writes UTF-8 only.
-                WsMessage::Text(
-                    String::from_utf8(buf)
-                        .map_err(|e| TransportError::Io(e.to_string()))?
-                        .into(),
-                )
-            })
-        };
         let closed = abort.closed();
         tokio::pin!(closed);
         'outer: loop {
@@ -265,7 +220,7 @@ where
             let mut batched = 0;
             // Feed everything already queued, then flush once: one syscall for a burst.
             while let Some(msg) = next.take() {
-                let frame = match encode(&msg) {
+                let frame = match ws_frame(&msg, serializer) {
                     Ok(f) => f,
                     Err(e) => {
                         tracing::error!("dropping connection: {e}");
@@ -291,12 +246,62 @@ where
     });
 
     Connection {
-        sender: out_tx,
-        receiver: in_rx,
+        sender,
+        receiver: Receiver::stream(frames, &closer, close_reason.clone()),
         close_reason,
         closer,
         kind: TransportKind::WebSocket,
         serializer: Some(serializer),
         peer,
+    }
+}
+
+/// The WebSocket message carrying `msg`: text for JSON, binary otherwise.
+/// A shared message's bytes are reused, not encoded again.
+fn ws_frame(msg: &Outgoing, serializer: Serializer) -> Result<WsMessage, TransportError> {
+    let bytes = match msg {
+        Outgoing::Message(m) => Bytes::from(serializer.encode(m)?),
+        Outgoing::Shared(s) => s.encoded(serializer)?.clone(),
+    };
+    Ok(if serializer.is_binary() {
+        WsMessage::Binary(bytes)
+    } else {
+        // serde_json writes UTF-8 only; checked anyway, it is cheap.
+        WsMessage::Text(Utf8Bytes::try_from(bytes).map_err(|e| TransportError::Io(e.to_string()))?)
+    })
+}
+
+/// The receiving side: frames read and decoded when the session asks for
+/// the next message; the reason the connection ended is recorded once.
+struct Frames<S> {
+    stream: SplitStream<WebSocketStream<S>>,
+    serializer: Serializer,
+    reason: CloseReason,
+    done: bool,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Stream for Frames<S> {
+    type Item = Message;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Message>> {
+        let this = &mut *self;
+        while !this.done {
+            let end = match ready!(this.stream.poll_next_unpin(cx)) {
+                Some(Ok(WsMessage::Text(t))) => match this.serializer.decode(t.as_bytes()) {
+                    Ok(msg) => return Poll::Ready(Some(msg)),
+                    Err(e) => e.into(),
+                },
+                Some(Ok(WsMessage::Binary(b))) => match this.serializer.decode(&b) {
+                    Ok(msg) => return Poll::Ready(Some(msg)),
+                    Err(e) => e.into(),
+                },
+                Some(Ok(WsMessage::Close(_))) | None => TransportError::Closed,
+                Some(Ok(_)) => continue, // ping/pong are answered by tungstenite
+                Some(Err(e)) => TransportError::Io(e.to_string()),
+            };
+            this.reason.set(end);
+            this.done = true;
+        }
+        Poll::Ready(None)
     }
 }

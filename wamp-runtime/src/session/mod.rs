@@ -174,7 +174,7 @@ pub(crate) struct State {
 }
 
 pub(crate) struct Shared {
-    pub tx: mpsc::Sender<Message>,
+    pub tx: wamp_proto::transport::Sender,
     pub closer: wamp_proto::transport::Closer,
     pub ids: IdSequence,
     pub local_ids: IdSequence,
