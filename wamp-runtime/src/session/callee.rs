@@ -6,9 +6,12 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
+use futures_util::task::noop_waker_ref;
 use futures_util::FutureExt;
 use tokio::sync::oneshot;
+use wamp_proto::transport::TrySendError;
 use wamp_proto::{
     error_uri, Dict, Id, InvocationDetails, List, Message, MessageType, RegisterOptions, Value, YieldOptions,
 };
@@ -193,7 +196,13 @@ pub(crate) fn invoke(
     args: List,
     kwargs: Dict,
 ) {
-    let found = shared.lock().registrations.get(&registration).cloned();
+    // The registered URI is only needed (and cloned) when the router did
+    // not say which URI was called, as it does for pattern registrations.
+    let found = shared
+        .lock()
+        .registrations
+        .get(&registration)
+        .map(|(uri, handler)| (details.procedure.is_none().then(|| uri.clone()), handler.clone()));
     let Some((registered_uri, handler)) = found else {
         let msg = error_message(
             request,
@@ -219,7 +228,9 @@ pub(crate) fn invoke(
     let inv = Invocation {
         request,
         registration,
-        procedure: details.procedure.clone().unwrap_or(registered_uri),
+        procedure: registered_uri
+            .or_else(|| details.procedure.clone())
+            .unwrap_or_default(),
         details,
         args,
         kwargs,
@@ -228,46 +239,74 @@ pub(crate) fn invoke(
             shared: shared.clone(),
         },
     };
+    let mut running = AssertUnwindSafe(handler(inv)).catch_unwind();
+    // Run the handler here, in the session's reader, until its first await:
+    // most handlers answer at once, and then the invocation costs no task
+    // of its own. One that waits goes on in its own task (polled again
+    // there, so it registers that task's waker).
+    if let Poll::Ready(outcome) = running.poll_unpin(&mut Context::from_waker(noop_waker_ref())) {
+        drop(permit);
+        return answer(shared, answer_message(request, outcome));
+    }
     let task_shared = shared.clone();
     // Hold the lock while spawning so the task cannot finish (and remove its
     // entry) before the entry is inserted.
     let mut st = shared.lock();
     let task = tokio::spawn(async move {
-        let outcome = AssertUnwindSafe(handler(inv)).catch_unwind().await;
-        let msg = match outcome {
-            Ok(Ok(r)) => Message::Yield {
-                request,
-                options: YieldOptions::default(),
-                args: r.args,
-                kwargs: r.kwargs,
-            },
-            Ok(Err(e)) => Message::Error {
-                request_type: MessageType::Invocation,
-                request,
-                details: Dict::new(),
-                error: e.error,
-                args: e.args,
-                kwargs: e.kwargs,
-            },
-            Err(panic) => {
-                let what = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "handler panicked".into());
-                tracing::error!(request, "handler panicked: {what}");
-                error_message(
-                    request,
-                    error_uri::RUNTIME_ERROR,
-                    &format!("handler panicked: {what}"),
-                )
-            }
-        };
+        let msg = answer_message(request, running.await);
         task_shared.lock().invocations.remove(&request);
         let _ = task_shared.send(msg).await;
         drop(permit);
     });
     st.invocations.insert(request, task.abort_handle());
+}
+
+/// The YIELD or ERROR answering an invocation, from its handler's outcome
+/// (a panic becomes `wamp.error.runtime_error`).
+fn answer_message(
+    request: Id,
+    outcome: std::thread::Result<Result<CallResult, ApplicationError>>,
+) -> Message {
+    match outcome {
+        Ok(Ok(r)) => Message::Yield {
+            request,
+            options: YieldOptions::default(),
+            args: r.args,
+            kwargs: r.kwargs,
+        },
+        Ok(Err(e)) => Message::Error {
+            request_type: MessageType::Invocation,
+            request,
+            details: Dict::new(),
+            error: e.error,
+            args: e.args,
+            kwargs: e.kwargs,
+        },
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "handler panicked".into());
+            tracing::error!(request, "handler panicked: {what}");
+            error_message(
+                request,
+                error_uri::RUNTIME_ERROR,
+                &format!("handler panicked: {what}"),
+            )
+        }
+    }
+}
+
+/// Sends an answer without waiting; when the queue is full, a task waits
+/// for room so the reader does not.
+fn answer(shared: &Arc<Shared>, msg: Message) {
+    if let Err(TrySendError::Full(msg)) = shared.tx.try_send(msg) {
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let _ = shared.send(msg.into_message()).await;
+        });
+    }
 }
 
 /// Stops a running invocation after INTERRUPT and tells the router.

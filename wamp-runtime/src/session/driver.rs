@@ -188,10 +188,6 @@ async fn dispatch(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
             args,
             kwargs,
         } => {
-            let targets: Vec<_> = match shared.lock().subscriptions.get(&subscription) {
-                Some(subs) => subs.iter().map(|s| (s.topic.clone(), s.tx.clone())).collect(),
-                None => return Ok(()), // unsubscribed meanwhile
-            };
             let mut event = Event {
                 subscription,
                 publication,
@@ -200,16 +196,35 @@ async fn dispatch(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
                 args,
                 kwargs,
             };
-            let n = targets.len();
-            for (i, (topic, tx)) in targets.into_iter().enumerate() {
-                let mut ev = if i + 1 == n {
-                    std::mem::replace(&mut event, empty_event())
-                } else {
-                    event.clone()
+            // One local subscriber (the usual case): no list of targets.
+            let single = {
+                let st = shared.lock();
+                let Some(subs) = st.subscriptions.get(&subscription) else {
+                    return Ok(()); // unsubscribed meanwhile
                 };
-                ev.topic = ev.details.topic.clone().unwrap_or(topic);
-                // Backpressure: a full subscriber queue holds back this reader.
-                let _ = tx.send(ev).await;
+                match subs.as_slice() {
+                    [only] => {
+                        event.topic = event.details.topic.clone().unwrap_or_else(|| only.topic.clone());
+                        Ok(only.tx.clone())
+                    }
+                    many => Err(many
+                        .iter()
+                        .map(|s| (s.topic.clone(), s.tx.clone()))
+                        .collect::<Vec<_>>()),
+                }
+            };
+            // Backpressure: a full subscriber queue holds back this reader.
+            match single {
+                Ok(tx) => {
+                    let _ = tx.send(event).await;
+                }
+                Err(targets) => {
+                    for (topic, tx) in targets {
+                        let mut ev = event.clone();
+                        ev.topic = ev.details.topic.clone().unwrap_or(topic);
+                        let _ = tx.send(ev).await;
+                    }
+                }
             }
         }
         Message::Invocation {
@@ -241,17 +256,6 @@ async fn dispatch(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
         }
     }
     Ok(())
-}
-
-fn empty_event() -> Event {
-    Event {
-        subscription: 0,
-        publication: 0,
-        topic: String::new(),
-        details: Default::default(),
-        args: Vec::new(),
-        kwargs: Default::default(),
-    }
 }
 
 /// An answer of the wrong type for a request: fail the request, end the session.
