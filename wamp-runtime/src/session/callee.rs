@@ -117,8 +117,16 @@ impl Registration {
 }
 
 impl Session {
-    /// Registers `procedure` with a handler. Each invocation runs as its own
-    /// task; a panic in the handler becomes a `wamp.error.runtime_error`.
+    /// Registers `procedure` with a handler; a panic in the handler becomes
+    /// a `wamp.error.runtime_error`.
+    ///
+    /// Each invocation starts in the session's reader and runs there until
+    /// its first `.await` that has to wait: a handler that answers at once
+    /// costs no task. From that point it runs as a task of its own,
+    /// concurrently with other invocations, and INTERRUPT (call canceling)
+    /// stops it. Long blocking work therefore belongs behind an await
+    /// (`tokio::task::spawn_blocking`), or it holds up the session's other
+    /// messages while it runs.
     ///
     /// ```no_run
     /// # async fn demo(session: wamp::Session) -> Result<(), wamp::Error> {

@@ -2,8 +2,10 @@
 //! subscribe.
 //!
 //! A [`Session`] is a cheap handle (clone it freely) to a joined session. A
-//! driver task reads incoming messages and completes the pending requests;
-//! handlers of registered procedures run as their own tasks, concurrently.
+//! driver task reads incoming messages and completes the pending requests.
+//! A handler of a registered procedure starts in the driver and, at its
+//! first `.await` that has to wait, goes on as a task of its own, so
+//! handlers run concurrently.
 //! When the session ends (leave, router GOODBYE/ABORT, transport loss,
 //! protocol violation) every pending request fails with the reason, event
 //! streams end, and running handlers are stopped.
