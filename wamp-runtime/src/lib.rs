@@ -114,6 +114,7 @@
 
 pub mod auth;
 pub mod component;
+pub mod config;
 mod error;
 mod payload;
 pub mod service;
