@@ -219,6 +219,30 @@ async fn component_survives_router_kill_and_restart() {
     handle.leave().await.unwrap();
 }
 
+/// Starts `wamp router --config FILE` and returns it with the URL of its
+/// first (WebSocket) listener.
+async fn start_router_with_config(file: &std::path::Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wamp"))
+        .args(["router", "--log", "warn", "--config"])
+        .arg(file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let url = line
+        .strip_prefix("listening websocket ")
+        .expect("a listening line")
+        .to_owned();
+    (child, url)
+}
+
 /// `wamp router --config FILE`: transports, realms, roles and users from one
 /// TOML file; authentication and permissions enforced as configured.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -226,15 +250,9 @@ async fn router_from_a_config_file() {
     use wamp::auth::Credentials;
     use wamp::SessionConfig;
 
-    let dir = std::env::temp_dir().join(format!(
-        "wamp-config-{}-{}",
-        std::process::id(),
-        wamp_tests::unique("c")
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("router.toml");
-    std::fs::write(
-        &file,
+    let dir = wamp_tests::TempDir::new("router-config");
+    let file = dir.write(
+        "router.toml",
         r#"
 [[transports]]
 type = "websocket"
@@ -259,26 +277,8 @@ role = "frontend"
 ticket = "svc-ticket"
 role = "backend"
 "#,
-    )
-    .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wamp"))
-        .args(["router", "--log", "warn", "--config"])
-        .arg(&file)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    let url = line
-        .strip_prefix("listening websocket ")
-        .expect("a listening line")
-        .to_owned();
+    );
+    let (_router, url) = start_router_with_config(&file).await;
 
     let join = |authid: &'static str, ticket: &'static str| {
         let url = url.clone();
@@ -314,16 +314,13 @@ role = "backend"
         matches!(&e, wamp::Error::JoinRefused { reason, .. } if reason == "wamp.error.not_authorized"),
         "{e}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A bad configuration file is refused with the key and line named.
 #[tokio::test]
 async fn bad_config_file_names_key_and_line() {
-    let dir = std::env::temp_dir().join(format!("wamp-badconfig-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("router.toml");
-    std::fs::write(&file, "[[realms]]\nname = \"r\"\nrolez = []\n").unwrap();
+    let dir = wamp_tests::TempDir::new("bad-config");
+    let file = dir.write("router.toml", "[[realms]]\nname = \"r\"\nrolez = []\n");
     let out = Command::new(env!("CARGO_BIN_EXE_wamp"))
         .args(["router", "--config"])
         .arg(&file)
@@ -336,5 +333,99 @@ async fn bad_config_file_names_key_and_line() {
         err.contains("rolez") && err.contains("line 3") && err.contains("router.toml"),
         "{err}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The router and a component from one file: `wamp router --config F`
+/// serves the file's realm, and `Component::from_config_file(F, ..)` joins
+/// it with the file's credentials and serves a procedure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn router_and_component_from_one_file() {
+    use wamp::auth::Credentials;
+    use wamp::component::Component;
+    use wamp::SessionConfig;
+
+    let port = wamp_tests::python::free_port();
+    let dir = wamp_tests::TempDir::new("router-components");
+    let file = dir.write(
+        "wamp.toml",
+        &format!(
+            r#"
+[[transports]]
+type = "websocket"
+endpoint = "127.0.0.1:{port}"
+
+[[realms]]
+name = "shop"
+
+[[realms.roles]]
+name = "backend"
+permissions = [{{ uri = "com.shop.", match = "prefix", allow = ["call", "register", "publish", "subscribe"] }}]
+
+[realms.auth.ticket.svc]
+ticket = "svc-ticket"
+role = "backend"
+
+[[components]]
+name = "pricing"
+realm = "shop"
+authid = "svc"
+auth = {{ ticket = "svc-ticket" }}
+transports = [{{ url = "ws://127.0.0.1:{port}/ws", initial_retry_delay = 0.1 }}]
+"#
+        ),
+    );
+    let (_router, url) = start_router_with_config(&file).await;
+    assert_eq!(url, format!("ws://127.0.0.1:{port}/ws"));
+
+    let pricing = Component::from_config_file(&file, "pricing")
+        .unwrap()
+        .on_join(|s| async move {
+            s.register("com.shop.price", Default::default(), |_| async {
+                Ok(wamp::CallResult::new().with_arg(7))
+            })
+            .await
+            .expect("register on join");
+        })
+        .start();
+    let session = tokio::time::timeout(Duration::from_secs(10), pricing.ready())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(session.details().authid.as_deref(), Some("svc"));
+    assert_eq!(session.details().authrole.as_deref(), Some("backend"));
+
+    let cfg = SessionConfig::default()
+        .with_authid("svc")
+        .with_credentials(Credentials::ticket("svc-ticket"));
+    let caller = wamp::Session::connect_with(&url, "shop", cfg).await.unwrap();
+    assert_eq!(
+        caller.call("com.shop.price").await.unwrap().args[0].as_u64(),
+        Some(7)
+    );
+    pricing.leave().await.unwrap();
+}
+
+/// `wamp router --config` checks the file's components too: a bad one is
+/// refused with its key and line, before anything listens.
+#[tokio::test]
+async fn router_refuses_a_file_with_a_bad_component() {
+    let dir = wamp_tests::TempDir::new("bad-component");
+    let file = dir.write(
+        "wamp.toml",
+        "[[realms]]\nname = \"r\"\n\n[[components]]\nname = \"c\"\nrealm = \"r\"\n\
+         transports = [{ url = \"http://127.0.0.1:1/ws\" }]\n",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_wamp"))
+        .args(["router", "--config"])
+        .arg(&file)
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stdout));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("wamp.toml: line 7: `components.transports.url`") && err.contains("http://"),
+        "{err}"
+    );
 }
