@@ -10,12 +10,18 @@
 use std::path::PathBuf;
 
 #[tokio::main]
-async fn main() -> Result<(), wamp_examples::BoxError> {
+async fn main() -> std::process::ExitCode {
     wamp_examples::init_logging();
     let path = std::env::args_os()
         .nth(1)
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("component_config.toml"));
-    wamp_examples::component_config::run(&path).await?;
-    Ok(())
+    match wamp_examples::component_config::run(&path).await {
+        Ok(_) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // Display, not Debug: a configuration error names the file, line and key.
+            eprintln!("component_config: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
