@@ -111,6 +111,16 @@ async fn ready(handle: &ComponentHandle) -> Result<Session, Error> {
     }
 }
 
+/// Who a session is: authid, authrole, authmethod.
+fn identity(session: &Session) -> (Option<&str>, Option<&str>, Option<&str>) {
+    let d = session.details();
+    (
+        d.authid.as_deref(),
+        d.authrole.as_deref(),
+        d.authmethod.as_deref(),
+    )
+}
+
 struct Adder;
 
 #[wamp::service(prefix = "com.example")]
@@ -174,13 +184,8 @@ async fn components_join_the_router_of_their_own_file() {
         .service(Adder)
         .start();
     let session = ready(&backend).await.unwrap();
-    let d = session.details();
     assert_eq!(
-        (
-            d.authid.as_deref(),
-            d.authrole.as_deref(),
-            d.authmethod.as_deref()
-        ),
+        identity(&session),
         (Some("alice"), Some("backend"), Some("cryptosign"))
     );
 
@@ -192,13 +197,7 @@ async fn components_join_the_router_of_their_own_file() {
     ] {
         let handle = Component::from_config_file(&path, name).unwrap().start();
         let session = ready(&handle).await.unwrap_or_else(|e| panic!("{name}: {e}"));
-        let d = session.details();
-        assert_eq!(d.authid.as_deref(), Some(name));
-        assert_eq!(
-            (d.authrole.as_deref(), d.authmethod.as_deref()),
-            (Some(role), Some(method)),
-            "{name}"
-        );
+        assert_eq!(identity(&session), (Some(name), Some(role), Some(method)));
         let sum = AdderClient::new(session).add2(20, 22).await.unwrap();
         assert_eq!(sum, 42, "{name}");
         frontends.push(handle);
@@ -298,13 +297,8 @@ async fn component_from_a_file_joins_crossbar() {
 
     let handle = Component::from_config_file(&path, "joe").unwrap().start();
     let session = ready(&handle).await.unwrap();
-    let d = session.details();
     assert_eq!(
-        (
-            d.authid.as_deref(),
-            d.authrole.as_deref(),
-            d.authmethod.as_deref()
-        ),
+        identity(&session),
         (Some("joe"), Some("frontend"), Some("ticket"))
     );
     handle.leave().await.unwrap();
