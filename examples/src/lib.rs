@@ -20,7 +20,10 @@
 //! | [`pubsub_unsubscribe`] | `pubsub/unsubscribe` | unsubscribing and subscribing again |
 //! | [`pubsub_patterns`] | (programming guide) | the concert topics: wildcard and prefix subscriptions |
 //!
-//! Each module has `backend` and `frontend` functions, and a `check` of
+//! [`component_config`] runs a router and its components from one
+//! configuration file (`examples/component_config.toml`).
+//!
+//! Each Autobahn module has `backend` and `frontend` functions, and a `check` of
 //! what the frontend prints against any backend that behaves like
 //! Autobahn's; the example binaries `<module>_backend` and
 //! `<module>_frontend` run them (see [`run_backend`] and [`run_frontend`]),
@@ -41,6 +44,7 @@
 
 #![warn(missing_docs)]
 
+pub mod component_config;
 pub mod expect;
 mod number;
 mod runner;

@@ -1,7 +1,9 @@
 //! Test support: ways to open sessions on a router (in-process, WebSocket,
 //! RawSocket; ours or Crossbar.io), the scenario suite every router must
-//! pass, and the project's Python virtualenv (Autobahn|Python, Crossbar.io).
+//! pass, the project's Python virtualenv (Autobahn|Python, Crossbar.io),
+//! the authentication fixture, and temporary directories.
 
+pub mod fixture;
 pub mod python;
 pub mod scenarios;
 
@@ -47,6 +49,43 @@ pub fn local_connector(router: wamp::router::Router, realm: &str) -> Connector {
 /// A unique URI suffix, so scenarios sharing a router never collide.
 pub fn unique(prefix: &str) -> String {
     format!("{prefix}.t{}", wamp::proto::id::random_id())
+}
+
+/// A directory of its own for one test, removed on drop.
+pub struct TempDir {
+    path: std::path::PathBuf,
+}
+
+impl TempDir {
+    /// A new empty directory named after `label`, the process and a random
+    /// number, so tests running at once never share one.
+    pub fn new(label: &str) -> TempDir {
+        let path = std::env::temp_dir().join(format!(
+            "wamp-{label}-{}-{}",
+            std::process::id(),
+            wamp::proto::id::random_id()
+        ));
+        std::fs::create_dir_all(&path).unwrap_or_else(|e| panic!("create {}: {e}", path.display()));
+        TempDir { path }
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    /// Writes `text` to the file `name` in the directory and returns its path.
+    pub fn write(&self, name: &str, text: &str) -> std::path::PathBuf {
+        let file = self.path.join(name);
+        std::fs::write(&file, text).unwrap_or_else(|e| panic!("write {}: {e}", file.display()));
+        file
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
 }
 
 /// Starts tracing output for a test binary once (honours RUST_LOG).

@@ -19,31 +19,13 @@ use wamp::{
     ApplicationError, CallResult, Dict, Error, Payload, RegisterOptions, Serializer, Session, SessionConfig,
     SubscribeOptions, Value,
 };
-use wamp_tests::python::{run_script, venv_python, workspace_root, Crossbar};
+use wamp_tests::fixture::{fixture, fixture_path, str_at as s};
+use wamp_tests::python::{run_script, venv_python, Crossbar};
 use wamp_tests::{init_tracing, unique};
 
 const NOT_AUTHORIZED: &str = "wamp.error.not_authorized";
 
 // --- the fixture shared with Crossbar.io and Autobahn|Python ---------------
-
-fn fixture_path() -> String {
-    workspace_root()
-        .join("tests/python/auth_fixture.json")
-        .display()
-        .to_string()
-}
-
-fn fixture() -> Json {
-    let text = std::fs::read_to_string(fixture_path()).expect("read auth_fixture.json");
-    serde_json::from_str(&text).expect("auth_fixture.json is JSON")
-}
-
-fn s<'a>(v: &'a Json, path: &[&str]) -> &'a str {
-    path.iter()
-        .fold(v, |v, k| &v[*k])
-        .as_str()
-        .unwrap_or_else(|| panic!("fixture has no string at {path:?}"))
-}
 
 /// The fixture's realm, users and roles as our router's configuration.
 fn fixture_realm(fx: &Json) -> RealmConfig {

@@ -2,14 +2,15 @@
 //!
 //! `wamp router` runs the embedded router behind WebSocket and RawSocket
 //! listeners (TCP, TLS, Unix socket) until Ctrl-C (or SIGTERM), then says
-//! GOODBYE to every session.
+//! GOODBYE to every session. `--config FILE` reads the file format of
+//! `wamp::config`, shared with the components that join the router: the
+//! router takes its transports and realms and checks its components.
 
 use std::time::Duration;
 
-mod config;
-
 use clap::{Parser, Subcommand};
-use wamp_router::{Router, RouterConfig, TlsServerConfig};
+use wamp::config::ConfigFile;
+use wamp::router::{Router, TlsServerConfig};
 
 #[derive(Parser, Debug)]
 #[command(name = "wamp", version, about = "WAMP tools: run a router")]
@@ -48,8 +49,8 @@ struct RouterArgs {
     /// file nobody listens on is replaced; the file is removed on exit.
     #[arg(long = "unix", value_name = "PATH")]
     unix: Vec<std::path::PathBuf>,
-    /// Router configuration file (TOML: transports, realms, roles,
-    /// permissions, authentication); flags add to it.
+    /// Configuration file (TOML: transports, realms, roles, permissions,
+    /// authentication; its [[components]] are checked, not run); flags add to it.
     #[arg(long, value_name = "FILE")]
     config: Option<std::path::PathBuf>,
     /// Open realm to serve: anonymous, allowed everything (repeatable).
@@ -97,24 +98,18 @@ async fn run_router(mut args: RouterArgs) -> Result<(), String> {
         .init();
 
     let file = match &args.config {
-        Some(path) => Some(config::load(path)?),
+        Some(path) => Some(ConfigFile::load(path).map_err(|e| e.to_string())?),
         None => None,
     };
-    let mut realm_configs = Vec::new();
-    let mut file_listeners = Vec::new();
-    if let Some(f) = &file {
-        for r in &f.realms {
-            realm_configs.push(config::realm_config(r)?);
-        }
-        if let Some(max) = f.max_message_size {
-            args.max_message_size = max;
-        }
-        file_listeners = f.transports.iter().collect();
+    let mut config = file.as_ref().map(ConfigFile::router_config).unwrap_or_default();
+    if file.as_ref().and_then(ConfigFile::max_message_size).is_none() {
+        config.transport.max_message_size = args.max_message_size;
     }
-    if args.realm.is_empty() && realm_configs.is_empty() {
+    if args.realm.is_empty() && config.realm_configs.is_empty() {
         args.realm.push("realm1".into());
     }
-    if file_listeners.is_empty()
+    let file_has_listeners = file.as_ref().is_some_and(|f| f.has_transports());
+    if !file_has_listeners
         && args.ws.is_empty()
         && args.rawsocket.is_empty()
         && args.wss.is_empty()
@@ -143,14 +138,9 @@ async fn run_router(mut args: RouterArgs) -> Result<(), String> {
         .realm
         .iter()
         .cloned()
-        .chain(realm_configs.iter().map(|r| r.name.clone()))
+        .chain(config.realm_configs.iter().map(|r| r.name.clone()))
         .collect();
-    let mut config = RouterConfig {
-        realms: args.realm.clone(),
-        realm_configs,
-        ..Default::default()
-    };
-    config.transport.max_message_size = args.max_message_size;
+    config.realms = args.realm.clone();
     let router = Router::new(config);
 
     // Listening lines go to stdout so scripts (and tests binding port 0) can read the address.
@@ -192,38 +182,15 @@ async fn run_router(mut args: RouterArgs) -> Result<(), String> {
             .map_err(|e| format!("cannot listen on a Unix socket (RawSocket): {e}"))?;
         say!("listening rawsocket {}", l.url());
     }
-    for t in file_listeners {
-        let addr = t.endpoint.as_str();
-        let tls = match &t.tls {
-            Some(t) => {
-                Some(TlsServerConfig::from_pem_files(&t.cert, &t.key).map_err(|e| format!("TLS: {e}"))?)
-            }
-            None => None,
-        };
-        let url = match (t.kind, tls) {
-            (config::TransportType::Websocket, None) => router.listen_websocket(addr).await.map(|l| l.url()),
-            (config::TransportType::Websocket, Some(tls)) => {
-                router.listen_websocket_tls(addr, tls).await.map(|l| l.url())
-            }
-            (config::TransportType::Rawsocket, None) => router.listen_rawsocket(addr).await.map(|l| l.url()),
-            (config::TransportType::Rawsocket, Some(tls)) => {
-                router.listen_rawsocket_tls(addr, tls).await.map(|l| l.url())
-            }
-            #[cfg(unix)]
-            (config::TransportType::Unix, None) => router.listen_rawsocket_unix(addr).await.map(|l| l.url()),
-            (config::TransportType::Unix, _) => {
-                return Err(format!(
-                    "transport {addr}: unix transports take no tls (and need a Unix platform)"
-                ))
-            }
+    if let Some(file) = &file {
+        for url in file.listen(&router).await.map_err(|e| e.to_string())? {
+            let kind = if url.starts_with("ws") {
+                "websocket"
+            } else {
+                "rawsocket"
+            };
+            say!("listening {kind} {url}");
         }
-        .map_err(|e| format!("cannot listen on {addr} ({:?}): {e}", t.kind))?;
-        let kind = if matches!(t.kind, config::TransportType::Websocket) {
-            "websocket"
-        } else {
-            "rawsocket"
-        };
-        say!("listening {kind} {url}");
     }
     say!("realms {}", realm_names.join(","));
     tracing::info!("router running; Ctrl-C to stop");

@@ -154,6 +154,21 @@ async fn start_router_on(port: u16) -> Child {
     panic!("wamp router could not listen on {addr}");
 }
 
+/// The component registers `procedure`, answering `answer`, on every join.
+fn answering(
+    component: wamp::component::Component,
+    procedure: &'static str,
+    answer: &'static str,
+) -> wamp::component::Component {
+    component.on_join(move |s| async move {
+        s.register(procedure, Default::default(), move |_| async move {
+            Ok(wamp::CallResult::new().with_arg(answer))
+        })
+        .await
+        .expect("register on join");
+    })
+}
+
 /// A component survives `kill -9` of the router process: calls while it is
 /// down fail at once with a clear error, and after the restart it rejoins,
 /// registers again, and calls succeed.
@@ -170,16 +185,12 @@ async fn component_survives_router_kill_and_restart() {
         max_retry_delay: Duration::from_millis(500),
         ..Default::default()
     };
-    let handle = Component::new("realm1")
-        .transport(Transport::new(&url).reconnect(policy))
-        .on_join(|s| async move {
-            s.register("com.example.ping", Default::default(), |_| async {
-                Ok(wamp::CallResult::new().with_arg("pong"))
-            })
-            .await
-            .expect("register on join");
-        })
-        .start();
+    let handle = answering(
+        Component::new("realm1").transport(Transport::new(&url).reconnect(policy)),
+        "com.example.ping",
+        "pong",
+    )
+    .start();
     let first = tokio::time::timeout(Duration::from_secs(10), handle.ready())
         .await
         .unwrap()
@@ -219,51 +230,12 @@ async fn component_survives_router_kill_and_restart() {
     handle.leave().await.unwrap();
 }
 
-/// `wamp router --config FILE`: transports, realms, roles and users from one
-/// TOML file; authentication and permissions enforced as configured.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn router_from_a_config_file() {
-    use wamp::auth::Credentials;
-    use wamp::SessionConfig;
-
-    let dir = std::env::temp_dir().join(format!(
-        "wamp-config-{}-{}",
-        std::process::id(),
-        wamp_tests::unique("c")
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("router.toml");
-    std::fs::write(
-        &file,
-        r#"
-[[transports]]
-type = "websocket"
-endpoint = "127.0.0.1:0"
-
-[[realms]]
-name = "shop"
-
-[[realms.roles]]
-name = "frontend"
-permissions = [{ uri = "com.shop.", match = "prefix", allow = ["call", "subscribe"] }]
-
-[[realms.roles]]
-name = "backend"
-permissions = [{ uri = "com.shop.", match = "prefix", allow = ["call", "register", "publish", "subscribe"] }]
-
-[realms.auth.ticket.joe]
-ticket = "joe-ticket"
-role = "frontend"
-
-[realms.auth.ticket.svc]
-ticket = "svc-ticket"
-role = "backend"
-"#,
-    )
-    .unwrap();
+/// Starts `wamp router --config FILE` and returns it with the URL of its
+/// first (WebSocket) listener.
+async fn start_router_with_config(file: &std::path::Path) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_wamp"))
         .args(["router", "--log", "warn", "--config"])
-        .arg(&file)
+        .arg(file)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .kill_on_drop(true)
@@ -279,6 +251,51 @@ role = "backend"
         .strip_prefix("listening websocket ")
         .expect("a listening line")
         .to_owned();
+    (child, url)
+}
+
+/// A file with a WebSocket listener at `endpoint` and the realm `shop`:
+/// frontend `joe` may call and subscribe under `com.shop.`, backend `svc`
+/// may do anything there (both with tickets).
+fn shop_file(endpoint: &str) -> String {
+    format!(
+        r#"
+[[transports]]
+type = "websocket"
+endpoint = "{endpoint}"
+
+[[realms]]
+name = "shop"
+
+[[realms.roles]]
+name = "frontend"
+permissions = [{{ uri = "com.shop.", match = "prefix", allow = ["call", "subscribe"] }}]
+
+[[realms.roles]]
+name = "backend"
+permissions = [{{ uri = "com.shop.", match = "prefix", allow = ["call", "register", "publish", "subscribe"] }}]
+
+[realms.auth.ticket.joe]
+ticket = "joe-ticket"
+role = "frontend"
+
+[realms.auth.ticket.svc]
+ticket = "svc-ticket"
+role = "backend"
+"#
+    )
+}
+
+/// `wamp router --config FILE`: transports, realms, roles and users from one
+/// TOML file; authentication and permissions enforced as configured.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn router_from_a_config_file() {
+    use wamp::auth::Credentials;
+    use wamp::SessionConfig;
+
+    let dir = wamp_tests::TempDir::new("router-config");
+    let file = dir.write("router.toml", &shop_file("127.0.0.1:0"));
+    let (_router, url) = start_router_with_config(&file).await;
 
     let join = |authid: &'static str, ticket: &'static str| {
         let url = url.clone();
@@ -314,16 +331,13 @@ role = "backend"
         matches!(&e, wamp::Error::JoinRefused { reason, .. } if reason == "wamp.error.not_authorized"),
         "{e}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A bad configuration file is refused with the key and line named.
-#[tokio::test]
-async fn bad_config_file_names_key_and_line() {
-    let dir = std::env::temp_dir().join(format!("wamp-badconfig-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("router.toml");
-    std::fs::write(&file, "[[realms]]\nname = \"r\"\nrolez = []\n").unwrap();
+/// Runs `wamp router --config` on a file `name` with `text`, which it must
+/// refuse before listening; returns what it printed on stderr.
+async fn refused_config(name: &str, text: &str) -> String {
+    let dir = wamp_tests::TempDir::new("bad-config");
+    let file = dir.write(name, text);
     let out = Command::new(env!("CARGO_BIN_EXE_wamp"))
         .args(["router", "--config"])
         .arg(&file)
@@ -331,10 +345,80 @@ async fn bad_config_file_names_key_and_line() {
         .await
         .unwrap();
     assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stdout));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A bad configuration file is refused with the key and line named.
+#[tokio::test]
+async fn bad_config_file_names_key_and_line() {
+    let err = refused_config("router.toml", "[[realms]]\nname = \"r\"\nrolez = []\n").await;
     assert!(
         err.contains("rolez") && err.contains("line 3") && err.contains("router.toml"),
         "{err}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The router and a component from one file: `wamp router --config F`
+/// serves the file's realm, and `Component::from_config_file(F, ..)` joins
+/// it with the file's credentials and serves a procedure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn router_and_component_from_one_file() {
+    use wamp::auth::Credentials;
+    use wamp::component::Component;
+    use wamp::SessionConfig;
+
+    let port = wamp_tests::python::free_port();
+    let dir = wamp_tests::TempDir::new("router-components");
+    let components = format!(
+        r#"
+[[components]]
+name = "pricing"
+realm = "shop"
+authid = "svc"
+auth = {{ ticket = "svc-ticket" }}
+transports = [{{ url = "ws://127.0.0.1:{port}/ws", initial_retry_delay = 0.1 }}]
+"#
+    );
+    let file = dir.write(
+        "wamp.toml",
+        &(shop_file(&format!("127.0.0.1:{port}")) + &components),
+    );
+    let (_router, url) = start_router_with_config(&file).await;
+    assert_eq!(url, format!("ws://127.0.0.1:{port}/ws"));
+
+    let component = Component::from_config_file(&file, "pricing").unwrap();
+    let pricing = answering(component, "com.shop.price", "3 EUR").start();
+    let session = tokio::time::timeout(Duration::from_secs(10), pricing.ready())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(session.details().authid.as_deref(), Some("svc"));
+    assert_eq!(session.details().authrole.as_deref(), Some("backend"));
+
+    let cfg = SessionConfig::default()
+        .with_authid("svc")
+        .with_credentials(Credentials::ticket("svc-ticket"));
+    let caller = wamp::Session::connect_with(&url, "shop", cfg).await.unwrap();
+    assert_eq!(
+        caller.call("com.shop.price").await.unwrap().args[0].as_str(),
+        Some("3 EUR")
+    );
+    pricing.leave().await.unwrap();
+}
+
+/// `wamp router --config` checks the file's components too: a bad one is
+/// refused with its key and line, before anything listens.
+#[tokio::test]
+async fn router_refuses_a_file_with_a_bad_component() {
+    let err = refused_config(
+        "wamp.toml",
+        "[[realms]]\nname = \"r\"\n\n[[components]]\nname = \"c\"\nrealm = \"r\"\n\
+         transports = [{ url = \"http://127.0.0.1:1/ws\" }]\n",
+    )
+    .await;
+    assert!(
+        err.contains("wamp.toml: line 7: `components.transports.url`") && err.contains("http://"),
+        "{err}"
+    );
 }

@@ -88,6 +88,15 @@
 //! [`Service::describe`] returns a serializable [`ServiceDescription`] with
 //! the JSON Schemas of every parameter, result and error.
 //!
+//! # Components and the configuration file
+//!
+//! [`component::Component`] keeps a session up: transports tried
+//! round-robin with Autobahn's reconnect policy, services attached again on
+//! every new session, lifecycle hooks. [`config`] reads one TOML file for a
+//! router (transports, realms, roles, users) and its components, so that
+//! `Component::from_config_file("wamp.toml", "backend")` joins the router
+//! that `wamp router --config wamp.toml` runs.
+//!
 //! # Untyped sessions
 //!
 //! ```
@@ -114,6 +123,7 @@
 
 pub mod auth;
 pub mod component;
+pub mod config;
 mod error;
 mod payload;
 pub mod service;

@@ -10,6 +10,11 @@
 //! [`ComponentHandle::leave`] (or Ctrl-C under [`Component::run`]) stops it
 //! without reconnecting.
 //!
+//! [`Component::from_config_file`] builds a component from its entry in a
+//! configuration file shared with the router (realm, transports with their
+//! reconnect parameters, serializers, credentials; see [`crate::config`]),
+//! to which services and hooks are added as here.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), wamp::Error> {
 //! use wamp::component::{Component, Transport};
