@@ -194,9 +194,15 @@ impl Router {
         &self.inner.config
     }
 
-    /// Serves a connection made by any transport until its session ends.
+    /// Serves a connection made by any transport until its session ends,
+    /// in a task of its own.
     pub fn serve(&self, conn: Connection) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(session::run(self.inner.clone(), conn))
+        tokio::spawn(self.serve_here(conn))
+    }
+
+    /// Serves a connection until its session ends, in the calling task.
+    pub fn serve_here(&self, conn: Connection) -> impl std::future::Future<Output = ()> + Send + 'static {
+        session::run(self.inner.clone(), conn)
     }
 
     /// Opens an in-process connection to this router: the returned end is

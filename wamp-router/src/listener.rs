@@ -58,21 +58,24 @@ impl Listener {
     }
 }
 
-/// Serves one accepted stream: the transport handshake, then the session.
+/// Serves one accepted stream: the transport handshake, then the session,
+/// in the same task. The handshake's state is boxed, so it is freed once the
+/// session starts instead of weighing on the task for as long as the
+/// session lasts.
 async fn serve_stream<S>(router: Router, stream: S, kind: Kind, peer: Option<String>)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let cfg = &router.config().transport;
-    let serializers = &router.config().serializers;
-    let conn = match kind {
-        Kind::WebSocket => websocket::accept(stream, serializers, cfg, peer.clone()).await,
-        Kind::RawSocket => rawsocket::accept(stream, serializers, cfg, peer.clone()).await,
-    };
-    match conn {
-        Ok(conn) => {
-            let _ = router.serve(conn).await;
+    let handshake = Box::pin(async {
+        let cfg = &router.config().transport;
+        let serializers = &router.config().serializers;
+        match kind {
+            Kind::WebSocket => websocket::accept(stream, serializers, cfg, peer.clone()).await,
+            Kind::RawSocket => rawsocket::accept(stream, serializers, cfg, peer.clone()).await,
         }
+    });
+    match handshake.await {
+        Ok(conn) => router.serve_here(conn).await,
         Err(e) => tracing::debug!(
             peer = peer.as_deref().unwrap_or("?"),
             "{kind:?} handshake failed: {e}"
@@ -123,7 +126,8 @@ pub(crate) async fn listen(
                     None => serve_stream(router, stream, kind, peer_s).await,
                     Some(tls) => {
                         let timeout = router.config().transport.handshake_timeout;
-                        match tls::accept(stream, &tls, timeout).await {
+                        // Boxed like the WebSocket handshake: freed once done.
+                        match Box::pin(tls::accept(stream, &tls, timeout)).await {
                             Ok(stream) => serve_stream(router, stream, kind, peer_s).await,
                             Err(e) => tracing::debug!(%peer, "{e}"),
                         }

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use tokio::sync::{oneshot, Notify};
-use wamp_proto::transport::{Outgoing, Sender, TrySendError};
+use wamp_proto::transport::{Outgoing, Sender, SharedMessage, TrySendError};
 use wamp_proto::{error_uri, Dict, Id, IdSequence, List, Message, MessageType, Value};
 
 use crate::auth::config::{Action, RealmConfig};
@@ -46,9 +46,9 @@ pub(crate) struct RealmState {
 /// Sends a message to a joined session without waiting. A full queue means
 /// the session cannot keep up: it is closed rather than let it stall the
 /// router or grow memory.
-pub(crate) fn send_to(sessions: &HashMap<Id, SessionEntry>, sid: Id, msg: impl Into<Outgoing>) {
+pub(crate) fn send_to(sessions: &HashMap<Id, SessionEntry>, sid: Id, msg: impl Deliver) {
     if let Some(entry) = sessions.get(&sid) {
-        match entry.tx.try_send(msg) {
+        match msg.deliver(&entry.tx) {
             Ok(()) => {}
             Err(TrySendError::Full(msg)) => {
                 tracing::warn!(
@@ -60,6 +60,24 @@ pub(crate) fn send_to(sessions: &HashMap<Id, SessionEntry>, sid: Id, msg: impl I
             }
             Err(TrySendError::Closed(_)) => {}
         }
+    }
+}
+
+/// What [`send_to`] sends: a message of the session's own, or one shared
+/// by many sessions.
+pub(crate) trait Deliver {
+    fn deliver(self, tx: &Sender) -> Result<(), TrySendError<Outgoing>>;
+}
+
+impl Deliver for Message {
+    fn deliver(self, tx: &Sender) -> Result<(), TrySendError<Outgoing>> {
+        tx.try_send(self)
+    }
+}
+
+impl Deliver for SharedMessage {
+    fn deliver(self, tx: &Sender) -> Result<(), TrySendError<Outgoing>> {
+        tx.try_send_shared(self)
     }
 }
 

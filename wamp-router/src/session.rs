@@ -60,7 +60,9 @@ pub(crate) async fn run(router: Arc<RouterInner>, mut conn: Connection) {
 
     let sid = id::random_id();
     let authenticated = tokio::select! {
-        r = auth::authenticate(&router, &realm, sid, &details, &mut conn) => r,
+        // Boxed: its state lives only while authenticating, not in every
+        // joined session's task.
+        r = Box::pin(auth::authenticate(&router, &realm, sid, &details, &mut conn)) => r,
         _ = shutdown.changed() => Err(Failure::Deny {
             reason: error_uri::SYSTEM_SHUTDOWN.into(),
             message: "the router is shutting down".into(),
@@ -83,6 +85,10 @@ pub(crate) async fn run(router: Arc<RouterInner>, mut conn: Connection) {
             sid,
         });
     }
+    let callee_cancels = feature(&details, "callee", "call_canceling");
+    // HELLO's details (the client's roles and features) are not needed any
+    // more: freed now rather than kept for the whole session.
+    drop(details);
     let kill = Arc::new(Notify::new());
     realm.join(SessionEntry {
         id: sid,
@@ -90,7 +96,7 @@ pub(crate) async fn run(router: Arc<RouterInner>, mut conn: Connection) {
         kill: kill.clone(),
         authid: identity.authid.clone(),
         authrole: identity.authrole.clone(),
-        callee_cancels: feature(&details, "callee", "call_canceling"),
+        callee_cancels,
         invocation_ids: IdSequence::new(),
     });
     let welcome = WelcomeDetails {
@@ -218,7 +224,8 @@ impl Joined {
         let refusal = match static_check(&self.realm, &self.identity, self.sid, &msg) {
             Check::Pass => None,
             Check::Refuse(error, message) => Some((error, message)),
-            Check::Ask(procedure, action, uri) => match self.ask(&procedure, &msg).await {
+            // Boxed, like authentication: rare, and large.
+            Check::Ask(procedure, action, uri) => match Box::pin(self.ask(&procedure, &msg)).await {
                 Err(flow) => return flow,
                 Ok(Ok(true)) => None,
                 Ok(Ok(false)) => Some((

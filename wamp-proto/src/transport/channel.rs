@@ -25,16 +25,18 @@ use crate::serializer::{EncodeError, Serializer};
 
 pub use tokio::sync::mpsc::error::TrySendError;
 
-/// One message handed to a writer.
+/// One message handed to a writer: a message for this connection alone,
+/// or a [`SharedMessage`] sent unchanged to many connections (encoded once
+/// per serializer).
+///
+/// Two words wide, so a connection's queue costs little while it is idle
+/// and a message moves cheaply between tasks.
 #[derive(Debug, Clone)]
-// Boxing the common case (a message of its own) would cost an allocation
-// per message to save moving it.
-#[allow(clippy::large_enum_variant)]
-pub enum Outgoing {
-    /// A message for this connection alone.
-    Message(Message),
-    /// A message sent unchanged to many connections, encoded once per
-    /// serializer.
+pub struct Outgoing(Repr);
+
+#[derive(Debug, Clone)]
+enum Repr {
+    Own(Box<Message>),
     Shared(SharedMessage),
 }
 
@@ -46,18 +48,23 @@ impl Outgoing {
 
     /// The message.
     pub fn message(&self) -> &Message {
-        match self {
-            Outgoing::Message(m) => m,
-            Outgoing::Shared(s) => s.message(),
+        match &self.0 {
+            Repr::Own(m) => m,
+            Repr::Shared(s) => s.message(),
         }
+    }
+
+    /// Whether this is a message shared by many connections.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.0, Repr::Shared(_))
     }
 
     /// The message as an owned value (a shared one is cloned unless this was
     /// its last holder).
     pub fn into_message(self) -> Message {
-        match self {
-            Outgoing::Message(m) => m,
-            Outgoing::Shared(s) => s.into_message(),
+        match self.0 {
+            Repr::Own(m) => *m,
+            Repr::Shared(s) => s.into_message(),
         }
     }
 
@@ -68,26 +75,35 @@ impl Outgoing {
         serializer: Serializer,
         scratch: &'a mut Vec<u8>,
     ) -> Result<&'a [u8], EncodeError> {
-        match self {
-            Outgoing::Message(m) => {
+        match &self.0 {
+            Repr::Own(m) => {
                 scratch.clear();
                 serializer.encode_into(m, scratch)?;
                 Ok(scratch)
             }
-            Outgoing::Shared(s) => Ok(s.encoded(serializer)?),
+            Repr::Shared(s) => Ok(s.encoded(serializer)?),
+        }
+    }
+
+    /// The encoding of the message as owned bytes: newly encoded for a
+    /// message of its own, the shared bytes (not copied) otherwise.
+    pub fn encoded_bytes(&self, serializer: Serializer) -> Result<Bytes, EncodeError> {
+        match &self.0 {
+            Repr::Own(m) => Ok(Bytes::from(serializer.encode(m)?)),
+            Repr::Shared(s) => Ok(s.encoded(serializer)?.clone()),
         }
     }
 }
 
 impl From<Message> for Outgoing {
     fn from(m: Message) -> Self {
-        Outgoing::Message(m)
+        Outgoing(Repr::Own(Box::new(m)))
     }
 }
 
 impl From<SharedMessage> for Outgoing {
     fn from(m: SharedMessage) -> Self {
-        Outgoing::Shared(m)
+        Outgoing(Repr::Shared(m))
     }
 }
 
@@ -186,28 +202,33 @@ impl std::fmt::Debug for Sender {
 
 impl Sender {
     /// Queues a message, waiting while the queue is full.
-    pub async fn send(&self, msg: impl Into<Outgoing>) -> Result<(), Closed> {
-        match self.route_directly(msg.into()) {
+    pub async fn send(&self, msg: Message) -> Result<(), Closed> {
+        match self.route_directly(msg) {
             Ok(()) => Ok(()),
-            Err(msg) => self.tx.send(msg).await.map_err(|_| Closed),
+            Err(msg) => self.tx.send(msg.into()).await.map_err(|_| Closed),
         }
     }
 
     /// Queues a message if there is room now.
-    #[allow(clippy::result_large_err)] // as tokio's: the message comes back unboxed
-    pub fn try_send(&self, msg: impl Into<Outgoing>) -> Result<(), TrySendError<Outgoing>> {
-        match self.route_directly(msg.into()) {
+    pub fn try_send(&self, msg: Message) -> Result<(), TrySendError<Outgoing>> {
+        match self.route_directly(msg) {
             Ok(()) => Ok(()),
-            Err(msg) => self.tx.try_send(msg),
+            Err(msg) => self.tx.try_send(msg.into()),
         }
     }
 
+    /// Queues a message shared with other connections if there is room now
+    /// (shared messages are always queued: they come from a router).
+    pub fn try_send_shared(&self, msg: SharedMessage) -> Result<(), TrySendError<Outgoing>> {
+        self.tx.try_send(msg.into())
+    }
+
     /// Hands `msg` to the peer's [`Route`] if one is installed and takes it.
-    #[allow(clippy::result_large_err)]
-    fn route_directly(&self, msg: Outgoing) -> Result<(), Outgoing> {
-        match (self.route.as_ref().and_then(|slot| slot.get()), msg) {
-            (Some(route), Outgoing::Message(m)) => route.route(m).map_err(Outgoing::Message),
-            (_, msg) => Err(msg),
+    #[allow(clippy::result_large_err)] // given back unboxed: no allocation
+    fn route_directly(&self, msg: Message) -> Result<(), Message> {
+        match self.route.as_ref().and_then(|slot| slot.get()) {
+            Some(route) => route.route(msg),
+            None => Err(msg),
         }
     }
 

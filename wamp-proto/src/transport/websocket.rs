@@ -5,7 +5,6 @@
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use bytes::Bytes;
 use futures_util::stream::SplitStream;
 use futures_util::{SinkExt, Stream, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -31,7 +30,7 @@ fn ws_config(cfg: &TransportConfig) -> WebSocketConfig {
     // tungstenite's default 128 KiB read buffer is zero-filled before reads
     // and held by every idle connection; WAMP messages are mostly small.
     WebSocketConfig::default()
-        .read_buffer_size(8 * 1024)
+        .read_buffer_size(4 * 1024)
         .max_message_size(Some(cfg.max_message_size))
         .max_frame_size(Some(cfg.max_message_size))
 }
@@ -259,10 +258,7 @@ where
 /// The WebSocket message carrying `msg`: text for JSON, binary otherwise.
 /// A shared message's bytes are reused, not encoded again.
 fn ws_frame(msg: &Outgoing, serializer: Serializer) -> Result<WsMessage, TransportError> {
-    let bytes = match msg {
-        Outgoing::Message(m) => Bytes::from(serializer.encode(m)?),
-        Outgoing::Shared(s) => s.encoded(serializer)?.clone(),
-    };
+    let bytes = msg.encoded_bytes(serializer)?;
     Ok(if serializer.is_binary() {
         WsMessage::Binary(bytes)
     } else {
