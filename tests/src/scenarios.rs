@@ -415,6 +415,93 @@ pub async fn handlers_run_concurrently(c: &Connector) {
     assert!(x.unwrap().arg::<bool>(0).unwrap() && y.unwrap().arg::<bool>(0).unwrap());
 }
 
+/// A handler that calls procedures itself, down a chain 40 deep (each
+/// level calls the next through the router), while another caller calls
+/// the top concurrently: nothing deadlocks and every answer is right, on
+/// every transport (in-process calls are routed as they are sent, so this
+/// is where re-entrant routing would show).
+pub async fn nested_calls(c: &Connector) {
+    const DEPTH: u64 = 40;
+    let (callee, caller) = (c().await, c().await);
+    let uri = unique("com.test.countdown");
+    let target = uri.clone();
+    callee
+        .register(&uri, Default::default(), move |inv| {
+            let target = target.clone();
+            async move {
+                let n: u64 = inv.arg(0)?;
+                if n == 0 {
+                    return Ok(CallResult::new().with_arg(0u64));
+                }
+                let below =
+                    inv.session.call(&target).arg(n - 1).await.map_err(|e| {
+                        ApplicationError::new("com.test.error.nested").with_arg(e.to_string())
+                    })?;
+                Ok(CallResult::new().with_arg(n + below.arg::<u64>(0)?))
+            }
+        })
+        .await
+        .unwrap();
+    let (a, b) = within("nested calls", async {
+        tokio::join!(
+            caller.call(&uri).arg(DEPTH).into_future(),
+            caller.call(&uri).arg(DEPTH / 2).into_future()
+        )
+    })
+    .await;
+    assert_eq!(a.unwrap().arg::<u64>(0).unwrap(), DEPTH * (DEPTH + 1) / 2);
+    assert_eq!(
+        b.unwrap().arg::<u64>(0).unwrap(),
+        (DEPTH / 2) * (DEPTH / 2 + 1) / 2
+    );
+}
+
+/// One publication to five subscriber sessions of one subscription (the
+/// router shares one encoded EVENT among them) and to a prefix subscriber
+/// (another subscription, its own EVENT with the topic): all get the same
+/// payload and publication ID.
+pub async fn pubsub_fan_out(c: &Connector) {
+    let topic = unique("com.test.fan");
+    let mut subs = Vec::new();
+    for _ in 0..5 {
+        let s = c().await;
+        let sub = s.subscribe(&topic, Default::default()).await.unwrap();
+        subs.push((s, sub));
+    }
+    let prefix_session = c().await;
+    let mut prefix = prefix_session
+        .subscribe("com.test.", sub_opts(MatchPolicy::Prefix))
+        .await
+        .unwrap();
+    let publisher = c().await;
+    let publication = publisher
+        .publish(&topic)
+        .arg("fan")
+        .arg(vec![1, 2, 3])
+        .kwarg("k", "v")
+        .acknowledge(true)
+        .await
+        .unwrap()
+        .expect("acknowledged publish returns an ID");
+    for (_, sub) in &mut subs {
+        let ev = within("fan-out event", sub.next()).await.unwrap();
+        assert_eq!(ev.publication, publication);
+        assert_eq!(ev.topic, topic);
+        assert_eq!(ev.arg::<String>(0).unwrap(), "fan");
+        assert_eq!(ev.arg::<Vec<u32>>(1).unwrap(), vec![1, 2, 3]);
+        assert_eq!(ev.kwarg::<String>("k").unwrap(), "v");
+    }
+    // Other scenarios may publish under the prefix meanwhile: find ours.
+    loop {
+        let ev = within("prefix event", prefix.next()).await.unwrap();
+        if ev.publication == publication {
+            assert_eq!(ev.topic, topic);
+            assert_eq!(ev.arg::<String>(0).unwrap(), "fan");
+            break;
+        }
+    }
+}
+
 pub async fn pubsub_basic(c: &Connector) {
     let (sub, publisher) = (c().await, c().await);
     let topic = unique("com.myapp.topic1");
@@ -701,7 +788,9 @@ scenarios!(
     no_disclosure_by_default,
     handler_panic_keeps_session,
     handlers_run_concurrently,
+    nested_calls,
     pubsub_basic,
+    pubsub_fan_out,
     pubsub_exclude_me,
     pubsub_exclude_eligible,
     pubsub_publisher_disclosure,
