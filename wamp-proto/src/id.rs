@@ -66,6 +66,62 @@ impl Default for IdSequence {
     }
 }
 
+/// A fast hasher for maps keyed by WAMP IDs (or tuples of them): a
+/// multiply per word and a final mix, instead of SipHash's rounds.
+///
+/// Keyed per process with a random value, so IDs a peer picks (its request
+/// IDs) cannot be chosen to collide; for IDs only, not arbitrary data.
+#[derive(Debug, Clone, Copy)]
+pub struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn write_u64(&mut self, word: u64) {
+        self.0 = (self.0 ^ word)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .rotate_left(31);
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        // MurmurHash3's finalizer: every output bit depends on every input bit.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+}
+
+/// Builds [`IdHasher`]s with this process's key.
+#[derive(Debug, Clone, Copy)]
+pub struct BuildIdHasher(u64);
+
+impl Default for BuildIdHasher {
+    fn default() -> Self {
+        static KEY: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+        BuildIdHasher(*KEY.get_or_init(rand::random))
+    }
+}
+
+impl std::hash::BuildHasher for BuildIdHasher {
+    type Hasher = IdHasher;
+
+    fn build_hasher(&self) -> IdHasher {
+        IdHasher(self.0)
+    }
+}
+
+/// A `HashMap` keyed by IDs, with [`IdHasher`].
+pub type IdMap<K, V> = std::collections::HashMap<K, V, BuildIdHasher>;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,5 +168,20 @@ mod tests {
         assert!(is_valid(1));
         assert!(is_valid(MAX_ID));
         assert!(!is_valid(MAX_ID + 1));
+    }
+
+    #[test]
+    fn id_hasher_spreads_ids_and_tells_tuples_apart() {
+        use std::hash::BuildHasher;
+        let b = BuildIdHasher::default();
+        let hashes: std::collections::HashSet<u64> = (1..=10_000u64).map(|i| b.hash_one(i)).collect();
+        assert_eq!(hashes.len(), 10_000);
+        // Sequential IDs spread over the buckets' low bits.
+        let buckets: std::collections::HashSet<u64> = (1..=1024u64).map(|i| b.hash_one(i) & 1023).collect();
+        assert!(buckets.len() > 600, "{} of 1024 buckets used", buckets.len());
+        assert_ne!(b.hash_one((1u64, 2u64)), b.hash_one((2u64, 1u64)));
+        let mut map: IdMap<(Id, Id), u32> = IdMap::default();
+        map.insert((7, 9), 1);
+        assert_eq!(map.get(&(7, 9)), Some(&1));
     }
 }

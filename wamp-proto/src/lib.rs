@@ -31,7 +31,7 @@ pub mod value;
 mod value_de;
 mod value_ser;
 
-pub use id::{Id, IdSequence};
+pub use id::{BuildIdHasher, Id, IdHasher, IdMap, IdSequence};
 pub use message::{Message, MessageType};
 pub use options::*;
 pub use serializer::{DecodeError, Serializer};

@@ -121,18 +121,22 @@ pub fn validate(uri: &str, rule: UriRule, allow_empty: bool) -> Result<(), Inval
     if uri.is_empty() {
         return fail("URI is empty");
     }
-    for component in uri.split('.') {
-        if component.is_empty() {
-            if !allow_empty {
-                return fail("empty component (allowed only in wildcard or prefix patterns)");
+    const EMPTY: &str = "empty component (allowed only in wildcard or prefix patterns)";
+    // One pass over the bytes (this runs for every CALL and PUBLISH);
+    // non-ASCII characters are checked for whitespace afterwards.
+    let mut component_len = 0usize;
+    for b in uri.bytes() {
+        if b == b'.' {
+            if component_len == 0 && !allow_empty {
+                return fail(EMPTY);
             }
+            component_len = 0;
             continue;
         }
+        component_len += 1;
         let ok = match rule {
-            UriRule::Loose => !component.chars().any(|c| c.is_whitespace() || c == '#'),
-            UriRule::Strict => component
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+            UriRule::Loose => b >= 0x80 || !(b == b'#' || (b as char).is_whitespace()),
+            UriRule::Strict => b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_',
         };
         if !ok {
             return fail(match rule {
@@ -140,6 +144,12 @@ pub fn validate(uri: &str, rule: UriRule, allow_empty: bool) -> Result<(), Inval
                 UriRule::Strict => "a component has a character other than [0-9a-z_]",
             });
         }
+    }
+    if component_len == 0 && !allow_empty {
+        return fail(EMPTY);
+    }
+    if rule == UriRule::Loose && !uri.is_ascii() && uri.chars().any(char::is_whitespace) {
+        return fail("a component contains whitespace or '#'");
     }
     Ok(())
 }

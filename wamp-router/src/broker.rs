@@ -1,16 +1,15 @@
 //! The broker: subscriptions (exact, prefix, wildcard) and event routing with
 //! publisher exclusion, black/white-listing and publisher disclosure.
 
-use std::collections::HashMap;
-
 use wamp_proto::transport::SharedMessage;
 use wamp_proto::uri::{self, MatchPolicy, UriRule};
 use wamp_proto::{
-    error_uri, id, Dict, EventDetails, Id, List, Message, MessageType, PublishOptions, SubscribeOptions,
+    error_uri, id, Dict, EventDetails, Id, IdMap, List, Message, MessageType, PublishOptions,
+    SubscribeOptions,
 };
 
 use crate::matching::PatternIndex;
-use crate::realm::{send_error, send_to, SessionEntry};
+use crate::realm::{send_error, send_to, SessionEntry, Sessions};
 
 #[derive(Debug)]
 struct Subscription {
@@ -23,14 +22,14 @@ struct Subscription {
 /// Subscriptions of one realm.
 #[derive(Debug, Default)]
 pub(crate) struct Broker {
-    subscriptions: HashMap<Id, Subscription>,
+    subscriptions: IdMap<Id, Subscription>,
     index: PatternIndex,
 }
 
 impl Broker {
     pub fn subscribe(
         &mut self,
-        sessions: &HashMap<Id, SessionEntry>,
+        sessions: &Sessions,
         sid: Id,
         request: Id,
         options: SubscribeOptions,
@@ -78,13 +77,7 @@ impl Broker {
         );
     }
 
-    pub fn unsubscribe(
-        &mut self,
-        sessions: &HashMap<Id, SessionEntry>,
-        sid: Id,
-        request: Id,
-        subscription: Id,
-    ) {
+    pub fn unsubscribe(&mut self, sessions: &Sessions, sid: Id, request: Id, subscription: Id) {
         if self.detach(sid, subscription) {
             send_to(
                 sessions,
@@ -137,7 +130,7 @@ impl Broker {
     #[allow(clippy::too_many_arguments)]
     pub fn publish(
         &mut self,
-        sessions: &HashMap<Id, SessionEntry>,
+        sessions: &Sessions,
         sid: Id,
         request: Id,
         options: PublishOptions,
@@ -164,7 +157,9 @@ impl Broker {
         let disclose = options.disclose_me.unwrap_or(false);
         let exclude_me = options.exclude_me.unwrap_or(true);
 
-        for (sub_id, policy) in self.index.all_matches(&topic) {
+        let matches: Vec<(Id, MatchPolicy)> = self.index.all_matches(&topic).collect();
+        let (mut args, mut kwargs) = (Some(args), Some(kwargs));
+        for (i, &(sub_id, policy)) in matches.iter().enumerate() {
             let Some(sub) = self.subscriptions.get(&sub_id) else {
                 continue;
             };
@@ -179,25 +174,44 @@ impl Broker {
                     details.publisher_authrole = Some(p.authrole.clone());
                 }
             }
-            // Every receiver of this subscription gets the same EVENT: one
-            // message, encoded at most once per serializer by the writers.
-            let event = SharedMessage::new(Message::Event {
+            // The payload is moved into the last subscription's EVENT,
+            // cloned for the others.
+            let last = i + 1 == matches.len();
+            let event = Message::Event {
                 subscription: sub_id,
                 publication,
                 details,
-                args: args.clone(),
-                kwargs: kwargs.clone(),
+                args: take_last(&mut args, last),
+                kwargs: take_last(&mut kwargs, last),
+            };
+            let mut receivers = sub.subscribers.iter().copied().filter(|&target| {
+                !(exclude_me && target == sid) && eligible(&options, sessions.get(&target))
             });
-            for &target in &sub.subscribers {
-                if (exclude_me && target == sid) || !eligible(&options, sessions.get(&target)) {
-                    continue;
+            match (receivers.next(), receivers.next()) {
+                (None, _) => {}
+                (Some(only), None) => send_to(sessions, only, event),
+                (Some(first), Some(second)) => {
+                    // Every receiver gets the same EVENT: one message, encoded
+                    // at most once per serializer by the writers.
+                    let event = SharedMessage::new(event);
+                    for target in [first, second].into_iter().chain(receivers) {
+                        send_to(sessions, target, event.clone());
+                    }
                 }
-                send_to(sessions, target, event.clone());
             }
         }
         if acknowledge {
             send_to(sessions, sid, Message::Published { request, publication });
         }
+    }
+}
+
+/// The value itself the last time, a clone before.
+fn take_last<T: Clone + Default>(v: &mut Option<T>, last: bool) -> T {
+    if last {
+        v.take().unwrap_or_default()
+    } else {
+        v.clone().unwrap_or_default()
     }
 }
 

@@ -4,19 +4,19 @@
 //! can call too (dynamic authenticators and authorizers): such a call has
 //! no caller session, its answer goes to a channel.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::oneshot;
 use wamp_proto::uri::{self, MatchPolicy, UriRule};
 use wamp_proto::{
-    error_uri, id, CallOptions, CancelMode, CancelOptions, Dict, Id, InterruptOptions, InvocationDetails,
-    InvokePolicy, List, Message, MessageType, RegisterOptions, ResultDetails, Value, YieldOptions,
+    error_uri, id, CallOptions, CancelMode, CancelOptions, Dict, Id, IdMap, InterruptOptions,
+    InvocationDetails, InvokePolicy, List, Message, MessageType, RegisterOptions, ResultDetails, Value,
+    YieldOptions,
 };
 
 use crate::matching::PatternIndex;
-use crate::realm::{send_error, send_to, Realm, SessionEntry};
+use crate::realm::{send_error, send_to, Realm, Sessions};
 
 #[derive(Debug)]
 struct Registration {
@@ -72,7 +72,7 @@ impl InternalError {
 pub(crate) type InternalOutcome = Result<(List, Dict), InternalError>;
 
 /// Hands an answer to the caller: its session, or the router's channel.
-fn answer(sessions: &HashMap<Id, SessionEntry>, call: PendingCall, msg: Message) {
+fn answer(sessions: &Sessions, call: PendingCall, msg: Message) {
     match call.internal {
         None => send_to(sessions, call.caller, msg),
         Some(tx) => {
@@ -91,12 +91,12 @@ fn answer(sessions: &HashMap<Id, SessionEntry>, call: PendingCall, msg: Message)
 /// Registrations and calls in flight of one realm.
 #[derive(Debug, Default)]
 pub(crate) struct Dealer {
-    registrations: HashMap<Id, Registration>,
+    registrations: IdMap<Id, Registration>,
     index: PatternIndex,
     /// In-flight calls by (callee, invocation request).
-    invocations: HashMap<(Id, Id), PendingCall>,
+    invocations: IdMap<(Id, Id), PendingCall>,
     /// In-flight calls by (caller, call request) -> (callee, invocation request).
-    calls: HashMap<(Id, Id), (Id, Id)>,
+    calls: IdMap<(Id, Id), (Id, Id)>,
     /// Request IDs of the router's own calls.
     internal_ids: wamp_proto::IdSequence,
 }
@@ -104,7 +104,7 @@ pub(crate) struct Dealer {
 impl Dealer {
     pub fn register(
         &mut self,
-        sessions: &HashMap<Id, SessionEntry>,
+        sessions: &Sessions,
         sid: Id,
         request: Id,
         options: RegisterOptions,
@@ -178,13 +178,7 @@ impl Dealer {
         );
     }
 
-    pub fn unregister(
-        &mut self,
-        sessions: &HashMap<Id, SessionEntry>,
-        sid: Id,
-        request: Id,
-        registration: Id,
-    ) {
+    pub fn unregister(&mut self, sessions: &Sessions, sid: Id, request: Id, registration: Id) {
         if self.detach(sid, registration) {
             send_to(
                 sessions,
@@ -225,7 +219,7 @@ impl Dealer {
     pub fn call(
         &mut self,
         realm: &Arc<Realm>,
-        sessions: &HashMap<Id, SessionEntry>,
+        sessions: &Sessions,
         sid: Id,
         request: Id,
         options: CallOptions,
@@ -256,7 +250,7 @@ impl Dealer {
     pub fn call_internal(
         &mut self,
         realm: &Arc<Realm>,
-        sessions: &HashMap<Id, SessionEntry>,
+        sessions: &Sessions,
         procedure: String,
         args: List,
         kwargs: Dict,
@@ -290,7 +284,7 @@ impl Dealer {
     fn route(
         &mut self,
         realm: &Arc<Realm>,
-        sessions: &HashMap<Id, SessionEntry>,
+        sessions: &Sessions,
         sid: Id,
         request: Id,
         options: CallOptions,
@@ -390,7 +384,7 @@ impl Dealer {
 
     pub fn on_yield(
         &mut self,
-        sessions: &HashMap<Id, SessionEntry>,
+        sessions: &Sessions,
         sid: Id,
         request: Id,
         options: YieldOptions,
@@ -433,7 +427,7 @@ impl Dealer {
     #[allow(clippy::too_many_arguments)]
     pub fn on_invocation_error(
         &mut self,
-        sessions: &HashMap<Id, SessionEntry>,
+        sessions: &Sessions,
         sid: Id,
         request: Id,
         details: Dict,
@@ -454,13 +448,7 @@ impl Dealer {
         }
     }
 
-    pub fn cancel(
-        &mut self,
-        sessions: &HashMap<Id, SessionEntry>,
-        sid: Id,
-        request: Id,
-        options: CancelOptions,
-    ) {
+    pub fn cancel(&mut self, sessions: &Sessions, sid: Id, request: Id, options: CancelOptions) {
         let Some(&(callee, invocation)) = self.calls.get(&(sid, request)) else {
             return; // already answered: nothing to cancel
         };
@@ -485,7 +473,7 @@ impl Dealer {
         }
     }
 
-    pub fn timeout(&mut self, sessions: &HashMap<Id, SessionEntry>, caller: Id, request: Id) {
+    pub fn timeout(&mut self, sessions: &Sessions, caller: Id, request: Id) {
         let Some(&(callee, invocation)) = self.calls.get(&(caller, request)) else {
             return;
         };
@@ -506,7 +494,7 @@ impl Dealer {
     /// Removes a leaving session's registrations; its calls in flight fail
     /// at once for their callers, and its own calls are interrupted at their
     /// callees.
-    pub fn remove_session(&mut self, sessions: &HashMap<Id, SessionEntry>, sid: Id) {
+    pub fn remove_session(&mut self, sessions: &Sessions, sid: Id) {
         let held: Vec<Id> = self
             .registrations
             .iter()
@@ -548,13 +536,7 @@ impl Dealer {
 }
 
 /// Sends INTERRUPT for an invocation.
-fn interrupt(
-    sessions: &HashMap<Id, SessionEntry>,
-    callee: Id,
-    invocation: Id,
-    mode: CancelMode,
-    reason: &str,
-) {
+fn interrupt(sessions: &Sessions, callee: Id, invocation: Id, mode: CancelMode, reason: &str) {
     let options = InterruptOptions {
         mode: Some(mode),
         reason: Some(reason.to_owned()),
@@ -572,7 +554,7 @@ fn interrupt(
 
 /// Interrupts (killnowait) an invocation whose answer nobody waits for any
 /// more, if the callee announced `call_canceling`.
-fn interrupt_if_understood(sessions: &HashMap<Id, SessionEntry>, callee: Id, invocation: Id, reason: &str) {
+fn interrupt_if_understood(sessions: &Sessions, callee: Id, invocation: Id, reason: &str) {
     if sessions.get(&callee).is_some_and(|c| c.callee_cancels) {
         interrupt(sessions, callee, invocation, CancelMode::KillNoWait, reason);
     }

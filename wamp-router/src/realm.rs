@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tokio::sync::{oneshot, Notify};
 use wamp_proto::transport::{Outgoing, Sender, SharedMessage, TrySendError};
-use wamp_proto::{error_uri, Dict, Id, IdSequence, List, Message, MessageType, Value};
+use wamp_proto::{error_uri, Dict, Id, IdMap, IdSequence, List, Message, MessageType, Value};
 
 use crate::auth::config::{Action, RealmConfig};
 use crate::authorize::{CompiledRole, Verdict};
@@ -24,9 +24,9 @@ pub struct Violation(pub String);
 #[derive(Debug)]
 pub(crate) struct SessionEntry {
     pub id: Id,
-    pub tx: Sender,
-    /// Signalled when the session must be closed (its queue overflowed).
-    pub kill: Arc<Notify>,
+    /// Where its messages go; shared with its task and with messages held
+    /// back for it.
+    pub outbound: Arc<Outbound>,
     pub authid: String,
     pub authrole: String,
     /// The callee announced `call_canceling`, so it understands INTERRUPT.
@@ -35,10 +35,21 @@ pub(crate) struct SessionEntry {
     pub invocation_ids: IdSequence,
 }
 
+/// The sessions joined to a realm, by session ID.
+pub(crate) type Sessions = IdMap<Id, SessionEntry>;
+
+/// How to reach a joined session.
+#[derive(Debug)]
+pub(crate) struct Outbound {
+    pub tx: Sender,
+    /// Signalled when the session must be closed (its queue overflowed).
+    pub kill: Notify,
+}
+
 /// The mutable state of a realm.
 #[derive(Debug, Default)]
 pub(crate) struct RealmState {
-    pub sessions: HashMap<Id, SessionEntry>,
+    pub sessions: Sessions,
     pub broker: Broker,
     pub dealer: Dealer,
 }
@@ -46,44 +57,144 @@ pub(crate) struct RealmState {
 /// Sends a message to a joined session without waiting. A full queue means
 /// the session cannot keep up: it is closed rather than let it stall the
 /// router or grow memory.
-pub(crate) fn send_to(sessions: &HashMap<Id, SessionEntry>, sid: Id, msg: impl Deliver) {
+///
+/// A message for a session with a [`Route`](wamp_proto::transport::Route)
+/// (an in-process client that takes its answers as they are sent) is held
+/// back until the realm's lock is released ([`RealmGuard`]): the route may
+/// run that client's handlers, which send back into this realm.
+pub(crate) fn send_to(sessions: &Sessions, sid: Id, msg: impl Deliver) {
     if let Some(entry) = sessions.get(&sid) {
-        match msg.deliver(&entry.tx) {
-            Ok(()) => {}
-            Err(TrySendError::Full(msg)) => {
-                tracing::warn!(
-                    session = sid,
-                    "outgoing queue full, dropping {} and closing the session",
-                    msg.message_type()
-                );
-                entry.kill.notify_one();
-            }
-            Err(TrySendError::Closed(_)) => {}
-        }
+        msg.deliver(sid, entry);
     }
 }
 
 /// What [`send_to`] sends: a message of the session's own, or one shared
-/// by many sessions.
+/// by many sessions (always queued).
 pub(crate) trait Deliver {
-    fn deliver(self, tx: &Sender) -> Result<(), TrySendError<Outgoing>>;
+    fn deliver(self, sid: Id, entry: &SessionEntry);
 }
 
 impl Deliver for Message {
-    fn deliver(self, tx: &Sender) -> Result<(), TrySendError<Outgoing>> {
-        tx.try_send(self)
+    fn deliver(self, sid: Id, entry: &SessionEntry) {
+        let outbound = &entry.outbound;
+        if outbound.tx.is_routed() {
+            outbox::hold(Held {
+                sid,
+                outbound: outbound.clone(),
+                msg: self,
+            });
+        } else {
+            settle(sid, &outbound.kill, outbound.tx.try_send(self));
+        }
     }
 }
 
 impl Deliver for SharedMessage {
-    fn deliver(self, tx: &Sender) -> Result<(), TrySendError<Outgoing>> {
-        tx.try_send_shared(self)
+    fn deliver(self, sid: Id, entry: &SessionEntry) {
+        settle(sid, &entry.outbound.kill, entry.outbound.tx.try_send_shared(self));
+    }
+}
+
+/// Closes a session whose queue is full.
+fn settle(sid: Id, kill: &Notify, sent: Result<(), TrySendError<Outgoing>>) {
+    if let Err(TrySendError::Full(msg)) = sent {
+        tracing::warn!(
+            session = sid,
+            "outgoing queue full, dropping {} and closing the session",
+            msg.message_type()
+        );
+        kill.notify_one();
+    }
+}
+
+/// A message held back by [`send_to`] until the realm is unlocked.
+struct Held {
+    sid: Id,
+    outbound: Arc<Outbound>,
+    msg: Message,
+}
+
+/// Messages held back while a realm is locked, per thread, delivered in
+/// order when the outermost [`RealmGuard`] of the thread is released.
+/// Delivering one may lock a realm again (a client's handler answering at
+/// once); what that holds back joins the end of the same list, so the
+/// stack stays flat however long the chain of calls.
+mod outbox {
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+
+    use super::{settle, Held};
+
+    #[derive(Default)]
+    struct Outbox {
+        held: VecDeque<Held>,
+        delivering: bool,
+    }
+
+    thread_local! {
+        static OUTBOX: RefCell<Outbox> = RefCell::default();
+    }
+
+    pub(super) fn hold(h: Held) {
+        OUTBOX.with(|o| o.borrow_mut().held.push_back(h));
+    }
+
+    /// Delivers everything held, unless an outer call on this thread is
+    /// already doing so (it will deliver these too).
+    pub(super) fn deliver() {
+        let start = OUTBOX.with(|o| {
+            let mut o = o.borrow_mut();
+            let start = !o.delivering && !o.held.is_empty();
+            o.delivering |= start;
+            start
+        });
+        if !start {
+            return;
+        }
+        // Reset even if a route panics, or this thread would hold messages forever.
+        struct Done;
+        impl Drop for Done {
+            fn drop(&mut self) {
+                OUTBOX.with(|o| o.borrow_mut().delivering = false);
+            }
+        }
+        let _done = Done;
+        while let Some(h) = OUTBOX.with(|o| o.borrow_mut().held.pop_front()) {
+            settle(h.sid, &h.outbound.kill, h.outbound.tx.try_send(h.msg));
+        }
+    }
+}
+
+/// The realm's state, locked. When released, the messages [`send_to`] held
+/// back meanwhile are delivered (after the unlock).
+pub(crate) struct RealmGuard<'a> {
+    /// `None` only inside `drop`, once unlocked.
+    state: Option<MutexGuard<'a, RealmState>>,
+}
+
+impl std::ops::Deref for RealmGuard<'_> {
+    type Target = RealmState;
+    fn deref(&self) -> &RealmState {
+        self.state.as_ref().expect("locked until dropped")
+    }
+}
+
+impl std::ops::DerefMut for RealmGuard<'_> {
+    fn deref_mut(&mut self) -> &mut RealmState {
+        self.state.as_mut().expect("locked until dropped")
+    }
+}
+
+impl Drop for RealmGuard<'_> {
+    fn drop(&mut self) {
+        drop(self.state.take()); // unlock first: delivering may lock again
+        outbox::deliver();
     }
 }
 
 /// Sends an ERROR answering `request` of `request_type`.
 pub(crate) fn send_error(
-    sessions: &HashMap<Id, SessionEntry>,
+    sessions: &Sessions,
     sid: Id,
     request_type: MessageType,
     request: Id,
@@ -182,10 +293,12 @@ impl Realm {
         self.lock().sessions.len()
     }
 
-    pub(crate) fn lock(&self) -> MutexGuard<'_, RealmState> {
+    pub(crate) fn lock(&self) -> RealmGuard<'_> {
         // A panic while holding the lock would be a router bug; the state is
         // still consistent per message, so keep serving.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        RealmGuard {
+            state: Some(self.state.lock().unwrap_or_else(|p| p.into_inner())),
+        }
     }
 
     pub(crate) fn join(&self, entry: SessionEntry) {

@@ -16,7 +16,7 @@ use wamp_proto::{
 use crate::auth::config::Action;
 use crate::auth::{self, Failure, Identity};
 use crate::authorize::{self, Verdict};
-use crate::realm::{Realm, SessionEntry};
+use crate::realm::{Outbound, Realm, SessionEntry};
 use crate::RouterInner;
 
 /// How long the router waits to hand a closing message to a peer's queue.
@@ -89,11 +89,13 @@ pub(crate) async fn run(router: Arc<RouterInner>, mut conn: Connection) {
     // HELLO's details (the client's roles and features) are not needed any
     // more: freed now rather than kept for the whole session.
     drop(details);
-    let kill = Arc::new(Notify::new());
+    let outbound = Arc::new(Outbound {
+        tx: conn.sender.clone(),
+        kill: Notify::new(),
+    });
     realm.join(SessionEntry {
         id: sid,
-        tx: conn.sender.clone(),
-        kill: kill.clone(),
+        outbound: outbound.clone(),
         authid: identity.authid.clone(),
         authrole: identity.authrole.clone(),
         callee_cancels,
@@ -136,7 +138,7 @@ pub(crate) async fn run(router: Arc<RouterInner>, mut conn: Connection) {
         realm: realm.clone(),
         identity,
         conn,
-        kill,
+        outbound,
         shutdown,
         backlog: VecDeque::new(),
         authorizer_timeout: router.config.internal_call_timeout,
@@ -158,7 +160,8 @@ struct Joined {
     realm: Arc<Realm>,
     identity: Identity,
     conn: Connection,
-    kill: Arc<Notify>,
+    /// Its entry's way in; `kill` is signalled when its queue overflows.
+    outbound: Arc<Outbound>,
     shutdown: watch::Receiver<bool>,
     /// Messages read while a dynamic authorizer decided on an earlier one;
     /// handled in order before reading more.
@@ -175,7 +178,7 @@ impl Joined {
                     let next = tokio::select! {
                         m = self.conn.receiver.recv() => m,
                         _ = self.conn.closer.closed() => None,
-                        _ = self.kill.notified() => return self.overflowed().await,
+                        _ = self.outbound.kill.notified() => return self.overflowed().await,
                         _ = self.shutdown.changed() => return self.shut_down().await,
                     };
                     match next {
@@ -282,7 +285,7 @@ impl Joined {
                     }
                 },
                 _ = self.conn.closer.closed() => return Err(Flow::Stop),
-                _ = self.kill.notified() => {
+                _ = self.outbound.kill.notified() => {
                     self.overflowed().await;
                     return Err(Flow::Stop);
                 }

@@ -232,6 +232,14 @@ impl Sender {
         }
     }
 
+    /// Whether the peer installed a [`Route`]: [`send`](Self::send) and
+    /// [`try_send`](Self::try_send) may then run the peer's code in the
+    /// calling task, so they must not be called while holding a lock that
+    /// code could need.
+    pub fn is_routed(&self) -> bool {
+        self.route.as_ref().is_some_and(|slot| slot.get().is_some())
+    }
+
     /// Whether the connection is closed.
     pub fn is_closed(&self) -> bool {
         self.tx.is_closed()

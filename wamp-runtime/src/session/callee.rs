@@ -5,6 +5,7 @@
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -195,6 +196,43 @@ impl Session {
     }
 }
 
+/// Counts the invocations running at once, up to
+/// `SessionConfig::max_concurrent_invocations`. Never waited on (one over
+/// the limit is refused at once), so an atomic counter does.
+pub(crate) struct InvocationSlots {
+    running: AtomicUsize,
+    max: usize,
+}
+
+/// One running invocation's place; given back when dropped.
+pub(crate) struct InvocationSlot(Arc<InvocationSlots>);
+
+impl InvocationSlots {
+    pub fn new(max: usize) -> Self {
+        InvocationSlots {
+            running: AtomicUsize::new(0),
+            max,
+        }
+    }
+
+    /// A place, unless `max` invocations are running.
+    pub fn try_take(self: &Arc<Self>) -> Option<InvocationSlot> {
+        let taken = self
+            .running
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < self.max).then_some(n + 1)
+            })
+            .is_ok();
+        taken.then(|| InvocationSlot(self.clone()))
+    }
+}
+
+impl Drop for InvocationSlot {
+    fn drop(&mut self) {
+        self.0.running.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// Starts a handler for an INVOCATION.
 pub(crate) fn invoke(
     shared: &Arc<Shared>,
@@ -220,7 +258,7 @@ pub(crate) fn invoke(
         let _ = shared.tx.try_send(msg);
         return;
     };
-    let Ok(permit) = shared.invocation_slots.clone().try_acquire_owned() else {
+    let Some(permit) = shared.invocation_slots.try_take() else {
         let msg = error_message(
             request,
             error_uri::UNAVAILABLE,

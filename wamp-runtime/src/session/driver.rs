@@ -2,10 +2,10 @@
 //! request it answers, delivers events, starts invocations; and, when the
 //! session ends, fails everything still waiting.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
-use wamp_proto::transport::{Connection, TransportError};
-use wamp_proto::{error_uri, Message, MessageType};
+use wamp_proto::transport::{Connection, Route, TransportError};
+use wamp_proto::{error_uri, Id, Message, MessageType};
 
 use super::{callee, pubsub, Event, Pending, Shared};
 use crate::error::{ApplicationError, Error};
@@ -77,32 +77,101 @@ fn violation(msg: impl Into<String>) -> Error {
 
 /// Handles one message; `Err` ends the session with that reason.
 async fn dispatch(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
-    let ty = msg.message_type();
     match msg {
         Message::Result {
             request,
             details,
             args,
             kwargs,
-        } => {
-            let result = CallResult { args, kwargs };
-            if details.progress == Some(true) {
-                let progress = match shared.lock().pending.get(&request) {
-                    Some(Pending::Call(c)) => c.progress_sender(),
-                    _ => None,
-                };
-                if let Some(tx) = progress {
-                    // The receiver may be gone (caller only wants the final result).
-                    let _ = tx.send(result).await;
-                }
-                return Ok(());
-            }
-            match shared.take_pending(request) {
-                Some(Pending::Call(c)) => c.complete(result),
-                Some(other) => return Err(mismatch(shared, ty, request, other)),
-                None => {} // canceled or timed out locally
+        } if details.progress == Some(true) => {
+            let progress = match shared.lock().pending.get(&request) {
+                Some(Pending::Call(c)) => c.progress_sender(),
+                _ => None,
+            };
+            if let Some(tx) = progress {
+                // The receiver may be gone (caller only wants the final result).
+                let _ = tx.send(CallResult { args, kwargs }).await;
             }
         }
+        Message::Event {
+            subscription,
+            publication,
+            details,
+            args,
+            kwargs,
+        } => {
+            let mut event = Event {
+                subscription,
+                publication,
+                topic: String::new(),
+                details,
+                args,
+                kwargs,
+            };
+            // One local subscriber (the usual case): no list of targets.
+            let single = {
+                let st = shared.lock();
+                let Some(subs) = st.subscriptions.get(&subscription) else {
+                    return Ok(()); // unsubscribed meanwhile
+                };
+                match subs.as_slice() {
+                    [only] => {
+                        event.topic = event.details.topic.clone().unwrap_or_else(|| only.topic.clone());
+                        Ok(only.tx.clone())
+                    }
+                    many => Err(many
+                        .iter()
+                        .map(|s| (s.topic.clone(), s.tx.clone()))
+                        .collect::<Vec<_>>()),
+                }
+            };
+            // Backpressure: a full subscriber queue holds back this reader.
+            match single {
+                Ok(tx) => {
+                    let _ = tx.send(event).await;
+                }
+                Err(targets) => {
+                    for (topic, tx) in targets {
+                        let mut ev = event.clone();
+                        ev.topic = ev.details.topic.clone().unwrap_or(topic);
+                        let _ = tx.send(ev).await;
+                    }
+                }
+            }
+        }
+        Message::Goodbye { details, reason } => {
+            let _ = shared.tx.try_send(Message::goodbye(error_uri::GOODBYE_AND_OUT));
+            return Err(Error::SessionClosed {
+                reason,
+                message: details.message,
+            });
+        }
+        Message::Abort { details, reason } => {
+            return Err(Error::SessionClosed {
+                reason,
+                message: details.message,
+            })
+        }
+        other => return dispatch_now(shared, other),
+    }
+    Ok(())
+}
+
+/// Handles a message that needs no waiting: answers to requests,
+/// invocations, interrupts. `Err` ends the session with that reason.
+fn dispatch_now(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
+    let ty = msg.message_type();
+    match msg {
+        Message::Result {
+            request,
+            args,
+            kwargs,
+            ..
+        } => match shared.take_pending(request) {
+            Some(Pending::Call(c)) => c.complete(CallResult { args, kwargs }),
+            Some(other) => return Err(mismatch(shared, ty, request, other)),
+            None => {} // canceled or timed out locally
+        },
         Message::Error {
             request_type,
             request,
@@ -181,52 +250,6 @@ async fn dispatch(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
             Some(other) => return Err(mismatch(shared, ty, request, other)),
             None => return Err(violation(format!("PUBLISHED for unknown request {request}"))),
         },
-        Message::Event {
-            subscription,
-            publication,
-            details,
-            args,
-            kwargs,
-        } => {
-            let mut event = Event {
-                subscription,
-                publication,
-                topic: String::new(),
-                details,
-                args,
-                kwargs,
-            };
-            // One local subscriber (the usual case): no list of targets.
-            let single = {
-                let st = shared.lock();
-                let Some(subs) = st.subscriptions.get(&subscription) else {
-                    return Ok(()); // unsubscribed meanwhile
-                };
-                match subs.as_slice() {
-                    [only] => {
-                        event.topic = event.details.topic.clone().unwrap_or_else(|| only.topic.clone());
-                        Ok(only.tx.clone())
-                    }
-                    many => Err(many
-                        .iter()
-                        .map(|s| (s.topic.clone(), s.tx.clone()))
-                        .collect::<Vec<_>>()),
-                }
-            };
-            // Backpressure: a full subscriber queue holds back this reader.
-            match single {
-                Ok(tx) => {
-                    let _ = tx.send(event).await;
-                }
-                Err(targets) => {
-                    for (topic, tx) in targets {
-                        let mut ev = event.clone();
-                        ev.topic = ev.details.topic.clone().unwrap_or(topic);
-                        let _ = tx.send(ev).await;
-                    }
-                }
-            }
-        }
         Message::Invocation {
             request,
             registration,
@@ -235,19 +258,6 @@ async fn dispatch(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
             kwargs,
         } => callee::invoke(shared, request, registration, details, args, kwargs),
         Message::Interrupt { request, .. } => callee::interrupt(shared, request),
-        Message::Goodbye { details, reason } => {
-            let _ = shared.tx.try_send(Message::goodbye(error_uri::GOODBYE_AND_OUT));
-            return Err(Error::SessionClosed {
-                reason,
-                message: details.message,
-            });
-        }
-        Message::Abort { details, reason } => {
-            return Err(Error::SessionClosed {
-                reason,
-                message: details.message,
-            })
-        }
         other => {
             return Err(violation(format!(
                 "{} is not a message a router may send in an established session",
@@ -256,6 +266,66 @@ async fn dispatch(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// Takes the embedded router's messages for an in-process session as the
+/// router sends them ([`Receiver::bypass`]): answers and invocations are
+/// handled at once in the sending task, so an in-process call whose
+/// handler answers at once completes with no task hand-off at all. What
+/// must wait (events, progressive results, and the final result of a
+/// progressive call, which must come after them) and the session's end
+/// still go through the reader, in order.
+///
+/// Holds the session weakly: the router keeps the route as long as it
+/// keeps the connection, which must not keep a dropped session alive.
+///
+/// [`Receiver::bypass`]: wamp_proto::transport::Receiver::bypass
+pub(crate) struct Answers(pub Weak<Shared>);
+
+impl Route for Answers {
+    fn route(&self, msg: Message) -> Result<(), Message> {
+        let Some(shared) = self.0.upgrade() else {
+            return Err(msg);
+        };
+        let now = match &msg {
+            Message::Result { details, request, .. } => {
+                details.progress != Some(true) && !is_progressive(&shared, *request)
+            }
+            Message::Error {
+                request_type: MessageType::Call,
+                request,
+                ..
+            } => !is_progressive(&shared, *request),
+            Message::Error { .. }
+            | Message::Registered { .. }
+            | Message::Unregistered { .. }
+            | Message::Subscribed { .. }
+            | Message::Unsubscribed { .. }
+            | Message::Published { .. }
+            | Message::Invocation { .. }
+            | Message::Interrupt { .. } => true,
+            _ => false,
+        };
+        if !now {
+            return Err(msg);
+        }
+        if let Err(end) = dispatch_now(&shared, msg) {
+            // Only a router that breaks the protocol gets here.
+            if let Error::ProtocolViolation(reason) = &end {
+                let _ = shared
+                    .tx
+                    .try_send(Message::abort(error_uri::PROTOCOL_VIOLATION, reason.clone()));
+            }
+            close(&shared, end);
+            shared.closer.close(); // and stop the reader
+        }
+        Ok(())
+    }
+}
+
+/// Whether `request` is a call that asked for progressive results.
+fn is_progressive(shared: &Shared, request: Id) -> bool {
+    matches!(shared.lock().pending.get(&request), Some(Pending::Call(c)) if c.progress_sender().is_some())
 }
 
 /// An answer of the wrong type for a request: fail the request, end the session.

@@ -15,13 +15,12 @@ mod callee;
 mod driver;
 mod pubsub;
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot, watch};
 use wamp_proto::transport::{Connection, TransportConfig, TransportKind};
-use wamp_proto::{Dict, HelloDetails, Id, IdSequence, Message, Serializer, Value};
+use wamp_proto::{Dict, HelloDetails, Id, IdMap, IdSequence, Message, Serializer, Value};
 
 use crate::auth::Credentials;
 use crate::error::Error;
@@ -167,10 +166,10 @@ pub(crate) struct LocalSubscriber {
 
 #[derive(Default)]
 pub(crate) struct State {
-    pub pending: HashMap<Id, Pending>,
-    pub registrations: HashMap<Id, (String, Handler)>,
-    pub subscriptions: HashMap<Id, Vec<LocalSubscriber>>,
-    pub invocations: HashMap<Id, tokio::task::AbortHandle>,
+    pub pending: IdMap<Id, Pending>,
+    pub registrations: IdMap<Id, (String, Handler)>,
+    pub subscriptions: IdMap<Id, Vec<LocalSubscriber>>,
+    pub invocations: IdMap<Id, tokio::task::AbortHandle>,
     /// Set once the session has ended.
     pub closed: Option<Error>,
 }
@@ -185,7 +184,7 @@ pub(crate) struct Shared {
     pub config: SessionConfig,
     /// Becomes `Some` when the session has ended.
     pub ended: watch::Sender<Option<Error>>,
-    pub invocation_slots: Arc<tokio::sync::Semaphore>,
+    pub invocation_slots: Arc<callee::InvocationSlots>,
 }
 
 impl Shared {
@@ -281,10 +280,13 @@ impl Session {
             local_ids: IdSequence::new(),
             state: Mutex::new(State::default()),
             details,
-            invocation_slots: Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_invocations)),
+            invocation_slots: Arc::new(callee::InvocationSlots::new(config.max_concurrent_invocations)),
             config,
             ended,
         });
+        // In-process only (sockets say no): answers and invocations are
+        // handled as the embedded router sends them.
+        conn.receiver.bypass(driver::Answers(Arc::downgrade(&shared)));
         tokio::spawn(driver::run(shared.clone(), conn));
         Ok(Session { shared })
     }
