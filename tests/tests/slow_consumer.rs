@@ -44,7 +44,7 @@ async fn overflow_closes_only_the_slow_session(router: &Router, slow: Session, p
         );
         publisher.publish("com.test.flood").arg(published).await.unwrap();
         published += 1;
-        if published % 64 == 0 {
+        if published.is_multiple_of(64) {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
