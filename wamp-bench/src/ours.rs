@@ -12,7 +12,7 @@ use wamp::router::{Router, RouterConfig};
 use wamp::Serializer;
 
 use crate::report::{ids, Row};
-use crate::workload::{self, Endpoint, Timing, REALM};
+use crate::workload::{self, Api, Endpoint, Timing, REALM};
 
 /// How sessions reach the router.
 #[derive(Debug, Clone, Copy)]
@@ -50,7 +50,7 @@ pub async fn run(timing: Timing, filter: &str) -> Vec<Row> {
         rows.push(workload::isolated(move || stack_row(id, label, transport, timing)).await);
     }
     if ids::TYPED.contains(filter) {
-        rows.push(typed_row());
+        rows.push(workload::isolated(move || typed_row(timing)).await);
     }
     rows
 }
@@ -87,15 +87,23 @@ async fn stack_row(id: &str, label: &str, transport: Transport, timing: Timing) 
     row
 }
 
-/// Typed stubs (`#[wamp::service]` clients) against untyped calls. The
-/// macros are still being written; when they land, measure a generated
-/// client calling an `add2` service in-process here (fill `seq_*` and
-/// `pipelined_per_s`), and the "typed within 10%" target picks it up from
-/// [`ids::TYPED`] by itself.
-fn typed_row() -> Row {
-    Row::skipped(
-        ids::TYPED,
-        "ours: typed stub calls (in-process)",
-        "pending typed macros",
-    )
+/// Typed stubs against untyped calls, in-process: the same `add2` as a
+/// `#[wamp::service]` (attached) called through its generated client, so
+/// the difference to the in-process row is what typing costs.
+async fn typed_row(timing: Timing) -> Row {
+    let label = "ours: typed stub calls (in-process)";
+    let router = Router::new(RouterConfig::default().realm(REALM));
+    let mut row = Row::new(ids::TYPED, label);
+    eprintln!("[bench] {label}: calls");
+    match workload::calls(&Endpoint::Local(router.clone()), timing, Api::Typed).await {
+        Ok(c) => {
+            row.set_seq(c.seq);
+            row.pipelined_per_s = Some(c.pipelined.per_s);
+            row.pipelined_cpu_us = c.pipelined.cpu_us;
+            row.add_note("`AdderClient::add2(2, 3)` on an attached `#[wamp::service]`");
+        }
+        Err(e) => row.add_note(format!("calls failed: {e}")),
+    }
+    router.shutdown();
+    row
 }

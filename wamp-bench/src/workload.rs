@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::FutureExt;
 use tokio::sync::Notify;
 use wamp::router::Router;
 use wamp::{CallResult, Payload, RegisterOptions, Serializer, Session, SessionConfig, SubscribeOptions};
@@ -151,7 +152,7 @@ impl Endpoint {
 pub async fn row(id: &str, label: &str, endpoint: &Endpoint, timing: Timing) -> Row {
     let mut row = Row::new(id, label);
     eprintln!("[bench] {label}: calls");
-    match calls(endpoint, timing).await {
+    match calls(endpoint, timing, Api::Untyped).await {
         Ok(c) => {
             row.set_seq(c.seq);
             row.pipelined_per_s = Some(c.pipelined.per_s);
@@ -196,52 +197,84 @@ pub struct CallFigures {
     pub pipelined: Rate,
 }
 
-/// The call workloads: sequential, then pipelined, on one callee/caller pair.
-pub async fn calls(endpoint: &Endpoint, timing: Timing) -> Result<CallFigures, String> {
-    let callee = endpoint.session().await?;
-    callee
-        .register(PROCEDURE, RegisterOptions::default(), |inv| async move {
-            Ok(CallResult::new().with_arg(inv.arg::<i64>(0)? + inv.arg::<i64>(1)?))
-        })
-        .await
-        .map_err(|e| format!("register: {e}"))?;
-    let caller = endpoint.session().await?;
-    let outcome = async {
-        // One checked call first: a wrong answer would make every figure meaningless.
-        let sum = caller
-            .call(PROCEDURE)
-            .arg(2)
-            .arg(3)
-            .await
-            .map_err(|e| format!("call: {e}"))?;
-        let sum: i64 = sum.arg(0).map_err(|e| format!("result: {e}"))?;
-        if sum != 5 {
-            return Err(format!("{PROCEDURE}(2, 3) returned {sum}"));
-        }
-        let seq = sequential_calls(&caller, timing).await?;
-        let pipelined = pipelined_calls(&caller, timing).await?;
-        Ok(CallFigures { seq, pipelined })
+/// How the call workloads register and call `add2`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    /// `Session::register` with a closure, `Session::call` with `.arg()`s.
+    Untyped,
+    /// A `#[wamp::service]` attached, called through its generated client.
+    Typed,
+}
+
+/// `add2` as a typed service: what [`Api::Typed`] registers and calls.
+pub struct Adder;
+
+#[wamp::service]
+impl Adder {
+    #[wamp::procedure("com.bench.add2")]
+    async fn add2(&self, a: i64, b: i64) -> i64 {
+        a + b
     }
-    .await;
+}
+
+/// The call workloads: sequential, then pipelined, on one callee/caller pair.
+pub async fn calls(endpoint: &Endpoint, timing: Timing, api: Api) -> Result<CallFigures, String> {
+    let callee = endpoint.session().await?;
+    match api {
+        Api::Untyped => callee
+            .register(PROCEDURE, RegisterOptions::default(), |inv| async move {
+                Ok(CallResult::new().with_arg(inv.arg::<i64>(0)? + inv.arg::<i64>(1)?))
+            })
+            .await
+            .map(drop),
+        Api::Typed => callee.attach(Adder).await.map(drop),
+    }
+    .map_err(|e| format!("register: {e}"))?;
+    let caller = endpoint.session().await?;
+    let client = AdderClient::new(caller.clone());
+    let outcome = match api {
+        Api::Untyped => {
+            call_figures(timing, || {
+                caller.call(PROCEDURE).arg(2).arg(3).into_future().map(|r| {
+                    r.map_err(|e| e.to_string())?
+                        .arg::<i64>(0)
+                        .map_err(|e| e.to_string())
+                })
+            })
+            .await
+        }
+        Api::Typed => call_figures(timing, || client.add2(2, 3).map(|r| r.map_err(|e| e.to_string()))).await,
+    };
     leave_all(vec![caller, callee]).await;
     outcome
 }
 
-async fn call_once(caller: &Session) -> Result<(), String> {
-    caller
-        .call(PROCEDURE)
-        .arg(2)
-        .arg(3)
-        .await
-        .map(drop)
-        .map_err(|e| format!("call: {e}"))
+/// Sequential, then pipelined calls of `add2(2, 3)`, each started by
+/// `start_call`.
+async fn call_figures<F, Fut>(timing: Timing, start_call: F) -> Result<CallFigures, String>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<i64, String>>,
+{
+    // One checked call first: a wrong answer would make every figure meaningless.
+    let sum = start_call().await.map_err(|e| format!("call: {e}"))?;
+    if sum != 5 {
+        return Err(format!("{PROCEDURE}(2, 3) returned {sum}"));
+    }
+    let seq = sequential_calls(&start_call, timing).await?;
+    let pipelined = pipelined_calls(&start_call, timing).await?;
+    Ok(CallFigures { seq, pipelined })
 }
 
 /// One call at a time: a latency sample per call.
-async fn sequential_calls(caller: &Session, timing: Timing) -> Result<Latency, String> {
+async fn sequential_calls<F, Fut>(start_call: &F, timing: Timing) -> Result<Latency, String>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<i64, String>>,
+{
     let warm_end = Instant::now() + timing.warmup;
     while Instant::now() < warm_end {
-        call_once(caller).await?;
+        start_call().await?;
     }
     let mut samples = Vec::with_capacity(1 << 16);
     let start = Instant::now();
@@ -251,7 +284,7 @@ async fn sequential_calls(caller: &Session, timing: Timing) -> Result<Latency, S
         if t0 >= end {
             break;
         }
-        call_once(caller).await?;
+        start_call().await?;
         samples.push(t0.elapsed());
     }
     Ok(Latency::from_samples(samples, start.elapsed()))
@@ -261,8 +294,11 @@ async fn sequential_calls(caller: &Session, timing: Timing) -> Result<Latency, S
 /// Counts completions inside the measured window only; calls still in
 /// flight at its end are awaited (not counted) so the session is idle
 /// afterwards.
-async fn pipelined_calls(caller: &Session, timing: Timing) -> Result<Rate, String> {
-    let start_call = || caller.call(PROCEDURE).arg(2).arg(3).into_future();
+async fn pipelined_calls<F, Fut>(start_call: &F, timing: Timing) -> Result<Rate, String>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<i64, String>>,
+{
     let mut in_flight: FuturesUnordered<_> = (0..IN_FLIGHT).map(|_| start_call()).collect();
     let measure_start = Instant::now() + timing.warmup;
     let end = measure_start + timing.measure;

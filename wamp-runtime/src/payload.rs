@@ -116,23 +116,80 @@ impl Payload for CallResult {
     }
 }
 
-/// Converts builder values, remembering the first failure for later.
-pub(crate) fn push_value(slot: &mut Result<List, Error>, v: impl Serialize) {
-    if let Ok(list) = slot {
-        match to_value(&v) {
-            Ok(v) => list.push(v),
-            Err(e) => *slot = Err(e.into()),
-        }
-    }
+/// The arguments a [`Call`](crate::Call) or [`Publish`](crate::Publish)
+/// builder collects. A value that does not serialize is remembered (the
+/// first one) and reported when the call or publication is sent. Small on
+/// purpose: builders move it at every step.
+#[derive(Debug, Default)]
+pub(crate) struct Arguments {
+    args: List,
+    kwargs: Dict,
+    error: Option<Box<Error>>,
 }
 
-pub(crate) fn insert_value(slot: &mut Result<Dict, Error>, key: String, v: impl Serialize) {
-    if let Ok(dict) = slot {
+impl Arguments {
+    fn fail(&mut self, e: impl Into<Error>) {
+        if self.error.is_none() {
+            self.error = Some(Box::new(e.into()));
+        }
+    }
+
+    /// Appends a positional argument.
+    pub fn push(&mut self, v: impl Serialize) {
         match to_value(&v) {
+            Ok(v) => self.args.push(v),
+            Err(e) => self.fail(e),
+        }
+    }
+
+    /// Sets all positional arguments.
+    pub fn set_args(&mut self, args: List) {
+        self.args = args;
+    }
+
+    /// Adds a keyword argument; with `skip_null`, a value that serializes
+    /// to null is left out.
+    pub fn insert(&mut self, key: String, v: impl Serialize, skip_null: bool) {
+        match to_value(&v) {
+            Ok(Value::Null) if skip_null => {}
             Ok(v) => {
-                dict.insert(key, v);
+                self.kwargs.insert(key, v);
             }
-            Err(e) => *slot = Err(e.into()),
+            Err(e) => self.fail(e),
+        }
+    }
+
+    /// Sets all keyword arguments.
+    pub fn set_kwargs(&mut self, kwargs: Dict) {
+        self.kwargs = kwargs;
+    }
+
+    /// Sets all keyword arguments from a value that serializes to a map;
+    /// null sets none.
+    pub fn kwargs_from(&mut self, v: &impl Serialize) {
+        match to_value(v) {
+            Ok(Value::Dict(d)) => self.kwargs = d,
+            Ok(Value::Null) => self.kwargs = Dict::new(),
+            Ok(other) => self.fail(Error::Value(format!(
+                "keyword arguments must serialize to a map, not {}",
+                other.kind()
+            ))),
+            Err(e) => self.fail(e),
+        }
+    }
+
+    /// Drops trailing null positional arguments.
+    pub fn trim_trailing_nulls(&mut self) {
+        while matches!(self.args.last(), Some(Value::Null)) {
+            self.args.pop();
+        }
+    }
+
+    /// The arguments, or the first value that did not serialize.
+    pub fn into_parts(self) -> Result<(List, Dict), Error> {
+        match self.error {
+            Some(e) => Err(*e),
+            None => Ok((self.args, self.kwargs)),
         }
     }
 }

@@ -81,7 +81,9 @@ pub fn call_body(m: &Method, session: TokenStream, timeout: TokenStream) -> Toke
             ::std::option::Option::Some(t) => #c.timeout(t),
             ::std::option::Option::None => #c,
         };
-        ::wamp::__private::typed_call::<#ok, #err>(#c).await
+        // Only the started call (a boxed future) is kept across the await,
+        // not the builder: the stub's future stays small.
+        ::wamp::__private::typed_call::<#ok, #err>(::std::future::IntoFuture::into_future(#c)).await
     }
 }
 

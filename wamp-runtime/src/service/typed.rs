@@ -2,6 +2,7 @@
 //! wire, and what a typed caller stub turns an answer back into.
 
 use std::convert::Infallible;
+use std::future::Future;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -10,7 +11,6 @@ use wamp_proto::{error_uri, from_value, to_value, Value};
 use crate::error::{ApplicationError, Error};
 use crate::payload::CallResult;
 use crate::service::ErrorDescription;
-use crate::session::Call;
 
 /// A handler's successful return value as WAMP results: `CallResult` as is,
 /// any other `Serialize` type as one positional result.
@@ -134,7 +134,9 @@ impl<E> CallError<E> {
 }
 
 /// Runs a call and decodes its answer (used by the generated stubs).
-pub async fn typed_call<T: FromCallResult, E: WampError>(call: Call) -> Result<T, CallError<E>> {
+pub async fn typed_call<T: FromCallResult, E: WampError>(
+    call: impl Future<Output = Result<CallResult, Error>>,
+) -> Result<T, CallError<E>> {
     match call.await {
         Ok(r) => T::from_call_result(r).map_err(CallError::InvalidResult),
         Err(Error::Application(app)) => Err(match E::from_application_error(&app) {

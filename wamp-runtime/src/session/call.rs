@@ -12,7 +12,7 @@ use wamp_proto::{error_uri, CallOptions, CancelMode, CancelOptions, Dict, Id, Li
 
 use super::{Pending, Session, Shared};
 use crate::error::Error;
-use crate::payload::{insert_value, push_value, CallResult};
+use crate::payload::{Arguments, CallResult};
 
 /// How long the client waits past a call's own timeout for the router's
 /// answer before failing it locally.
@@ -70,8 +70,7 @@ type ProgressCallback = Box<dyn FnMut(CallResult) + Send>;
 pub struct Call {
     session: Session,
     procedure: String,
-    args: Result<List, Error>,
-    kwargs: Result<Dict, Error>,
+    arguments: Arguments,
     options: CallOptions,
     timeout: Option<Duration>,
     on_progress: Option<ProgressCallback>,
@@ -83,8 +82,7 @@ impl Session {
         Call {
             session: self.clone(),
             procedure: procedure.into(),
-            args: Ok(List::new()),
-            kwargs: Ok(Dict::new()),
+            arguments: Arguments::default(),
             options: CallOptions::default(),
             timeout: None,
             on_progress: None,
@@ -95,66 +93,46 @@ impl Session {
 impl Call {
     /// Appends a positional argument.
     pub fn arg(mut self, v: impl Serialize) -> Self {
-        push_value(&mut self.args, v);
+        self.arguments.push(v);
         self
     }
 
     /// Sets all positional arguments.
     pub fn args(mut self, args: List) -> Self {
-        self.args = Ok(args);
+        self.arguments.set_args(args);
         self
     }
 
     /// Adds a keyword argument.
     pub fn kwarg(mut self, key: impl Into<String>, v: impl Serialize) -> Self {
-        insert_value(&mut self.kwargs, key.into(), v);
+        self.arguments.insert(key.into(), v, false);
         self
     }
 
     /// Adds a keyword argument unless it is `None` (serializes to null), so
     /// the callee's default applies; typed stubs use this for `Option`s.
     pub fn kwarg_opt(mut self, key: impl Into<String>, v: impl Serialize) -> Self {
-        match wamp_proto::to_value(&v) {
-            Ok(wamp_proto::Value::Null) => {}
-            Ok(v) => {
-                if let Ok(d) = &mut self.kwargs {
-                    d.insert(key.into(), v);
-                }
-            }
-            Err(e) => self.kwargs = Err(e.into()),
-        }
+        self.arguments.insert(key.into(), v, true);
         self
     }
 
     /// Drops trailing `null` positional arguments, so absent optional
     /// parameters at the end are not sent (the callee's defaults apply).
     pub fn trim_trailing_nulls(mut self) -> Self {
-        if let Ok(args) = &mut self.args {
-            while matches!(args.last(), Some(wamp_proto::Value::Null)) {
-                args.pop();
-            }
-        }
+        self.arguments.trim_trailing_nulls();
         self
     }
 
     /// Sets all keyword arguments.
     pub fn kwargs(mut self, kwargs: Dict) -> Self {
-        self.kwargs = Ok(kwargs);
+        self.arguments.set_kwargs(kwargs);
         self
     }
 
     /// Sets all keyword arguments from a value that serializes to a map
     /// (a struct, a `HashMap`, ...); `None`/unit sets none.
     pub fn kwargs_from(mut self, v: &impl Serialize) -> Self {
-        self.kwargs = match wamp_proto::to_value(v) {
-            Ok(wamp_proto::Value::Dict(d)) => Ok(d),
-            Ok(wamp_proto::Value::Null) => Ok(Dict::new()),
-            Ok(other) => Err(Error::Value(format!(
-                "keyword arguments must serialize to a map, not {}",
-                other.kind()
-            ))),
-            Err(e) => Err(e.into()),
-        };
+        self.arguments.kwargs_from(v);
         self
     }
 
@@ -197,8 +175,7 @@ impl Call {
 
     /// Sends the CALL and returns a handle to the call in flight.
     pub async fn start(self) -> Result<CallHandle, Error> {
-        let args = self.args?;
-        let kwargs = self.kwargs?;
+        let (args, kwargs) = self.arguments.into_parts()?;
         wamp_proto::uri::validate(&self.procedure, Default::default(), false)?;
         let shared = self.session.shared.clone();
         let (result_tx, result_rx) = oneshot::channel();

@@ -8,11 +8,11 @@ use std::task::{Context, Poll};
 
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
-use wamp_proto::{Dict, EventDetails, Id, List, Message, PublishOptions, SubscribeOptions, Value};
+use wamp_proto::{Dict, EventDetails, Id, List, Message, PublishOptions, SubscribeOptions};
 
 use super::{LocalSubscriber, Pending, Session, Shared};
 use crate::error::Error;
-use crate::payload::{insert_value, push_value, Payload};
+use crate::payload::{Arguments, Payload};
 
 /// An event received on a subscription.
 #[derive(Debug, Clone, PartialEq)]
@@ -164,8 +164,7 @@ impl Session {
         Publish {
             session: self.clone(),
             topic: topic.into(),
-            args: Ok(List::new()),
-            kwargs: Ok(Dict::new()),
+            arguments: Arguments::default(),
             options: PublishOptions::default(),
         }
     }
@@ -198,47 +197,38 @@ pub(crate) fn subscribed(
 pub struct Publish {
     session: Session,
     topic: String,
-    args: Result<List, Error>,
-    kwargs: Result<Dict, Error>,
+    arguments: Arguments,
     options: PublishOptions,
 }
 
 impl Publish {
     /// Appends a positional argument.
     pub fn arg(mut self, v: impl Serialize) -> Self {
-        push_value(&mut self.args, v);
+        self.arguments.push(v);
         self
     }
 
     /// Sets all positional arguments.
     pub fn args(mut self, args: List) -> Self {
-        self.args = Ok(args);
+        self.arguments.set_args(args);
         self
     }
 
     /// Adds a keyword argument.
     pub fn kwarg(mut self, key: impl Into<String>, v: impl Serialize) -> Self {
-        insert_value(&mut self.kwargs, key.into(), v);
+        self.arguments.insert(key.into(), v, false);
         self
     }
 
     /// Adds a keyword argument unless it is `None` (serializes to null).
     pub fn kwarg_opt(mut self, key: impl Into<String>, v: impl Serialize) -> Self {
-        match wamp_proto::to_value(&v) {
-            Ok(Value::Null) => {}
-            Ok(v) => {
-                if let Ok(d) = &mut self.kwargs {
-                    d.insert(key.into(), v);
-                }
-            }
-            Err(e) => self.kwargs = Err(e.into()),
-        }
+        self.arguments.insert(key.into(), v, true);
         self
     }
 
     /// Sets all keyword arguments.
     pub fn kwargs(mut self, kwargs: Dict) -> Self {
-        self.kwargs = Ok(kwargs);
+        self.arguments.set_kwargs(kwargs);
         self
     }
 
@@ -279,8 +269,7 @@ impl Publish {
     }
 
     async fn run(self) -> Result<Option<Id>, Error> {
-        let args = self.args?;
-        let kwargs = self.kwargs?;
+        let (args, kwargs) = self.arguments.into_parts()?;
         wamp_proto::uri::validate(&self.topic, Default::default(), false)?;
         let shared = &self.session.shared;
         let acknowledge = self.options.acknowledge == Some(true);
