@@ -81,7 +81,7 @@ impl Deliver for Message {
             outbox::hold(Held {
                 sid,
                 outbound: outbound.clone(),
-                msg: self,
+                msg: Box::new(self),
             });
         } else {
             settle(sid, &outbound.kill, outbound.tx.try_send(self));
@@ -107,11 +107,13 @@ fn settle(sid: Id, kill: &Notify, sent: Result<(), TrySendError<Outgoing>>) {
     }
 }
 
-/// A message held back by [`send_to`] until the realm is unlocked.
+/// A message held back by [`send_to`] until the realm is unlocked (boxed:
+/// it is moved in and out of the outbox, a pointer moves cheaper than a
+/// message).
 struct Held {
     sid: Id,
     outbound: Arc<Outbound>,
-    msg: Message,
+    msg: Box<Message>,
 }
 
 /// Messages held back while a realm is locked, per thread, delivered in
@@ -160,7 +162,7 @@ mod outbox {
         }
         let _done = Done;
         while let Some(h) = OUTBOX.with(|o| o.borrow_mut().held.pop_front()) {
-            settle(h.sid, &h.outbound.kill, h.outbound.tx.try_send(h.msg));
+            settle(h.sid, &h.outbound.kill, h.outbound.tx.try_send(*h.msg));
         }
     }
 }
