@@ -67,7 +67,10 @@ type ProgressCallback = Box<dyn FnMut(CallResult) + Send>;
 /// # Ok(()) }
 /// ```
 #[must_use = "a call does nothing until awaited or started"]
-pub struct Call {
+// Boxed: every builder step moves the call, and a pointer moves cheaply.
+pub struct Call(Box<CallState>);
+
+struct CallState {
     session: Session,
     procedure: String,
     arguments: Arguments,
@@ -79,113 +82,113 @@ pub struct Call {
 impl Session {
     /// Starts building a call of `procedure`.
     pub fn call(&self, procedure: impl Into<String>) -> Call {
-        Call {
+        Call(Box::new(CallState {
             session: self.clone(),
             procedure: procedure.into(),
             arguments: Arguments::default(),
             options: CallOptions::default(),
             timeout: None,
             on_progress: None,
-        }
+        }))
     }
 }
 
 impl Call {
     /// Appends a positional argument.
     pub fn arg(mut self, v: impl Serialize) -> Self {
-        self.arguments.push(v);
+        self.0.arguments.push(v);
         self
     }
 
     /// Sets all positional arguments.
     pub fn args(mut self, args: List) -> Self {
-        self.arguments.set_args(args);
+        self.0.arguments.set_args(args);
         self
     }
 
     /// Adds a keyword argument.
     pub fn kwarg(mut self, key: impl Into<String>, v: impl Serialize) -> Self {
-        self.arguments.insert(key.into(), v, false);
+        self.0.arguments.insert(key.into(), v, false);
         self
     }
 
     /// Adds a keyword argument unless it is `None` (serializes to null), so
     /// the callee's default applies; typed stubs use this for `Option`s.
     pub fn kwarg_opt(mut self, key: impl Into<String>, v: impl Serialize) -> Self {
-        self.arguments.insert(key.into(), v, true);
+        self.0.arguments.insert(key.into(), v, true);
         self
     }
 
     /// Drops trailing `null` positional arguments, so absent optional
     /// parameters at the end are not sent (the callee's defaults apply).
     pub fn trim_trailing_nulls(mut self) -> Self {
-        self.arguments.trim_trailing_nulls();
+        self.0.arguments.trim_trailing_nulls();
         self
     }
 
     /// Sets all keyword arguments.
     pub fn kwargs(mut self, kwargs: Dict) -> Self {
-        self.arguments.set_kwargs(kwargs);
+        self.0.arguments.set_kwargs(kwargs);
         self
     }
 
     /// Sets all keyword arguments from a value that serializes to a map
     /// (a struct, a `HashMap`, ...); `None`/unit sets none.
     pub fn kwargs_from(mut self, v: &impl Serialize) -> Self {
-        self.arguments.kwargs_from(v);
+        self.0.arguments.kwargs_from(v);
         self
     }
 
     /// Fails the call after `d`: the router enforces it (CALL.Options.timeout),
     /// and the client gives up shortly after if the router does not.
     pub fn timeout(mut self, d: Duration) -> Self {
-        self.options.timeout = Some(d.as_millis().max(1) as u64);
-        self.timeout = Some(d);
+        self.0.options.timeout = Some(d.as_millis().max(1) as u64);
+        self.0.timeout = Some(d);
         self
     }
 
     /// Asks the router to disclose this caller's identity to the callee.
     pub fn disclose_me(mut self) -> Self {
-        self.options.disclose_me = Some(true);
+        self.0.options.disclose_me = Some(true);
         self
     }
 
     /// Sets the raw CALL options (keeps a timeout set with [`timeout`](Self::timeout)).
     pub fn options(mut self, options: CallOptions) -> Self {
-        let timeout = self.options.timeout;
-        self.options = options;
-        if self.options.timeout.is_none() {
-            self.options.timeout = timeout;
+        let timeout = self.0.options.timeout;
+        self.0.options = options;
+        if self.0.options.timeout.is_none() {
+            self.0.options.timeout = timeout;
         }
         self
     }
 
     /// Receives progressive results through a callback while awaiting the final result.
     pub fn on_progress(mut self, f: impl FnMut(CallResult) + Send + 'static) -> Self {
-        self.options.receive_progress = Some(true);
-        self.on_progress = Some(Box::new(f));
+        self.0.options.receive_progress = Some(true);
+        self.0.on_progress = Some(Box::new(f));
         self
     }
 
     /// Asks for progressive results; read them with [`CallHandle::progress`].
     pub fn progressive(mut self) -> Self {
-        self.options.receive_progress = Some(true);
+        self.0.options.receive_progress = Some(true);
         self
     }
 
     /// Sends the CALL and returns a handle to the call in flight.
     pub async fn start(self) -> Result<CallHandle, Error> {
-        let (args, kwargs) = self.arguments.into_parts()?;
-        wamp_proto::uri::validate(&self.procedure, Default::default(), false)?;
-        let shared = self.session.shared.clone();
+        let (args, kwargs) = self.0.arguments.into_parts()?;
+        wamp_proto::uri::validate(&self.0.procedure, Default::default(), false)?;
+        let shared = self.0.session.shared.clone();
         let (result_tx, result_rx) = oneshot::channel();
-        let (progress, progress_rx) = if self.options.receive_progress == Some(true) {
+        let (progress, progress_rx) = if self.0.options.receive_progress == Some(true) {
             let (tx, rx) = mpsc::channel(PROGRESS_QUEUE);
             (Some(tx), Some(rx))
         } else {
             (None, None)
         };
-        let timeout = self.timeout;
+        let timeout = self.0.timeout;
         let request = shared.add_pending(|_| {
             Pending::Call(PendingCall {
                 result: result_tx,
@@ -204,8 +207,8 @@ impl Call {
         };
         let msg = Message::Call {
             request,
-            options: self.options,
-            procedure: self.procedure,
+            options: self.0.options,
+            procedure: self.0.procedure,
             args,
             kwargs,
         };
@@ -218,7 +221,7 @@ impl Call {
     }
 
     async fn run(mut self) -> Result<CallResult, Error> {
-        let on_progress = self.on_progress.take();
+        let on_progress = self.0.on_progress.take();
         let mut handle = self.start().await?;
         if let Some(mut f) = on_progress {
             while let Some(p) = handle.progress().await {
