@@ -58,10 +58,12 @@ pub(crate) struct RealmState {
 /// the session cannot keep up: it is closed rather than let it stall the
 /// router or grow memory.
 ///
-/// A message for a session with a [`Route`](wamp_proto::transport::Route)
-/// (an in-process client that takes its answers as they are sent) is held
-/// back until the realm's lock is released ([`RealmGuard`]): the route may
-/// run that client's handlers, which send back into this realm.
+/// An INVOCATION or INTERRUPT for a session with a
+/// [`Route`](wamp_proto::transport::Route) (an in-process client that takes
+/// its messages as they are sent) is held back until the realm's lock is
+/// released ([`RealmGuard`]): the route runs that client's handler, which
+/// answers into this realm at once. Other messages only complete the
+/// client's own state (the `Route` contract), so they are handed over now.
 pub(crate) fn send_to(sessions: &Sessions, sid: Id, msg: impl Deliver) {
     if let Some(entry) = sessions.get(&sid) {
         msg.deliver(sid, entry);
@@ -77,7 +79,8 @@ pub(crate) trait Deliver {
 impl Deliver for Message {
     fn deliver(self, sid: Id, entry: &SessionEntry) {
         let outbound = &entry.outbound;
-        if outbound.tx.is_routed() {
+        let answered_at_once = matches!(self, Message::Invocation { .. } | Message::Interrupt { .. });
+        if answered_at_once && outbound.tx.is_routed() {
             outbox::hold(Held {
                 sid,
                 outbound: outbound.clone(),

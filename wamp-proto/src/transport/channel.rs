@@ -169,6 +169,11 @@ pub struct Closed;
 /// through the connection's queue: how the embedded router serves an
 /// in-process session without a task hand-off per message. See
 /// [`Receiver::bypass`].
+///
+/// The sender may hold its own locks while it hands over a message, so a
+/// route must not send back to it from within `route`, except in answer
+/// to the messages that ask for one at once (INVOCATION, INTERRUPT), which
+/// a sender hands over only when it can take the answer.
 pub trait Route: Send + Sync {
     /// Handles `msg` now, or gives it back to be queued as usual (a message
     /// this route does not handle, or one for a session that has ended).
