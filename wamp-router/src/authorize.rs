@@ -69,6 +69,15 @@ impl CompiledRole {
         self.authorizer.is_some()
     }
 
+    /// Whether every action on every URI is allowed (an open realm's role):
+    /// then nothing needs checking.
+    pub fn allows_everything(&self) -> bool {
+        self.authorizer.is_none()
+            && self.index.is_empty()
+            && self.wildcards.is_empty()
+            && self.everything.is_some_and(|a| a == Allow::ALL)
+    }
+
     pub fn check(&self, action: Action, uri: &str) -> Verdict {
         if let Some(procedure) = &self.authorizer {
             return Verdict::Ask(procedure.clone());

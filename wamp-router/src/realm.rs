@@ -258,6 +258,11 @@ impl Realm {
         self.roles.get(role).is_some_and(CompiledRole::has_authorizer)
     }
 
+    /// Whether `role` may do anything at all, unchecked.
+    pub(crate) fn allows_everything(&self, role: &str) -> bool {
+        self.roles.get(role).is_some_and(CompiledRole::allows_everything)
+    }
+
     /// What `role`'s static configuration says about an action; an unknown
     /// role may do nothing.
     pub(crate) fn check(&self, role: &str, action: Action, uri: &str) -> Verdict {

@@ -7,7 +7,7 @@ use std::sync::{Arc, Weak};
 use wamp_proto::transport::{Connection, Route, TransportError};
 use wamp_proto::{error_uri, Id, Message, MessageType};
 
-use super::{callee, pubsub, Event, Pending, Shared};
+use super::{call, callee, pubsub, Event, Pending, Shared};
 use crate::error::{ApplicationError, Error};
 use crate::payload::CallResult;
 
@@ -288,14 +288,48 @@ impl Route for Answers {
             return Err(msg);
         };
         let now = match &msg {
-            Message::Result { details, request, .. } => {
-                details.progress != Some(true) && !is_progressive(&shared, *request)
+            // The final answer of a call: taken here, in one look at the
+            // pending requests, unless the call is progressive (its results
+            // go through the reader, and so must this one, after them).
+            Message::Result { details, request, .. } if details.progress != Some(true) => {
+                return match take_unless_progressive(&shared, *request) {
+                    Taken::Call(call) => {
+                        let Message::Result { args, kwargs, .. } = msg else {
+                            unreachable!("matched above")
+                        };
+                        call.complete(CallResult { args, kwargs });
+                        Ok(())
+                    }
+                    Taken::Progressive => Err(msg),
+                    Taken::Other => {
+                        dispatch_here(&shared, msg);
+                        Ok(())
+                    }
+                };
             }
             Message::Error {
                 request_type: MessageType::Call,
                 request,
                 ..
-            } => !is_progressive(&shared, *request),
+            } => {
+                return match take_unless_progressive(&shared, *request) {
+                    Taken::Call(call) => {
+                        let Message::Error {
+                            error, args, kwargs, ..
+                        } = msg
+                        else {
+                            unreachable!("matched above")
+                        };
+                        call.error(ApplicationError { error, args, kwargs });
+                        Ok(())
+                    }
+                    Taken::Progressive => Err(msg),
+                    Taken::Other => {
+                        dispatch_here(&shared, msg);
+                        Ok(())
+                    }
+                };
+            }
             Message::Error { .. }
             | Message::Registered { .. }
             | Message::Unregistered { .. }
@@ -309,23 +343,45 @@ impl Route for Answers {
         if !now {
             return Err(msg);
         }
-        if let Err(end) = dispatch_now(&shared, msg) {
-            // Only a router that breaks the protocol gets here.
-            if let Error::ProtocolViolation(reason) = &end {
-                let _ = shared
-                    .tx
-                    .try_send(Message::abort(error_uri::PROTOCOL_VIOLATION, reason.clone()));
-            }
-            close(&shared, end);
-            shared.closer.close(); // and stop the reader
-        }
+        dispatch_here(&shared, msg);
         Ok(())
     }
 }
 
-/// Whether `request` is a call that asked for progressive results.
-fn is_progressive(shared: &Shared, request: Id) -> bool {
-    matches!(shared.lock().pending.get(&request), Some(Pending::Call(c)) if c.progress_sender().is_some())
+/// Handles a message in the router's task; a router that breaks the
+/// protocol ends the session as the reader would.
+fn dispatch_here(shared: &Arc<Shared>, msg: Message) {
+    if let Err(end) = dispatch_now(shared, msg) {
+        if let Error::ProtocolViolation(reason) = &end {
+            let _ = shared
+                .tx
+                .try_send(Message::abort(error_uri::PROTOCOL_VIOLATION, reason.clone()));
+        }
+        close(shared, end);
+        shared.closer.close(); // and stop the reader
+    }
+}
+
+/// What the pending requests hold for an answer to a call.
+enum Taken {
+    /// The call, now taken out.
+    Call(call::PendingCall),
+    /// A progressive call: left in place.
+    Progressive,
+    /// Nothing, or a request of another kind: left for the usual handling.
+    Other,
+}
+
+fn take_unless_progressive(shared: &Shared, request: Id) -> Taken {
+    let mut st = shared.lock();
+    match st.pending.get(&request) {
+        Some(Pending::Call(c)) if c.progress_sender().is_some() => Taken::Progressive,
+        Some(Pending::Call(_)) => match st.pending.remove(&request) {
+            Some(Pending::Call(c)) => Taken::Call(c),
+            _ => unreachable!("looked up above"),
+        },
+        _ => Taken::Other,
+    }
 }
 
 /// An answer of the wrong type for a request: fail the request, end the session.
