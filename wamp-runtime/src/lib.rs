@@ -132,7 +132,7 @@ pub mod session;
 pub use error::{ApplicationError, Error};
 pub use payload::{CallResult, Payload};
 pub use session::{
-    Call, CallHandle, Event, Handler, Invocation, ProgressSender, Publish, Registration, Session,
+    Call, CallFuture, CallHandle, Event, Handler, Invocation, ProgressSender, Publish, Registration, Session,
     SessionConfig, SessionDetails, Subscription,
 };
 

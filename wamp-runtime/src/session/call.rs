@@ -4,10 +4,12 @@
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
+use wamp_proto::transport::TrySendError;
 use wamp_proto::{error_uri, CallOptions, CancelMode, CancelOptions, Dict, Id, List, Message};
 
 use super::{Pending, Session, Shared};
@@ -178,18 +180,34 @@ impl Call {
 
     /// Sends the CALL and returns a handle to the call in flight.
     pub async fn start(self) -> Result<CallHandle, Error> {
-        let (args, kwargs) = self.0.arguments.into_parts()?;
-        wamp_proto::uri::validate(&self.0.procedure, Default::default(), false)?;
-        let shared = self.0.session.shared.clone();
+        let (mut handle, msg) = self.prepare()?;
+        if let Err(e) = handle.shared.send(msg).await {
+            handle.forget();
+            return Err(e);
+        }
+        Ok(handle)
+    }
+
+    /// Checks the call, records it as pending and builds its CALL.
+    fn prepare(self) -> Result<(CallHandle, Message), Error> {
+        let CallState {
+            session,
+            procedure,
+            arguments,
+            options,
+            timeout,
+            on_progress: _,
+        } = *self.0;
+        let (args, kwargs) = arguments.into_parts()?;
+        wamp_proto::uri::validate(&procedure, Default::default(), false)?;
         let (result_tx, result_rx) = oneshot::channel();
-        let (progress, progress_rx) = if self.0.options.receive_progress == Some(true) {
+        let (progress, progress_rx) = if options.receive_progress == Some(true) {
             let (tx, rx) = mpsc::channel(PROGRESS_QUEUE);
             (Some(tx), Some(rx))
         } else {
             (None, None)
         };
-        let timeout = self.0.timeout;
-        let request = shared.add_pending(|_| {
+        let request = session.shared.add_pending(|_| {
             Pending::Call(PendingCall {
                 result: result_tx,
                 progress,
@@ -197,27 +215,22 @@ impl Call {
                 timeout,
             })
         })?;
-        let mut handle = CallHandle {
-            shared: shared.clone(),
+        let msg = Message::Call {
+            request,
+            options,
+            procedure,
+            args,
+            kwargs,
+        };
+        let handle = CallHandle {
+            shared: session.shared,
             request,
             result: result_rx,
             progress: progress_rx,
             timeout,
             done: false,
         };
-        let msg = Message::Call {
-            request,
-            options: self.0.options,
-            procedure: self.0.procedure,
-            args,
-            kwargs,
-        };
-        if let Err(e) = shared.send(msg).await {
-            handle.done = true;
-            shared.take_pending(request);
-            return Err(e);
-        }
-        Ok(handle)
+        Ok((handle, msg))
     }
 
     async fn run(mut self) -> Result<CallResult, Error> {
@@ -234,10 +247,94 @@ impl Call {
 
 impl IntoFuture for Call {
     type Output = Result<CallResult, Error>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
+    type IntoFuture = CallFuture;
 
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.run())
+    fn into_future(self) -> CallFuture {
+        CallFuture(Stage::Unstarted(self))
+    }
+}
+
+/// An awaited [`Call`]: sends the CALL when first polled, then resolves to
+/// the final result. Dropping it before that cancels the call, like
+/// dropping a [`CallHandle`].
+///
+/// A plain call (no timeout, no progress callback) whose CALL fits in the
+/// session's queue at once is a small state machine with no allocation of
+/// its own; everything else runs as one boxed future.
+#[must_use = "futures do nothing unless polled"]
+pub struct CallFuture(Stage);
+
+enum Stage {
+    /// Built, not polled yet: nothing sent.
+    Unstarted(Call),
+    /// The CALL went out; waiting for the final result.
+    Waiting(CallHandle),
+    /// The general path: timeouts, progress callbacks, a full queue.
+    Boxed(Pin<Box<dyn Future<Output = Result<CallResult, Error>> + Send>>),
+    /// Resolved.
+    Done,
+}
+
+impl Future for CallFuture {
+    type Output = Result<CallResult, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        loop {
+            match &mut self.0 {
+                Stage::Unstarted(_) => {
+                    let Stage::Unstarted(call) = std::mem::replace(&mut self.0, Stage::Done) else {
+                        unreachable!("matched above")
+                    };
+                    self.0 = match call.start_now() {
+                        Ok(stage) => stage,
+                        Err(e) => return Poll::Ready(Err(e)),
+                    };
+                }
+                Stage::Waiting(handle) => {
+                    let outcome = ready!(Pin::new(&mut handle.result).poll(cx));
+                    handle.done = true;
+                    let outcome = outcome.unwrap_or_else(|_| Err(handle.shared.closed_error()));
+                    self.0 = Stage::Done;
+                    return Poll::Ready(outcome);
+                }
+                Stage::Boxed(fut) => {
+                    let outcome = ready!(fut.as_mut().poll(cx));
+                    self.0 = Stage::Done;
+                    return Poll::Ready(outcome);
+                }
+                Stage::Done => panic!("CallFuture polled after it resolved"),
+            }
+        }
+    }
+}
+
+impl Call {
+    /// Sends a plain call's CALL if the session's queue has room now; what
+    /// needs more (a timeout, a progress callback, a full queue) goes the
+    /// general, boxed way.
+    fn start_now(self) -> Result<Stage, Error> {
+        if self.0.timeout.is_some() || self.0.on_progress.is_some() {
+            return Ok(Stage::Boxed(Box::pin(self.run())));
+        }
+        let (mut handle, msg) = self.prepare()?;
+        // Unread progress must not hold back the session's reader.
+        handle.progress = None;
+        match handle.shared.tx.try_send(msg) {
+            Ok(()) => Ok(Stage::Waiting(handle)),
+            Err(TrySendError::Full(out)) => Ok(Stage::Boxed(Box::pin(async move {
+                let mut handle = handle;
+                if let Err(e) = handle.shared.send(out.into_message()).await {
+                    handle.forget();
+                    return Err(e);
+                }
+                handle.result().await
+            }))),
+            Err(TrySendError::Closed(_)) => {
+                let e = handle.shared.closed_error();
+                handle.forget();
+                Err(e)
+            }
+        }
     }
 }
 
@@ -303,6 +400,12 @@ impl CallHandle {
         };
         self.shared.send(msg).await?;
         self.result().await
+    }
+
+    /// Gives up a call whose CALL never went out.
+    fn forget(&mut self) {
+        self.done = true;
+        self.shared.take_pending(self.request);
     }
 
     fn send_cancel(&self, mode: CancelMode) {

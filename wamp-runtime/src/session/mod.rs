@@ -25,7 +25,7 @@ use wamp_proto::{Dict, HelloDetails, Id, IdMap, IdSequence, Message, Serializer,
 use crate::auth::Credentials;
 use crate::error::Error;
 
-pub use call::{Call, CallHandle};
+pub use call::{Call, CallFuture, CallHandle};
 pub use callee::{Handler, HandlerFuture, Invocation, ProgressSender, Registration};
 pub use pubsub::{Event, Publish, Subscription};
 
