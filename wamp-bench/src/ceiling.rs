@@ -32,7 +32,7 @@ use tokio_tungstenite::WebSocketStream;
 use wamp_proto::{CallOptions, Dict, Message, Serializer, Value};
 
 use crate::report::{ids, Latency, Row};
-use crate::workload::{cpu_us_per_op, process_cpu, Rate, Timing, IN_FLIGHT, PROCEDURE};
+use crate::workload::{cpu_us_per_op, process_cpu, Clock, Rate, Timing, IN_FLIGHT, PROCEDURE};
 
 /// The JSON CALL our workloads send, as it goes on the wire, with a
 /// six-digit request ID (a typical one a few seconds into a run).
@@ -155,13 +155,14 @@ async fn pipelined_per_frame(url: &str, frame: &str, timing: Timing) -> Result<R
     let end = measure_start + timing.measure;
     let mut counted = 0u64;
     let mut cpu_start = None;
+    let mut clock = Clock::new();
     let outcome = loop {
         match stream.next().await {
             Some(Ok(_)) => {}
             Some(Err(e)) => break Err(format!("receive: {e}")),
             None => break Err("echo server closed the connection".into()),
         }
-        let now = Instant::now();
+        let now = clock.tick();
         if now >= end {
             break Ok(Rate {
                 per_s: counted as f64 / timing.measure.as_secs_f64(),

@@ -204,8 +204,9 @@ pub(crate) struct InvocationSlots {
     max: usize,
 }
 
-/// One running invocation's place; given back when dropped.
-pub(crate) struct InvocationSlot(Arc<InvocationSlots>);
+/// One running invocation's place, given back when dropped: borrowed while
+/// the handler runs in the reader, owned by the task it may go on in.
+struct InvocationSlot<S: std::ops::Deref<Target = Shared>>(S);
 
 impl InvocationSlots {
     pub fn new(max: usize) -> Self {
@@ -214,22 +215,30 @@ impl InvocationSlots {
             max,
         }
     }
+}
 
+impl<S: std::ops::Deref<Target = Shared>> InvocationSlot<S> {
     /// A place, unless `max` invocations are running.
-    pub fn try_take(self: &Arc<Self>) -> Option<InvocationSlot> {
-        let taken = self
-            .running
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < self.max).then_some(n + 1)
-            })
-            .is_ok();
-        taken.then(|| InvocationSlot(self.clone()))
+    fn try_take(shared: S) -> Option<Self> {
+        let slots = &shared.invocation_slots;
+        if slots.running.fetch_add(1, Ordering::AcqRel) < slots.max {
+            Some(InvocationSlot(shared))
+        } else {
+            slots.running.fetch_sub(1, Ordering::AcqRel);
+            None
+        }
+    }
+
+    /// The same place, held by another owner.
+    fn transfer<T: std::ops::Deref<Target = Shared>>(self, to: T) -> InvocationSlot<T> {
+        std::mem::forget(self);
+        InvocationSlot(to)
     }
 }
 
-impl Drop for InvocationSlot {
+impl<S: std::ops::Deref<Target = Shared>> Drop for InvocationSlot<S> {
     fn drop(&mut self) {
-        self.0.running.fetch_sub(1, Ordering::AcqRel);
+        self.0.invocation_slots.running.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -258,7 +267,7 @@ pub(crate) fn invoke(
         let _ = shared.tx.try_send(msg);
         return;
     };
-    let Some(permit) = shared.invocation_slots.try_take() else {
+    let Some(permit) = InvocationSlot::try_take(&**shared) else {
         let msg = error_message(
             request,
             error_uri::UNAVAILABLE,
@@ -295,6 +304,7 @@ pub(crate) fn invoke(
         return answer(shared, answer_message(request, outcome));
     }
     let task_shared = shared.clone();
+    let permit = permit.transfer(shared.clone());
     // Hold the lock while spawning so the task cannot finish (and remove its
     // entry) before the entry is inserted.
     let mut st = shared.lock();

@@ -184,7 +184,7 @@ pub(crate) struct Shared {
     pub config: SessionConfig,
     /// Becomes `Some` when the session has ended.
     pub ended: watch::Sender<Option<Error>>,
-    pub invocation_slots: Arc<callee::InvocationSlots>,
+    pub invocation_slots: callee::InvocationSlots,
 }
 
 impl Shared {
@@ -280,7 +280,7 @@ impl Session {
             local_ids: IdSequence::new(),
             state: Mutex::new(State::default()),
             details,
-            invocation_slots: Arc::new(callee::InvocationSlots::new(config.max_concurrent_invocations)),
+            invocation_slots: callee::InvocationSlots::new(config.max_concurrent_invocations),
             config,
             ended,
         });
