@@ -1,14 +1,14 @@
 //! Calling procedures: the [`Call`] builder, and [`CallHandle`] for progressive
 //! results and cancellation. Dropping an unfinished call cancels it.
 
-use std::future::{Future, IntoFuture};
+use std::future::{poll_fn, Future, IntoFuture};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{ready, Context, Poll};
+use std::task::{ready, Context, Poll, Waker};
 use std::time::Duration;
 
 use serde::Serialize;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use wamp_proto::transport::TrySendError;
 use wamp_proto::{error_uri, CallOptions, CancelMode, CancelOptions, Dict, Id, List, Message};
 
@@ -22,37 +22,39 @@ const TIMEOUT_GRACE: Duration = Duration::from_millis(500);
 /// Progressive results buffered per call before the session's reader waits.
 const PROGRESS_QUEUE: usize = 64;
 
+/// A call waiting for its final answer, in the session's pending requests.
+/// Its outcome goes to the session's settled calls
+/// ([`Shared::settle_call`]), where its handle takes it: no channel, and
+/// so no allocation, per call.
 pub(crate) struct PendingCall {
-    result: oneshot::Sender<Result<CallResult, Error>>,
+    /// The handle's waker, once it has waited.
+    waker: Option<Waker>,
     progress: Option<mpsc::Sender<CallResult>>,
     canceled: bool,
     timeout: Option<Duration>,
 }
 
 impl PendingCall {
-    pub fn fail(self, e: Error) {
-        let _ = self.result.send(Err(e));
-    }
-
-    pub fn complete(self, r: CallResult) {
-        let _ = self.result.send(Ok(r));
-    }
-
-    /// An ERROR answered the call: map the answers to our own cancel and
-    /// timeout onto their client errors.
-    pub fn error(self, e: crate::ApplicationError) {
-        let err = if self.canceled && e.error == error_uri::CANCELED {
+    /// The client error for an ERROR answering the call: our own cancel
+    /// and timeout map onto their client errors.
+    pub fn error(&self, e: crate::ApplicationError) -> Error {
+        if self.canceled && e.error == error_uri::CANCELED {
             Error::Canceled
         } else if let (Some(t), true) = (self.timeout, e.error == error_uri::TIMEOUT) {
             Error::Timeout(t)
         } else {
             Error::Application(e)
-        };
-        self.fail(err);
+        }
     }
 
     pub fn progress_sender(&self) -> Option<mpsc::Sender<CallResult>> {
         self.progress.clone()
+    }
+
+    /// The waker of the handle, if it waits (to wake once the session's
+    /// lock is released).
+    pub fn take_waker(&mut self) -> Option<Waker> {
+        self.waker.take()
     }
 }
 
@@ -200,7 +202,6 @@ impl Call {
         } = *self.0;
         let (args, kwargs) = arguments.into_parts()?;
         wamp_proto::uri::validate(&procedure, Default::default(), false)?;
-        let (result_tx, result_rx) = oneshot::channel();
         let (progress, progress_rx) = if options.receive_progress == Some(true) {
             let (tx, rx) = mpsc::channel(PROGRESS_QUEUE);
             (Some(tx), Some(rx))
@@ -209,7 +210,7 @@ impl Call {
         };
         let request = session.shared.add_pending(|_| {
             Pending::Call(PendingCall {
-                result: result_tx,
+                waker: None,
                 progress,
                 canceled: false,
                 timeout,
@@ -225,7 +226,6 @@ impl Call {
         let handle = CallHandle {
             shared: session.shared,
             request,
-            result: result_rx,
             progress: progress_rx,
             timeout,
             done: false,
@@ -291,9 +291,7 @@ impl Future for CallFuture {
                     };
                 }
                 Stage::Waiting(handle) => {
-                    let outcome = ready!(Pin::new(&mut handle.result).poll(cx));
-                    handle.done = true;
-                    let outcome = outcome.unwrap_or_else(|_| Err(handle.shared.closed_error()));
+                    let outcome = ready!(handle.poll_result(cx));
                     self.0 = Stage::Done;
                     return Poll::Ready(outcome);
                 }
@@ -345,7 +343,6 @@ impl Call {
 pub struct CallHandle {
     shared: Arc<Shared>,
     request: Id,
-    result: oneshot::Receiver<Result<CallResult, Error>>,
     progress: Option<mpsc::Receiver<CallResult>>,
     timeout: Option<Duration>,
     done: bool,
@@ -367,19 +364,46 @@ impl CallHandle {
     pub async fn result(mut self) -> Result<CallResult, Error> {
         // Unread progress must not hold back the session's reader.
         self.progress = None;
-        let outcome = match self.timeout {
-            Some(t) => match tokio::time::timeout(t + TIMEOUT_GRACE, &mut self.result).await {
-                Ok(r) => r,
-                Err(_) => {
-                    self.send_cancel(CancelMode::KillNoWait);
-                    self.done = true;
-                    return Err(Error::Timeout(t));
+        match self.timeout {
+            Some(t) => {
+                match tokio::time::timeout(t + TIMEOUT_GRACE, poll_fn(|cx| self.poll_result(cx))).await {
+                    Ok(r) => r,
+                    Err(_) => {
+                        self.send_cancel(CancelMode::KillNoWait);
+                        self.done = true;
+                        Err(Error::Timeout(t))
+                    }
                 }
-            },
-            None => (&mut self.result).await,
-        };
-        self.done = true;
-        outcome.unwrap_or_else(|_| Err(self.shared.closed_error()))
+            }
+            None => poll_fn(|cx| self.poll_result(cx)).await,
+        }
+    }
+
+    /// The final outcome if it has arrived; otherwise waits for it.
+    fn poll_result(&mut self, cx: &mut Context<'_>) -> Poll<Result<CallResult, Error>> {
+        let mut st = self.shared.lock();
+        if let Some(outcome) = st.settled.remove(&self.request) {
+            self.done = true;
+            return Poll::Ready(outcome);
+        }
+        match st.pending.get_mut(&self.request) {
+            Some(Pending::Call(c)) => {
+                match &mut c.waker {
+                    Some(w) if w.will_wake(cx.waker()) => {}
+                    slot => *slot = Some(cx.waker().clone()),
+                }
+                Poll::Pending
+            }
+            // Neither waiting nor settled: the session ended without an
+            // answer.
+            _ => {
+                self.done = true;
+                Poll::Ready(Err(st
+                    .closed
+                    .clone()
+                    .unwrap_or_else(|| Error::TransportLost("connection closed".into()))))
+            }
+        }
     }
 
     /// Cancels the call with `mode` and waits for its end: `Err(Canceled)`,
@@ -408,8 +432,15 @@ impl CallHandle {
         self.shared.take_pending(self.request);
     }
 
+    /// Cancels the call unless it is answered already (then its unread
+    /// outcome is dropped).
     fn send_cancel(&self, mode: CancelMode) {
-        if self.shared.take_pending(self.request).is_some() {
+        let waiting = {
+            let mut st = self.shared.lock();
+            st.settled.remove(&self.request);
+            st.pending.remove(&self.request).is_some()
+        };
+        if waiting {
             let msg = Message::Cancel {
                 request: self.request,
                 options: CancelOptions {
@@ -437,6 +468,80 @@ impl Drop for CallHandle {
     fn drop(&mut self) {
         if !self.done {
             self.send_cancel(CancelMode::KillNoWait);
+        }
+    }
+}
+
+#[cfg(all(test, feature = "router"))]
+mod tests {
+    use std::future::IntoFuture;
+    use std::time::Duration;
+
+    use wamp_router::{Router, RouterConfig};
+
+    use crate::{CallResult, Error, Payload, RegisterOptions, Session};
+
+    const REALM: &str = "realm1";
+
+    /// A caller and a callee of `com.test.echo` (answers at once) and
+    /// `com.test.never` (never answers), in-process.
+    async fn pair() -> (Session, Session) {
+        let router = Router::new(RouterConfig::default().realm(REALM));
+        let callee = Session::join_local(&router, REALM).await.unwrap();
+        callee
+            .register("com.test.echo", RegisterOptions::default(), |inv| async move {
+                Ok(CallResult::new().with_arg(inv.arg::<i64>(0)?))
+            })
+            .await
+            .unwrap();
+        callee
+            .register("com.test.never", RegisterOptions::default(), |_| async move {
+                std::future::pending::<()>().await;
+                Ok(CallResult::new())
+            })
+            .await
+            .unwrap();
+        let caller = Session::join_local(&router, REALM).await.unwrap();
+        (caller, callee)
+    }
+
+    fn requests(s: &Session) -> (usize, usize) {
+        let st = s.shared.lock();
+        (st.pending.len(), st.settled.len())
+    }
+
+    #[tokio::test]
+    async fn an_answer_not_read_yet_is_kept_for_its_handle() {
+        let (caller, _callee) = pair().await;
+        // In-process, the answer arrives while the CALL is sent.
+        let handle = caller.call("com.test.echo").arg(7).start().await.unwrap();
+        assert_eq!(requests(&caller), (0, 1), "settled, no longer pending");
+        assert_eq!(handle.await.unwrap().arg::<i64>(0).unwrap(), 7);
+        assert_eq!(requests(&caller), (0, 0));
+    }
+
+    #[tokio::test]
+    async fn a_handle_dropped_unread_leaves_nothing_behind() {
+        let (caller, _callee) = pair().await;
+        drop(caller.call("com.test.echo").arg(7).start().await.unwrap());
+        assert_eq!(requests(&caller), (0, 0));
+        // A handle dropped while its call waits cancels it.
+        drop(caller.call("com.test.never").start().await.unwrap());
+        assert_eq!(requests(&caller), (0, 0));
+    }
+
+    #[tokio::test]
+    async fn waiting_calls_fail_with_the_reason_the_session_ended() {
+        let (caller, _callee) = pair().await;
+        let waiting = tokio::spawn(caller.call("com.test.never").into_future());
+        let handle = caller.call("com.test.never").start().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(requests(&caller).0, 2);
+        caller.leave().await.unwrap();
+        let end = caller.closed().await;
+        assert!(matches!(end, Error::SessionClosed { .. }), "{end}");
+        for outcome in [waiting.await.unwrap(), handle.await] {
+            assert_eq!(outcome.unwrap_err().to_string(), end.to_string());
         }
     }
 }

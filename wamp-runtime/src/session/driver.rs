@@ -3,6 +3,7 @@
 //! session ends, fails everything still waiting.
 
 use std::sync::{Arc, Weak};
+use std::task::Waker;
 
 use wamp_proto::transport::{Connection, Route, TransportError};
 use wamp_proto::{error_uri, Id, Message, MessageType};
@@ -49,7 +50,7 @@ pub(crate) async fn run(shared: Arc<Shared>, mut conn: Connection) {
 /// Ends the session: fails pending requests, ends event streams, stops
 /// running handlers.
 pub(crate) fn close(shared: &Shared, end: Error) {
-    let (pending, invocations) = {
+    let (pending, invocations, wakers) = {
         let mut st = shared.lock();
         if st.closed.is_some() {
             return;
@@ -57,12 +58,18 @@ pub(crate) fn close(shared: &Shared, end: Error) {
         st.closed = Some(end.clone());
         st.subscriptions.clear();
         st.registrations.clear();
-        (
-            std::mem::take(&mut st.pending),
-            std::mem::take(&mut st.invocations),
-        )
+        let mut others = Vec::new();
+        let mut wakers = Vec::new();
+        for (request, p) in std::mem::take(&mut st.pending) {
+            match p {
+                Pending::Call(c) => wakers.extend(st.settle_call(request, c, Err(end.clone()))),
+                other => others.push(other),
+            }
+        }
+        (others, std::mem::take(&mut st.invocations), wakers)
     };
-    for (_, p) in pending {
+    wakers.into_iter().for_each(Waker::wake);
+    for p in pending {
         p.fail(end.clone());
     }
     for (_, task) in invocations {
@@ -167,11 +174,11 @@ fn dispatch_now(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
             args,
             kwargs,
             ..
-        } => match shared.take_pending(request) {
-            Some(Pending::Call(c)) => c.complete(CallResult { args, kwargs }),
-            Some(other) => return Err(mismatch(shared, ty, request, other)),
-            None => {} // canceled or timed out locally
-        },
+        } => {
+            if let Err(other) = settle(shared, request, |_| Ok(CallResult { args, kwargs })) {
+                return Err(mismatch(shared, ty, request, other));
+            }
+        }
         Message::Error {
             request_type,
             request,
@@ -183,11 +190,9 @@ fn dispatch_now(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
             if request_type == MessageType::Invocation {
                 return Err(violation("router sent an ERROR for an INVOCATION"));
             }
-            let e = ApplicationError { error, args, kwargs };
-            match shared.take_pending(request) {
-                Some(Pending::Call(c)) => c.error(e),
-                Some(p) => p.fail(Error::Application(e)),
-                None => {}
+            let mut e = Some(ApplicationError { error, args, kwargs });
+            if let Err(other) = settle(shared, request, |c| Err(c.error(e.take().expect("used once")))) {
+                other.fail(Error::Application(e.take().expect("not used for other requests")));
             }
         }
         Message::Registered {
@@ -288,47 +293,37 @@ impl Route for Answers {
             return Err(msg);
         };
         let now = match &msg {
-            // The final answer of a call: taken here, in one look at the
+            // The final answer of a call: settled here, in one look at the
             // pending requests, unless the call is progressive (its results
             // go through the reader, and so must this one, after them).
             Message::Result { details, request, .. } if details.progress != Some(true) => {
-                return match take_unless_progressive(&shared, *request) {
-                    Taken::Call(call) => {
-                        let Message::Result { args, kwargs, .. } = msg else {
-                            unreachable!("matched above")
-                        };
-                        call.complete(CallResult { args, kwargs });
-                        Ok(())
-                    }
-                    Taken::Progressive => Err(msg),
-                    Taken::Other => {
-                        dispatch_here(&shared, msg);
-                        Ok(())
-                    }
-                };
+                let request = *request;
+                let mut msg = Some(msg);
+                let taken = settle_unless_progressive(&shared, request, |_| {
+                    let Some(Message::Result { args, kwargs, .. }) = msg.take() else {
+                        unreachable!("matched above")
+                    };
+                    Ok(CallResult { args, kwargs })
+                });
+                return answered(&shared, taken, msg);
             }
             Message::Error {
                 request_type: MessageType::Call,
                 request,
                 ..
             } => {
-                return match take_unless_progressive(&shared, *request) {
-                    Taken::Call(call) => {
-                        let Message::Error {
-                            error, args, kwargs, ..
-                        } = msg
-                        else {
-                            unreachable!("matched above")
-                        };
-                        call.error(ApplicationError { error, args, kwargs });
-                        Ok(())
-                    }
-                    Taken::Progressive => Err(msg),
-                    Taken::Other => {
-                        dispatch_here(&shared, msg);
-                        Ok(())
-                    }
-                };
+                let request = *request;
+                let mut msg = Some(msg);
+                let taken = settle_unless_progressive(&shared, request, |c| {
+                    let Some(Message::Error {
+                        error, args, kwargs, ..
+                    }) = msg.take()
+                    else {
+                        unreachable!("matched above")
+                    };
+                    Err(c.error(ApplicationError { error, args, kwargs }))
+                });
+                return answered(&shared, taken, msg);
             }
             Message::Error { .. }
             | Message::Registered { .. }
@@ -362,31 +357,90 @@ fn dispatch_here(shared: &Arc<Shared>, msg: Message) {
     }
 }
 
-/// What the pending requests hold for an answer to a call.
+/// What the pending requests held for an answer to a call.
 enum Taken {
-    /// The call, now taken out.
-    Call(call::PendingCall),
+    /// The call, now settled.
+    Settled,
     /// A progressive call: left in place.
     Progressive,
     /// Nothing, or a request of another kind: left for the usual handling.
     Other,
 }
 
-fn take_unless_progressive(shared: &Shared, request: Id) -> Taken {
-    let mut st = shared.lock();
-    match st.pending.get(&request) {
-        Some(Pending::Call(c)) if c.progress_sender().is_some() => Taken::Progressive,
-        Some(Pending::Call(_)) => match st.pending.remove(&request) {
-            Some(Pending::Call(c)) => Taken::Call(c),
-            _ => unreachable!("looked up above"),
-        },
-        _ => Taken::Other,
+/// Settles the call `request` with the outcome `answer` makes for it,
+/// unless it is progressive.
+fn settle_unless_progressive(
+    shared: &Shared,
+    request: Id,
+    answer: impl FnOnce(&call::PendingCall) -> Result<CallResult, Error>,
+) -> Taken {
+    let waker = {
+        let mut st = shared.lock();
+        match st.pending.get(&request) {
+            Some(Pending::Call(c)) if c.progress_sender().is_some() => return Taken::Progressive,
+            Some(Pending::Call(_)) => {}
+            _ => return Taken::Other,
+        }
+        let Some(Pending::Call(c)) = st.pending.remove(&request) else {
+            unreachable!("looked up above")
+        };
+        let outcome = answer(&c);
+        st.settle_call(request, c, outcome)
+    };
+    if let Some(w) = waker {
+        w.wake();
+    }
+    Taken::Settled
+}
+
+/// What [`Answers::route`] does once it looked at a call's final answer:
+/// `msg` is still there unless the call was settled.
+#[allow(clippy::result_large_err)] // the Route contract: the message given back unboxed
+fn answered(shared: &Arc<Shared>, taken: Taken, msg: Option<Message>) -> Result<(), Message> {
+    match (taken, msg) {
+        (Taken::Progressive, Some(msg)) => Err(msg),
+        (Taken::Other, Some(msg)) => {
+            dispatch_here(shared, msg);
+            Ok(())
+        }
+        _ => Ok(()),
     }
 }
 
+/// Settles the call `request` with the outcome `answer` makes for it, and
+/// wakes its handle. A request of another kind is taken out and given back
+/// as `Err`; none (a call canceled or timed out locally) is ignored.
+fn settle(
+    shared: &Shared,
+    request: Id,
+    answer: impl FnOnce(&call::PendingCall) -> Result<CallResult, Error>,
+) -> Result<(), Pending> {
+    let waker = {
+        let mut st = shared.lock();
+        match st.pending.remove(&request) {
+            Some(Pending::Call(c)) => {
+                let outcome = answer(&c);
+                st.settle_call(request, c, outcome)
+            }
+            Some(other) => return Err(other),
+            None => None,
+        }
+    };
+    if let Some(w) = waker {
+        w.wake();
+    }
+    Ok(())
+}
+
 /// An answer of the wrong type for a request: fail the request, end the session.
-fn mismatch(_shared: &Shared, ty: MessageType, request: u64, pending: Pending) -> Error {
+fn mismatch(shared: &Shared, ty: MessageType, request: u64, pending: Pending) -> Error {
     let e = violation(format!("{ty} answered request {request} of another kind"));
-    pending.fail(e.clone());
+    match pending {
+        Pending::Call(c) => {
+            let waker = shared.lock().settle_call(request, c, Err(e.clone()));
+            waker.into_iter().for_each(Waker::wake);
+        }
+        other => other.fail(e.clone()),
+    }
     e
 }

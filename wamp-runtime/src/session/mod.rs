@@ -24,6 +24,7 @@ use wamp_proto::{Dict, HelloDetails, Id, IdMap, IdSequence, Message, Serializer,
 
 use crate::auth::Credentials;
 use crate::error::Error;
+use crate::payload::CallResult;
 
 pub use call::{Call, CallFuture, CallHandle};
 pub use callee::{Handler, HandlerFuture, Invocation, ProgressSender, Registration};
@@ -143,7 +144,13 @@ impl Pending {
     /// Completes the request with an error.
     fn fail(self, e: Error) {
         match self {
-            Pending::Call(c) => c.fail(e),
+            // Calls are settled through `State::settle_call`; a handle
+            // woken without an outcome reports the session's end.
+            Pending::Call(mut c) => {
+                if let Some(w) = c.take_waker() {
+                    w.wake();
+                }
+            }
             Pending::Register(tx, _, _) | Pending::Publish(tx) => {
                 let _ = tx.send(Err(e));
             }
@@ -167,11 +174,29 @@ pub(crate) struct LocalSubscriber {
 #[derive(Default)]
 pub(crate) struct State {
     pub pending: IdMap<Id, Pending>,
+    /// Final outcomes of calls, until their handles take them.
+    pub settled: IdMap<Id, Result<CallResult, Error>>,
     pub registrations: IdMap<Id, (String, Handler)>,
     pub subscriptions: IdMap<Id, Vec<LocalSubscriber>>,
     pub invocations: IdMap<Id, tokio::task::AbortHandle>,
     /// Set once the session has ended.
     pub closed: Option<Error>,
+}
+
+impl State {
+    /// Settles the call `request` (taken out of `pending`) with its final
+    /// outcome, for its handle to take; returns the handle's waker, to
+    /// wake once the lock is released.
+    #[must_use = "the waiting handle must be woken"]
+    pub fn settle_call(
+        &mut self,
+        request: Id,
+        mut call: call::PendingCall,
+        outcome: Result<CallResult, Error>,
+    ) -> Option<std::task::Waker> {
+        self.settled.insert(request, outcome);
+        call.take_waker()
+    }
 }
 
 pub(crate) struct Shared {
