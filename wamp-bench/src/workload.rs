@@ -10,11 +10,13 @@
 //!
 //! Every loop is bounded by time ([`Timing`]); nothing asserts on speed.
 
+use std::cell::RefCell;
 use std::future::{Future, IntoFuture};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures_util::future::try_join_all;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use futures_util::FutureExt;
 use tokio::sync::Notify;
@@ -320,41 +322,54 @@ where
     Ok(Latency::from_samples(samples, start.elapsed()))
 }
 
-/// [`IN_FLIGHT`] calls in flight: each completion starts another call.
-/// Counts completions inside the measured window only; calls still in
-/// flight at its end are awaited (not counted) so the session is idle
-/// afterwards.
+/// [`IN_FLIGHT`] calls in flight: as many lanes, each starting its next
+/// call when its last one completes (the lanes are long-lived futures, so
+/// the harness allocates nothing per call). Counts completions inside the
+/// measured window only; calls still in flight at its end are awaited (not
+/// counted) so the session is idle afterwards.
 async fn pipelined_calls<F, Fut>(start_call: &F, timing: Timing) -> Result<Rate, String>
 where
     F: Fn() -> Fut,
     Fut: Future<Output = Result<i64, String>>,
 {
-    let mut in_flight: FuturesUnordered<_> = (0..IN_FLIGHT).map(|_| start_call()).collect();
+    struct Window {
+        clock: Clock,
+        counted: u64,
+        cpu_start: Option<Duration>,
+        cpu_end: Option<Duration>,
+    }
     let measure_start = Instant::now() + timing.warmup;
     let end = measure_start + timing.measure;
-    let mut counted = 0u64;
-    let (mut cpu_start, mut cpu_end) = (None, None);
-    let mut clock = Clock::new();
-    while let Some(result) = in_flight.next().await {
-        result.map_err(|e| format!("pipelined call: {e}"))?;
-        let now = clock.tick();
-        if now >= end {
-            if cpu_end.is_none() {
-                cpu_end = process_cpu();
+    let window = RefCell::new(Window {
+        clock: Clock::new(),
+        counted: 0,
+        cpu_start: None,
+        cpu_end: None,
+    });
+    let lane = || async {
+        loop {
+            start_call().await.map_err(|e| format!("pipelined call: {e}"))?;
+            let mut w = window.borrow_mut();
+            let now = w.clock.tick();
+            if now >= end {
+                if w.cpu_end.is_none() {
+                    w.cpu_end = process_cpu();
+                }
+                return Ok::<_, String>(());
             }
-            continue; // draining
-        }
-        if now >= measure_start {
-            if counted == 0 {
-                cpu_start = process_cpu();
+            if now >= measure_start {
+                if w.counted == 0 {
+                    w.cpu_start = process_cpu();
+                }
+                w.counted += 1;
             }
-            counted += 1;
         }
-        in_flight.push(start_call());
-    }
+    };
+    try_join_all((0..IN_FLIGHT).map(|_| lane())).await?;
+    let w = window.into_inner();
     Ok(Rate {
-        per_s: counted as f64 / timing.measure.as_secs_f64(),
-        cpu_us: cpu_us_per_op(cpu_start, cpu_end, counted),
+        per_s: w.counted as f64 / timing.measure.as_secs_f64(),
+        cpu_us: cpu_us_per_op(w.cpu_start, w.cpu_end, w.counted),
     })
 }
 
