@@ -5,7 +5,7 @@
 //! the most specific wildcard, as the WAMP spec orders them) and all matches
 //! (broker: every subscription that covers a topic).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use wamp_proto::uri::{wildcard_matches, MatchPolicy};
 use wamp_proto::Id;
@@ -15,6 +15,9 @@ use wamp_proto::Id;
 pub struct PatternIndex {
     exact: HashMap<String, Id>,
     prefix: HashMap<String, Id>,
+    /// How many prefix patterns there are of each length (in bytes): a
+    /// lookup tries only these lengths, not every prefix of the URI.
+    prefix_lens: BTreeMap<usize, usize>,
     /// Wildcard patterns in insertion order, so ties go to the oldest.
     wildcard: Vec<(String, Id)>,
 }
@@ -36,7 +39,10 @@ impl PatternIndex {
                 self.exact.insert(uri, id);
             }
             MatchPolicy::Prefix => {
-                self.prefix.insert(uri, id);
+                let len = uri.len();
+                if self.prefix.insert(uri, id).is_none() {
+                    *self.prefix_lens.entry(len).or_default() += 1;
+                }
             }
             MatchPolicy::Wildcard => self.wildcard.push((uri, id)),
         }
@@ -49,7 +55,14 @@ impl PatternIndex {
                 self.exact.remove(uri);
             }
             MatchPolicy::Prefix => {
-                self.prefix.remove(uri);
+                if self.prefix.remove(uri).is_some() {
+                    if let Some(n) = self.prefix_lens.get_mut(&uri.len()) {
+                        *n -= 1;
+                        if *n == 0 {
+                            self.prefix_lens.remove(&uri.len());
+                        }
+                    }
+                }
             }
             MatchPolicy::Wildcard => self.wildcard.retain(|(p, _)| p != uri),
         }
@@ -66,15 +79,9 @@ impl PatternIndex {
         if let Some(id) = self.exact.get(uri) {
             return Some((*id, MatchPolicy::Exact));
         }
-        if !self.prefix.is_empty() {
-            // Longest first: walk the char boundaries from the end.
-            let mut ends: Vec<usize> = uri.char_indices().map(|(i, _)| i).skip(1).collect();
-            ends.push(uri.len());
-            for end in ends.into_iter().rev() {
-                if let Some(id) = self.prefix.get(&uri[..end]) {
-                    return Some((*id, MatchPolicy::Prefix));
-                }
-            }
+        // Longest first.
+        if let Some(id) = self.prefixes_of(uri).next_back() {
+            return Some((id, MatchPolicy::Prefix));
         }
         let mut best: Option<&(String, Id)> = None;
         for entry in &self.wildcard {
@@ -85,19 +92,19 @@ impl PatternIndex {
         best.map(|(_, id)| (*id, MatchPolicy::Wildcard))
     }
 
+    /// The prefix patterns `uri` starts with, shortest first: one lookup
+    /// per length that prefix patterns have.
+    fn prefixes_of<'a>(&'a self, uri: &'a str) -> impl DoubleEndedIterator<Item = Id> + 'a {
+        self.prefix_lens
+            .range(..=uri.len())
+            .filter(|(len, _)| uri.is_char_boundary(**len))
+            .filter_map(|(len, _)| self.prefix.get(&uri[..*len]).copied())
+    }
+
     /// Every entry matching a concrete URI, with its policy.
     pub fn all_matches<'a>(&'a self, uri: &'a str) -> impl Iterator<Item = (Id, MatchPolicy)> + 'a {
         let exact = self.exact.get(uri).map(|id| (*id, MatchPolicy::Exact));
-        let prefixes = (!self.prefix.is_empty())
-            .then(|| {
-                uri.char_indices()
-                    .map(|(i, _)| i)
-                    .skip(1)
-                    .chain(std::iter::once(uri.len()))
-                    .filter_map(|end| self.prefix.get(&uri[..end]).map(|id| (*id, MatchPolicy::Prefix)))
-            })
-            .into_iter()
-            .flatten();
+        let prefixes = self.prefixes_of(uri).map(|id| (id, MatchPolicy::Prefix));
         let wildcards = self
             .wildcard
             .iter()
@@ -152,6 +159,35 @@ mod tests {
         assert_eq!(idx.best_match("com.myapp.item.42"), Some((2, Prefix)));
         assert_eq!(idx.best_match("com.myapp.user.1"), Some((1, Prefix)));
         assert_eq!(idx.best_match("com.other"), None);
+    }
+
+    #[test]
+    fn prefix_lookup_tries_only_registered_lengths() {
+        use MatchPolicy::*;
+        // Two prefixes of one length, one longer; a non-ASCII URI whose
+        // byte length 5 falls inside a character.
+        let mut idx = index(&[
+            ("com.a", Prefix, 1),
+            ("com.b", Prefix, 2),
+            ("com.a.items", Prefix, 3),
+        ]);
+        assert_eq!(idx.best_match("com.a.items.7"), Some((3, Prefix)));
+        assert_eq!(idx.best_match("com.b.x"), Some((2, Prefix)));
+        assert_eq!(idx.best_match("comé.x"), None);
+        idx.remove("com.a", Prefix);
+        assert_eq!(idx.best_match("com.a.x"), None);
+        assert_eq!(
+            idx.best_match("com.b.x"),
+            Some((2, Prefix)),
+            "same length, still there"
+        );
+        idx.remove("com.b", Prefix);
+        idx.remove("com.a.items", Prefix);
+        assert!(idx.prefix_lens.is_empty());
+        // A URI far longer than any prefix costs one lookup per length.
+        let idx = index(&[("com.long", Prefix, 4)]);
+        let uri = format!("com.long.{}", "x".repeat(100_000));
+        assert_eq!(idx.best_match(&uri), Some((4, Prefix)));
     }
 
     #[test]

@@ -81,8 +81,8 @@ pub fn call_body(m: &Method, session: TokenStream, timeout: TokenStream) -> Toke
             ::std::option::Option::Some(t) => #c.timeout(t),
             ::std::option::Option::None => #c,
         };
-        // Only the started call (a boxed future) is kept across the await,
-        // not the builder: the stub's future stays small.
+        // Only the awaited call (a `CallFuture`, a few words) is kept
+        // across the await, not the builder: the stub's future stays small.
         ::wamp::__private::typed_call::<#ok, #err>(::std::future::IntoFuture::into_future(#c)).await
     }
 }
