@@ -391,6 +391,22 @@ pub async fn handler_panic_keeps_session(c: &Connector) {
     let app = e.application().expect("application error");
     assert_eq!(app.error, "wamp.error.invalid_argument");
     assert!(app.message().unwrap().contains("positional argument 0"), "{app}");
+    // A handler that panics before it even returns its future.
+    let eager = unique("com.test.panic_eager");
+    callee
+        .register(&eager, Default::default(), |inv| {
+            if inv.arg::<bool>(0).unwrap_or(false) {
+                panic!("eager boom");
+            }
+            async move { Ok(CallResult::new().with_arg("fine")) }
+        })
+        .await
+        .unwrap();
+    let e = caller.call(&eager).arg(true).await.unwrap_err();
+    assert_eq!(e.uri(), Some("wamp.error.runtime_error"), "{e}");
+    assert!(e.to_string().contains("eager boom"), "{e}");
+    let r = caller.call(&eager).arg(false).await.unwrap();
+    assert_eq!(r.arg::<String>(0).unwrap(), "fine");
 }
 
 pub async fn handlers_run_concurrently(c: &Connector) {

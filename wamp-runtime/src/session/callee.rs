@@ -294,7 +294,16 @@ pub(crate) fn invoke(
             shared: shared.clone(),
         },
     };
-    let mut running = AssertUnwindSafe(handler(inv)).catch_unwind();
+    // A handler may panic before it returns its future, as well as in it;
+    // both become a runtime_error answer (in-process, the panic would
+    // otherwise unwind into the caller's task).
+    let mut running = match std::panic::catch_unwind(AssertUnwindSafe(|| handler(inv))) {
+        Ok(future) => AssertUnwindSafe(future).catch_unwind(),
+        Err(panic) => {
+            drop(permit);
+            return answer(shared, answer_message(request, Err(panic)));
+        }
+    };
     // Run the handler here, in the session's reader, until its first await:
     // most handlers answer at once, and then the invocation costs no task
     // of its own. One that waits goes on in its own task (polled again
