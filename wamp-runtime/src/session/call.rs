@@ -24,7 +24,7 @@ const PROGRESS_QUEUE: usize = 64;
 
 /// A call waiting for its final answer, in the session's pending requests.
 /// Its outcome goes to the session's settled calls
-/// ([`Shared::settle_call`]), where its handle takes it: no channel, and
+/// ([`State::settle_call`](super::State::settle_call)), where its handle takes it: no channel, and
 /// so no allocation, per call.
 pub(crate) struct PendingCall {
     /// The handle's waker, once it has waited.
@@ -49,6 +49,11 @@ impl PendingCall {
 
     pub fn progress_sender(&self) -> Option<mpsc::Sender<CallResult>> {
         self.progress.clone()
+    }
+
+    /// Whether the caller asked for progressive results.
+    pub fn is_progressive(&self) -> bool {
+        self.progress.is_some()
     }
 
     /// The waker of the handle, if it waits (to wake once the session's
@@ -398,10 +403,7 @@ impl CallHandle {
             // answer.
             _ => {
                 self.done = true;
-                Poll::Ready(Err(st
-                    .closed
-                    .clone()
-                    .unwrap_or_else(|| Error::TransportLost("connection closed".into()))))
+                Poll::Ready(Err(st.closed_error()))
             }
         }
     }
@@ -475,8 +477,8 @@ impl Drop for CallHandle {
 #[cfg(all(test, feature = "router"))]
 mod tests {
     use std::future::IntoFuture;
-    use std::time::Duration;
 
+    use futures_util::FutureExt;
     use wamp_router::{Router, RouterConfig};
 
     use crate::{CallResult, Error, Payload, RegisterOptions, Session};
@@ -533,14 +535,15 @@ mod tests {
     #[tokio::test]
     async fn waiting_calls_fail_with_the_reason_the_session_ended() {
         let (caller, _callee) = pair().await;
-        let waiting = tokio::spawn(caller.call("com.test.never").into_future());
+        // Polled once: the CALL goes out, and the call waits.
+        let mut waiting = caller.call("com.test.never").into_future();
+        assert!((&mut waiting).now_or_never().is_none());
         let handle = caller.call("com.test.never").start().await.unwrap();
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        assert_eq!(requests(&caller).0, 2);
+        assert_eq!(requests(&caller), (2, 0));
         caller.leave().await.unwrap();
         let end = caller.closed().await;
         assert!(matches!(end, Error::SessionClosed { .. }), "{end}");
-        for outcome in [waiting.await.unwrap(), handle.await] {
+        for outcome in [waiting.await, handle.await] {
             assert_eq!(outcome.unwrap_err().to_string(), end.to_string());
         }
     }

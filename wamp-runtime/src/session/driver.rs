@@ -175,7 +175,8 @@ fn dispatch_now(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
             kwargs,
             ..
         } => {
-            if let Err(other) = settle(shared, request, |_| Ok(CallResult { args, kwargs })) {
+            if let Settled::Other(other) = settle(shared, request, false, |_| Ok(CallResult { args, kwargs }))
+            {
                 return Err(mismatch(shared, ty, request, other));
             }
         }
@@ -191,7 +192,9 @@ fn dispatch_now(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
                 return Err(violation("router sent an ERROR for an INVOCATION"));
             }
             let mut e = Some(ApplicationError { error, args, kwargs });
-            if let Err(other) = settle(shared, request, |c| Err(c.error(e.take().expect("used once")))) {
+            if let Settled::Other(other) = settle(shared, request, false, |c| {
+                Err(c.error(e.take().expect("used once")))
+            }) {
                 other.fail(Error::Application(e.take().expect("not used for other requests")));
             }
         }
@@ -297,24 +300,22 @@ impl Route for Answers {
             // pending requests, unless the call is progressive (its results
             // go through the reader, and so must this one, after them).
             Message::Result { details, request, .. } if details.progress != Some(true) => {
-                let request = *request;
-                let mut msg = Some(msg);
-                let taken = settle_unless_progressive(&shared, request, |_| {
+                let (request, mut msg) = (*request, Some(msg));
+                let settled = settle(&shared, request, true, |_| {
                     let Some(Message::Result { args, kwargs, .. }) = msg.take() else {
                         unreachable!("matched above")
                     };
                     Ok(CallResult { args, kwargs })
                 });
-                return answered(&shared, taken, msg);
+                return settled.unless_left(msg);
             }
             Message::Error {
                 request_type: MessageType::Call,
                 request,
                 ..
             } => {
-                let request = *request;
-                let mut msg = Some(msg);
-                let taken = settle_unless_progressive(&shared, request, |c| {
+                let (request, mut msg) = (*request, Some(msg));
+                let settled = settle(&shared, request, true, |c| {
                     let Some(Message::Error {
                         error, args, kwargs, ..
                     }) = msg.take()
@@ -323,7 +324,7 @@ impl Route for Answers {
                     };
                     Err(c.error(ApplicationError { error, args, kwargs }))
                 });
-                return answered(&shared, taken, msg);
+                return settled.unless_left(msg);
             }
             Message::Error { .. }
             | Message::Registered { .. }
@@ -357,79 +358,59 @@ fn dispatch_here(shared: &Arc<Shared>, msg: Message) {
     }
 }
 
-/// What the pending requests held for an answer to a call.
-enum Taken {
-    /// The call, now settled.
-    Settled,
-    /// A progressive call: left in place.
-    Progressive,
-    /// Nothing, or a request of another kind: left for the usual handling.
-    Other,
+/// What [`settle`] did with a call's final answer.
+enum Settled {
+    /// The call is settled; or there was no request (canceled or timed
+    /// out locally).
+    Done,
+    /// Left for the reader: a progressive call (its final answer must come
+    /// after its progressive results), or anything but a waiting call.
+    Left,
+    /// A request of another kind, taken out: the router broke the protocol.
+    Other(Pending),
 }
 
-/// Settles the call `request` with the outcome `answer` makes for it,
-/// unless it is progressive.
-fn settle_unless_progressive(
-    shared: &Shared,
-    request: Id,
-    answer: impl FnOnce(&call::PendingCall) -> Result<CallResult, Error>,
-) -> Taken {
-    let waker = {
-        let mut st = shared.lock();
-        match st.pending.get(&request) {
-            Some(Pending::Call(c)) if c.progress_sender().is_some() => return Taken::Progressive,
-            Some(Pending::Call(_)) => {}
-            _ => return Taken::Other,
+impl Settled {
+    /// For [`Answers::route`]: the message back, to go through the reader,
+    /// if it was left for it.
+    #[allow(clippy::result_large_err)] // the Route contract: the message given back unboxed
+    fn unless_left(self, msg: Option<Message>) -> Result<(), Message> {
+        match self {
+            Settled::Left => Err(msg.expect("not used when left")),
+            Settled::Done | Settled::Other(_) => Ok(()),
         }
-        let Some(Pending::Call(c)) = st.pending.remove(&request) else {
-            unreachable!("looked up above")
-        };
-        let outcome = answer(&c);
-        st.settle_call(request, c, outcome)
-    };
-    if let Some(w) = waker {
-        w.wake();
-    }
-    Taken::Settled
-}
-
-/// What [`Answers::route`] does once it looked at a call's final answer:
-/// `msg` is still there unless the call was settled.
-#[allow(clippy::result_large_err)] // the Route contract: the message given back unboxed
-fn answered(shared: &Arc<Shared>, taken: Taken, msg: Option<Message>) -> Result<(), Message> {
-    match (taken, msg) {
-        (Taken::Progressive, Some(msg)) => Err(msg),
-        (Taken::Other, Some(msg)) => {
-            dispatch_here(shared, msg);
-            Ok(())
-        }
-        _ => Ok(()),
     }
 }
 
 /// Settles the call `request` with the outcome `answer` makes for it, and
-/// wakes its handle. A request of another kind is taken out and given back
-/// as `Err`; none (a call canceled or timed out locally) is ignored.
+/// wakes its handle. With `only_plain_calls` (in the router's task), what
+/// is not a waiting, non-progressive call is left in place for the reader.
 fn settle(
     shared: &Shared,
     request: Id,
+    only_plain_calls: bool,
     answer: impl FnOnce(&call::PendingCall) -> Result<CallResult, Error>,
-) -> Result<(), Pending> {
+) -> Settled {
     let waker = {
         let mut st = shared.lock();
+        if only_plain_calls
+            && !matches!(st.pending.get(&request), Some(Pending::Call(c)) if !c.is_progressive())
+        {
+            return Settled::Left;
+        }
         match st.pending.remove(&request) {
             Some(Pending::Call(c)) => {
                 let outcome = answer(&c);
                 st.settle_call(request, c, outcome)
             }
-            Some(other) => return Err(other),
+            Some(other) => return Settled::Other(other),
             None => None,
         }
     };
     if let Some(w) = waker {
         w.wake();
     }
-    Ok(())
+    Settled::Done
 }
 
 /// An answer of the wrong type for a request: fail the request, end the session.

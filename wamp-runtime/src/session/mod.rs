@@ -184,6 +184,13 @@ pub(crate) struct State {
 }
 
 impl State {
+    /// Why the session ended (or, not ended yet, that its connection is gone).
+    pub fn closed_error(&self) -> Error {
+        self.closed
+            .clone()
+            .unwrap_or_else(|| Error::TransportLost("connection closed".into()))
+    }
+
     /// Settles the call `request` (taken out of `pending`) with its final
     /// outcome, for its handle to take; returns the handle's waker, to
     /// wake once the lock is released.
@@ -244,10 +251,7 @@ impl Shared {
     }
 
     pub fn closed_error(&self) -> Error {
-        self.lock()
-            .closed
-            .clone()
-            .unwrap_or_else(|| Error::TransportLost("connection closed".into()))
+        self.lock().closed_error()
     }
 }
 
