@@ -1,8 +1,9 @@
 //! Bounded queues end to end: a subscriber that stops reading fills its
-//! queues, and the router closes that session instead of buffering without
-//! bound or holding up the publisher; everyone else goes on. In-process
-//! (where the router hands messages over as they are sent) and over
-//! WebSocket.
+//! queues; the router holds the publisher back while it waits, and once
+//! the queue has made no progress for the stall timeout it closes that
+//! session (`wamp.close.stalled`) instead of buffering without bound; the
+//! publisher and everyone else go on. In-process (where the router hands
+//! messages over as they are sent) and over WebSocket.
 
 use std::time::{Duration, Instant};
 
@@ -16,6 +17,7 @@ const QUEUE: usize = 8;
 fn router() -> Router {
     let mut config = RouterConfig::default().realm(REALM);
     config.transport.queue_capacity = QUEUE;
+    config.stall_timeout = Duration::from_millis(300);
     Router::new(config)
 }
 
@@ -49,7 +51,7 @@ async fn overflow_closes_only_the_slow_session(router: &Router, slow: Session, p
         }
     }
     assert_eq!(realm.session_count(), joined - 1);
-    // The publisher was never held up or closed, and others are served.
+    // The publisher was held back, not closed, and others are served.
     assert!(publisher.is_open());
     let id = publisher
         .publish("com.test.flood")

@@ -60,6 +60,21 @@ struct RouterArgs {
     /// Largest message accepted, in bytes.
     #[arg(long, default_value_t = 16 * 1024 * 1024)]
     max_message_size: usize,
+    /// High-water mark of each session's outgoing queue, in messages:
+    /// whoever fills it past this is held back (default 1024).
+    #[arg(long, value_name = "N")]
+    queue_messages: Option<usize>,
+    /// High-water mark of each session's outgoing queue, in bytes (default 8 MiB).
+    #[arg(long, value_name = "BYTES")]
+    queue_bytes: Option<usize>,
+    /// Milliseconds a congested queue may make no progress (its peer stopped
+    /// reading) before the session is closed with wamp.close.stalled (default 5000).
+    #[arg(long, value_name = "MS")]
+    stall_timeout_ms: Option<u64>,
+    /// Most calls one session may have pending; beyond, the router reads
+    /// nothing new from it until one is answered (default 1024).
+    #[arg(long, value_name = "N")]
+    max_pending_calls: Option<usize>,
     /// Log filter (tracing EnvFilter syntax), overridden by RUST_LOG.
     #[arg(long, default_value = "info")]
     log: String,
@@ -104,6 +119,19 @@ async fn run_router(mut args: RouterArgs) -> Result<(), String> {
     let mut config = file.as_ref().map(ConfigFile::router_config).unwrap_or_default();
     if file.as_ref().and_then(ConfigFile::max_message_size).is_none() {
         config.transport.max_message_size = args.max_message_size;
+    }
+    // Flags win over the file's [flow].
+    if let Some(n) = args.queue_messages {
+        config.transport.queue_capacity = n;
+    }
+    if let Some(n) = args.queue_bytes {
+        config.transport.queue_bytes = n;
+    }
+    if let Some(ms) = args.stall_timeout_ms {
+        config.stall_timeout = std::time::Duration::from_millis(ms);
+    }
+    if let Some(n) = args.max_pending_calls {
+        config.max_pending_calls = n;
     }
     if args.realm.is_empty() && config.realm_configs.is_empty() {
         args.realm.push("realm1".into());

@@ -91,6 +91,13 @@ pub mod error_uri {
     pub const SYSTEM_SHUTDOWN: &str = "wamp.close.system_shutdown";
     /// The session was killed or closed because it could not keep up.
     pub const CLOSE_REALM: &str = "wamp.close.close_realm";
+    /// This SDK's router, not the spec: the session stopped reading (its
+    /// outgoing queue stayed over high water with no progress for the
+    /// router's stall timeout) and was closed.
+    pub const CLOSE_STALLED: &str = "wamp.close.stalled";
+    /// This SDK's router, not the spec: the session's outgoing queue
+    /// reached its hard limit (see `transport::QueueLimits`) and was closed.
+    pub const CLOSE_OVERFLOW: &str = "wamp.close.overflow";
     /// A message exceeded the negotiated maximum size.
     pub const PAYLOAD_SIZE_EXCEEDED: &str = "wamp.error.payload_size_exceeded";
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::id::{Id, MAX_ID};
 use crate::options::*;
-use crate::value::{Dict, List};
+use crate::value::{Dict, List, Value};
 
 macro_rules! message_types {
     ($($variant:ident = $code:literal, $name:literal;)*) => {
@@ -221,6 +221,36 @@ impl Message {
             Message::Invocation { .. } => T::Invocation,
             Message::Interrupt { .. } => T::Interrupt,
             Message::Yield { .. } => T::Yield,
+        }
+    }
+
+    /// The application payload (`Arguments`, `ArgumentsKw`) of the message
+    /// types that carry one: PUBLISH, EVENT, CALL, RESULT, INVOCATION,
+    /// YIELD and ERROR.
+    pub fn payload(&self) -> Option<(&List, &Dict)> {
+        match self {
+            Message::Publish { args, kwargs, .. }
+            | Message::Event { args, kwargs, .. }
+            | Message::Call { args, kwargs, .. }
+            | Message::Result { args, kwargs, .. }
+            | Message::Invocation { args, kwargs, .. }
+            | Message::Yield { args, kwargs, .. }
+            | Message::Error { args, kwargs, .. } => Some((args, kwargs)),
+            _ => None,
+        }
+    }
+
+    /// About how many bytes the message takes in memory: a fixed share
+    /// for its fields plus its payload's strings, byte strings and
+    /// containers. What queues count against their byte limits; cheap for
+    /// small payloads, linear in the number of values for large ones.
+    pub fn approx_size(&self) -> usize {
+        const BASE: usize = 64;
+        match self.payload() {
+            Some((args, kwargs)) => {
+                BASE + args.iter().map(Value::approx_size).sum::<usize>() + crate::value::dict_size(kwargs)
+            }
+            None => BASE,
         }
     }
 

@@ -45,6 +45,19 @@ pub enum Value {
 }
 
 impl Value {
+    /// About how many bytes the value takes in memory (see
+    /// [`Message::approx_size`](crate::Message::approx_size)).
+    pub fn approx_size(&self) -> usize {
+        const SLOT: usize = std::mem::size_of::<Value>();
+        match self {
+            Value::Str(s) => SLOT + s.len(),
+            Value::Bytes(b) => SLOT + b.len(),
+            Value::List(l) => SLOT + l.iter().map(Value::approx_size).sum::<usize>(),
+            Value::Dict(d) => SLOT + dict_size(d),
+            _ => SLOT,
+        }
+    }
+
     /// The value as a string slice, if it is a string.
     pub fn as_str(&self) -> Option<&str> {
         match self {
@@ -372,4 +385,11 @@ impl fmt::Display for Value {
             Err(_) => write!(f, "{self:?}"),
         }
     }
+}
+
+/// About how many bytes a dictionary's entries take in memory.
+pub(crate) fn dict_size(d: &Dict) -> usize {
+    d.iter()
+        .map(|(k, v)| std::mem::size_of::<String>() + k.len() + v.approx_size())
+        .sum()
 }

@@ -12,7 +12,9 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
-use wamp_proto::transport::{local, websocket, Connection, TransportConfig, TransportError, TransportKind};
+use wamp_proto::transport::{
+    local, websocket, Connection, QueueLimits, TransportConfig, TransportError, TransportKind,
+};
 use wamp_proto::{Message, Serializer, Value};
 
 /// Fails the test instead of hanging when `fut` takes over 20 s.
@@ -239,7 +241,7 @@ async fn websocket_undecodable_message_ends_the_receiver_with_a_decode_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn local_pair_carries_messages_without_serializing() {
-    let (mut a, mut b) = local::pair(4);
+    let (mut a, mut b) = local::pair(QueueLimits::new(4, 1 << 20));
     for end in [&a, &b] {
         assert_eq!(end.kind, TransportKind::Local);
         assert_eq!(end.serializer, None);

@@ -358,6 +358,9 @@ impl Dealer {
             },
         );
         self.calls.insert((sid, request), (callee, invocation));
+        if let Some(caller) = sessions.get(&sid) {
+            caller.outbound.call_started();
+        }
         send_to(
             sessions,
             callee,
@@ -373,9 +376,12 @@ impl Dealer {
     }
 
     /// Forgets a finished call, stopping its timer.
-    fn finish(&mut self, callee: Id, invocation: Id) -> Option<PendingCall> {
+    fn finish(&mut self, sessions: &Sessions, callee: Id, invocation: Id) -> Option<PendingCall> {
         let call = self.invocations.remove(&(callee, invocation))?;
         self.calls.remove(&(call.caller, call.call_request));
+        if let Some(caller) = sessions.get(&call.caller) {
+            caller.outbound.call_ended();
+        }
         if let Some(t) = &call.timer {
             t.abort();
         }
@@ -413,7 +419,7 @@ impl Dealer {
             return;
         }
         // A YIELD for a call already answered (canceled, timed out) is dropped.
-        if let Some(call) = self.finish(sid, request) {
+        if let Some(call) = self.finish(sessions, sid, request) {
             let msg = Message::Result {
                 request: call.call_request,
                 details: ResultDetails::default(),
@@ -435,7 +441,7 @@ impl Dealer {
         args: List,
         kwargs: Dict,
     ) {
-        if let Some(call) = self.finish(sid, request) {
+        if let Some(call) = self.finish(sessions, sid, request) {
             let msg = Message::Error {
                 request_type: MessageType::Call,
                 request: call.call_request,
@@ -461,7 +467,7 @@ impl Dealer {
             interrupt(sessions, callee, invocation, mode, error_uri::CANCELED);
         }
         if mode != CancelMode::Kill {
-            self.finish(callee, invocation);
+            self.finish(sessions, callee, invocation);
             send_error(
                 sessions,
                 sid,
@@ -477,7 +483,7 @@ impl Dealer {
         let Some(&(callee, invocation)) = self.calls.get(&(caller, request)) else {
             return;
         };
-        let Some(call) = self.finish(callee, invocation) else {
+        let Some(call) = self.finish(sessions, callee, invocation) else {
             return;
         };
         interrupt_if_understood(sessions, callee, invocation, error_uri::TIMEOUT);
@@ -511,7 +517,7 @@ impl Dealer {
             .map(|(_, i)| *i)
             .collect();
         for invocation in as_callee {
-            if let Some(call) = self.finish(sid, invocation) {
+            if let Some(call) = self.finish(sessions, sid, invocation) {
                 let msg = Message::error(
                     MessageType::Call,
                     call.call_request,
@@ -529,7 +535,7 @@ impl Dealer {
             .map(|(_, v)| *v)
             .collect();
         for (callee, invocation) in as_caller {
-            self.finish(callee, invocation);
+            self.finish(sessions, callee, invocation);
             interrupt_if_understood(sessions, callee, invocation, error_uri::CANCELED);
         }
     }

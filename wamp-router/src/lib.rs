@@ -77,6 +77,16 @@ pub struct RouterConfig {
     pub hello_timeout: Duration,
     /// Most connections served at once by the listeners; more are refused.
     pub max_connections: usize,
+    /// How long a session's outgoing queue may stay over its high-water
+    /// mark without taking anything out (its peer stopped reading) while
+    /// a producer waits on it, before the session is closed with
+    /// `wamp.close.stalled` (default 5 s). See the module docs' "Flow
+    /// control".
+    pub stall_timeout: Duration,
+    /// Most calls one session may have waiting for an answer (default
+    /// 1024). At the limit the router reads nothing new from it (answers
+    /// it owes as a callee excepted) until one of them is answered.
+    pub max_pending_calls: usize,
 }
 
 impl Default for RouterConfig {
@@ -89,6 +99,8 @@ impl Default for RouterConfig {
             serializers: Serializer::ALL.to_vec(),
             hello_timeout: Duration::from_secs(10),
             max_connections: 100_000,
+            stall_timeout: Duration::from_secs(5),
+            max_pending_calls: 1024,
         }
     }
 }
@@ -114,6 +126,13 @@ pub(crate) struct RouterInner {
 }
 
 impl RouterInner {
+    fn flow(&self) -> realm::FlowLimits {
+        realm::FlowLimits {
+            stall_timeout: self.config.stall_timeout,
+            max_pending_calls: self.config.max_pending_calls.max(1),
+        }
+    }
+
     fn realm(&self, name: &str) -> Option<Arc<Realm>> {
         self.realms
             .read()
@@ -140,19 +159,21 @@ impl std::fmt::Debug for Router {
 impl Router {
     /// A router with the realms of `config`.
     pub fn new(config: RouterConfig) -> Router {
-        let open = config.realms.iter().map(|name| RealmConfig::open(name.clone()));
-        let realms = open
-            .chain(config.realm_configs.iter().cloned())
-            .map(|realm| (realm.name.clone(), Realm::new(realm)))
-            .collect();
         let (shutdown, _) = watch::channel(false);
-        Router {
+        let router = Router {
             inner: Arc::new(RouterInner {
                 config,
-                realms: RwLock::new(realms),
+                realms: RwLock::default(),
                 shutdown,
             }),
+        };
+        let config = &router.inner.config;
+        let open = config.realms.iter().map(|name| RealmConfig::open(name.clone()));
+        // A name in `realm_configs` wins over the same one in `realms`.
+        for realm in config.realm_configs.iter().cloned().chain(open) {
+            router.add_realm_with(realm);
         }
+        router
     }
 
     /// Adds an open realm at run time (anonymous sessions may do
@@ -167,7 +188,7 @@ impl Router {
         let mut realms = self.inner.realms.write().unwrap_or_else(|p| p.into_inner());
         realms
             .entry(realm.name.clone())
-            .or_insert_with(|| Realm::new(realm));
+            .or_insert_with(|| Realm::new(realm, self.inner.flow()));
     }
 
     /// A realm by name.
@@ -208,7 +229,7 @@ impl Router {
     /// Opens an in-process connection to this router: the returned end is
     /// the client's; messages cross without serialization.
     pub fn connect_local(&self) -> Connection {
-        let (client, server) = local::pair(self.inner.config.transport.queue_capacity);
+        let (client, server) = local::pair(self.inner.config.transport.queue_limits());
         self.serve(server);
         client
     }

@@ -4,17 +4,29 @@
 //! realm's authentication and roles are fixed when it is created.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use tokio::sync::{oneshot, Notify};
-use wamp_proto::transport::{Outgoing, Sender, SharedMessage, TrySendError};
+use wamp_proto::transport::{Congestion, Outgoing, Sender, SharedMessage, TrySendError};
 use wamp_proto::{error_uri, Dict, Id, IdMap, IdSequence, List, Message, MessageType, Value};
 
 use crate::auth::config::{Action, RealmConfig};
 use crate::authorize::{CompiledRole, Verdict};
 use crate::broker::Broker;
 use crate::dealer::{Dealer, InternalError, InternalOutcome};
+
+/// The router's flow-control settings, as every realm applies them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FlowLimits {
+    /// How long a congested queue may make no progress before its session
+    /// is closed.
+    pub stall_timeout: Duration,
+    /// Most calls a session may have waiting for an answer; beyond, the
+    /// router reads nothing new from it until one is answered.
+    pub max_pending_calls: usize,
+}
 
 /// A protocol violation by a peer: its session is aborted with this reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,9 +53,46 @@ pub(crate) type Sessions = IdMap<Id, SessionEntry>;
 /// How to reach a joined session.
 #[derive(Debug)]
 pub(crate) struct Outbound {
+    /// Its queue; the queue's alarms tell its task to close it.
     pub tx: Sender,
-    /// Signalled when the session must be closed (its queue overflowed).
-    pub kill: Notify,
+    /// Calls it made that wait for an answer (counted by the dealer).
+    pub calls: AtomicUsize,
+    /// Woken when one of its calls is answered.
+    pub call_answered: Notify,
+}
+
+impl Outbound {
+    pub fn new(tx: Sender) -> Self {
+        Outbound {
+            tx,
+            calls: AtomicUsize::new(0),
+            call_answered: Notify::new(),
+        }
+    }
+
+    /// Counts a call of this session's in.
+    pub fn call_started(&self) {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Counts a call of this session's out.
+    pub fn call_ended(&self) {
+        self.calls.fetch_sub(1, Ordering::SeqCst);
+        self.call_answered.notify_waiters();
+    }
+
+    /// Waits until fewer than `max` of its calls are pending.
+    pub async fn calls_below(&self, max: usize) {
+        loop {
+            let answered = self.call_answered.notified();
+            tokio::pin!(answered);
+            answered.as_mut().enable();
+            if self.calls.load(Ordering::SeqCst) < max {
+                return;
+            }
+            answered.await;
+        }
+    }
 }
 
 /// The mutable state of a realm.
@@ -54,9 +103,11 @@ pub(crate) struct RealmState {
     pub dealer: Dealer,
 }
 
-/// Sends a message to a joined session without waiting. A full queue means
-/// the session cannot keep up: it is closed rather than let it stall the
-/// router or grow memory.
+/// Sends a message to a joined session without waiting, past its queue's
+/// high-water mark if need be: what the router routes and owes is never
+/// dropped. Who sent new work (an EVENT, an INVOCATION) to a congested
+/// session is held back instead ([`pressure`]); only a queue at its hard
+/// limit refuses, and its session is then closed.
 ///
 /// An INVOCATION or INTERRUPT for a session with a
 /// [`Route`](wamp_proto::transport::Route) (an in-process client that takes
@@ -87,26 +138,77 @@ impl Deliver for Message {
                 msg: Box::new(self),
             });
         } else {
-            settle(sid, &outbound.kill, outbound.tx.try_send(self));
+            let new_work = is_new_work(&self);
+            settle(sid, outbound, outbound.tx.push(self), new_work);
         }
     }
 }
 
 impl Deliver for SharedMessage {
     fn deliver(self, sid: Id, entry: &SessionEntry) {
-        settle(sid, &entry.outbound.kill, entry.outbound.tx.try_send_shared(self));
+        let outbound = &entry.outbound;
+        settle(sid, outbound, outbound.tx.push_shared(self), true);
     }
 }
 
-/// Closes a session whose queue is full.
-fn settle(sid: Id, kill: &Notify, sent: Result<(), TrySendError<Outgoing>>) {
-    if let Err(TrySendError::Full(msg)) = sent {
-        tracing::warn!(
-            session = sid,
-            "outgoing queue full, dropping {} and closing the session",
-            msg.message_type()
-        );
-        kill.notify_one();
+/// Whether a message gives its receiver new work (rather than answering
+/// it): the kind whose sender is held back while the receiver is congested.
+fn is_new_work(msg: &Message) -> bool {
+    matches!(msg, Message::Event { .. } | Message::Invocation { .. })
+}
+
+/// Notes a congested receiver of new work for the sender to wait on, or
+/// logs a message refused at the hard limit (the queue's alarm then
+/// closes its session).
+fn settle(sid: Id, outbound: &Outbound, sent: Result<(), TrySendError<Outgoing>>, new_work: bool) {
+    match sent {
+        Ok(()) => {
+            if new_work && outbound.tx.is_congested() {
+                pressure::note(&outbound.tx);
+            }
+        }
+        Err(TrySendError::Full(msg)) => {
+            let (messages, bytes) = outbound.tx.queued();
+            tracing::warn!(
+                session = sid,
+                messages,
+                bytes,
+                "outgoing queue at its hard limit: dropping {} and closing the session",
+                msg.message_type()
+            );
+        }
+        Err(TrySendError::Closed(_)) => {}
+    }
+}
+
+/// Who is congested by what the session being handled on this thread
+/// sends: collected while the realm routes one message of it
+/// ([`Realm::handle`]), so that its task (or, in-process, its sender)
+/// waits for them before it sends more.
+mod pressure {
+    use std::cell::RefCell;
+
+    use wamp_proto::transport::{Congestion, Sender};
+
+    thread_local! {
+        static NOTED: RefCell<Option<Congestion>> = const { RefCell::new(None) };
+    }
+
+    /// Collects what `f` congests (nested collections are kept apart).
+    pub(super) fn collect<T>(stall: std::time::Duration, f: impl FnOnce() -> T) -> (T, Congestion) {
+        let outer = NOTED.with(|n| n.borrow_mut().replace(Congestion::new(stall)));
+        let out = f();
+        let noted = NOTED.with(|n| std::mem::replace(&mut *n.borrow_mut(), outer));
+        (out, noted.unwrap_or_default())
+    }
+
+    /// Notes a congested queue, if a collection is going on.
+    pub(super) fn note(tx: &Sender) {
+        NOTED.with(|n| {
+            if let Some(c) = n.borrow_mut().as_mut() {
+                c.add_if_congested(tx);
+            }
+        });
     }
 }
 
@@ -165,7 +267,8 @@ mod outbox {
         }
         let _done = Done;
         while let Some(h) = OUTBOX.with(|o| o.borrow_mut().held.pop_front()) {
-            settle(h.sid, &h.outbound.kill, h.outbound.tx.try_send(*h.msg));
+            let new_work = super::is_new_work(&h.msg);
+            settle(h.sid, &h.outbound, h.outbound.tx.push(*h.msg), new_work);
         }
     }
 }
@@ -219,12 +322,13 @@ pub(crate) fn send_error(
 pub struct Realm {
     name: String,
     config: RealmConfig,
+    flow: FlowLimits,
     roles: HashMap<String, CompiledRole>,
     state: Mutex<RealmState>,
 }
 
 impl Realm {
-    pub(crate) fn new(config: RealmConfig) -> Arc<Realm> {
+    pub(crate) fn new(config: RealmConfig, flow: FlowLimits) -> Arc<Realm> {
         let roles = config
             .roles
             .iter()
@@ -233,9 +337,15 @@ impl Realm {
         Arc::new(Realm {
             name: config.name.clone(),
             config,
+            flow,
             roles,
             state: Mutex::new(RealmState::default()),
         })
+    }
+
+    /// The router's flow-control limits.
+    pub(crate) fn flow(&self) -> FlowLimits {
+        self.flow
     }
 
     /// The realm's name.
@@ -329,26 +439,34 @@ impl Realm {
         sessions.remove(&sid);
     }
 
-    /// Handles one message from a joined session.
-    pub(crate) fn handle(self: &Arc<Self>, sid: Id, msg: Message) -> Result<(), Violation> {
-        let mut st = self.lock();
-        Self::dispatch(self, &mut st, sid, msg)
+    /// Handles one message from a joined session; says which sessions'
+    /// queues it congested (see [`pressure`]).
+    pub(crate) fn handle(self: &Arc<Self>, sid: Id, msg: Message) -> Result<Congestion, Violation> {
+        let (handled, congestion) = pressure::collect(self.flow.stall_timeout, || {
+            let mut st = self.lock();
+            Self::dispatch(self, &mut st, sid, msg)
+            // Unlocked here: what the outbox delivers counts too.
+        });
+        handled.map(|()| congestion)
     }
 
     /// Handles a message of a session routed directly (in-process), if the
     /// session is still joined; otherwise gives it back. Only messages that
     /// [`dispatch`](Self::dispatch) accepts may come here.
     #[allow(clippy::result_large_err)] // given back unboxed, as to a Route
-    pub(crate) fn handle_joined(self: &Arc<Self>, sid: Id, msg: Message) -> Result<(), Message> {
-        let mut st = self.lock();
-        if !st.sessions.contains_key(&sid) {
-            return Err(msg);
-        }
-        Self::dispatch(self, &mut st, sid, msg).map_err(|v| {
-            // Unreachable for the messages a direct route takes.
-            tracing::error!(session = sid, "direct route took a message it may not: {}", v.0);
-            Message::abort(error_uri::PROTOCOL_VIOLATION, v.0)
-        })
+    pub(crate) fn handle_joined(self: &Arc<Self>, sid: Id, msg: Message) -> Result<Congestion, Message> {
+        let (handled, congestion) = pressure::collect(self.flow.stall_timeout, || {
+            let mut st = self.lock();
+            if !st.sessions.contains_key(&sid) {
+                return Err(msg);
+            }
+            Self::dispatch(self, &mut st, sid, msg).map_err(|v| {
+                // Unreachable for the messages a direct route takes.
+                tracing::error!(session = sid, "direct route took a message it may not: {}", v.0);
+                Message::abort(error_uri::PROTOCOL_VIOLATION, v.0)
+            })
+        });
+        handled.map(|()| congestion)
     }
 
     /// Queues a message to a joined session; gives it back if the session

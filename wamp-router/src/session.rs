@@ -7,8 +7,10 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{watch, Notify};
-use wamp_proto::transport::{Connection, Route};
+use std::sync::atomic::Ordering;
+
+use tokio::sync::watch;
+use wamp_proto::transport::{Alarm, Congestion, Connection, Route, Sender};
 use wamp_proto::{
     error_uri, id, Dict, HelloDetails, Id, IdSequence, Message, MessageType, Value, WelcomeDetails,
 };
@@ -19,14 +21,18 @@ use crate::authorize::{self, Verdict};
 use crate::realm::{Outbound, Realm, SessionEntry};
 use crate::RouterInner;
 
-/// How long the router waits to hand a closing message to a peer's queue.
+/// How long a session's writer may take to send what is queued when the
+/// session ends, before the connection is dropped.
 const CLOSE_SEND_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Most messages read ahead while a dynamic authorizer decides on one.
 const MAX_BACKLOG: usize = 1024;
 
+/// Queues a closing message (ABORT, GOODBYE) past the high-water mark:
+/// the last thing the session sends. The writer has [`CLOSE_SEND_TIMEOUT`]
+/// to deliver it with what is queued before it ([`run`]).
 async fn send_closing(conn: &Connection, msg: Message) {
-    let _ = tokio::time::timeout(CLOSE_SEND_TIMEOUT, conn.sender.send(msg)).await;
+    let _ = conn.sender.push(msg);
 }
 
 /// Serves one connection until its session ends.
@@ -81,6 +87,7 @@ pub(crate) async fn run(router: Arc<RouterInner>, mut conn: Connection) {
         // are routed as it sends them. It cannot send any before WELCOME.
         conn.receiver.bypass(DirectRoute {
             realm: realm.clone(),
+            own: conn.sender.clone(),
             identity: identity.clone(),
             sid,
             unchecked: realm.allows_everything(&identity.authrole),
@@ -90,10 +97,7 @@ pub(crate) async fn run(router: Arc<RouterInner>, mut conn: Connection) {
     // HELLO's details (the client's roles and features) are not needed any
     // more: freed now rather than kept for the whole session.
     drop(details);
-    let outbound = Arc::new(Outbound {
-        tx: conn.sender.clone(),
-        kill: Notify::new(),
-    });
+    let outbound = Arc::new(Outbound::new(conn.sender.clone()));
     realm.join(SessionEntry {
         id: sid,
         outbound: outbound.clone(),
@@ -134,6 +138,7 @@ pub(crate) async fn run(router: Arc<RouterInner>, mut conn: Connection) {
         "session joined"
     );
 
+    let limits = router.config.transport.queue_limits();
     let mut session = Joined {
         sid,
         realm: realm.clone(),
@@ -141,12 +146,21 @@ pub(crate) async fn run(router: Arc<RouterInner>, mut conn: Connection) {
         conn,
         outbound,
         shutdown,
-        backlog: VecDeque::new(),
+        backlog: Backlog::new(limits.messages.min(MAX_BACKLOG), limits.bytes),
+        congestion: Congestion::default(),
         authorizer_timeout: router.config.internal_call_timeout,
     };
     session.serve().await;
     realm.leave(sid);
     tracing::debug!(session = sid, "session left");
+    // The writer sends what is queued, then closes; a peer that does not
+    // read it in time is cut off, so no writer waits on a socket forever.
+    let finished = session.conn.sender.finished();
+    let closer = session.conn.closer.clone();
+    drop(session);
+    if tokio::time::timeout(CLOSE_SEND_TIMEOUT, finished).await.is_err() {
+        closer.close();
+    }
 }
 
 /// Whether the message loop goes on.
@@ -155,32 +169,80 @@ enum Flow {
     Stop,
 }
 
+/// Messages read from a held-back session meanwhile, handled in order
+/// once it may go on; bounded in messages and bytes, then reading stops.
+struct Backlog {
+    messages: VecDeque<Message>,
+    bytes: usize,
+    max_messages: usize,
+    max_bytes: usize,
+}
+
+impl Backlog {
+    fn new(max_messages: usize, max_bytes: usize) -> Self {
+        Backlog {
+            messages: VecDeque::new(),
+            bytes: 0,
+            max_messages: max_messages.max(1),
+            max_bytes,
+        }
+    }
+
+    fn has_room(&self) -> bool {
+        self.messages.len() < self.max_messages && self.bytes < self.max_bytes
+    }
+
+    fn push(&mut self, msg: Message) {
+        self.bytes += msg.approx_size();
+        self.messages.push_back(msg);
+    }
+
+    fn pop(&mut self) -> Option<Message> {
+        let msg = self.messages.pop_front()?;
+        self.bytes -= msg.approx_size();
+        Some(msg)
+    }
+}
+
 /// A joined session's message loop.
 struct Joined {
     sid: Id,
     realm: Arc<Realm>,
     identity: Identity,
     conn: Connection,
-    /// Its entry's way in; `kill` is signalled when its queue overflows.
+    /// Its entry's way in, with its count of pending calls.
     outbound: Arc<Outbound>,
     shutdown: watch::Receiver<bool>,
-    /// Messages read while a dynamic authorizer decided on an earlier one;
-    /// handled in order before reading more.
-    backlog: VecDeque<Message>,
+    /// Messages read while the session was held back (a dynamic authorizer
+    /// deciding on an earlier one, congested receivers, too many pending
+    /// calls); handled in order before reading more.
+    backlog: Backlog,
+    /// The queues its last message congested: nothing new is handled
+    /// until they are down to low water.
+    congestion: Congestion,
     authorizer_timeout: Duration,
+}
+
+/// Why a session is closed from the router's side.
+enum Closing {
+    Alarm(Alarm),
+    Shutdown,
 }
 
 impl Joined {
     async fn serve(&mut self) {
         loop {
-            let msg = match self.backlog.pop_front() {
+            if let Err(Flow::Stop) = self.hold_back().await {
+                return;
+            }
+            let msg = match self.backlog.pop() {
                 Some(m) => m,
                 None => {
                     let next = tokio::select! {
                         m = self.conn.receiver.recv() => m,
                         _ = self.conn.closer.closed() => None,
-                        _ = self.outbound.kill.notified() => return self.overflowed().await,
-                        _ = self.shutdown.changed() => return self.shut_down().await,
+                        alarm = self.conn.sender.alarmed() => return self.close(Closing::Alarm(alarm)).await,
+                        _ = self.shutdown.changed() => return self.close(Closing::Shutdown).await,
                     };
                     match next {
                         Some(m) => m,
@@ -194,19 +256,53 @@ impl Joined {
         }
     }
 
-    async fn overflowed(&self) {
-        send_closing(
-            &self.conn,
-            Message::abort(
-                error_uri::CLOSE_REALM,
-                "session could not keep up with its messages",
-            ),
-        )
-        .await;
+    /// Flow control: waits, before anything new of this session's is
+    /// handled, until the queues its last message congested and its own
+    /// queue are down to low water, and until fewer than the limit of its
+    /// calls are pending. Meanwhile its answers still flow
+    /// ([`meanwhile`](Self::meanwhile)).
+    async fn hold_back(&mut self) -> Result<(), Flow> {
+        let flow = self.realm.flow();
+        let mut congestion = std::mem::take(&mut self.congestion);
+        // A client that sends requests without reading the answers is held
+        // back by its own queue.
+        let mut own = Congestion::new(flow.stall_timeout);
+        own.add_if_congested(&self.conn.sender);
+        congestion.merge(own);
+        if !congestion.is_relieved() {
+            self.meanwhile(congestion.relieved()).await?;
+        }
+        if self.outbound.calls.load(Ordering::SeqCst) >= flow.max_pending_calls {
+            let outbound = self.outbound.clone();
+            self.meanwhile(outbound.calls_below(flow.max_pending_calls))
+                .await?;
+        }
+        Ok(())
     }
 
-    async fn shut_down(&self) {
-        send_closing(&self.conn, Message::goodbye(error_uri::SYSTEM_SHUTDOWN)).await;
+    async fn close(&self, why: Closing) {
+        let (reason, message) = match why {
+            Closing::Alarm(alarm) => {
+                let (messages, bytes) = self.conn.sender.queued();
+                tracing::warn!(
+                    session = self.sid,
+                    authid = %self.identity.authid,
+                    messages,
+                    bytes,
+                    "closing the session: {alarm}"
+                );
+                let reason = match alarm {
+                    Alarm::Stalled => error_uri::CLOSE_STALLED,
+                    _ => error_uri::CLOSE_OVERFLOW,
+                };
+                (reason, format!("the router closed this session: {alarm}"))
+            }
+            Closing::Shutdown => {
+                return send_closing(&self.conn, Message::goodbye(error_uri::SYSTEM_SHUTDOWN)).await
+            }
+        };
+        // Behind whatever is queued; the peer sees it if it reads on.
+        let _ = self.conn.sender.push(Message::abort(reason, message));
     }
 
     async fn transport_ended(&self) {
@@ -246,7 +342,7 @@ impl Joined {
                 let Some(reply) = authorize::refusal(&msg, error, message) else {
                     return Flow::Go; // an unacknowledged PUBLISH is dropped silently
                 };
-                match self.conn.sender.send(reply).await {
+                match self.conn.sender.push(reply) {
                     Ok(()) => Flow::Go,
                     Err(_) => Flow::Stop,
                 }
@@ -254,10 +350,8 @@ impl Joined {
         }
     }
 
-    /// Asks a dynamic authorizer about `msg`. Meanwhile the session's
-    /// answers (YIELD, ERROR for an INVOCATION) are handled at once, since
-    /// the authorizer may be waiting for one of them, and its other
-    /// messages are kept in order for later. `Err` ends the session.
+    /// Asks a dynamic authorizer about `msg`, handling the session's
+    /// answers meanwhile. `Err` ends the session.
     async fn ask(&mut self, procedure: &str, msg: &Message) -> Result<Result<bool, String>, Flow> {
         let realm = self.realm.clone();
         let identity = self.identity.clone();
@@ -269,29 +363,39 @@ impl Joined {
             msg,
             self.authorizer_timeout,
         );
-        tokio::pin!(decision);
+        self.meanwhile(decision).await
+    }
+
+    /// Waits for `until` while the session is held back. Its answers
+    /// (YIELD, ERROR for an INVOCATION) are handled at once meanwhile, since
+    /// what it waits for may depend on them (an authorizer, a caller that
+    /// is also its callee); its other messages are kept in order for later,
+    /// up to the backlog's bounds, then reading stops. `Err` ends the
+    /// session.
+    async fn meanwhile<T>(&mut self, until: impl std::future::Future<Output = T>) -> Result<T, Flow> {
+        tokio::pin!(until);
         loop {
             tokio::select! {
-                d = &mut decision => return Ok(d),
-                m = self.conn.receiver.recv(), if self.backlog.len() < MAX_BACKLOG => match m {
+                d = &mut until => return Ok(d),
+                m = self.conn.receiver.recv(), if self.backlog.has_room() => match m {
                     Some(m @ (Message::Yield { .. } | Message::Error { request_type: MessageType::Invocation, .. })) => {
                         if let Flow::Stop = self.handle(m).await {
                             return Err(Flow::Stop);
                         }
                     }
-                    Some(m) => self.backlog.push_back(m),
+                    Some(m) => self.backlog.push(m),
                     None => {
                         self.transport_ended().await;
                         return Err(Flow::Stop);
                     }
                 },
                 _ = self.conn.closer.closed() => return Err(Flow::Stop),
-                _ = self.outbound.kill.notified() => {
-                    self.overflowed().await;
+                alarm = self.conn.sender.alarmed() => {
+                    self.close(Closing::Alarm(alarm)).await;
                     return Err(Flow::Stop);
                 }
                 _ = self.shutdown.changed() => {
-                    self.shut_down().await;
+                    self.close(Closing::Shutdown).await;
                     return Err(Flow::Stop);
                 }
             }
@@ -310,7 +414,10 @@ impl Joined {
             }
             Message::Abort { .. } => Flow::Stop,
             m => match self.realm.handle(self.sid, m) {
-                Ok(()) => Flow::Go,
+                Ok(congestion) => {
+                    self.congestion.merge(congestion);
+                    Flow::Go
+                }
                 Err(v) => {
                     tracing::debug!(session = self.sid, "protocol violation: {}", v.0);
                     send_closing(&self.conn, Message::abort(error_uri::PROTOCOL_VIOLATION, v.0)).await;
@@ -354,6 +461,8 @@ fn static_check(realm: &Realm, identity: &Identity, sid: Id, msg: &Message) -> C
 /// after everything routed before them.
 struct DirectRoute {
     realm: Arc<Realm>,
+    /// The router's side of the session's queue to the client.
+    own: Sender,
     identity: Identity,
     sid: Id,
     /// The role may do anything (an open realm): nothing to check.
@@ -361,39 +470,51 @@ struct DirectRoute {
 }
 
 impl Route for DirectRoute {
-    fn route(&self, msg: Message) -> Result<(), Message> {
-        let routable = matches!(
+    fn route(&self, msg: Message) -> Result<Congestion, Message> {
+        let answer = matches!(
             msg,
-            Message::Publish { .. }
-                | Message::Subscribe { .. }
-                | Message::Unsubscribe { .. }
-                | Message::Call { .. }
-                | Message::Cancel { .. }
-                | Message::Register { .. }
-                | Message::Unregister { .. }
-                | Message::Yield { .. }
+            Message::Yield { .. }
                 | Message::Error {
                     request_type: MessageType::Invocation,
                     ..
                 }
         );
+        let routable = answer
+            || matches!(
+                msg,
+                Message::Publish { .. }
+                    | Message::Subscribe { .. }
+                    | Message::Unsubscribe { .. }
+                    | Message::Call { .. }
+                    | Message::Cancel { .. }
+                    | Message::Register { .. }
+                    | Message::Unregister { .. }
+            );
         if !routable {
             return Err(msg);
         }
-        if self.unchecked {
-            return self.realm.handle_joined(self.sid, msg);
-        }
-        match static_check(&self.realm, &self.identity, self.sid, &msg) {
-            Check::Pass => self.realm.handle_joined(self.sid, msg),
-            Check::Refuse(error, message) => {
-                tracing::debug!(session = self.sid, %error, "{message}");
-                match authorize::refusal(&msg, error, message) {
-                    Some(reply) => self.realm.send_to_joined(self.sid, reply).map_err(|_| msg),
-                    None => Ok(()), // an unacknowledged PUBLISH is dropped silently
+        let mut congestion = if self.unchecked {
+            self.realm.handle_joined(self.sid, msg)?
+        } else {
+            match static_check(&self.realm, &self.identity, self.sid, &msg) {
+                Check::Pass => self.realm.handle_joined(self.sid, msg)?,
+                Check::Refuse(error, message) => {
+                    tracing::debug!(session = self.sid, %error, "{message}");
+                    // An unacknowledged PUBLISH is dropped silently.
+                    if let Some(reply) = authorize::refusal(&msg, error, message) {
+                        self.realm.send_to_joined(self.sid, reply).map_err(|_| msg)?;
+                    }
+                    Congestion::new(self.realm.flow().stall_timeout)
                 }
+                Check::Ask(..) => return Err(msg),
             }
-            Check::Ask(..) => Err(msg),
+        };
+        if !answer {
+            // New work waits for the client's own queue too, as for a
+            // socket session (`Joined::hold_back`).
+            congestion.add_if_congested(&self.own);
         }
+        Ok(congestion)
     }
 }
 

@@ -12,12 +12,15 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::Stream;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 
 use super::{CloseReason, Closer, TransportError};
 use crate::message::{Message, MessageType};
@@ -51,6 +54,14 @@ impl Outgoing {
         match &self.0 {
             Repr::Own(m) => m,
             Repr::Shared(s) => s.message(),
+        }
+    }
+
+    /// The bytes it counts for in a queue's limits.
+    fn weight(&self) -> usize {
+        match &self.0 {
+            Repr::Own(m) => m.approx_size(),
+            Repr::Shared(s) => s.0.size,
         }
     }
 
@@ -124,6 +135,8 @@ pub struct SharedMessage(Arc<SharedInner>);
 #[derive(Debug)]
 struct SharedInner {
     message: Message,
+    /// [`Message::approx_size`], counted once for every queue it joins.
+    size: usize,
     encoded: [OnceLock<Result<Bytes, EncodeError>>; Serializer::ALL.len()],
 }
 
@@ -131,6 +144,7 @@ impl SharedMessage {
     /// Wraps a message to be sent to many connections.
     pub fn new(message: Message) -> Self {
         SharedMessage(Arc::new(SharedInner {
+            size: message.approx_size(),
             message,
             encoded: Default::default(),
         }))
@@ -165,6 +179,264 @@ impl SharedMessage {
 #[error("the connection is closed")]
 pub struct Closed;
 
+/// How much a connection's outgoing queue holds before whoever fills it is
+/// held back: its high-water mark, in messages and in bytes
+/// ([`Message::approx_size`]), whichever is reached first.
+///
+/// The policy at each level:
+/// - below high water, [`Sender::send`] and [`Sender::try_send`] queue at once;
+/// - at or over it, `send` waits and `try_send` says [`TrySendError::Full`];
+///   [`Sender::push`] (the router's way of sending, for answers it owes and
+///   messages it routes) still queues, and [`Sender::is_congested`] tells
+///   the router to hold back the session that caused it;
+/// - waiting senders and held-back producers go on once the queue is down
+///   to low water, half the high-water mark;
+/// - at [`HARD_LIMIT_FACTOR`] times the high-water mark even `push` refuses
+///   and raises [`Alarm::Overflow`]: the last resort that keeps memory
+///   bounded whatever the number of producers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct QueueLimits {
+    /// High water in messages.
+    pub messages: usize,
+    /// High water in bytes.
+    pub bytes: usize,
+}
+
+/// How many times the high-water mark a queue holds before it refuses even
+/// the router's messages ([`QueueLimits`]).
+pub const HARD_LIMIT_FACTOR: usize = 4;
+
+impl QueueLimits {
+    /// Limits of `messages` and `bytes` (each at least 1).
+    pub fn new(messages: usize, bytes: usize) -> Self {
+        QueueLimits {
+            messages: messages.max(1),
+            bytes: bytes.max(1),
+        }
+    }
+}
+
+/// Why a queue's owner must end its connection ([`Sender::alarmed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Alarm {
+    /// The queue reached its hard limit ([`HARD_LIMIT_FACTOR`]).
+    Overflow,
+    /// The queue stayed over high water and its consumer took nothing from
+    /// it for the stall timeout of a producer waiting on it
+    /// ([`Congestion::relieved`]): the peer stopped reading.
+    Stalled,
+}
+
+impl std::fmt::Display for Alarm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Alarm::Overflow => "its outgoing queue reached the hard limit",
+            Alarm::Stalled => "it stopped reading: its outgoing queue made no progress",
+        })
+    }
+}
+
+/// The fill level of one queue, shared by its senders and its consumer
+/// (a writer task, or the in-process receiver).
+#[derive(Debug)]
+struct Gauge {
+    messages: AtomicUsize,
+    bytes: AtomicUsize,
+    limits: QueueLimits,
+    /// Messages the consumer took so far: its progress.
+    taken: AtomicU64,
+    /// Producers waiting for low water ([`Gauge::relieved`]); the consumer
+    /// only wakes anyone when there are some.
+    waiters: AtomicUsize,
+    /// Woken at low water, and when the consumer goes away.
+    drained: Notify,
+    /// The consumer went away: nothing queued will be taken any more.
+    finished: AtomicBool,
+    /// The first alarm raised, and its signal to the queue's owner.
+    alarm: Mutex<Option<Alarm>>,
+    alarmed: Notify,
+    /// In-process only: what this sender's routed messages congested,
+    /// waited on before its next message.
+    deferred: Mutex<Congestion>,
+}
+
+impl Gauge {
+    fn new(limits: QueueLimits) -> Arc<Gauge> {
+        Arc::new(Gauge {
+            messages: AtomicUsize::new(0),
+            bytes: AtomicUsize::new(0),
+            limits,
+            taken: AtomicU64::new(0),
+            waiters: AtomicUsize::new(0),
+            drained: Notify::new(),
+            finished: AtomicBool::new(false),
+            alarm: Mutex::new(None),
+            alarmed: Notify::new(),
+            deferred: Mutex::new(Congestion::default()),
+        })
+    }
+
+    fn level(&self) -> (usize, usize) {
+        (self.messages.load(SeqCst), self.bytes.load(SeqCst))
+    }
+
+    /// Below high water: a sender may queue.
+    fn has_room(&self) -> bool {
+        let (m, b) = self.level();
+        m < self.limits.messages && b < self.limits.bytes
+    }
+
+    /// At or over high water.
+    fn is_congested(&self) -> bool {
+        !self.has_room() && !self.finished.load(SeqCst)
+    }
+
+    /// At the hard limit.
+    fn is_full(&self) -> bool {
+        let (m, b) = self.level();
+        m >= self.limits.messages.saturating_mul(HARD_LIMIT_FACTOR)
+            || b >= self.limits.bytes.saturating_mul(HARD_LIMIT_FACTOR)
+    }
+
+    /// Down to low water, or nobody will take anything any more.
+    fn is_relieved(&self) -> bool {
+        let (m, b) = self.level();
+        (m <= self.limits.messages / 2 && b <= self.limits.bytes / 2) || self.finished.load(SeqCst)
+    }
+
+    fn added(&self, weight: usize) {
+        self.messages.fetch_add(1, SeqCst);
+        self.bytes.fetch_add(weight, SeqCst);
+    }
+
+    fn took(&self, weight: usize) {
+        self.messages.fetch_sub(1, SeqCst);
+        self.bytes.fetch_sub(weight, SeqCst);
+        self.taken.fetch_add(1, Relaxed);
+        if self.waiters.load(SeqCst) > 0 && self.is_relieved() {
+            self.drained.notify_waiters();
+        }
+    }
+
+    fn finish(&self) {
+        self.finished.store(true, SeqCst);
+        self.drained.notify_waiters();
+    }
+
+    fn raise(&self, alarm: Alarm) {
+        let mut slot = self.alarm.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(alarm);
+            self.alarmed.notify_one();
+        }
+    }
+
+    /// Waits for low water. A consumer that takes nothing for `stall`
+    /// meanwhile gets [`Alarm::Stalled`] and is waited on no longer.
+    async fn relieved(&self, stall: Duration) {
+        loop {
+            if self.is_relieved() {
+                return;
+            }
+            let before = self.taken.load(Relaxed);
+            self.waiters.fetch_add(1, SeqCst);
+            let notified = self.drained.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let waited = if self.is_relieved() {
+                Ok(())
+            } else {
+                tokio::time::timeout(stall, notified).await
+            };
+            self.waiters.fetch_sub(1, SeqCst);
+            if waited.is_err() && self.taken.load(Relaxed) == before && !self.is_relieved() {
+                self.raise(Alarm::Stalled);
+                return;
+            }
+        }
+    }
+
+    /// Waits until a sender may queue; `Err` once the consumer is gone.
+    async fn room(&self) -> Result<(), Closed> {
+        loop {
+            if self.finished.load(SeqCst) {
+                return Err(Closed);
+            }
+            if self.has_room() {
+                return Ok(());
+            }
+            self.waiters.fetch_add(1, SeqCst);
+            let notified = self.drained.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if !self.has_room() && !self.finished.load(SeqCst) {
+                notified.await;
+            }
+            self.waiters.fetch_sub(1, SeqCst);
+        }
+    }
+}
+
+/// The queues a producer's last message filled past high water: the
+/// producer should send nothing new until they are down to low water
+/// ([`relieved`](Self::relieved)). How the router slows a publisher or a
+/// caller to the pace of the consumers it sends to, instead of buffering
+/// without bound or closing anyone who reads.
+#[derive(Debug, Default)]
+pub struct Congestion {
+    gauges: Vec<Arc<Gauge>>,
+    stall: Duration,
+}
+
+impl Congestion {
+    /// Nothing congested, with the stall timeout for what will be added.
+    pub fn new(stall: Duration) -> Self {
+        Congestion {
+            gauges: Vec::new(),
+            stall,
+        }
+    }
+
+    /// Whether no queue was congested.
+    pub fn is_empty(&self) -> bool {
+        self.gauges.is_empty()
+    }
+
+    /// Adds `sender`'s queue if it is over high water now.
+    pub fn add_if_congested(&mut self, sender: &Sender) {
+        if sender.gauge.is_congested() && !self.gauges.iter().any(|g| Arc::ptr_eq(g, &sender.gauge)) {
+            self.gauges.push(sender.gauge.clone());
+        }
+    }
+
+    /// Adds what `other` holds.
+    pub fn merge(&mut self, other: Congestion) {
+        self.stall = self.stall.max(other.stall);
+        for g in other.gauges {
+            if !self.gauges.iter().any(|h| Arc::ptr_eq(&g, h)) {
+                self.gauges.push(g);
+            }
+        }
+    }
+
+    /// Whether every queue is down to low water (or gone).
+    pub fn is_relieved(&self) -> bool {
+        self.gauges.iter().all(|g| g.is_relieved())
+    }
+
+    /// Waits until every queue is down to low water, or its consumer is
+    /// gone. A consumer that takes nothing at all for the stall timeout
+    /// is not waited for: its queue raises [`Alarm::Stalled`] for its owner
+    /// to close it.
+    pub async fn relieved(self) {
+        for g in &self.gauges {
+            g.relieved(self.stall).await;
+        }
+    }
+}
+
 /// Takes a peer's messages at once, in the sending task, instead of
 /// through the connection's queue: how the embedded router serves an
 /// in-process session without a task hand-off per message. See
@@ -177,21 +449,31 @@ pub struct Closed;
 pub trait Route: Send + Sync {
     /// Handles `msg` now, or gives it back to be queued as usual (a message
     /// this route does not handle, or one for a session that has ended).
+    /// What the message congested is returned: the sender waits for it to
+    /// drain before it sends anything more ([`Sender::send`]).
     // The message comes back as it went in: no allocation to box it.
     #[allow(clippy::result_large_err)]
-    fn route(&self, msg: Message) -> Result<(), Message>;
+    fn route(&self, msg: Message) -> Result<Congestion, Message>;
 }
 
 /// Where an in-process connection's [`Route`] goes once installed; shared
 /// by the sending end and the peer's receiving end.
 type RouteSlot = Arc<OnceLock<Box<dyn Route>>>;
 
-/// The sending end of a connection: a bounded queue to its writer. Cheap
-/// to clone; dropping every clone closes the connection (the writer
-/// flushes what is queued, then closes the socket).
+/// A queued message and the bytes it counts for.
+#[derive(Debug)]
+struct Item {
+    msg: Outgoing,
+    weight: usize,
+}
+
+/// The sending end of a connection: a queue to its writer, bounded by
+/// [`QueueLimits`]. Cheap to clone; dropping every clone closes the
+/// connection (the writer flushes what is queued, then closes the socket).
 #[derive(Clone)]
 pub struct Sender {
-    tx: mpsc::Sender<Outgoing>,
+    tx: mpsc::UnboundedSender<Item>,
+    gauge: Arc<Gauge>,
     /// In-process connections only: the peer's [`Route`], once installed.
     route: Option<RouteSlot>,
 }
@@ -200,40 +482,160 @@ impl std::fmt::Debug for Sender {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sender")
             .field("closed", &self.tx.is_closed())
+            .field("queued", &self.gauge.level())
             .field("routed", &self.route.as_ref().is_some_and(|r| r.get().is_some()))
             .finish()
     }
 }
 
 impl Sender {
-    /// Queues a message, waiting while the queue is full.
+    /// Queues a message, waiting while the queue is at its high-water mark
+    /// (until it is down to low water), or while what this sender's earlier
+    /// messages congested drains.
     pub async fn send(&self, msg: Message) -> Result<(), Closed> {
+        self.wait_deferred().await;
         match self.route_directly(msg) {
-            Ok(()) => Ok(()),
-            Err(msg) => self.tx.send(msg.into()).await.map_err(|_| Closed),
+            Ok(congestion) => {
+                if !congestion.is_empty() {
+                    congestion.relieved().await;
+                }
+                Ok(())
+            }
+            Err(msg) => {
+                self.gauge.room().await?;
+                self.enqueue(msg.into()).map_err(|_| Closed)
+            }
         }
     }
 
-    /// Queues a message if there is room now.
+    /// Queues a message if there is room now (below high water, and
+    /// nothing this sender congested earlier is still over it).
     pub fn try_send(&self, msg: Message) -> Result<(), TrySendError<Outgoing>> {
+        if self.route.is_some() && !self.deferred_relieved() {
+            return Err(TrySendError::Full(msg.into()));
+        }
         match self.route_directly(msg) {
-            Ok(()) => Ok(()),
-            Err(msg) => self.tx.try_send(msg.into()),
+            Ok(congestion) => {
+                if !congestion.is_empty() {
+                    self.lock_deferred().merge(congestion);
+                }
+                Ok(())
+            }
+            Err(msg) => {
+                if self.tx.is_closed() {
+                    Err(TrySendError::Closed(msg.into()))
+                } else if self.gauge.has_room() {
+                    self.enqueue(msg.into())
+                } else {
+                    Err(TrySendError::Full(msg.into()))
+                }
+            }
         }
     }
 
-    /// Queues a message shared with other connections if there is room now
-    /// (shared messages are always queued: they come from a router).
-    pub fn try_send_shared(&self, msg: SharedMessage) -> Result<(), TrySendError<Outgoing>> {
-        self.tx.try_send(msg.into())
+    /// Queues a message whatever the high-water mark, up to the hard limit
+    /// ([`QueueLimits`]): how a router sends what it owes (answers) and
+    /// what it routes, then asks [`is_congested`](Self::is_congested) whom
+    /// to hold back. At the hard limit the message is refused and the
+    /// queue raises [`Alarm::Overflow`].
+    pub fn push(&self, msg: Message) -> Result<(), TrySendError<Outgoing>> {
+        match self.route_directly(msg) {
+            // The peer's route took it: a client's routes congest nothing.
+            Ok(_) => Ok(()),
+            Err(msg) => self.push_outgoing(msg.into()),
+        }
+    }
+
+    /// [`push`](Self::push) for a message shared with other connections
+    /// (always queued: they come from a router).
+    pub fn push_shared(&self, msg: SharedMessage) -> Result<(), TrySendError<Outgoing>> {
+        self.push_outgoing(msg.into())
+    }
+
+    fn push_outgoing(&self, msg: Outgoing) -> Result<(), TrySendError<Outgoing>> {
+        if self.gauge.is_full() && !self.tx.is_closed() {
+            self.gauge.raise(Alarm::Overflow);
+            return Err(TrySendError::Full(msg));
+        }
+        self.enqueue(msg)
+    }
+
+    fn enqueue(&self, msg: Outgoing) -> Result<(), TrySendError<Outgoing>> {
+        let weight = msg.weight();
+        self.gauge.added(weight);
+        self.tx.send(Item { msg, weight }).map_err(|e| {
+            self.gauge.took(weight);
+            TrySendError::Closed(e.0.msg)
+        })
     }
 
     /// Hands `msg` to the peer's [`Route`] if one is installed and takes it.
     #[allow(clippy::result_large_err)] // given back unboxed: no allocation
-    fn route_directly(&self, msg: Message) -> Result<(), Message> {
+    fn route_directly(&self, msg: Message) -> Result<Congestion, Message> {
         match self.route.as_ref().and_then(|slot| slot.get()) {
             Some(route) => route.route(msg),
             None => Err(msg),
+        }
+    }
+
+    fn lock_deferred(&self) -> std::sync::MutexGuard<'_, Congestion> {
+        self.gauge.deferred.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn deferred_relieved(&self) -> bool {
+        let mut deferred = self.lock_deferred();
+        if deferred.is_relieved() {
+            deferred.gauges.clear();
+            true
+        } else {
+            false
+        }
+    }
+
+    async fn wait_deferred(&self) {
+        if self.route.is_none() || self.deferred_relieved() {
+            return;
+        }
+        let pending = std::mem::take(&mut *self.lock_deferred());
+        pending.relieved().await;
+    }
+
+    /// Whether the queue is at or over its high-water mark.
+    pub fn is_congested(&self) -> bool {
+        self.gauge.is_congested()
+    }
+
+    /// How many messages, and about how many bytes, are queued.
+    pub fn queued(&self) -> (usize, usize) {
+        self.gauge.level()
+    }
+
+    /// Resolves with the first [`Alarm`] raised on this queue: the owner
+    /// of the connection should then close it.
+    pub async fn alarmed(&self) -> Alarm {
+        loop {
+            if let Some(alarm) = *self.gauge.alarm.lock().unwrap_or_else(|p| p.into_inner()) {
+                return alarm;
+            }
+            self.gauge.alarmed.notified().await;
+        }
+    }
+
+    /// Resolves once the queue's consumer is gone (the writer finished or
+    /// failed, or the in-process peer dropped its receiver). Holds no
+    /// sender, so it does not keep the connection open.
+    pub fn finished(&self) -> impl Future<Output = ()> + Send + 'static {
+        let gauge = self.gauge.clone();
+        async move {
+            loop {
+                let notified = gauge.drained.notified();
+                tokio::pin!(notified);
+                notified.as_mut().enable();
+                if gauge.finished.load(SeqCst) {
+                    return;
+                }
+                notified.await;
+            }
         }
     }
 
@@ -256,11 +658,47 @@ impl Sender {
     }
 }
 
+/// The consuming end of a queue: what a writer task drains. Taking a
+/// message counts it out of the queue's limits.
+#[derive(Debug)]
+pub(crate) struct QueueReceiver {
+    rx: mpsc::UnboundedReceiver<Item>,
+    gauge: Arc<Gauge>,
+}
+
+impl QueueReceiver {
+    fn take(&self, item: Item) -> Outgoing {
+        self.gauge.took(item.weight);
+        item.msg
+    }
+
+    /// The next message; `None` once every sender is gone.
+    pub(crate) async fn recv(&mut self) -> Option<Outgoing> {
+        std::future::poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// A message if one is queued now.
+    pub(crate) fn try_recv(&mut self) -> Result<Outgoing, mpsc::error::TryRecvError> {
+        let item = self.rx.try_recv()?;
+        Ok(self.take(item))
+    }
+
+    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Outgoing>> {
+        self.rx.poll_recv(cx).map(|item| item.map(|i| self.take(i)))
+    }
+}
+
+impl Drop for QueueReceiver {
+    fn drop(&mut self) {
+        self.gauge.finish();
+    }
+}
+
 /// Where incoming messages come from.
 enum Source {
     /// The in-process transport: the peer's queue, and the slot where a
     /// [`Route`] for the peer's messages can be installed.
-    Queue(mpsc::Receiver<Outgoing>, RouteSlot),
+    Queue(QueueReceiver, RouteSlot),
     /// A socket transport: frames read and decoded on demand. The stream
     /// records why it ended in the connection's [`CloseReason`].
     Stream(Pin<Box<dyn Stream<Item = Message> + Send>>),
@@ -366,23 +804,25 @@ impl Receiver {
     }
 }
 
-/// A bounded queue: its sending end, and the raw receiving end a writer
-/// task drains.
-pub(crate) fn queue(capacity: usize) -> (Sender, mpsc::Receiver<Outgoing>) {
-    let (tx, rx) = mpsc::channel(capacity);
-    (Sender { tx, route: None }, rx)
+/// A queue: its sending end, and the receiving end a writer task drains.
+pub(crate) fn queue(limits: QueueLimits) -> (Sender, QueueReceiver) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let gauge = Gauge::new(limits);
+    let sender = Sender {
+        tx,
+        gauge: gauge.clone(),
+        route: None,
+    };
+    (sender, QueueReceiver { rx, gauge })
 }
 
 /// An in-process pair of ends: what goes into the sender comes out of the
 /// receiver, with no encoding (or goes straight to a [`Route`] installed
 /// with [`Receiver::bypass`]).
-pub(crate) fn in_process(capacity: usize, closer: &Closer, reason: CloseReason) -> (Sender, Receiver) {
-    let (tx, rx) = mpsc::channel(capacity);
+pub(crate) fn in_process(limits: QueueLimits, closer: &Closer, reason: CloseReason) -> (Sender, Receiver) {
+    let (mut sender, rx) = queue(limits);
     let slot = RouteSlot::default();
-    let sender = Sender {
-        tx,
-        route: Some(slot.clone()),
-    };
+    sender.route = Some(slot.clone());
     (sender, Receiver::new(Source::Queue(rx, slot), closer, reason))
 }
 

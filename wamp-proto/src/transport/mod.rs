@@ -34,16 +34,24 @@ pub mod rawsocket;
 pub mod tls;
 pub mod websocket;
 
-pub use channel::{Closed, Outgoing, Receiver, Route, Sender, SharedMessage, TrySendError};
+pub use channel::{
+    Alarm, Closed, Congestion, Outgoing, QueueLimits, Receiver, Route, Sender, SharedMessage, TrySendError,
+    HARD_LIMIT_FACTOR,
+};
 
 /// Limits that apply to one connection.
 #[derive(Debug, Clone)]
 pub struct TransportConfig {
     /// Largest message accepted or sent, in bytes (default 16 MiB).
     pub max_message_size: usize,
-    /// Capacity of the outgoing message queue (default 1024), and of the
-    /// incoming one of the in-process transport.
+    /// High-water mark of the outgoing queue in messages (default 1024),
+    /// and of the incoming one of the in-process transport: senders wait
+    /// there ([`QueueLimits`] states the whole policy).
     pub queue_capacity: usize,
+    /// High-water mark of the outgoing queue in bytes, as
+    /// [`Message::approx_size`](crate::Message::approx_size) counts them
+    /// (default 8 MiB).
+    pub queue_bytes: usize,
     /// How long the WebSocket or RawSocket opening handshake may take
     /// (default 10 s); TCP connect plus TLS handshake get as long again.
     pub handshake_timeout: std::time::Duration,
@@ -57,9 +65,17 @@ impl Default for TransportConfig {
         TransportConfig {
             max_message_size: 16 * 1024 * 1024,
             queue_capacity: 1024,
+            queue_bytes: 8 * 1024 * 1024,
             handshake_timeout: std::time::Duration::from_secs(10),
             tls: None,
         }
+    }
+}
+
+impl TransportConfig {
+    /// The limits of a connection's outgoing queue.
+    pub fn queue_limits(&self) -> QueueLimits {
+        QueueLimits::new(self.queue_capacity, self.queue_bytes)
     }
 }
 

@@ -184,7 +184,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let (rd, wr) = tokio::io::split(stream);
-    let (sender, mut out_rx) = channel::queue(cfg.queue_capacity);
+    let (sender, mut out_rx) = channel::queue(cfg.queue_limits());
     // PONG replies go through the writer so frames never interleave.
     let (pong_tx, mut pong_rx) = mpsc::channel::<Bytes>(4);
     let close_reason = CloseReason::default();
@@ -204,17 +204,16 @@ where
     tokio::spawn(async move {
         let mut wr = BufWriter::with_capacity(WRITE_BUFFER, wr);
         let mut scratch = Vec::new();
-        let result: Result<(), TransportError> = async {
+        // Closing abruptly drops the socket unflushed, even in the middle
+        // of a write to a peer that stopped reading.
+        let closed = abort.closed_owned();
+        let work = async {
             // Once the receiving end is dropped its PONG sender goes too and
             // `recv` returns `None` at once: stop polling it, or this loop
             // would spin.
             let mut pongs_open = true;
-            let closed = abort.closed();
-            tokio::pin!(closed);
             loop {
                 tokio::select! {
-                    biased;
-                    _ = &mut closed => return Ok(()),
                     pong = pong_rx.recv(), if pongs_open => {
                         match pong {
                             Some(p) => {
@@ -241,8 +240,11 @@ where
                     }
                 }
             }
-        }
-        .await;
+        };
+        let result: Result<(), TransportError> = tokio::select! {
+            r = work => r,
+            _ = closed => return, // drop the socket unflushed
+        };
         if let Err(e) = result {
             tracing::debug!("RawSocket writer ended: {e}");
             reason.set(e);

@@ -194,7 +194,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let (mut sink, stream) = ws.split();
-    let (sender, mut out_rx) = channel::queue(cfg.queue_capacity);
+    let (sender, mut out_rx) = channel::queue(cfg.queue_limits());
     let close_reason = CloseReason::default();
     let closer = Closer::default();
     let frames = Frames {
@@ -207,41 +207,44 @@ where
     let reason = close_reason.clone();
     let abort = closer.clone();
     tokio::spawn(async move {
-        let closed = abort.closed();
-        tokio::pin!(closed);
-        'outer: loop {
-            let msg = tokio::select! {
-                m = out_rx.recv() => m,
-                _ = &mut closed => return, // drop the socket unflushed
-            };
-            let Some(msg) = msg else { break };
-            let mut next = Some(msg);
-            let mut batched = 0;
-            // Feed everything already queued, then flush once: one syscall for a burst.
-            while let Some(msg) = next.take() {
-                let frame = match ws_frame(&msg, serializer) {
-                    Ok(f) => f,
-                    Err(e) => {
-                        tracing::error!("dropping connection: {e}");
-                        reason.set(e);
+        // Closing abruptly drops the socket unflushed, even in the middle
+        // of a write to a peer that stopped reading.
+        let closed = abort.closed_owned();
+        let work = async move {
+            'outer: loop {
+                let Some(msg) = out_rx.recv().await else { break };
+                let mut next = Some(msg);
+                let mut batched = 0;
+                // Feed everything already queued, then flush once: one syscall for a burst.
+                while let Some(msg) = next.take() {
+                    let frame = match ws_frame(&msg, serializer) {
+                        Ok(f) => f,
+                        Err(e) => {
+                            tracing::error!("dropping connection: {e}");
+                            reason.set(e);
+                            break 'outer;
+                        }
+                    };
+                    if let Err(e) = sink.feed(frame).await {
+                        reason.set(TransportError::Io(e.to_string()));
                         break 'outer;
                     }
-                };
-                if let Err(e) = sink.feed(frame).await {
+                    batched += 1;
+                    if batched < WRITE_BATCH {
+                        next = out_rx.try_recv().ok();
+                    }
+                }
+                if let Err(e) = sink.flush().await {
                     reason.set(TransportError::Io(e.to_string()));
-                    break 'outer;
-                }
-                batched += 1;
-                if batched < WRITE_BATCH {
-                    next = out_rx.try_recv().ok();
+                    break;
                 }
             }
-            if let Err(e) = sink.flush().await {
-                reason.set(TransportError::Io(e.to_string()));
-                break;
-            }
+            let _ = sink.close().await;
+        };
+        tokio::select! {
+            _ = work => {}
+            _ = closed => {}
         }
-        let _ = sink.close().await;
     });
 
     Connection {

@@ -43,6 +43,12 @@
 //! # Router sections
 //!
 //! - `max_message_size`: the largest message accepted, in bytes.
+//! - `[flow]`: flow control, every key optional: `queue_messages` and
+//!   `queue_bytes` (a session's outgoing queue's high-water mark, default
+//!   1024 messages and 8 MiB), `stall_timeout_ms` (how long a congested queue
+//!   may make no progress before its session is closed, default 5000) and
+//!   `max_pending_calls` (per session, default 1024). The policy is in the
+//!   `wamp::router` docs, "Flow control".
 //! - `[[transports]]`: `type` (`websocket`, `rawsocket`, `unix`), `endpoint`
 //!   (`HOST:PORT`, or the socket's path for `unix`), `tls = { cert, key }`
 //!   (PEM files; not for `unix`).
@@ -130,8 +136,21 @@ struct Sections {
     // Without the router feature nobody reads it, but it is still checked.
     #[cfg_attr(not(feature = "router"), allow(dead_code))]
     max_message_size: Option<usize>,
+    #[cfg_attr(not(feature = "router"), allow(dead_code))]
+    flow: Option<FlowEntry>,
     #[serde(default)]
     components: Vec<ComponentEntry>,
+}
+
+/// `[flow]`: the router's flow control (every key optional).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(not(feature = "router"), allow(dead_code))]
+struct FlowEntry {
+    queue_messages: Option<usize>,
+    queue_bytes: Option<usize>,
+    stall_timeout_ms: Option<u64>,
+    max_pending_calls: Option<usize>,
 }
 
 /// The text a file was parsed from, to turn spans into line numbers in

@@ -234,7 +234,25 @@ mod build {
     use wamp_router::{RealmConfig, Router, RouterConfig, TlsServerConfig};
 
     use super::*;
-    use crate::config::ConfigFile;
+    use crate::config::{ConfigFile, FlowEntry};
+
+    impl FlowEntry {
+        /// Sets what the section sets.
+        fn apply(&self, config: &mut RouterConfig) {
+            if let Some(n) = self.queue_messages {
+                config.transport.queue_capacity = n;
+            }
+            if let Some(n) = self.queue_bytes {
+                config.transport.queue_bytes = n;
+            }
+            if let Some(ms) = self.stall_timeout_ms {
+                config.stall_timeout = std::time::Duration::from_millis(ms);
+            }
+            if let Some(n) = self.max_pending_calls {
+                config.max_pending_calls = n;
+            }
+        }
+    }
 
     impl ConfigFile {
         /// The router the file describes: its realms (with roles and users)
@@ -270,6 +288,9 @@ mod build {
             };
             if let Some(max) = self.sections.max_message_size {
                 config.transport.max_message_size = max;
+            }
+            if let Some(flow) = &self.sections.flow {
+                flow.apply(&mut config);
             }
             config
         }
@@ -413,6 +434,12 @@ mod tests {
     const GOOD: &str = r#"
 max_message_size = 1048576
 
+[flow]
+queue_messages = 64
+queue_bytes = 65536
+stall_timeout_ms = 1500
+max_pending_calls = 10
+
 [[transports]]
 type = "websocket"
 endpoint = "127.0.0.1:0"
@@ -464,6 +491,10 @@ keylen = 16
     fn a_full_file_configures_the_router() {
         let config = parse(GOOD).unwrap().router_config();
         assert_eq!(config.transport.max_message_size, 1 << 20);
+        assert_eq!(config.transport.queue_capacity, 64);
+        assert_eq!(config.transport.queue_bytes, 65536);
+        assert_eq!(config.stall_timeout, std::time::Duration::from_millis(1500));
+        assert_eq!(config.max_pending_calls, 10);
         let realm = &config.realm_configs[0];
         assert_eq!(realm.roles.len(), 2);
         assert_eq!(realm.auth.len(), 3);

@@ -450,9 +450,10 @@ impl CallHandle {
                     ..Default::default()
                 },
             };
-            // Best effort: if the queue is full or closed, the session is
-            // going down anyway and the router forgets the call with it.
-            let _ = self.shared.tx.try_send(msg);
+            // Past the high-water mark: dropping a call must not wait, and
+            // the router must learn of it. If the queue is closed, the
+            // session is going down and the router forgets the call with it.
+            let _ = self.shared.tx.push(msg);
         }
     }
 }

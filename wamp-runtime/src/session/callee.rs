@@ -264,8 +264,7 @@ pub(crate) fn invoke(
             error_uri::NO_SUCH_REGISTRATION,
             "procedure is no longer registered",
         );
-        let _ = shared.tx.try_send(msg);
-        return;
+        return answer(shared, msg);
     };
     let Some(permit) = InvocationSlot::try_take(&**shared) else {
         let msg = error_message(
@@ -273,8 +272,7 @@ pub(crate) fn invoke(
             error_uri::UNAVAILABLE,
             "callee is at its limit of concurrent invocations",
         );
-        let _ = shared.tx.try_send(msg);
-        return;
+        return answer(shared, msg);
     };
     let progress = details.receive_progress.unwrap_or(false).then(|| ProgressSender {
         shared: shared.clone(),
@@ -320,7 +318,7 @@ pub(crate) fn invoke(
     let task = tokio::spawn(async move {
         let msg = answer_message(request, running.await);
         task_shared.lock().invocations.remove(&request);
-        let _ = task_shared.send(msg).await;
+        answer(&task_shared, msg);
         drop(permit);
     });
     st.invocations.insert(request, task.abort_handle());
@@ -363,10 +361,11 @@ fn answer_message(
     }
 }
 
-/// Sends an answer without waiting; when the queue is full, a task waits
-/// for room so the reader does not.
+/// Sends an answer without waiting, past the queue's high-water mark (an
+/// answer is owed, and the number of invocations bounds them); only at the
+/// queue's hard limit does a task wait for room, so the reader never does.
 fn answer(shared: &Arc<Shared>, msg: Message) {
-    if let Err(TrySendError::Full(msg)) = shared.tx.try_send(msg) {
+    if let Err(TrySendError::Full(msg)) = shared.tx.push(msg) {
         let shared = shared.clone();
         tokio::spawn(async move {
             let _ = shared.send(msg.into_message()).await;
@@ -380,7 +379,7 @@ pub(crate) fn interrupt(shared: &Arc<Shared>, request: Id) {
     if let Some(task) = task {
         task.abort();
         let msg = error_message(request, error_uri::CANCELED, "invocation interrupted");
-        let _ = shared.tx.try_send(msg);
+        answer(shared, msg);
     }
 }
 

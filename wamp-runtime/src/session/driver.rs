@@ -5,7 +5,7 @@
 use std::sync::{Arc, Weak};
 use std::task::Waker;
 
-use wamp_proto::transport::{Connection, Route, TransportError};
+use wamp_proto::transport::{Congestion, Connection, Route, TransportError};
 use wamp_proto::{error_uri, Id, Message, MessageType};
 
 use super::{call, callee, pubsub, Event, Pending, Shared};
@@ -27,7 +27,7 @@ pub(crate) async fn run(shared: Arc<Shared>, mut conn: Connection) {
                     let reason = e.to_string();
                     let _ = conn
                         .sender
-                        .try_send(Message::abort(error_uri::PROTOCOL_VIOLATION, reason.clone()));
+                        .push(Message::abort(error_uri::PROTOCOL_VIOLATION, reason.clone()));
                     Error::ProtocolViolation(reason)
                 }
                 Some(e) => Error::TransportLost(e.to_string()),
@@ -38,7 +38,7 @@ pub(crate) async fn run(shared: Arc<Shared>, mut conn: Connection) {
             if let Error::ProtocolViolation(reason) = &end {
                 let _ = conn
                     .sender
-                    .try_send(Message::abort(error_uri::PROTOCOL_VIOLATION, reason.clone()));
+                    .push(Message::abort(error_uri::PROTOCOL_VIOLATION, reason.clone()));
             }
             break end;
         }
@@ -147,7 +147,7 @@ async fn dispatch(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
             }
         }
         Message::Goodbye { details, reason } => {
-            let _ = shared.tx.try_send(Message::goodbye(error_uri::GOODBYE_AND_OUT));
+            let _ = shared.tx.push(Message::goodbye(error_uri::GOODBYE_AND_OUT));
             return Err(Error::SessionClosed {
                 reason,
                 message: details.message,
@@ -291,7 +291,15 @@ fn dispatch_now(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
 pub(crate) struct Answers(pub Weak<Shared>);
 
 impl Route for Answers {
-    fn route(&self, msg: Message) -> Result<(), Message> {
+    fn route(&self, msg: Message) -> Result<Congestion, Message> {
+        // Settling a call or starting a handler congests nobody.
+        self.take(msg).map(|()| Congestion::default())
+    }
+}
+
+impl Answers {
+    #[allow(clippy::result_large_err)] // given back unboxed, as to a Route
+    fn take(&self, msg: Message) -> Result<(), Message> {
         let Some(shared) = self.0.upgrade() else {
             return Err(msg);
         };
@@ -351,7 +359,7 @@ fn dispatch_here(shared: &Arc<Shared>, msg: Message) {
         if let Error::ProtocolViolation(reason) = &end {
             let _ = shared
                 .tx
-                .try_send(Message::abort(error_uri::PROTOCOL_VIOLATION, reason.clone()));
+                .push(Message::abort(error_uri::PROTOCOL_VIOLATION, reason.clone()));
         }
         close(shared, end);
         shared.closer.close(); // and stop the reader
