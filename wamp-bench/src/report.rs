@@ -361,7 +361,7 @@ impl Report {
              size of the JSON CALL `com.bench.add2(2, 3)`, twice: batched (feed what is ready, flush \
              once, as our transports write) and with a write and flush per frame (the plain echo, how \
              the issue's anchor of about 140,000 round trips/s was taken). Pipelined: 256 calls in flight. Events: \
-             unacknowledged publishes, at most 256 outstanding per subscriber.",
+             unacknowledged publishes, unthrottled: the router's flow control holds the publisher back.",
             self.started_unix,
             self.elapsed_s,
             self.cpus,

@@ -19,7 +19,6 @@ use std::time::{Duration, Instant};
 use futures_util::future::try_join_all;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use futures_util::FutureExt;
-use tokio::sync::Notify;
 use wamp::router::Router;
 use wamp::{CallResult, Payload, RegisterOptions, Serializer, Session, SessionConfig, SubscribeOptions};
 
@@ -35,13 +34,6 @@ pub const TOPIC: &str = "com.bench.event";
 pub const IN_FLIGHT: usize = 256;
 /// Subscriber sessions of the fan-out workload.
 pub const FANOUT: usize = 100;
-/// Most events a subscriber may have outstanding (published, not yet
-/// received). The router closes a session whose outgoing queue overflows
-/// (1024 messages by default) rather than buffer without bound, so an
-/// unthrottled publisher would get its slowest subscriber thrown out; this
-/// window keeps every queue well below that and measures the sustained rate.
-pub const EVENT_WINDOW: u64 = 256;
-
 /// The time, read from the clock once every [`Clock::EVERY`] operations:
 /// at over a million calls per second, one clock read per operation would
 /// be a few percent of what is measured. The window's ends move by at most
@@ -381,8 +373,6 @@ struct Counter(AtomicU64);
 
 struct EventCounters {
     received: Vec<Counter>,
-    /// Signalled by subscribers now and then, for a publisher waiting on the window.
-    progress: Notify,
     /// Set when a subscription stream ended early (session closed).
     lost: AtomicBool,
 }
@@ -406,7 +396,6 @@ impl EventCounters {
 pub async fn events(endpoint: &Endpoint, timing: Timing, subscribers: usize) -> Result<Rate, String> {
     let counters = Arc::new(EventCounters {
         received: (0..subscribers).map(|_| Counter::default()).collect(),
-        progress: Notify::new(),
         lost: AtomicBool::new(false),
     });
     let mut sessions = Vec::with_capacity(subscribers + 1);
@@ -422,14 +411,9 @@ pub async fn events(endpoint: &Endpoint, timing: Timing, subscribers: usize) -> 
             let c = counters.clone();
             readers.push(tokio::spawn(async move {
                 while sub.next().await.is_some() {
-                    let n = c.received[i].0.fetch_add(1, Ordering::AcqRel) + 1;
-                    // Waking the publisher per event would cost more than the event.
-                    if n & 31 == 0 {
-                        c.progress.notify_one();
-                    }
+                    c.received[i].0.fetch_add(1, Ordering::AcqRel);
                 }
                 c.lost.store(true, Ordering::Release);
-                c.progress.notify_one();
             }));
         }
         endpoint.session().await
@@ -442,7 +426,7 @@ pub async fn events(endpoint: &Endpoint, timing: Timing, subscribers: usize) -> 
             return Err(e);
         }
     };
-    let outcome = publish_windowed(&publisher, &counters, timing).await;
+    let outcome = publish_unthrottled(&publisher, &counters, timing).await;
     // Let everything published arrive, so no session is torn down mid-stream.
     if let Ok((_, published)) = &outcome {
         let deadline = Instant::now() + Duration::from_secs(5);
@@ -464,9 +448,11 @@ pub async fn events(endpoint: &Endpoint, timing: Timing, subscribers: usize) -> 
     Ok(rate)
 }
 
-/// Publishes as fast as the window allows until the end of the measured
-/// window; returns (deliveries in the measured window, events published).
-async fn publish_windowed(
+/// Publishes as fast as the router lets the publisher go (its flow control
+/// holds the publisher back while a subscriber's queue is congested) until
+/// the end of the measured window; returns (deliveries in the measured
+/// window, events published).
+async fn publish_unthrottled(
     publisher: &Session,
     counters: &EventCounters,
     timing: Timing,
@@ -475,9 +461,8 @@ async fn publish_windowed(
     let end = measure_start + timing.measure;
     let mut base: Option<(Instant, u64, Option<Duration>)> = None;
     let mut published = 0u64;
-    let mut allowed = EVENT_WINDOW;
     let mut clock = Clock::new();
-    'run: loop {
+    loop {
         let now = clock.tick();
         if now >= end {
             break;
@@ -485,24 +470,8 @@ async fn publish_windowed(
         if base.is_none() && now >= measure_start {
             base = Some((Instant::now(), counters.total(), process_cpu()));
         }
-        while published >= allowed {
-            // Register interest before re-reading the counters, so a
-            // notification between the read and the wait is not lost.
-            let notified = counters.progress.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            allowed = counters.min() + EVENT_WINDOW;
-            if published < allowed {
-                break;
-            }
-            if counters.lost.load(Ordering::Acquire) {
-                return Err("a subscriber session ended during the run".into());
-            }
-            let _ = tokio::time::timeout(Duration::from_millis(5), notified).await;
-            allowed = counters.min() + EVENT_WINDOW;
-            if Instant::now() >= end {
-                break 'run;
-            }
+        if published % 1024 == 0 && counters.lost.load(Ordering::Acquire) {
+            return Err("a subscriber session ended during the run".into());
         }
         publisher
             .publish(TOPIC)

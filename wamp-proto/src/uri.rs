@@ -73,6 +73,21 @@ impl fmt::Display for MatchPolicy {
     }
 }
 
+/// Whether `uri` is in the `wamp.` namespace, which belongs to the router:
+/// clients may call and subscribe there (meta API, meta events), but never
+/// register or publish.
+///
+/// ```
+/// use wamp_proto::uri::is_router_namespace;
+/// assert!(is_router_namespace("wamp.session.on_join"));
+/// assert!(is_router_namespace("wamp"));
+/// assert!(!is_router_namespace("wampx.foo"));
+/// assert!(!is_router_namespace("com.wamp.foo"));
+/// ```
+pub fn is_router_namespace(uri: &str) -> bool {
+    uri == "wamp" || uri.starts_with("wamp.")
+}
+
 /// Whether a wildcard pattern matches a URI: same number of components, and
 /// every non-empty pattern component equal to the URI's.
 pub fn wildcard_matches(pattern: &str, uri: &str) -> bool {

@@ -152,6 +152,23 @@ impl Broker {
             }
             return;
         }
+        if uri::is_router_namespace(&topic) {
+            // Only the router publishes there (meta events): a forged one
+            // would look like the router's own.
+            let message = format!("cannot publish to {topic:?}: the wamp. namespace belongs to the router");
+            tracing::debug!(session = sid, "{message}");
+            if acknowledge {
+                send_error(
+                    sessions,
+                    sid,
+                    MessageType::Publish,
+                    request,
+                    error_uri::INVALID_URI,
+                    message,
+                );
+            }
+            return;
+        }
         let publication = id::random_id();
         let publisher = sessions.get(&sid);
         let disclose = options.disclose_me.unwrap_or(false);

@@ -117,6 +117,12 @@ impl Dealer {
         if let Err(e) = uri::validate_pattern(&procedure, policy, UriRule::Loose) {
             return fail(error_uri::INVALID_URI, e.to_string());
         }
+        if uri::is_router_namespace(&procedure) {
+            return fail(
+                error_uri::INVALID_URI,
+                format!("cannot register {procedure:?}: the wamp. namespace belongs to the router"),
+            );
+        }
         let reg_id = match self.index.get(&procedure, policy) {
             Some(existing) => {
                 let reg = self
@@ -361,6 +367,7 @@ impl Dealer {
         if let Some(caller) = sessions.get(&sid) {
             caller.outbound.call_started();
         }
+        callee_entry.outbound.invocation_started();
         send_to(
             sessions,
             callee,
@@ -381,6 +388,9 @@ impl Dealer {
         self.calls.remove(&(call.caller, call.call_request));
         if let Some(caller) = sessions.get(&call.caller) {
             caller.outbound.call_ended();
+        }
+        if let Some(callee) = sessions.get(&callee) {
+            callee.outbound.invocation_ended();
         }
         if let Some(t) = &call.timer {
             t.abort();

@@ -84,8 +84,10 @@ pub struct RouterConfig {
     /// control".
     pub stall_timeout: Duration,
     /// Most calls one session may have waiting for an answer (default
-    /// 1024). At the limit the router reads nothing new from it (answers
-    /// it owes as a callee excepted) until one of them is answered.
+    /// 1024). At the limit the router handles nothing new from it (its
+    /// answers as a callee excepted) until one of them is answered. Their
+    /// results may queue past the high-water mark: keep this well below
+    /// the queue's hard limit (`wamp_proto::transport::QueueLimits`).
     pub max_pending_calls: usize,
 }
 

@@ -59,6 +59,10 @@ pub(crate) struct Outbound {
     pub calls: AtomicUsize,
     /// Woken when one of its calls is answered.
     pub call_answered: Notify,
+    /// INVOCATIONs sent to it that wait for its answer.
+    pub owed: AtomicUsize,
+    /// Woken when it is sent an INVOCATION.
+    pub invoked: Notify,
 }
 
 impl Outbound {
@@ -67,7 +71,25 @@ impl Outbound {
             tx,
             calls: AtomicUsize::new(0),
             call_answered: Notify::new(),
+            owed: AtomicUsize::new(0),
+            invoked: Notify::new(),
         }
+    }
+
+    /// Counts an invocation it must answer in.
+    pub fn invocation_started(&self) {
+        self.owed.fetch_add(1, Ordering::SeqCst);
+        self.invoked.notify_waiters();
+    }
+
+    /// Counts an invocation it must answer out.
+    pub fn invocation_ended(&self) {
+        self.owed.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// Whether it owes answers to INVOCATIONs.
+    pub fn owes_answers(&self) -> bool {
+        self.owed.load(Ordering::SeqCst) > 0
     }
 
     /// Counts a call of this session's in.

@@ -146,7 +146,7 @@ pub(crate) async fn run(router: Arc<RouterInner>, mut conn: Connection) {
         conn,
         outbound,
         shutdown,
-        backlog: Backlog::new(limits.messages.min(MAX_BACKLOG), limits.bytes),
+        backlog: Backlog::new(MAX_BACKLOG, limits.bytes),
         congestion: Congestion::default(),
         authorizer_timeout: router.config.internal_call_timeout,
     };
@@ -370,20 +370,38 @@ impl Joined {
     /// (YIELD, ERROR for an INVOCATION) are handled at once meanwhile, since
     /// what it waits for may depend on them (an authorizer, a caller that
     /// is also its callee); its other messages are kept in order for later,
-    /// up to the backlog's bounds, then reading stops. `Err` ends the
-    /// session.
+    /// up to the backlog's bounds, then reading stops. While the session
+    /// owes answers, reading never stops, or its answers could be stuck
+    /// behind new work that waits for them: new work beyond the full
+    /// backlog is refused instead ([`refuse_busy`](Self::refuse_busy)).
+    /// `Err` ends the session.
     async fn meanwhile<T>(&mut self, until: impl std::future::Future<Output = T>) -> Result<T, Flow> {
         tokio::pin!(until);
+        let outbound = self.outbound.clone();
         loop {
+            let invoked = outbound.invoked.notified();
+            tokio::pin!(invoked);
+            invoked.as_mut().enable();
+            let room = self.backlog.has_room();
+            let read = room || outbound.owes_answers();
             tokio::select! {
                 d = &mut until => return Ok(d),
-                m = self.conn.receiver.recv(), if self.backlog.has_room() => match m {
+                // It was sent an INVOCATION: read again to take its answer.
+                _ = &mut invoked, if !read => {}
+                m = self.conn.receiver.recv(), if read => match m {
                     Some(m @ (Message::Yield { .. } | Message::Error { request_type: MessageType::Invocation, .. })) => {
                         if let Flow::Stop = self.handle(m).await {
                             return Err(Flow::Stop);
                         }
                     }
-                    Some(m) => self.backlog.push(m),
+                    Some(m) if self.backlog.has_room() => self.backlog.push(m),
+                    // Past a full backlog, what ends or shrinks work still counts.
+                    Some(m @ (Message::Goodbye { .. } | Message::Abort { .. } | Message::Cancel { .. })) => {
+                        if let Flow::Stop = self.handle(m).await {
+                            return Err(Flow::Stop);
+                        }
+                    }
+                    Some(m) => self.refuse_busy(m),
                     None => {
                         self.transport_ended().await;
                         return Err(Flow::Stop);
@@ -399,6 +417,41 @@ impl Joined {
                     return Err(Flow::Stop);
                 }
             }
+        }
+    }
+
+    /// Refuses new work that arrives while the session is held back with a
+    /// full backlog and owes answers (see [`meanwhile`](Self::meanwhile)):
+    /// a request gets ERROR `wamp.error.unavailable`; an unacknowledged
+    /// PUBLISH, which has no answer, is dropped with a log line.
+    fn refuse_busy(&mut self, msg: Message) {
+        let message = "the router is holding this session back (its receivers are congested or \
+                       it has too many calls pending) and has no room for more: try again"
+            .to_owned();
+        let reply = match &msg {
+            Message::Unsubscribe { request, .. } => Some((MessageType::Unsubscribe, *request)),
+            Message::Unregister { request, .. } => Some((MessageType::Unregister, *request)),
+            _ => None,
+        }
+        .map(|(ty, request)| {
+            Message::error(
+                ty,
+                request,
+                error_uri::UNAVAILABLE,
+                vec![Value::Str(message.clone())],
+                Dict::new(),
+            )
+        })
+        .or_else(|| authorize::refusal(&msg, error_uri::UNAVAILABLE, message));
+        match reply {
+            Some(reply) => {
+                let _ = self.conn.sender.push(reply);
+            }
+            None => tracing::warn!(
+                session = self.sid,
+                "dropping {} while the session is held back with a full backlog",
+                msg.message_type()
+            ),
         }
     }
 

@@ -191,9 +191,12 @@ pub struct Closed;
 ///   the router to hold back the session that caused it;
 /// - waiting senders and held-back producers go on once the queue is down
 ///   to low water, half the high-water mark;
-/// - at [`HARD_LIMIT_FACTOR`] times the high-water mark even `push` refuses
-///   and raises [`Alarm::Overflow`]: the last resort that keeps memory
-///   bounded whatever the number of producers.
+/// - at the hard limit, [`HARD_LIMIT_FACTOR`] times the high-water mark and
+///   at least [`HARD_LIMIT_FLOOR`], even `push` refuses and raises
+///   [`Alarm::Overflow`]: the last resort that keeps memory bounded
+///   whatever the number of producers. The floor leaves room for the
+///   answers a router owes past high water (a session's pending calls)
+///   even when the high-water mark is small.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct QueueLimits {
@@ -206,6 +209,10 @@ pub struct QueueLimits {
 /// How many times the high-water mark a queue holds before it refuses even
 /// the router's messages ([`QueueLimits`]).
 pub const HARD_LIMIT_FACTOR: usize = 4;
+
+/// The least hard limit of a queue, in messages and in bytes
+/// ([`QueueLimits`]).
+pub const HARD_LIMIT_FLOOR: (usize, usize) = (4096, 32 * 1024 * 1024);
 
 impl QueueLimits {
     /// Limits of `messages` and `bytes` (each at least 1).
@@ -221,7 +228,7 @@ impl QueueLimits {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Alarm {
-    /// The queue reached its hard limit ([`HARD_LIMIT_FACTOR`]).
+    /// The queue reached its hard limit ([`QueueLimits`]).
     Overflow,
     /// The queue stayed over high water and its consumer took nothing from
     /// it for the stall timeout of a producer waiting on it
@@ -296,8 +303,9 @@ impl Gauge {
     /// At the hard limit.
     fn is_full(&self) -> bool {
         let (m, b) = self.level();
-        m >= self.limits.messages.saturating_mul(HARD_LIMIT_FACTOR)
-            || b >= self.limits.bytes.saturating_mul(HARD_LIMIT_FACTOR)
+        let hard = |high: usize, floor: usize| high.saturating_mul(HARD_LIMIT_FACTOR).max(floor);
+        m >= hard(self.limits.messages, HARD_LIMIT_FLOOR.0)
+            || b >= hard(self.limits.bytes, HARD_LIMIT_FLOOR.1)
     }
 
     /// Down to low water, or nobody will take anything any more.

@@ -36,7 +36,7 @@ pub mod websocket;
 
 pub use channel::{
     Alarm, Closed, Congestion, Outgoing, QueueLimits, Receiver, Route, Sender, SharedMessage, TrySendError,
-    HARD_LIMIT_FACTOR,
+    HARD_LIMIT_FACTOR, HARD_LIMIT_FLOOR,
 };
 
 /// Limits that apply to one connection.
