@@ -31,6 +31,29 @@
 //! procedure. A realm added by name ([`RouterConfig::realm`]) is open:
 //! anonymous sessions may do anything.
 
+//!
+//! # Flow control
+//!
+//! A session that reads is never closed because another sends a lot.
+//! Every session's outgoing queue has a high-water mark
+//! ([`TransportConfig::queue_capacity`] messages and
+//! [`TransportConfig::queue_bytes`]; the whole policy is at
+//! [`QueueLimits`](wamp_proto::transport::QueueLimits)). The router always
+//! queues what it routes and owes, and holds back the producer instead:
+//! once a PUBLISH or CALL has filled a receiver's queue past high water
+//! (or the session's own queue is there: a client that does not read its
+//! answers), nothing new from that session is handled until those queues
+//! are down to low water. Its answers (YIELD, ERROR for an INVOCATION) are
+//! still handled meanwhile; its other messages wait in a bounded backlog,
+//! then its socket is not read, so TCP pushes back on the peer. A session
+//! held back with a full backlog while it owes answers is still read: new
+//! work past the backlog is refused with `wamp.error.unavailable`, so its
+//! answers are never stuck behind it. Calls pending per caller are bounded
+//! the same way ([`RouterConfig::max_pending_calls`]). A queue that stays
+//! over high water with no progress for [`RouterConfig::stall_timeout`]
+//! gets its session closed with `wamp.close.stalled`; one that reaches the
+//! hard limit, with `wamp.close.overflow`.
+
 #![warn(missing_docs)]
 
 pub mod auth;
@@ -80,8 +103,7 @@ pub struct RouterConfig {
     /// How long a session's outgoing queue may stay over its high-water
     /// mark without taking anything out (its peer stopped reading) while
     /// a producer waits on it, before the session is closed with
-    /// `wamp.close.stalled` (default 5 s). See the module docs' "Flow
-    /// control".
+    /// `wamp.close.stalled` (default 5 s). See [Flow control](crate#flow-control).
     pub stall_timeout: Duration,
     /// Most calls one session may have waiting for an answer (default
     /// 1024). At the limit the router handles nothing new from it (its

@@ -228,7 +228,7 @@ mod pressure {
     pub(super) fn note(tx: &Sender) {
         NOTED.with(|n| {
             if let Some(c) = n.borrow_mut().as_mut() {
-                c.add_if_congested(tx);
+                c.add_if_congested(tx.watch());
             }
         });
     }

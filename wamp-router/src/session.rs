@@ -10,7 +10,7 @@ use std::time::Duration;
 use std::sync::atomic::Ordering;
 
 use tokio::sync::watch;
-use wamp_proto::transport::{Alarm, Congestion, Connection, Route, Sender};
+use wamp_proto::transport::{Alarm, Congestion, Connection, QueueWatch, Route};
 use wamp_proto::{
     error_uri, id, Dict, HelloDetails, Id, IdSequence, Message, MessageType, Value, WelcomeDetails,
 };
@@ -87,7 +87,7 @@ pub(crate) async fn run(router: Arc<RouterInner>, mut conn: Connection) {
         // are routed as it sends them. It cannot send any before WELCOME.
         conn.receiver.bypass(DirectRoute {
             realm: realm.clone(),
-            own: conn.sender.clone(),
+            own: conn.sender.watch().clone(),
             identity: identity.clone(),
             sid,
             unchecked: realm.allows_everything(&identity.authrole),
@@ -267,7 +267,7 @@ impl Joined {
         // A client that sends requests without reading the answers is held
         // back by its own queue.
         let mut own = Congestion::new(flow.stall_timeout);
-        own.add_if_congested(&self.conn.sender);
+        own.add_if_congested(self.conn.sender.watch());
         congestion.merge(own);
         if !congestion.is_relieved() {
             self.meanwhile(congestion.relieved()).await?;
@@ -514,8 +514,9 @@ fn static_check(realm: &Realm, identity: &Identity, sid: Id, msg: &Message) -> C
 /// after everything routed before them.
 struct DirectRoute {
     realm: Arc<Realm>,
-    /// The router's side of the session's queue to the client.
-    own: Sender,
+    /// The fill level of the session's queue to the client (a watch: it must
+    /// not keep that queue open, the route lives as long as the client's sender).
+    own: QueueWatch,
     identity: Identity,
     sid: Id,
     /// The role may do anything (an open realm): nothing to check.

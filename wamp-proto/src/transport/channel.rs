@@ -412,10 +412,11 @@ impl Congestion {
         self.gauges.is_empty()
     }
 
-    /// Adds `sender`'s queue if it is over high water now.
-    pub fn add_if_congested(&mut self, sender: &Sender) {
-        if sender.gauge.is_congested() && !self.gauges.iter().any(|g| Arc::ptr_eq(g, &sender.gauge)) {
-            self.gauges.push(sender.gauge.clone());
+    /// Adds a queue if it is over high water now.
+    pub fn add_if_congested(&mut self, queue: &QueueWatch) {
+        let gauge = &queue.0;
+        if gauge.is_congested() && !self.gauges.iter().any(|g| Arc::ptr_eq(g, gauge)) {
+            self.gauges.push(gauge.clone());
         }
     }
 
@@ -442,6 +443,18 @@ impl Congestion {
         for g in &self.gauges {
             g.relieved(self.stall).await;
         }
+    }
+}
+
+/// A handle on a queue's fill level ([`Sender::watch`]) that, unlike a
+/// [`Sender`], does not keep the connection open.
+#[derive(Debug, Clone)]
+pub struct QueueWatch(Arc<Gauge>);
+
+impl QueueWatch {
+    /// Whether the queue is at or over its high-water mark.
+    pub fn is_congested(&self) -> bool {
+        self.0.is_congested()
     }
 }
 
@@ -481,7 +494,7 @@ struct Item {
 #[derive(Clone)]
 pub struct Sender {
     tx: mpsc::UnboundedSender<Item>,
-    gauge: Arc<Gauge>,
+    gauge: QueueWatch,
     /// In-process connections only: the peer's [`Route`], once installed.
     route: Option<RouteSlot>,
 }
@@ -490,7 +503,7 @@ impl std::fmt::Debug for Sender {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sender")
             .field("closed", &self.tx.is_closed())
-            .field("queued", &self.gauge.level())
+            .field("queued", &self.gauge.0.level())
             .field("routed", &self.route.as_ref().is_some_and(|r| r.get().is_some()))
             .finish()
     }
@@ -510,7 +523,7 @@ impl Sender {
                 Ok(())
             }
             Err(msg) => {
-                self.gauge.room().await?;
+                self.gauge.0.room().await?;
                 self.enqueue(msg.into()).map_err(|_| Closed)
             }
         }
@@ -532,7 +545,7 @@ impl Sender {
             Err(msg) => {
                 if self.tx.is_closed() {
                     Err(TrySendError::Closed(msg.into()))
-                } else if self.gauge.has_room() {
+                } else if self.gauge.0.has_room() {
                     self.enqueue(msg.into())
                 } else {
                     Err(TrySendError::Full(msg.into()))
@@ -561,8 +574,8 @@ impl Sender {
     }
 
     fn push_outgoing(&self, msg: Outgoing) -> Result<(), TrySendError<Outgoing>> {
-        if self.gauge.is_full() && !self.tx.is_closed() {
-            self.gauge.raise(Alarm::Overflow);
+        if self.gauge.0.is_full() && !self.tx.is_closed() {
+            self.gauge.0.raise(Alarm::Overflow);
             return Err(TrySendError::Full(msg));
         }
         self.enqueue(msg)
@@ -570,9 +583,9 @@ impl Sender {
 
     fn enqueue(&self, msg: Outgoing) -> Result<(), TrySendError<Outgoing>> {
         let weight = msg.weight();
-        self.gauge.added(weight);
+        self.gauge.0.added(weight);
         self.tx.send(Item { msg, weight }).map_err(|e| {
-            self.gauge.took(weight);
+            self.gauge.0.took(weight);
             TrySendError::Closed(e.0.msg)
         })
     }
@@ -587,7 +600,7 @@ impl Sender {
     }
 
     fn lock_deferred(&self) -> std::sync::MutexGuard<'_, Congestion> {
-        self.gauge.deferred.lock().unwrap_or_else(|p| p.into_inner())
+        self.gauge.0.deferred.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn deferred_relieved(&self) -> bool {
@@ -610,22 +623,27 @@ impl Sender {
 
     /// Whether the queue is at or over its high-water mark.
     pub fn is_congested(&self) -> bool {
-        self.gauge.is_congested()
+        self.gauge.0.is_congested()
+    }
+
+    /// A handle on the queue's fill level, for [`Congestion`].
+    pub fn watch(&self) -> &QueueWatch {
+        &self.gauge
     }
 
     /// How many messages, and about how many bytes, are queued.
     pub fn queued(&self) -> (usize, usize) {
-        self.gauge.level()
+        self.gauge.0.level()
     }
 
     /// Resolves with the first [`Alarm`] raised on this queue: the owner
     /// of the connection should then close it.
     pub async fn alarmed(&self) -> Alarm {
         loop {
-            if let Some(alarm) = *self.gauge.alarm.lock().unwrap_or_else(|p| p.into_inner()) {
+            if let Some(alarm) = *self.gauge.0.alarm.lock().unwrap_or_else(|p| p.into_inner()) {
                 return alarm;
             }
-            self.gauge.alarmed.notified().await;
+            self.gauge.0.alarmed.notified().await;
         }
     }
 
@@ -633,7 +651,7 @@ impl Sender {
     /// failed, or the in-process peer dropped its receiver). Holds no
     /// sender, so it does not keep the connection open.
     pub fn finished(&self) -> impl Future<Output = ()> + Send + 'static {
-        let gauge = self.gauge.clone();
+        let gauge = self.gauge.0.clone();
         async move {
             loop {
                 let notified = gauge.drained.notified();
@@ -818,7 +836,7 @@ pub(crate) fn queue(limits: QueueLimits) -> (Sender, QueueReceiver) {
     let gauge = Gauge::new(limits);
     let sender = Sender {
         tx,
-        gauge: gauge.clone(),
+        gauge: QueueWatch(gauge.clone()),
         route: None,
     };
     (sender, QueueReceiver { rx, gauge })

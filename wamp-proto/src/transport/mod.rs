@@ -35,8 +35,8 @@ pub mod tls;
 pub mod websocket;
 
 pub use channel::{
-    Alarm, Closed, Congestion, Outgoing, QueueLimits, Receiver, Route, Sender, SharedMessage, TrySendError,
-    HARD_LIMIT_FACTOR, HARD_LIMIT_FLOOR,
+    Alarm, Closed, Congestion, Outgoing, QueueLimits, QueueWatch, Receiver, Route, Sender, SharedMessage,
+    TrySendError, HARD_LIMIT_FACTOR, HARD_LIMIT_FLOOR,
 };
 
 /// Limits that apply to one connection.
