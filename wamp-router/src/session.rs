@@ -10,7 +10,7 @@ use std::time::Duration;
 use std::sync::atomic::Ordering;
 
 use tokio::sync::watch;
-use wamp_proto::transport::{Alarm, Congestion, Connection, QueueWatch, Route};
+use wamp_proto::transport::{Alarm, Congestion, Connection, QueueWatch, Route, TransportKind};
 use wamp_proto::{
     error_uri, id, Dict, HelloDetails, Id, IdSequence, Message, MessageType, Value, WelcomeDetails,
 };
@@ -153,12 +153,36 @@ pub(crate) async fn run(router: Arc<RouterInner>, mut conn: Connection) {
     session.serve().await;
     realm.leave(sid);
     tracing::debug!(session = sid, "session left");
-    // The writer sends what is queued, then closes; a peer that does not
-    // read it in time is cut off, so no writer waits on a socket forever.
-    let finished = session.conn.sender.finished();
-    let closer = session.conn.closer.clone();
-    drop(session);
-    if tokio::time::timeout(CLOSE_SEND_TIMEOUT, finished).await.is_err() {
+    linger(session.conn).await;
+}
+
+/// Lets a connection whose session ended deliver what is queued (its last
+/// message says why it ended) before it goes: the writer sends it and
+/// closes, while what the peer still sends is read and dropped. Dropping a
+/// socket with unread input would make the kernel reset the connection
+/// and discard what was not yet transmitted, the closing message
+/// included. A peer that neither reads nor closes in time is cut off, so
+/// no writer waits on a socket forever.
+async fn linger(conn: Connection) {
+    let Connection {
+        sender,
+        mut receiver,
+        closer,
+        kind,
+        ..
+    } = conn;
+    let finished = sender.finished();
+    drop(sender);
+    let drained = async {
+        // In-process, nothing is lost by not reading.
+        if kind != TransportKind::Local {
+            while receiver.recv().await.is_some() {}
+        }
+    };
+    let delivered = async {
+        tokio::join!(finished, drained);
+    };
+    if tokio::time::timeout(CLOSE_SEND_TIMEOUT, delivered).await.is_err() {
         closer.close();
     }
 }
@@ -170,13 +194,19 @@ enum Flow {
 }
 
 /// Messages read from a held-back session meanwhile, handled in order
-/// once it may go on; bounded in messages and bytes, then reading stops.
+/// once it may go on. Past its bound (messages and bytes) reading stops,
+/// unless the session owes answers: then it grows up to its hard bound
+/// ([`BACKLOG_HARD`]), so that its answers are read whatever precedes them.
 struct Backlog {
     messages: VecDeque<Message>,
     bytes: usize,
     max_messages: usize,
     max_bytes: usize,
 }
+
+/// How many times its bound, in messages and in bytes, a backlog grows
+/// while its session owes answers.
+const BACKLOG_HARD: (usize, usize) = (16, 4);
 
 impl Backlog {
     fn new(max_messages: usize, max_bytes: usize) -> Self {
@@ -188,8 +218,15 @@ impl Backlog {
         }
     }
 
+    /// Within its bound: reading goes on.
     fn has_room(&self) -> bool {
         self.messages.len() < self.max_messages && self.bytes < self.max_bytes
+    }
+
+    /// Within its hard bound: reading goes on while the session owes answers.
+    fn below_hard(&self) -> bool {
+        self.messages.len() < self.max_messages.saturating_mul(BACKLOG_HARD.0)
+            && self.bytes < self.max_bytes.saturating_mul(BACKLOG_HARD.1)
     }
 
     fn push(&mut self, msg: Message) {
@@ -370,11 +407,11 @@ impl Joined {
     /// (YIELD, ERROR for an INVOCATION) are handled at once meanwhile, since
     /// what it waits for may depend on them (an authorizer, a caller that
     /// is also its callee); its other messages are kept in order for later,
-    /// up to the backlog's bounds, then reading stops. While the session
+    /// up to the backlog's bound, then reading stops. While the session
     /// owes answers, reading never stops, or its answers could be stuck
-    /// behind new work that waits for them: new work beyond the full
-    /// backlog is refused instead ([`refuse_busy`](Self::refuse_busy)).
-    /// `Err` ends the session.
+    /// behind new work that waits for them: the backlog grows to its hard
+    /// bound, and new work past that is refused
+    /// ([`refuse_busy`](Self::refuse_busy)). `Err` ends the session.
     async fn meanwhile<T>(&mut self, until: impl std::future::Future<Output = T>) -> Result<T, Flow> {
         tokio::pin!(until);
         let outbound = self.outbound.clone();
@@ -401,7 +438,13 @@ impl Joined {
                             return Err(Flow::Stop);
                         }
                     }
-                    Some(m) => self.refuse_busy(m),
+                    // Read only because it owes answers (see above).
+                    Some(m) if self.backlog.below_hard() => self.backlog.push(m),
+                    Some(m) => {
+                        if let Flow::Stop = self.refuse_busy(m).await {
+                            return Err(Flow::Stop);
+                        }
+                    }
                     None => {
                         self.transport_ended().await;
                         return Err(Flow::Stop);
@@ -420,11 +463,13 @@ impl Joined {
         }
     }
 
-    /// Refuses new work that arrives while the session is held back with a
-    /// full backlog and owes answers (see [`meanwhile`](Self::meanwhile)):
-    /// a request gets ERROR `wamp.error.unavailable`; an unacknowledged
-    /// PUBLISH, which has no answer, is dropped with a log line.
-    fn refuse_busy(&mut self, msg: Message) {
+    /// Refuses new work that arrives while the session is held back, owes
+    /// answers and has its backlog at the hard bound (see
+    /// [`meanwhile`](Self::meanwhile)): a request gets ERROR
+    /// `wamp.error.unavailable`; an unacknowledged PUBLISH, which has no
+    /// answer to carry a refusal, ends the session with
+    /// `wamp.close.overflow` rather than be lost without a word.
+    async fn refuse_busy(&mut self, msg: Message) -> Flow {
         let message = "the router is holding this session back (its receivers are congested or \
                        it has too many calls pending) and has no room for more: try again"
             .to_owned();
@@ -444,14 +489,31 @@ impl Joined {
         })
         .or_else(|| authorize::refusal(&msg, error_uri::UNAVAILABLE, message));
         match reply {
-            Some(reply) => {
-                let _ = self.conn.sender.push(reply);
+            Some(reply) => match self.conn.sender.push(reply) {
+                Ok(()) => Flow::Go,
+                Err(_) => Flow::Stop,
+            },
+            None => {
+                tracing::warn!(
+                    session = self.sid,
+                    authid = %self.identity.authid,
+                    "closing the session: {} while it is held back, owes answers and its backlog is full",
+                    msg.message_type()
+                );
+                send_closing(
+                    &self.conn,
+                    Message::abort(
+                        error_uri::CLOSE_OVERFLOW,
+                        format!(
+                            "the router closed this session: it sent new work ({}) faster than its receivers \
+                             take it while owing answers, past the router's backlog",
+                            msg.message_type()
+                        ),
+                    ),
+                )
+                .await;
+                Flow::Stop
             }
-            None => tracing::warn!(
-                session = self.sid,
-                "dropping {} while the session is held back with a full backlog",
-                msg.message_type()
-            ),
         }
     }
 
