@@ -909,8 +909,10 @@ fn read_after_close(
 /// 1 KiB answers fill a non-reading caller's queue (and the socket
 /// buffers in front of it) after a few thousand calls.
 async fn stall_router() -> (Net, Session, String) {
-    let mut config = RouterConfig::default();
-    config.stall_timeout = Duration::from_secs(1);
+    let config = RouterConfig {
+        stall_timeout: Duration::from_secs(1),
+        ..Default::default()
+    };
     let net = Net::start(config).await;
     let procedure = unique("com.test.echo");
     let callee = Session::join_local(&net.router, REALM).await.unwrap();
