@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::oneshot;
+use wamp_proto::repr::ReprError;
 use wamp_proto::uri::{self, MatchPolicy, UriRule};
 use wamp_proto::{
     error_uri, id, CallOptions, CancelMode, CancelOptions, Dict, Id, IdMap, InterruptOptions,
@@ -17,6 +18,7 @@ use wamp_proto::{
 
 use crate::matching::PatternIndex;
 use crate::realm::{send_error, send_to, Realm, Sessions};
+use crate::transcode::Payload;
 
 #[derive(Debug)]
 struct Registration {
@@ -314,6 +316,20 @@ impl Dealer {
         let Some(callee_entry) = sessions.get(&callee) else {
             return Err((error_uri::NO_SUCH_PROCEDURE, "callee is gone".into()));
         };
+        // A pattern registration's INVOCATION carries the procedure too.
+        let procedure_str: &[(&str, &str)] = match reg.policy {
+            MatchPolicy::Exact => &[],
+            _ => &[("procedure", &procedure)],
+        };
+        let payload = Payload {
+            lists: &[("args", &args)],
+            dicts: &[("kwargs", &kwargs)],
+            strs: procedure_str,
+        };
+        let caller_serializer = sessions.get(&sid).and_then(|c| c.serializer);
+        if let Some(e) = payload.refusal(caller_serializer, callee_entry.serializer) {
+            return Err((error_uri::INVALID_ARGUMENT, format!("{e}, which the callee uses")));
+        }
         let invocation = callee_entry.invocation_ids.next();
 
         let receive_progress = options.receive_progress.unwrap_or(false);
@@ -392,27 +408,37 @@ impl Dealer {
         kwargs: Dict,
     ) {
         let progress = options.progress.unwrap_or(false);
-        if progress {
+        let Some(call) = self.invocations.get(&(sid, request)) else {
+            // A YIELD for a call already answered (canceled, timed out) is dropped.
+            return;
+        };
+        if progress && !call.receive_progress {
             // Progressive results go only to callers that asked for them.
-            let Some(call) = self.invocations.get(&(sid, request)) else {
-                return;
-            };
-            if call.receive_progress {
-                let details = ResultDetails {
-                    progress: Some(true),
-                    ..Default::default()
-                };
-                let msg = Message::Result {
-                    request: call.call_request,
-                    details,
-                    args,
-                    kwargs,
-                };
-                send_to(sessions, call.caller, msg);
-            }
             return;
         }
-        // A YIELD for a call already answered (canceled, timed out) is dropped.
+        let payload = Payload {
+            lists: &[("args", &args)],
+            dicts: &[("kwargs", &kwargs)],
+            strs: &[],
+        };
+        if let Some(e) = self.refusal(sessions, sid, call.caller, &payload) {
+            let what = if progress { "progressive result" } else { "result" };
+            return self.fail_undeliverable(sessions, sid, request, format!("the callee's {what}: {e}"));
+        }
+        if progress {
+            let details = ResultDetails {
+                progress: Some(true),
+                ..Default::default()
+            };
+            let msg = Message::Result {
+                request: call.call_request,
+                details,
+                args,
+                kwargs,
+            };
+            send_to(sessions, call.caller, msg);
+            return;
+        }
         if let Some(call) = self.finish(sid, request) {
             let msg = Message::Result {
                 request: call.call_request,
@@ -422,6 +448,44 @@ impl Dealer {
             };
             answer(sessions, call, msg);
         }
+    }
+
+    /// Why the answer of `callee` cannot go to `caller`, if it cannot.
+    fn refusal(
+        &self,
+        sessions: &Sessions,
+        callee: Id,
+        caller: Id,
+        payload: &Payload<'_>,
+    ) -> Option<ReprError> {
+        let sender = sessions.get(&callee).and_then(|c| c.serializer);
+        // The router's own calls (no caller session) take values as they are.
+        let receiver = sessions.get(&caller).and_then(|c| c.serializer);
+        payload.refusal(sender, receiver)
+    }
+
+    /// Ends a call whose callee answered with something its caller cannot
+    /// receive: the caller gets `wamp.error.invalid_argument` naming the
+    /// cause, and the callee, if it understands, an INTERRUPT (it may still
+    /// be sending progressive results).
+    fn fail_undeliverable(&mut self, sessions: &Sessions, callee: Id, invocation: Id, cause: String) {
+        let Some(call) = self.finish(callee, invocation) else {
+            return;
+        };
+        tracing::warn!(
+            callee,
+            caller = call.caller,
+            "answer of a call not delivered, the call fails: {cause}"
+        );
+        interrupt_if_understood(sessions, callee, invocation, error_uri::INVALID_ARGUMENT);
+        let msg = Message::error(
+            MessageType::Call,
+            call.call_request,
+            error_uri::INVALID_ARGUMENT,
+            vec![Value::Str(format!("{cause}, which this caller uses"))],
+            Dict::new(),
+        );
+        answer(sessions, call, msg);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -435,6 +499,18 @@ impl Dealer {
         args: List,
         kwargs: Dict,
     ) {
+        let Some(call) = self.invocations.get(&(sid, request)) else {
+            return;
+        };
+        let payload = Payload {
+            lists: &[("args", &args)],
+            dicts: &[("kwargs", &kwargs), ("details", &details)],
+            strs: &[("error", &error)],
+        };
+        if let Some(e) = self.refusal(sessions, sid, call.caller, &payload) {
+            let cause = format!("the callee's error {error:?}: {e}");
+            return self.fail_undeliverable(sessions, sid, request, cause);
+        }
         if let Some(call) = self.finish(sid, request) {
             let msg = Message::Error {
                 request_type: MessageType::Call,
