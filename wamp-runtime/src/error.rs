@@ -174,6 +174,12 @@ impl From<ApplicationError> for Error {
     }
 }
 
+impl From<wamp_proto::repr::ReprError> for Error {
+    fn from(e: wamp_proto::repr::ReprError) -> Self {
+        Error::InvalidArgument(e)
+    }
+}
+
 impl From<wamp_proto::ValueError> for Error {
     fn from(e: wamp_proto::ValueError) -> Self {
         Error::Value(e.0)

@@ -257,18 +257,18 @@ impl Shared {
 
     /// Refuses a payload this session's serializer would not carry
     /// unchanged (an in-process session carries every value).
-    pub fn check_payload(&self, args: &List, kwargs: &Dict) -> Result<(), Error> {
+    pub fn check_payload(&self, args: &List, kwargs: &Dict) -> Result<(), repr::ReprError> {
         match self.details.serializer {
-            Some(s) => repr::check_payload(s, args, kwargs).map_err(Error::InvalidArgument),
+            Some(s) => repr::check_payload(s, args, kwargs),
             None => Ok(()),
         }
     }
 
     /// Like [`check_payload`](Self::check_payload), for an ERROR: its URI
     /// and arguments.
-    pub fn check_error(&self, e: &ApplicationError) -> Result<(), Error> {
+    pub fn check_error(&self, e: &ApplicationError) -> Result<(), repr::ReprError> {
         if let Some(s) = self.details.serializer {
-            repr::check_str(s, "error", &e.error).map_err(Error::InvalidArgument)?;
+            repr::check_str(s, "error", &e.error)?;
         }
         self.check_payload(&e.args, &e.kwargs)
     }
