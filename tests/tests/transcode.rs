@@ -287,3 +287,22 @@ async fn the_client_refuses_what_its_own_serializer_cannot_carry() {
     );
     assert!(json.is_open() && msgpack.is_open());
 }
+
+/// Autobahn|Python peers on JSON, MessagePack and CBOR around our router
+/// (`tests/python/mixed_serializers.py`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn autobahn_python_peers_on_mixed_serializers() {
+    let Some(python) = wamp_tests::python::venv_python() else {
+        return;
+    };
+    let net = Net::start().await;
+    let (ok, out) = wamp_tests::python::run_script(
+        &python,
+        "mixed_serializers.py",
+        &["--url", &net.url, "--realm", REALM],
+        Duration::from_secs(120),
+    )
+    .await;
+    eprintln!("--- mixed_serializers.py ---\n{out}");
+    assert!(ok, "Autobahn|Python mixed-serializer checks failed:\n{out}");
+}
