@@ -423,7 +423,8 @@ impl Dealer {
         };
         if let Some(e) = self.refusal(sessions, sid, call.caller, &payload) {
             let what = if progress { "progressive result" } else { "result" };
-            return self.fail_undeliverable(sessions, sid, request, format!("the callee's {what}: {e}"));
+            let cause = format!("the callee's {what}: {e}");
+            return self.fail_undeliverable(sessions, sid, request, progress, cause);
         }
         if progress {
             let details = ResultDetails {
@@ -466,9 +467,16 @@ impl Dealer {
 
     /// Ends a call whose callee answered with something its caller cannot
     /// receive: the caller gets `wamp.error.invalid_argument` naming the
-    /// cause, and the callee, if it understands, an INTERRUPT (it may still
-    /// be sending progressive results).
-    fn fail_undeliverable(&mut self, sessions: &Sessions, callee: Id, invocation: Id, cause: String) {
+    /// cause, and a callee still `running` (it sent a progressive result),
+    /// if it understands, an INTERRUPT.
+    fn fail_undeliverable(
+        &mut self,
+        sessions: &Sessions,
+        callee: Id,
+        invocation: Id,
+        running: bool,
+        cause: String,
+    ) {
         let Some(call) = self.finish(callee, invocation) else {
             return;
         };
@@ -477,7 +485,9 @@ impl Dealer {
             caller = call.caller,
             "answer of a call not delivered, the call fails: {cause}"
         );
-        interrupt_if_understood(sessions, callee, invocation, error_uri::INVALID_ARGUMENT);
+        if running {
+            interrupt_if_understood(sessions, callee, invocation, error_uri::INVALID_ARGUMENT);
+        }
         let msg = Message::error(
             MessageType::Call,
             call.call_request,
@@ -509,7 +519,7 @@ impl Dealer {
         };
         if let Some(e) = self.refusal(sessions, sid, call.caller, &payload) {
             let cause = format!("the callee's error {error:?}: {e}");
-            return self.fail_undeliverable(sessions, sid, request, cause);
+            return self.fail_undeliverable(sessions, sid, request, false, cause);
         }
         if let Some(call) = self.finish(sid, request) {
             let msg = Message::Error {
