@@ -170,14 +170,23 @@ fuzz_target!(|data: &[u8]| {
             assert!(faithful, "{source} -> {target}: {:?} came back as {back:?}", fwd.out);
         } else {
             // The refusal path: a position to name, and a real reason.
-            let named = repr::check_payload(target, args, kwargs)
-                .and_then(|()| repr::check_parts(target, "", &List::new(), "details", &fwd.details))
-                .and_then(|()| match &fwd.uri {
-                    Some(uri) => repr::check_str(target, "uri", uri),
-                    None => Ok(()),
-                });
-            assert!(named.is_err(), "{target} refused without a position: {:?}", fwd.out);
-            assert!(!faithful, "{target} refused {:?}, which travels fine", fwd.out);
+            let payload = repr::check_payload(target, args, kwargs)
+                .and_then(|()| repr::check_parts(target, "", &List::new(), "details", &fwd.details));
+            let uri = match &fwd.uri {
+                Some(uri) => repr::check_str(target, "uri", uri),
+                None => Ok(()),
+            };
+            assert!(
+                payload.is_err() || uri.is_err(),
+                "{target} refused without a position: {:?}",
+                fwd.out
+            );
+            // Our decoder reads URIs as plain strings; a peer applying the
+            // spec's convention to every JSON string (Autobahn|Python) would
+            // not, so only a payload refusal must show in our round trip.
+            if payload.is_err() {
+                assert!(!faithful, "{target} refused {:?}, which travels fine", fwd.out);
+            }
         }
     }
 });
