@@ -24,6 +24,7 @@
 pub mod id;
 pub mod message;
 pub mod options;
+pub mod repr;
 pub mod serializer;
 pub mod transport;
 pub mod uri;

@@ -19,8 +19,12 @@ pub enum Serializer {
     Cbor,
 }
 
-/// How deeply lists and dictionaries may nest in a decoded message (the
-/// limit serde_json applies to JSON).
+/// How deeply lists and dictionaries may nest in a whole decoded message,
+/// as serde_json counts for JSON: 127 levels pass, 128 do not. MessagePack
+/// and CBOR are set to agree. Values in a message are held to the tighter
+/// [`repr::MAX_DEPTH`](crate::repr::MAX_DEPTH) by the value decoder itself,
+/// the same in every serializer; this limit guards the rest of a message
+/// (ignored elements) and the stack.
 const MAX_NESTING: usize = 128;
 
 /// Bytes that are not a valid WAMP message.
@@ -120,12 +124,18 @@ impl Serializer {
             Serializer::MsgPack => {
                 // rmp-serde allows 1024 levels of nesting by default, which overflows
                 // a 2 MiB thread stack (and aborts the process) through the Value
-                // visitor; serde_json stops at 128, so MessagePack does too.
+                // visitor; serde_json stops at 128, so MessagePack does too
+                // (counted the same way).
                 let mut de = rmp_serde::Deserializer::from_read_ref(bytes);
                 de.set_max_depth(MAX_NESTING);
                 serde::Deserialize::deserialize(&mut de).map_err(|e| e.to_string())
             }
-            Serializer::Cbor => ciborium::from_reader(bytes).map_err(|e| e.to_string()),
+            Serializer::Cbor => {
+                // ciborium counts levels entered (256 by default), the others
+                // the levels that fail: one less lets the same messages pass.
+                ciborium::de::from_reader_with_recursion_limit(bytes, MAX_NESTING - 1)
+                    .map_err(|e| e.to_string())
+            }
         };
         res.map_err(|reason| DecodeError {
             serializer: self,

@@ -14,6 +14,8 @@ use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::repr::MAX_DEPTH;
+
 /// A WAMP dictionary: string keys, ordered for deterministic encoding.
 pub type Dict = BTreeMap<String, Value>;
 
@@ -251,6 +253,28 @@ impl Serialize for Value {
 
 struct ValueVisitor {
     human_readable: bool,
+    /// The level of nesting a list or dictionary here would have (1 for
+    /// the value itself); deeper than [`MAX_DEPTH`] is refused, the same
+    /// way in every serializer (see [`crate::repr`]).
+    level: usize,
+}
+
+impl ValueVisitor {
+    fn child(&self) -> ValueSeed {
+        ValueSeed {
+            human_readable: self.human_readable,
+            level: self.level + 1,
+        }
+    }
+
+    fn enter<E: de::Error>(&self) -> Result<(), E> {
+        if self.level > MAX_DEPTH {
+            return Err(E::custom(format_args!(
+                "lists and dictionaries nested more than {MAX_DEPTH} deep in a value"
+            )));
+        }
+        Ok(())
+    }
 }
 
 impl<'de> Visitor<'de> for ValueVisitor {
@@ -308,20 +332,18 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::Bytes(v))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        self.enter()?;
         let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
-        while let Some(v) = seq.next_element_seed(ValueSeed {
-            human_readable: self.human_readable,
-        })? {
+        while let Some(v) = seq.next_element_seed(self.child())? {
             out.push(v);
         }
         Ok(Value::List(out))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        self.enter()?;
         let mut out = Dict::new();
         while let Some(k) = map.next_key::<String>()? {
-            let v = map.next_value_seed(ValueSeed {
-                human_readable: self.human_readable,
-            })?;
+            let v = map.next_value_seed(self.child())?;
             out.insert(k, v);
         }
         Ok(Value::Dict(out))
@@ -331,6 +353,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
 #[derive(Clone, Copy)]
 struct ValueSeed {
     human_readable: bool,
+    level: usize,
 }
 
 impl<'de> de::DeserializeSeed<'de> for ValueSeed {
@@ -338,6 +361,7 @@ impl<'de> de::DeserializeSeed<'de> for ValueSeed {
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
         d.deserialize_any(ValueVisitor {
             human_readable: self.human_readable,
+            level: self.level,
         })
     }
 }
@@ -345,7 +369,10 @@ impl<'de> de::DeserializeSeed<'de> for ValueSeed {
 impl<'de> Deserialize<'de> for Value {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
         let human_readable = d.is_human_readable();
-        d.deserialize_any(ValueVisitor { human_readable })
+        d.deserialize_any(ValueVisitor {
+            human_readable,
+            level: 1,
+        })
     }
 }
 

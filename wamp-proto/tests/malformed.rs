@@ -253,7 +253,7 @@ fn deep_nesting_is_rejected_without_overflowing_the_stack() {
     mp.extend(vec![0x91u8; depth]);
     mp.push(0xc0);
     let e = reject(Serializer::MsgPack, &mp);
-    assert!(e.contains("depth limit exceeded"), "{e}");
+    assert!(e.contains("nested more than 100 deep"), "{e}");
     // 100 levels inside the arguments are fine for both.
     let json = format!("[48,1,{{}},\"p\",[{}{}]]", "[".repeat(100), "]".repeat(100));
     assert!(Serializer::Json.decode(json.as_bytes()).is_ok());
@@ -352,4 +352,45 @@ proptest! {
             }
         }
     }
+}
+
+/// A CALL whose first argument nests `depth` lists.
+fn call_nested(depth: usize) -> wamp_proto::Message {
+    let mut v = wamp_proto::Value::UInt(1);
+    for _ in 0..depth {
+        v = wamp_proto::Value::List(vec![v]);
+    }
+    wamp_proto::Message::Call {
+        request: 1,
+        options: Default::default(),
+        procedure: "p".into(),
+        args: vec![v],
+        kwargs: Default::default(),
+    }
+}
+
+#[test]
+fn one_depth_limit_in_every_serializer() {
+    use wamp_proto::repr::MAX_DEPTH;
+    for ser in Serializer::ALL {
+        let ok = ser.encode(&call_nested(MAX_DEPTH)).unwrap();
+        assert_eq!(ser.decode(&ok).unwrap(), call_nested(MAX_DEPTH), "{ser}");
+        for depth in [MAX_DEPTH + 1, 126, 200] {
+            let deep = ser.encode(&call_nested(depth)).unwrap();
+            let e = reject(ser, &deep);
+            assert!(
+                e.contains(&format!("nested more than {MAX_DEPTH} deep")),
+                "{ser} {depth}: {e}"
+            );
+        }
+    }
+}
+
+#[test]
+fn deep_cbor_is_rejected_without_overflowing_the_stack() {
+    // [48, 1, {}, "p", [[[[...]]]]]
+    let mut cbor = hex("85 1830 01 a0 6170");
+    cbor.extend(vec![0x81u8; 100_000]);
+    cbor.push(0xf6);
+    reject(Serializer::Cbor, &cbor);
 }

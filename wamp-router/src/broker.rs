@@ -1,15 +1,17 @@
 //! The broker: subscriptions (exact, prefix, wildcard) and event routing with
 //! publisher exclusion, black/white-listing and publisher disclosure.
 
+use wamp_proto::repr::{self, SerializerSet};
 use wamp_proto::transport::SharedMessage;
 use wamp_proto::uri::{self, MatchPolicy, UriRule};
 use wamp_proto::{
-    error_uri, id, Dict, EventDetails, Id, IdMap, List, Message, MessageType, PublishOptions,
+    error_uri, id, Dict, EventDetails, Id, IdMap, List, Message, MessageType, PublishOptions, Serializer,
     SubscribeOptions,
 };
 
 use crate::matching::PatternIndex;
 use crate::realm::{send_error, send_to, SessionEntry, Sessions};
+use crate::transcode::{transcoded, Payload};
 
 #[derive(Debug)]
 struct Subscription {
@@ -169,12 +171,85 @@ impl Broker {
             }
             return;
         }
-        let publication = id::random_id();
         let publisher = sessions.get(&sid);
-        let disclose = options.disclose_me.unwrap_or(false);
-        let exclude_me = options.exclude_me.unwrap_or(true);
-
+        let sender = publisher.and_then(|p| p.serializer);
         let matches: Vec<(Id, MatchPolicy)> = self.index.all_matches(&topic).collect();
+        // What the payload can travel in, worked out once; a pattern
+        // subscription's EVENT carries the topic too.
+        let payload = Payload {
+            lists: &[("args", &args)],
+            dicts: &[("kwargs", &kwargs)],
+            strs: &[],
+        };
+        let with_topic = Payload {
+            strs: &[("topic", &topic)],
+            ..payload
+        };
+        let reach = if matches.is_empty() {
+            SerializerSet::ALL
+        } else {
+            payload.reach()
+        };
+        let topic_reach = repr::str_serializers(&topic);
+        let reach_of = |policy: MatchPolicy| match policy {
+            MatchPolicy::Exact => reach,
+            _ => reach.intersection(topic_reach),
+        };
+        let exclude_me = options.exclude_me.unwrap_or(true);
+        let receives =
+            |target: Id| !(exclude_me && target == sid) && eligible(&options, sessions.get(&target));
+        let refuses = |target: Id, policy: MatchPolicy| {
+            let receiver = sessions.get(&target).and_then(|t| t.serializer);
+            transcoded(sender, receiver).filter(|r| !reach_of(policy).contains(*r))
+        };
+
+        // Why each serializer the payload (with the topic) cannot travel
+        // in cannot: worked out only when there is one.
+        let causes: Vec<(Serializer, String)> = Serializer::ALL
+            .into_iter()
+            .filter(|r| !reach_of(MatchPolicy::Wildcard).contains(*r))
+            .map(|r| {
+                (
+                    r,
+                    with_topic
+                        .explain(r)
+                        .map_or_else(|| r.to_string(), |e| e.to_string()),
+                )
+            })
+            .collect();
+        let cause = |r: Serializer| {
+            causes
+                .iter()
+                .find(|(s, _)| *s == r)
+                .map_or("", |(_, c)| c.as_str())
+        };
+
+        if acknowledge && !causes.is_empty() {
+            // Acknowledged: all or nothing, and the publisher is told why.
+            for &(sub_id, policy) in &matches {
+                let Some(sub) = self.subscriptions.get(&sub_id) else {
+                    continue;
+                };
+                let refused = sub.subscribers.iter().copied().filter(|&t| receives(t));
+                if let Some(r) = refused.filter_map(|t| refuses(t, policy)).next() {
+                    return send_error(
+                        sessions,
+                        sid,
+                        MessageType::Publish,
+                        request,
+                        error_uri::INVALID_ARGUMENT,
+                        format!(
+                            "{}, which a subscriber uses; the event was not published",
+                            cause(r)
+                        ),
+                    );
+                }
+            }
+        }
+
+        let publication = id::random_id();
+        let disclose = options.disclose_me.unwrap_or(false);
+        let mut skipped: Vec<(Id, Serializer)> = Vec::new();
         let (mut args, mut kwargs) = (Some(args), Some(kwargs));
         for (i, &(sub_id, policy)) in matches.iter().enumerate() {
             let Some(sub) = self.subscriptions.get(&sub_id) else {
@@ -202,7 +277,16 @@ impl Broker {
                 kwargs: take_last(&mut kwargs, last),
             };
             let mut receivers = sub.subscribers.iter().copied().filter(|&target| {
-                !(exclude_me && target == sid) && eligible(&options, sessions.get(&target))
+                if !receives(target) {
+                    return false;
+                }
+                match refuses(target, policy) {
+                    Some(r) => {
+                        skipped.push((target, r));
+                        false
+                    }
+                    None => true,
+                }
             });
             match (receivers.next(), receivers.next()) {
                 (None, _) => {}
@@ -216,6 +300,17 @@ impl Broker {
                     }
                 }
             }
+        }
+        if let Some(&(_, r)) = skipped.first() {
+            tracing::warn!(
+                session = sid,
+                %topic,
+                publication,
+                "event not delivered to {} subscriber(s) ({:?}): {}",
+                skipped.len(),
+                skipped.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
+                cause(r),
+            );
         }
         if acknowledge {
             send_to(sessions, sid, Message::Published { request, publication });

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::oneshot;
+use wamp_proto::repr::ReprError;
 use wamp_proto::uri::{self, MatchPolicy, UriRule};
 use wamp_proto::{
     error_uri, id, CallOptions, CancelMode, CancelOptions, Dict, Id, IdMap, InterruptOptions,
@@ -17,6 +18,7 @@ use wamp_proto::{
 
 use crate::matching::PatternIndex;
 use crate::realm::{send_error, send_to, Realm, Sessions};
+use crate::transcode::Payload;
 
 #[derive(Debug)]
 struct Registration {
@@ -320,6 +322,20 @@ impl Dealer {
         let Some(callee_entry) = sessions.get(&callee) else {
             return Err((error_uri::NO_SUCH_PROCEDURE, "callee is gone".into()));
         };
+        // A pattern registration's INVOCATION carries the procedure too.
+        let procedure_str: &[(&str, &str)] = match reg.policy {
+            MatchPolicy::Exact => &[],
+            _ => &[("procedure", &procedure)],
+        };
+        let payload = Payload {
+            lists: &[("args", &args)],
+            dicts: &[("kwargs", &kwargs)],
+            strs: procedure_str,
+        };
+        let caller_serializer = sessions.get(&sid).and_then(|c| c.serializer);
+        if let Some(e) = payload.refusal(caller_serializer, callee_entry.serializer) {
+            return Err((error_uri::INVALID_ARGUMENT, format!("{e}, which the callee uses")));
+        }
         let invocation = callee_entry.invocation_ids.next();
 
         let receive_progress = options.receive_progress.unwrap_or(false);
@@ -408,27 +424,38 @@ impl Dealer {
         kwargs: Dict,
     ) {
         let progress = options.progress.unwrap_or(false);
-        if progress {
+        let Some(call) = self.invocations.get(&(sid, request)) else {
+            // A YIELD for a call already answered (canceled, timed out) is dropped.
+            return;
+        };
+        if progress && !call.receive_progress {
             // Progressive results go only to callers that asked for them.
-            let Some(call) = self.invocations.get(&(sid, request)) else {
-                return;
-            };
-            if call.receive_progress {
-                let details = ResultDetails {
-                    progress: Some(true),
-                    ..Default::default()
-                };
-                let msg = Message::Result {
-                    request: call.call_request,
-                    details,
-                    args,
-                    kwargs,
-                };
-                send_to(sessions, call.caller, msg);
-            }
             return;
         }
-        // A YIELD for a call already answered (canceled, timed out) is dropped.
+        let payload = Payload {
+            lists: &[("args", &args)],
+            dicts: &[("kwargs", &kwargs)],
+            strs: &[],
+        };
+        if let Some(e) = self.refusal(sessions, sid, call.caller, &payload) {
+            let what = if progress { "progressive result" } else { "result" };
+            let cause = format!("the callee's {what}: {e}");
+            return self.fail_undeliverable(sessions, sid, request, progress, cause);
+        }
+        if progress {
+            let details = ResultDetails {
+                progress: Some(true),
+                ..Default::default()
+            };
+            let msg = Message::Result {
+                request: call.call_request,
+                details,
+                args,
+                kwargs,
+            };
+            send_to(sessions, call.caller, msg);
+            return;
+        }
         if let Some(call) = self.finish(sessions, sid, request) {
             let msg = Message::Result {
                 request: call.call_request,
@@ -438,6 +465,53 @@ impl Dealer {
             };
             answer(sessions, call, msg);
         }
+    }
+
+    /// Why the answer of `callee` cannot go to `caller`, if it cannot.
+    fn refusal(
+        &self,
+        sessions: &Sessions,
+        callee: Id,
+        caller: Id,
+        payload: &Payload<'_>,
+    ) -> Option<ReprError> {
+        let sender = sessions.get(&callee).and_then(|c| c.serializer);
+        // The router's own calls (no caller session) take values as they are.
+        let receiver = sessions.get(&caller).and_then(|c| c.serializer);
+        payload.refusal(sender, receiver)
+    }
+
+    /// Ends a call whose callee answered with something its caller cannot
+    /// receive: the caller gets `wamp.error.invalid_argument` naming the
+    /// cause, and a callee still `running` (it sent a progressive result),
+    /// if it understands, an INTERRUPT.
+    fn fail_undeliverable(
+        &mut self,
+        sessions: &Sessions,
+        callee: Id,
+        invocation: Id,
+        running: bool,
+        cause: String,
+    ) {
+        let Some(call) = self.finish(sessions, callee, invocation) else {
+            return;
+        };
+        tracing::warn!(
+            callee,
+            caller = call.caller,
+            "answer of a call not delivered, the call fails: {cause}"
+        );
+        if running {
+            interrupt_if_understood(sessions, callee, invocation, error_uri::INVALID_ARGUMENT);
+        }
+        let msg = Message::error(
+            MessageType::Call,
+            call.call_request,
+            error_uri::INVALID_ARGUMENT,
+            vec![Value::Str(format!("{cause}, which this caller uses"))],
+            Dict::new(),
+        );
+        answer(sessions, call, msg);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -451,6 +525,18 @@ impl Dealer {
         args: List,
         kwargs: Dict,
     ) {
+        let Some(call) = self.invocations.get(&(sid, request)) else {
+            return;
+        };
+        let payload = Payload {
+            lists: &[("args", &args)],
+            dicts: &[("kwargs", &kwargs), ("details", &details)],
+            strs: &[("error", &error)],
+        };
+        if let Some(e) = self.refusal(sessions, sid, call.caller, &payload) {
+            let cause = format!("the callee's error {error:?}: {e}");
+            return self.fail_undeliverable(sessions, sid, request, false, cause);
+        }
         if let Some(call) = self.finish(sessions, sid, request) {
             let msg = Message::Error {
                 request_type: MessageType::Call,

@@ -64,6 +64,7 @@ mod listener;
 pub mod matching;
 mod realm;
 mod session;
+mod transcode;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};

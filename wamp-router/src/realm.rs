@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use tokio::sync::{oneshot, Notify};
 use wamp_proto::transport::{Congestion, Outgoing, Sender, SharedMessage, TrySendError};
-use wamp_proto::{error_uri, Dict, Id, IdMap, IdSequence, List, Message, MessageType, Value};
+use wamp_proto::{error_uri, Dict, Id, IdMap, IdSequence, List, Message, MessageType, Serializer, Value};
 
 use crate::auth::config::{Action, RealmConfig};
 use crate::authorize::{CompiledRole, Verdict};
@@ -41,6 +41,10 @@ pub(crate) struct SessionEntry {
     pub outbound: Arc<Outbound>,
     pub authid: String,
     pub authrole: String,
+    /// The serializer its messages are encoded in, `None` in-process (it
+    /// takes every value as it is). Payloads are checked against it where
+    /// the router transcodes (see `transcode`).
+    pub serializer: Option<Serializer>,
     /// The callee announced `call_canceling`, so it understands INTERRUPT.
     pub callee_cancels: bool,
     /// Request IDs of INVOCATIONs sent to this session.

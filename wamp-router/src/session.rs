@@ -103,6 +103,7 @@ pub(crate) async fn run(router: Arc<RouterInner>, mut conn: Connection) {
         outbound: outbound.clone(),
         authid: identity.authid.clone(),
         authrole: identity.authrole.clone(),
+        serializer: conn.serializer,
         callee_cancels,
         invocation_ids: IdSequence::new(),
     });

@@ -131,6 +131,11 @@ pub enum Error {
     /// reconnecting); try again after it is ready.
     #[error("not connected: the component is (re)connecting")]
     NotConnected,
+    /// A value this session's serializer cannot carry unchanged (a text
+    /// string starting with NUL or a NaN in JSON, lists nested too deep);
+    /// the message was not sent. The cause names the value's position.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(#[source] wamp_proto::repr::ReprError),
     /// A bound was reached (too many pending requests).
     #[error("limit reached: {0}")]
     Overloaded(String),
@@ -166,6 +171,12 @@ impl Error {
 impl From<ApplicationError> for Error {
     fn from(e: ApplicationError) -> Self {
         Error::Application(e)
+    }
+}
+
+impl From<wamp_proto::repr::ReprError> for Error {
+    fn from(e: wamp_proto::repr::ReprError) -> Self {
+        Error::InvalidArgument(e)
     }
 }
 

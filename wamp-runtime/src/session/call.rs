@@ -207,6 +207,7 @@ impl Call {
         } = *self.0;
         let (args, kwargs) = arguments.into_parts()?;
         wamp_proto::uri::validate(&procedure, Default::default(), false)?;
+        session.shared.check_payload(&args, &kwargs)?;
         let (progress, progress_rx) = if options.receive_progress == Some(true) {
             let (tx, rx) = mpsc::channel(PROGRESS_QUEUE);
             (Some(tx), Some(rx))

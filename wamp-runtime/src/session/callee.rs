@@ -76,7 +76,11 @@ impl std::fmt::Debug for ProgressSender {
 
 impl ProgressSender {
     /// Sends one progressive result.
+    ///
+    /// Fails with [`Error::InvalidArgument`] for a value the session's
+    /// serializer cannot carry (see [`wamp_proto::repr`]); nothing is sent.
     pub async fn send(&self, r: CallResult) -> Result<(), Error> {
+        self.shared.check_payload(&r.args, &r.kwargs)?;
         self.shared
             .send(Message::Yield {
                 request: self.request,
@@ -299,7 +303,7 @@ pub(crate) fn invoke(
         Ok(future) => AssertUnwindSafe(future).catch_unwind(),
         Err(panic) => {
             drop(permit);
-            return answer(shared, answer_message(request, Err(panic)));
+            return answer(shared, answer_message(shared, request, Err(panic)));
         }
     };
     // Run the handler here, in the session's reader, until its first await:
@@ -308,7 +312,7 @@ pub(crate) fn invoke(
     // there, so it registers that task's waker).
     if let Poll::Ready(outcome) = running.poll_unpin(&mut Context::from_waker(noop_waker_ref())) {
         drop(permit);
-        return answer(shared, answer_message(request, outcome));
+        return answer(shared, answer_message(shared, request, outcome));
     }
     let task_shared = shared.clone();
     let permit = permit.transfer(shared.clone());
@@ -316,7 +320,7 @@ pub(crate) fn invoke(
     // entry) before the entry is inserted.
     let mut st = shared.lock();
     let task = tokio::spawn(async move {
-        let msg = answer_message(request, running.await);
+        let msg = answer_message(&task_shared, request, running.await);
         task_shared.lock().invocations.remove(&request);
         answer(&task_shared, msg);
         drop(permit);
@@ -325,11 +329,33 @@ pub(crate) fn invoke(
 }
 
 /// The YIELD or ERROR answering an invocation, from its handler's outcome
-/// (a panic becomes `wamp.error.runtime_error`).
+/// (a panic becomes `wamp.error.runtime_error`). An answer the session's
+/// serializer cannot carry becomes `wamp.error.invalid_argument` naming
+/// the value, so the caller hears why rather than something else.
 fn answer_message(
+    shared: &Shared,
     request: Id,
     outcome: std::thread::Result<Result<CallResult, ApplicationError>>,
 ) -> Message {
+    let unsendable = match &outcome {
+        Ok(Ok(r)) => shared
+            .check_payload(&r.args, &r.kwargs)
+            .err()
+            .map(|e| format!("result: {e}")),
+        Ok(Err(e)) => shared
+            .check_error(e)
+            .err()
+            .map(|err| format!("error {:?}: {err}", e.error)),
+        Err(_) => None,
+    };
+    if let Some(cause) = unsendable {
+        tracing::warn!(request, "handler's answer cannot be sent: {cause}");
+        return error_message(
+            request,
+            error_uri::INVALID_ARGUMENT,
+            &format!("the callee's {cause}"),
+        );
+    }
     match outcome {
         Ok(Ok(r)) => Message::Yield {
             request,

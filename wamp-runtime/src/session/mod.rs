@@ -19,11 +19,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot, watch};
+use wamp_proto::repr;
 use wamp_proto::transport::{Connection, TransportConfig, TransportKind};
-use wamp_proto::{Dict, HelloDetails, Id, IdMap, IdSequence, Message, Serializer, Value};
+use wamp_proto::{Dict, HelloDetails, Id, IdMap, IdSequence, List, Message, Serializer, Value};
 
 use crate::auth::Credentials;
-use crate::error::Error;
+use crate::error::{ApplicationError, Error};
 use crate::payload::CallResult;
 
 pub use call::{Call, CallFuture, CallHandle};
@@ -252,6 +253,24 @@ impl Shared {
 
     pub fn closed_error(&self) -> Error {
         self.lock().closed_error()
+    }
+
+    /// Refuses a payload this session's serializer would not carry
+    /// unchanged (an in-process session carries every value).
+    pub fn check_payload(&self, args: &List, kwargs: &Dict) -> Result<(), repr::ReprError> {
+        match self.details.serializer {
+            Some(s) => repr::check_payload(s, args, kwargs),
+            None => Ok(()),
+        }
+    }
+
+    /// Like [`check_payload`](Self::check_payload), for an ERROR: its URI
+    /// and arguments.
+    pub fn check_error(&self, e: &ApplicationError) -> Result<(), repr::ReprError> {
+        if let Some(s) = self.details.serializer {
+            repr::check_str(s, "error", &e.error)?;
+        }
+        self.check_payload(&e.args, &e.kwargs)
     }
 }
 

@@ -272,6 +272,7 @@ impl Publish {
         let (args, kwargs) = self.arguments.into_parts()?;
         wamp_proto::uri::validate(&self.topic, Default::default(), false)?;
         let shared = &self.session.shared;
+        shared.check_payload(&args, &kwargs)?;
         let acknowledge = self.options.acknowledge == Some(true);
         let mut waiter = None;
         let request = if acknowledge {

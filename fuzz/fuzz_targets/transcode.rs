@@ -1,0 +1,192 @@
+//! Transcoding as the router does it: a message decoded in one serializer
+//! (the first input byte picks it) is forwarded in every serializer. Where
+//! `wamp_proto::repr` says the receiver's serializer can carry the
+//! payload, the forwarded message must decode to the same values; where it
+//! says it cannot (the router's refusal path), the check must name a
+//! position, and the round trip must indeed not be faithful. The sender's
+//! own serializer can always carry what it decoded.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use wamp_proto::repr;
+use wamp_proto::{
+    Dict, EventDetails, InvocationDetails, List, Message, MessageType, ResultDetails, Serializer, Value,
+};
+
+/// What the router forwards of an incoming message: the message it sends,
+/// and the strings besides args and kwargs that travel with the payload.
+struct Forward {
+    out: Message,
+    details: Dict,
+    uri: Option<String>,
+}
+
+fn forward(msg: Message) -> Option<Forward> {
+    Some(match msg {
+        Message::Publish {
+            topic, args, kwargs, ..
+        } => Forward {
+            // A pattern subscription's EVENT carries the topic.
+            out: Message::Event {
+                subscription: 1,
+                publication: 2,
+                details: EventDetails {
+                    topic: Some(topic.clone()),
+                    ..Default::default()
+                },
+                args,
+                kwargs,
+            },
+            details: Dict::new(),
+            uri: Some(topic),
+        },
+        Message::Call {
+            procedure,
+            args,
+            kwargs,
+            ..
+        } => Forward {
+            out: Message::Invocation {
+                request: 1,
+                registration: 2,
+                details: InvocationDetails {
+                    procedure: Some(procedure.clone()),
+                    ..Default::default()
+                },
+                args,
+                kwargs,
+            },
+            details: Dict::new(),
+            uri: Some(procedure),
+        },
+        Message::Yield { args, kwargs, .. } => Forward {
+            out: Message::Result {
+                request: 1,
+                details: ResultDetails::default(),
+                args,
+                kwargs,
+            },
+            details: Dict::new(),
+            uri: None,
+        },
+        Message::Error {
+            details,
+            error,
+            args,
+            kwargs,
+            ..
+        } => Forward {
+            out: Message::Error {
+                request_type: MessageType::Call,
+                request: 1,
+                details: details.clone(),
+                error: error.clone(),
+                args,
+                kwargs,
+            },
+            details,
+            uri: Some(error),
+        },
+        _ => return None,
+    })
+}
+
+/// The forwarded payload: args, kwargs, ERROR details and the URI.
+fn parts(msg: &Message) -> (&List, &Dict, Option<&Dict>, Option<&str>) {
+    match msg {
+        Message::Event {
+            details, args, kwargs, ..
+        } => (args, kwargs, None, details.topic.as_deref()),
+        Message::Invocation {
+            details, args, kwargs, ..
+        } => (args, kwargs, None, details.procedure.as_deref()),
+        Message::Result { args, kwargs, .. } => (args, kwargs, None, None),
+        Message::Error {
+            details,
+            error,
+            args,
+            kwargs,
+            ..
+        } => (args, kwargs, Some(details), Some(error.as_str())),
+        _ => unreachable!("only forwarded messages"),
+    }
+}
+
+/// Equal values, floats by their bits (any NaN equals any NaN).
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Float(x), Value::Float(y)) => x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()),
+        (Value::List(x), Value::List(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b)),
+        (Value::Dict(x), Value::Dict(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|((ka, a), (kb, b))| ka == kb && same(a, b))
+        }
+        _ => a == b,
+    }
+}
+
+fn same_parts(a: &Message, b: &Message) -> bool {
+    let (aa, ak, ad, au) = parts(a);
+    let (ba, bk, bd, bu) = parts(b);
+    let list = |x: &List, y: &List| same(&Value::List(x.clone()), &Value::List(y.clone()));
+    let dict = |x: &Dict, y: &Dict| same(&Value::Dict(x.clone()), &Value::Dict(y.clone()));
+    list(aa, ba)
+        && dict(ak, bk)
+        && match (ad, bd) {
+            (Some(x), Some(y)) => dict(x, y),
+            (None, None) => true,
+            _ => false,
+        }
+        && au == bu
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&pick, bytes)) = data.split_first() else {
+        return;
+    };
+    let source = Serializer::ALL[pick as usize % 3];
+    let Ok(msg) = source.decode(bytes) else {
+        return;
+    };
+    let Some(fwd) = forward(msg) else {
+        return;
+    };
+    let (args, kwargs, _, _) = parts(&fwd.out);
+    // The set the router computes: payload, ERROR details, the URI.
+    let mut reach = repr::payload_serializers(args, kwargs)
+        .intersection(repr::payload_serializers(&List::new(), &fwd.details));
+    if let Some(uri) = &fwd.uri {
+        reach = reach.intersection(repr::str_serializers(uri));
+    }
+    assert!(reach.contains(source), "{source} cannot carry what it decoded: {reach:?}");
+
+    for target in Serializer::ALL {
+        let bytes = target
+            .encode(&fwd.out)
+            .unwrap_or_else(|e| panic!("encoding in {target}: {e}"));
+        let back = target.decode(&bytes);
+        let faithful = matches!(&back, Ok(b) if same_parts(&fwd.out, b));
+        if reach.contains(target) {
+            assert!(faithful, "{source} -> {target}: {:?} came back as {back:?}", fwd.out);
+        } else {
+            // The refusal path: a position to name, and a real reason.
+            let payload = repr::check_payload(target, args, kwargs)
+                .and_then(|()| repr::check_parts(target, "", &List::new(), "details", &fwd.details));
+            let uri = match &fwd.uri {
+                Some(uri) => repr::check_str(target, "uri", uri),
+                None => Ok(()),
+            };
+            assert!(
+                payload.is_err() || uri.is_err(),
+                "{target} refused without a position: {:?}",
+                fwd.out
+            );
+            // Our decoder reads URIs as plain strings; a peer applying the
+            // spec's convention to every JSON string (Autobahn|Python) would
+            // not, so only a payload refusal must show in our round trip.
+            if payload.is_err() {
+                assert!(!faithful, "{target} refused {:?}, which travels fine", fwd.out);
+            }
+        }
+    }
+});

@@ -1,0 +1,308 @@
+//! Mixed serializers through the embedded router, our client on each side:
+//! the router never forwards a value the receiver's serializer would read
+//! differently. The sender is told (CALL, acknowledged PUBLISH), an
+//! unacknowledged event skips only the receivers that cannot take it, an
+//! answer that cannot reach its caller fails the call with the cause, and
+//! every session stays connected. Our client refuses, before sending, what
+//! its own serializer cannot carry.
+
+use std::time::Duration;
+
+use wamp::router::{Router, RouterConfig};
+use wamp::{ApplicationError, CallResult, Error, Payload, Serializer, Session, SessionConfig};
+use wamp_proto::repr::{Unrepresentable, MAX_DEPTH};
+use wamp_proto::{error_uri, Value};
+
+const REALM: &str = "realm1";
+
+struct Net {
+    router: Router,
+    url: String,
+}
+
+impl Net {
+    async fn start() -> Net {
+        let router = Router::new(RouterConfig::default().realm(REALM));
+        let ws = router.listen_websocket("127.0.0.1:0").await.unwrap();
+        let url = format!("ws://{}/ws", ws.local_addr());
+        Net { router, url }
+    }
+
+    async fn join(&self, serializer: Serializer) -> Session {
+        let config = SessionConfig {
+            serializers: vec![serializer],
+            ..Default::default()
+        };
+        Session::connect_with(&self.url, REALM, config).await.unwrap()
+    }
+}
+
+fn nul_hello() -> Value {
+    Value::Str("\0hello".into())
+}
+
+fn nested(depth: usize) -> Value {
+    let mut v = Value::UInt(1);
+    for _ in 0..depth {
+        v = Value::List(vec![v]);
+    }
+    v
+}
+
+/// The `wamp.error.invalid_argument` message of an error.
+fn invalid_argument(e: Error) -> String {
+    match e.application() {
+        Some(app) if app.error == error_uri::INVALID_ARGUMENT => app.message().unwrap_or_default().to_owned(),
+        _ => panic!("expected {}, got {e:?}", error_uri::INVALID_ARGUMENT),
+    }
+}
+
+async fn next_event(sub: &mut wamp::Subscription) -> wamp::Event {
+    tokio::time::timeout(Duration::from_secs(5), sub.next())
+        .await
+        .expect("an event in time")
+        .expect("subscription open")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_reach_only_receivers_that_can_decode_them() {
+    let net = Net::start().await;
+    let publisher = net.join(Serializer::MsgPack).await;
+    let json = net.join(Serializer::Json).await;
+    let cbor = net.join(Serializer::Cbor).await;
+    let local = Session::join_local(&net.router, REALM).await.unwrap();
+    let topic = "com.test.transcode.events";
+    let mut subs = Vec::new();
+    for s in [&json, &cbor, &local] {
+        subs.push(s.subscribe(topic, Default::default()).await.unwrap());
+    }
+    let [_json, cbor_sub, local_sub] = &mut subs[..] else {
+        unreachable!()
+    };
+
+    // Unacknowledged: delivered to those who can take it, not to JSON.
+    publisher
+        .publish(topic)
+        .arg(nul_hello())
+        .arg(f64::NAN)
+        .await
+        .unwrap();
+    for sub in [&mut *cbor_sub, &mut *local_sub] {
+        let ev = next_event(sub).await;
+        assert_eq!(ev.args[0], nul_hello());
+        assert!(matches!(ev.args[1], Value::Float(x) if x.is_nan()));
+    }
+    // Acknowledged: nobody gets it, the publisher hears why.
+    let e = publisher
+        .publish(topic)
+        .kwarg("name", vec![Value::UInt(1), Value::UInt(2), nul_hello()])
+        .acknowledge(true)
+        .await
+        .unwrap_err();
+    let message = invalid_argument(e);
+    assert!(
+        message.starts_with("kwargs.name[2]: a text string starting with NUL"),
+        "{message}"
+    );
+    assert!(message.contains("wamp.2.json"), "{message}");
+
+    // Binary is binary everywhere; the JSON subscriber is still there and
+    // the refused events never reached it.
+    let bytes = Value::Bytes(vec![0, 1, 2, 255]);
+    publisher
+        .publish(topic)
+        .arg(bytes.clone())
+        .acknowledge(true)
+        .await
+        .unwrap();
+    for sub in subs.iter_mut() {
+        assert_eq!(next_event(sub).await.args, vec![bytes.clone()]);
+    }
+    for s in [&publisher, &json, &cbor, &local] {
+        assert!(s.is_open());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_to_a_callee_that_cannot_decode_them_fail_with_the_position() {
+    let net = Net::start().await;
+    let callee = net.join(Serializer::Json).await;
+    callee
+        .register("com.test.transcode.echo", Default::default(), |inv| async move {
+            Ok(CallResult {
+                args: inv.args().clone(),
+                kwargs: inv.kwargs().clone(),
+            })
+        })
+        .await
+        .unwrap();
+    for ser in [Serializer::MsgPack, Serializer::Cbor] {
+        let caller = net.join(ser).await;
+        let e = caller
+            .call("com.test.transcode.echo")
+            .arg(nul_hello())
+            .await
+            .unwrap_err();
+        let message = invalid_argument(e);
+        assert!(
+            message.starts_with("args[0]: a text string starting with NUL"),
+            "{message}"
+        );
+        assert!(message.ends_with("which the callee uses"), "{message}");
+        let e = caller
+            .call("com.test.transcode.echo")
+            .arg(1)
+            .kwarg("x", f64::INFINITY)
+            .await
+            .unwrap_err();
+        assert!(invalid_argument(e).starts_with("kwargs.x: the float inf"));
+        // Binary and everything else still travels, both ways.
+        let r = caller
+            .call("com.test.transcode.echo")
+            .arg(Value::Bytes(vec![0, 9]))
+            .arg("a\0b")
+            .await
+            .unwrap();
+        assert_eq!(r.args, vec![Value::Bytes(vec![0, 9]), Value::Str("a\0b".into())]);
+    }
+    assert!(callee.is_open());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_a_caller_cannot_decode_fail_the_call_with_the_cause() {
+    let net = Net::start().await;
+    let callee = net.join(Serializer::Cbor).await;
+    callee
+        .register("com.test.transcode.result", Default::default(), |_| async {
+            Ok(CallResult::new().with_arg(nul_hello()))
+        })
+        .await
+        .unwrap();
+    callee
+        .register("com.test.transcode.error", Default::default(), |_| async {
+            Err::<CallResult, _>(ApplicationError::new("com.test.failed").with_kwarg("x", f64::NAN))
+        })
+        .await
+        .unwrap();
+    callee
+        .register(
+            "com.test.transcode.progress",
+            Default::default(),
+            |inv| async move {
+                let progress = inv.progress.clone().expect("caller asked for progress");
+                let _ = progress.send(CallResult::new().with_arg(nul_hello())).await;
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                Ok(CallResult::new())
+            },
+        )
+        .await
+        .unwrap();
+
+    let caller = net.join(Serializer::Json).await;
+    let e = caller.call("com.test.transcode.result").await.unwrap_err();
+    let message = invalid_argument(e);
+    assert!(
+        message.starts_with("the callee's result: args[0]: a text string starting with NUL"),
+        "{message}"
+    );
+    let e = caller.call("com.test.transcode.error").await.unwrap_err();
+    let message = invalid_argument(e);
+    assert!(
+        message.starts_with("the callee's error \"com.test.failed\": kwargs.x: the float NaN"),
+        "{message}"
+    );
+    let e = tokio::time::timeout(
+        Duration::from_secs(5),
+        caller
+            .call("com.test.transcode.progress")
+            .on_progress(|_| panic!("no progress can arrive")),
+    )
+    .await
+    .expect("the call fails at once")
+    .unwrap_err();
+    assert!(invalid_argument(e).starts_with("the callee's progressive result: args[0]"));
+
+    // A MessagePack caller takes all of it.
+    let other = net.join(Serializer::MsgPack).await;
+    let r = other.call("com.test.transcode.result").await.unwrap();
+    assert_eq!(r.args, vec![nul_hello()]);
+    assert!(caller.is_open() && callee.is_open());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_refuses_what_its_own_serializer_cannot_carry() {
+    let net = Net::start().await;
+    let json = net.join(Serializer::Json).await;
+    let e = json
+        .call("com.test.transcode.none")
+        .arg(nul_hello())
+        .await
+        .unwrap_err();
+    match e {
+        Error::InvalidArgument(r) => {
+            assert_eq!(r.position, "args[0]");
+            assert_eq!(r.serializer, Serializer::Json);
+            assert_eq!(r.reason, Unrepresentable::NulPrefixedString);
+        }
+        other => panic!("expected InvalidArgument, got {other:?}"),
+    }
+    let e = json
+        .publish("com.test.transcode.t")
+        .kwarg("f", f64::NAN)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidArgument(r) if r.position == "kwargs.f"),
+        "{e:?}"
+    );
+    // Too deep for any serializer: the router would not decode it.
+    let msgpack = net.join(Serializer::MsgPack).await;
+    let e = msgpack
+        .publish("com.test.transcode.t")
+        .arg(nested(MAX_DEPTH + 1))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidArgument(r) if r.reason == Unrepresentable::TooDeep),
+        "{e:?}"
+    );
+    msgpack
+        .publish("com.test.transcode.t")
+        .arg(nested(MAX_DEPTH))
+        .acknowledge(true)
+        .await
+        .unwrap();
+    // A JSON callee whose handler answers what JSON cannot carry: the
+    // caller hears why.
+    json.register("com.test.transcode.bad", Default::default(), |_| async {
+        Ok(CallResult::new().with_kwarg("v", f64::NEG_INFINITY))
+    })
+    .await
+    .unwrap();
+    let e = msgpack.call("com.test.transcode.bad").await.unwrap_err();
+    let message = invalid_argument(e);
+    assert!(
+        message.starts_with("the callee's result: kwargs.v: the float -inf"),
+        "{message}"
+    );
+    assert!(json.is_open() && msgpack.is_open());
+}
+
+/// Autobahn|Python peers on JSON, MessagePack and CBOR around our router
+/// (`tests/python/mixed_serializers.py`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn autobahn_python_peers_on_mixed_serializers() {
+    let Some(python) = wamp_tests::python::venv_python() else {
+        return;
+    };
+    let net = Net::start().await;
+    let (ok, out) = wamp_tests::python::run_script(
+        &python,
+        "mixed_serializers.py",
+        &["--url", &net.url, "--realm", REALM],
+        Duration::from_secs(120),
+    )
+    .await;
+    eprintln!("--- mixed_serializers.py ---\n{out}");
+    assert!(ok, "Autobahn|Python mixed-serializer checks failed:\n{out}");
+}
