@@ -1,6 +1,13 @@
 //! WAMP over WebSocket (spec "WebSocket Transport"): one WAMP message per
 //! WebSocket message, the serializer chosen by subprotocol negotiation
 //! (`wamp.2.json` as text, `wamp.2.msgpack` as binary).
+//!
+//! The close frame carries the RFC 6455 status code that says why the
+//! connection ended: 1007 for a payload that is not a message in the
+//! negotiated serializer, 1009 for a message over
+//! [`TransportConfig::max_message_size`], 1002 for a frame breaking
+//! WebSocket rules or after an ABORT `wamp.error.protocol_violation`, 1011
+//! for a message this side cannot encode, 1000 otherwise.
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU16, Ordering};
