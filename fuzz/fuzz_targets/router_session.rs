@@ -214,6 +214,12 @@ impl State {
         }
     }
 
+    /// Whether an UNSUBSCRIBED or UNREGISTERED for `request` is the
+    /// router's revocation rather than an answer.
+    fn revocation(&self, request: Id, kind: Kind) -> bool {
+        request == 0 && self.outstanding.get(&0) != Some(&kind)
+    }
+
     fn receive(&mut self, msg: Message) {
         match &msg {
             Message::Welcome { .. } => {}
@@ -228,7 +234,9 @@ impl State {
                 self.subscriptions.push(*subscription);
                 self.answered(*request, Kind::Subscribe, true, &msg);
             }
-            Message::Unsubscribed { request, .. } if *request != 0 => {
+            // Request 0 is also how the router revokes (no request): an
+            // answer only if this session sent a request 0 of that kind.
+            Message::Unsubscribed { request, .. } if !self.revocation(*request, Kind::Unsubscribe) => {
                 self.answered(*request, Kind::Unsubscribe, true, &msg)
             }
             Message::Published { request, .. } => self.answered(*request, Kind::Publish, true, &msg),
@@ -239,7 +247,7 @@ impl State {
                 self.registrations.push(*registration);
                 self.answered(*request, Kind::Register, true, &msg);
             }
-            Message::Unregistered { request, .. } if *request != 0 => {
+            Message::Unregistered { request, .. } if !self.revocation(*request, Kind::Unregister) => {
                 self.answered(*request, Kind::Unregister, true, &msg)
             }
             Message::Result { request, details, .. } => {
