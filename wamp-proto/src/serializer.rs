@@ -117,30 +117,48 @@ impl Serializer {
         })
     }
 
-    /// Decodes one message.
+    /// Decodes one message. The bytes must hold exactly one message: any
+    /// bytes after it are an error, in every serializer (serde_json refuses
+    /// trailing characters itself; MessagePack and CBOR are checked here).
     pub fn decode(self, bytes: &[u8]) -> Result<Message, DecodeError> {
         let res = match self {
             Serializer::Json => serde_json::from_slice(bytes).map_err(|e| e.to_string()),
             Serializer::MsgPack => {
+                // Read through a `&[u8]` that the reader advances, so what is left
+                // of it afterwards is what follows the message.
+                let mut rest = bytes;
+                let mut de = rmp_serde::Deserializer::new(&mut rest);
                 // rmp-serde allows 1024 levels of nesting by default, which overflows
                 // a 2 MiB thread stack (and aborts the process) through the Value
                 // visitor; serde_json stops at 128, so MessagePack does too
                 // (counted the same way).
-                let mut de = rmp_serde::Deserializer::from_read_ref(bytes);
                 de.set_max_depth(MAX_NESTING);
-                serde::Deserialize::deserialize(&mut de).map_err(|e| e.to_string())
+                let msg = serde::Deserialize::deserialize(&mut de).map_err(|e| e.to_string());
+                drop(de);
+                msg.and_then(|msg| no_trailing_bytes(msg, rest))
             }
             Serializer::Cbor => {
+                let mut rest = bytes;
                 // ciborium counts levels entered (256 by default), the others
                 // the levels that fail: one less lets the same messages pass.
-                ciborium::de::from_reader_with_recursion_limit(bytes, MAX_NESTING - 1)
+                ciborium::de::from_reader_with_recursion_limit(&mut rest, MAX_NESTING - 1)
                     .map_err(|e| e.to_string())
+                    .and_then(|msg| no_trailing_bytes(msg, rest))
             }
         };
         res.map_err(|reason| DecodeError {
             serializer: self,
             reason,
         })
+    }
+}
+
+/// `msg`, if nothing follows it in the frame.
+fn no_trailing_bytes(msg: Message, rest: &[u8]) -> Result<Message, String> {
+    match rest.len() {
+        0 => Ok(msg),
+        1 => Err("1 trailing byte after the message".into()),
+        n => Err(format!("{n} trailing bytes after the message")),
     }
 }
 

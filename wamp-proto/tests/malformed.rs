@@ -176,6 +176,46 @@ fn non_list_top_level_values_are_rejected() {
 }
 
 #[test]
+fn trailing_bytes_after_a_message_are_rejected_in_every_serializer() {
+    let second = wamp_proto::Message::goodbye("wamp.close.normal");
+    for msg in sample_messages() {
+        for ser in [Serializer::MsgPack, Serializer::Cbor] {
+            let bytes = ser.encode(&msg).unwrap();
+            // One stray byte: a nil (MessagePack) or a zero (CBOR), each a
+            // complete value of its own.
+            let mut one = bytes.clone();
+            one.push(if ser == Serializer::MsgPack { 0xc0 } else { 0x00 });
+            let e = reject(ser, &one);
+            assert!(e.ends_with(": 1 trailing byte after the message"), "{msg:?}: {e}");
+            // A whole second message in the same frame.
+            let extra = ser.encode(&second).unwrap();
+            let mut two = bytes.clone();
+            two.extend_from_slice(&extra);
+            let e = reject(ser, &two);
+            let expected = format!(": {} trailing bytes after the message", extra.len());
+            assert!(e.ends_with(&expected), "{msg:?}: {e}");
+            // Bytes that are no value at all are counted just the same.
+            let mut junk = bytes;
+            junk.extend_from_slice(&[0xff, 0xff, 0xff]);
+            let e = reject(ser, &junk);
+            assert!(
+                e.ends_with(": 3 trailing bytes after the message"),
+                "{msg:?}: {e}"
+            );
+        }
+    }
+    json_err(r#"[48,1,{},"p"] [17,1,2]"#, "trailing characters");
+    json_err(r#"[48,1,{},"p"]x"#, "trailing characters");
+    // Concrete vectors: PUBLISHED [17, 1, 2] followed by one nil.
+    msgpack_err("93 11 01 02 c0", "1 trailing byte after the message");
+    let e = reject(Serializer::Cbor, &hex("83 11 01 02 f6 f6"));
+    assert!(e.ends_with("2 trailing bytes after the message"), "{e}");
+    // The message alone still decodes.
+    assert!(Serializer::MsgPack.decode(&hex("93 11 01 02")).is_ok());
+    assert!(Serializer::Cbor.decode(&hex("83 11 01 02")).is_ok());
+}
+
+#[test]
 fn wrong_typed_known_options_name_the_key() {
     json_err(
         r#"[48,1,{"timeout":"soon"},"p"]"#,

@@ -1,8 +1,17 @@
 //! WAMP over WebSocket (spec "WebSocket Transport"): one WAMP message per
 //! WebSocket message, the serializer chosen by subprotocol negotiation
 //! (`wamp.2.json` as text, `wamp.2.msgpack` as binary).
+//!
+//! The close frame carries the RFC 6455 status code that says why the
+//! connection ended: 1007 for a payload that is not a message in the
+//! negotiated serializer, 1009 for a message over
+//! [`TransportConfig::max_message_size`], 1002 for a frame breaking
+//! WebSocket rules or after an ABORT `wamp.error.protocol_violation`, 1011
+//! for a message this side cannot encode, 1000 otherwise.
 
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use futures_util::stream::SplitStream;
@@ -10,11 +19,13 @@ use futures_util::{SinkExt, Stream, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::error::ProtocolError;
+use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::{Message as WsMessage, Utf8Bytes};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
 
 use super::channel::{self, Outgoing, Receiver};
@@ -22,7 +33,7 @@ use super::{
     tls, CloseReason, Closer, Connection, TransportConfig, TransportError, TransportKind, WRITE_BATCH,
 };
 use crate::message::Message;
-use crate::serializer::Serializer;
+use crate::serializer::{DecodeError, Serializer};
 
 const PROTOCOL_HEADER: &str = "Sec-WebSocket-Protocol";
 
@@ -197,10 +208,12 @@ where
     let (sender, mut out_rx) = channel::queue(cfg.queue_limits());
     let close_reason = CloseReason::default();
     let closer = Closer::default();
+    let close_code = CloseCodeSlot::default();
     let frames = Frames {
         stream,
         serializer,
         reason: close_reason.clone(),
+        close_code: close_code.clone(),
         done: false,
     };
 
@@ -217,10 +230,14 @@ where
                 let mut batched = 0;
                 // Feed everything already queued, then flush once: one syscall for a burst.
                 while let Some(msg) = next.take() {
+                    if ends_for_protocol_violation(msg.message()) {
+                        close_code.set(CloseCode::Protocol);
+                    }
                     let frame = match ws_frame(&msg, serializer) {
                         Ok(f) => f,
                         Err(e) => {
                             tracing::error!("dropping connection: {e}");
+                            close_code.set(CloseCode::Error);
                             reason.set(e);
                             break 'outer;
                         }
@@ -239,6 +256,10 @@ where
                     break;
                 }
             }
+            // The close frame says why; after it, `close` only flushes. (If the
+            // peer closed first, tungstenite has answered and sends nothing more.)
+            let frame = close_frame(close_code.get(), reason.get());
+            let _ = sink.feed(WsMessage::Close(Some(frame))).await;
             let _ = sink.close().await;
         };
         tokio::select! {
@@ -270,12 +291,88 @@ fn ws_frame(msg: &Outgoing, serializer: Serializer) -> Result<WsMessage, Transpo
     })
 }
 
+/// Whether `msg` ends the session because the peer broke the protocol
+/// (an ABORT `wamp.error.protocol_violation`, from the router or a client):
+/// the connection then closes with 1002 rather than 1000.
+fn ends_for_protocol_violation(msg: &Message) -> bool {
+    matches!(msg, Message::Abort { reason, .. } if reason == crate::error_uri::PROTOCOL_VIOLATION)
+}
+
+/// The RFC 6455 status code the writer closes the connection with, chosen
+/// by whoever ends it: the reader for a frame it cannot take (1002, 1007,
+/// 1009), the writer for a message it cannot encode (1011) or an ABORT for
+/// a protocol violation (1002). The first choice stands; none is a normal
+/// close (1000).
+#[derive(Debug, Clone, Default)]
+struct CloseCodeSlot(Arc<AtomicU16>);
+
+impl CloseCodeSlot {
+    fn set(&self, code: CloseCode) {
+        let _ = self
+            .0
+            .compare_exchange(0, code.into(), Ordering::Relaxed, Ordering::Relaxed);
+    }
+
+    fn get(&self) -> CloseCode {
+        match self.0.load(Ordering::Relaxed) {
+            0 => CloseCode::Normal,
+            code => code.into(),
+        }
+    }
+}
+
+/// The close frame for `code`, with the reason the connection ended as its
+/// text when it is not a normal close (cut to fit a control frame).
+fn close_frame(code: CloseCode, why: Option<TransportError>) -> CloseFrame {
+    // A control frame carries at most 125 bytes: 2 for the code, the rest text.
+    const MAX_REASON: usize = 123;
+    let mut reason = match why {
+        Some(e) if code != CloseCode::Normal => e.to_string(),
+        _ => String::new(),
+    };
+    if reason.len() > MAX_REASON {
+        let mut end = MAX_REASON;
+        while !reason.is_char_boundary(end) {
+            end -= 1;
+        }
+        reason.truncate(end);
+    }
+    CloseFrame {
+        code,
+        reason: reason.into(),
+    }
+}
+
+/// What a failed read means: the reason the connection ends, and the close
+/// code that tells the peer.
+fn read_error(e: WsError, serializer: Serializer) -> (TransportError, Option<CloseCode>) {
+    match e {
+        WsError::Capacity(CapacityError::MessageTooLong { size, max_size }) => (
+            TransportError::TooLarge { size, max: max_size },
+            Some(CloseCode::Size),
+        ),
+        // A text frame that is not UTF-8 is no message in any serializer.
+        WsError::Utf8(reason) => (
+            TransportError::Decode(DecodeError {
+                serializer,
+                reason: format!("text frame is not valid UTF-8: {reason}"),
+            }),
+            Some(CloseCode::Invalid),
+        ),
+        WsError::Protocol(_) => (TransportError::Io(e.to_string()), Some(CloseCode::Protocol)),
+        // The socket failed: there is nobody left to tell.
+        other => (TransportError::Io(other.to_string()), None),
+    }
+}
+
 /// The receiving side: frames read and decoded when the session asks for
-/// the next message; the reason the connection ended is recorded once.
+/// the next message; the reason the connection ended is recorded once,
+/// with the close code that reason calls for.
 struct Frames<S> {
     stream: SplitStream<WebSocketStream<S>>,
     serializer: Serializer,
     reason: CloseReason,
+    close_code: CloseCodeSlot,
     done: bool,
 }
 
@@ -285,19 +382,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Stream for Frames<S> {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Message>> {
         let this = &mut *self;
         while !this.done {
-            let end = match ready!(this.stream.poll_next_unpin(cx)) {
+            let (end, code) = match ready!(this.stream.poll_next_unpin(cx)) {
                 Some(Ok(WsMessage::Text(t))) => match this.serializer.decode(t.as_bytes()) {
                     Ok(msg) => return Poll::Ready(Some(msg)),
-                    Err(e) => e.into(),
+                    Err(e) => (e.into(), Some(CloseCode::Invalid)),
                 },
                 Some(Ok(WsMessage::Binary(b))) => match this.serializer.decode(&b) {
                     Ok(msg) => return Poll::Ready(Some(msg)),
-                    Err(e) => e.into(),
+                    Err(e) => (e.into(), Some(CloseCode::Invalid)),
                 },
-                Some(Ok(WsMessage::Close(_))) | None => TransportError::Closed,
+                Some(Ok(WsMessage::Close(_))) | None => (TransportError::Closed, None),
                 Some(Ok(_)) => continue, // ping/pong are answered by tungstenite
-                Some(Err(e)) => TransportError::Io(e.to_string()),
+                Some(Err(e)) => read_error(e, this.serializer),
             };
+            if let Some(code) = code {
+                this.close_code.set(code);
+            }
             this.reason.set(end);
             this.done = true;
         }
