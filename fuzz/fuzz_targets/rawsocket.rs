@@ -30,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
             max_message_size: 4096,
             queue_capacity: 16,
             handshake_timeout: Duration::from_secs(1),
-            tls: None,
+            ..Default::default()
         };
         let Ok(mut conn) = rawsocket::accept(ours, &Serializer::ALL, &cfg, None).await else {
             return;
