@@ -35,8 +35,15 @@ async fn send_closing(conn: &Connection, msg: Message) {
     let _ = conn.sender.push(msg);
 }
 
-/// Serves one connection until its session ends.
+/// Serves one connection until its session ends, then lets it deliver
+/// its last message ([`linger`]).
 pub(crate) async fn run(router: Arc<RouterInner>, mut conn: Connection) {
+    serve(router, &mut conn).await;
+    linger(conn).await;
+}
+
+/// The session's life on a connection: opening, message loop, closing.
+async fn serve(router: Arc<RouterInner>, conn: &mut Connection) {
     let peer = conn.peer.clone().unwrap_or_else(|| conn.kind.to_string());
     let mut shutdown = router.shutdown.subscribe();
     if *shutdown.borrow() {
@@ -51,24 +58,24 @@ pub(crate) async fn run(router: Arc<RouterInner>, mut conn: Connection) {
         Ok(Some(other)) => {
             let msg = format!("expected HELLO, got {}", other.message_type());
             tracing::debug!(%peer, "{msg}");
-            return send_closing(&conn, Message::abort(error_uri::PROTOCOL_VIOLATION, msg)).await;
+            return send_closing(conn, Message::abort(error_uri::PROTOCOL_VIOLATION, msg)).await;
         }
-        Ok(None) => return,
+        Ok(None) => return abort_if_undecodable(conn).await,
         Err(_) => {
             let msg = "no HELLO received in time";
-            return send_closing(&conn, Message::abort(error_uri::PROTOCOL_VIOLATION, msg)).await;
+            return send_closing(conn, Message::abort(error_uri::PROTOCOL_VIOLATION, msg)).await;
         }
     };
     let Some(realm) = router.realm(&realm_name) else {
         let msg = format!("no realm {realm_name:?} on this router");
-        return send_closing(&conn, Message::abort(error_uri::NO_SUCH_REALM, msg)).await;
+        return send_closing(conn, Message::abort(error_uri::NO_SUCH_REALM, msg)).await;
     };
 
     let sid = id::random_id();
     let authenticated = tokio::select! {
         // Boxed: its state lives only while authenticating, not in every
         // joined session's task.
-        r = Box::pin(auth::authenticate(&router, &realm, sid, &details, &mut conn)) => r,
+        r = Box::pin(auth::authenticate(&router, &realm, sid, &details, conn)) => r,
         _ = shutdown.changed() => Err(Failure::Deny {
             reason: error_uri::SYSTEM_SHUTDOWN.into(),
             message: "the router is shutting down".into(),
@@ -78,7 +85,7 @@ pub(crate) async fn run(router: Arc<RouterInner>, mut conn: Connection) {
         Ok(identity) => identity,
         Err(Failure::Deny { reason, message }) => {
             tracing::debug!(%peer, realm = %realm_name, %reason, "session refused: {message}");
-            return send_closing(&conn, Message::abort(&reason, message)).await;
+            return send_closing(conn, Message::abort(&reason, message)).await;
         }
         Err(Failure::Gone) => return,
     };
@@ -154,7 +161,15 @@ pub(crate) async fn run(router: Arc<RouterInner>, mut conn: Connection) {
     session.serve().await;
     realm.leave(sid);
     tracing::debug!(session = sid, "session left");
-    linger(session.conn).await;
+}
+
+/// After the connection's receiving end ended because the peer sent
+/// something that is no WAMP message, says so with ABORT: the socket may
+/// still be writable.
+async fn abort_if_undecodable(conn: &Connection) {
+    if let Some(wamp_proto::transport::TransportError::Decode(e)) = conn.close_reason.get() {
+        send_closing(conn, Message::abort(error_uri::PROTOCOL_VIOLATION, e.to_string())).await;
+    }
 }
 
 /// Lets a connection whose session ended deliver what is queued (its last
@@ -243,11 +258,11 @@ impl Backlog {
 }
 
 /// A joined session's message loop.
-struct Joined {
+struct Joined<'c> {
     sid: Id,
     realm: Arc<Realm>,
     identity: Identity,
-    conn: Connection,
+    conn: &'c mut Connection,
     /// Its entry's way in, with its count of pending calls.
     outbound: Arc<Outbound>,
     shutdown: watch::Receiver<bool>,
@@ -267,7 +282,7 @@ enum Closing {
     Shutdown,
 }
 
-impl Joined {
+impl Joined<'_> {
     async fn serve(&mut self) {
         loop {
             if let Err(Flow::Stop) = self.hold_back().await {
@@ -336,7 +351,7 @@ impl Joined {
                 (reason, format!("the router closed this session: {alarm}"))
             }
             Closing::Shutdown => {
-                return send_closing(&self.conn, Message::goodbye(error_uri::SYSTEM_SHUTDOWN)).await
+                return send_closing(self.conn, Message::goodbye(error_uri::SYSTEM_SHUTDOWN)).await
             }
         };
         // Behind whatever is queued; the peer sees it if it reads on.
@@ -346,15 +361,8 @@ impl Joined {
     async fn transport_ended(&self) {
         if let Some(reason) = self.conn.close_reason.get() {
             tracing::debug!(session = self.sid, "connection ended: {reason}");
-            if let wamp_proto::transport::TransportError::Decode(e) = reason {
-                // The socket may still be writable: say why we stop.
-                send_closing(
-                    &self.conn,
-                    Message::abort(error_uri::PROTOCOL_VIOLATION, e.to_string()),
-                )
-                .await;
-            }
         }
+        abort_if_undecodable(self.conn).await;
     }
 
     /// Authorizes a message if it needs it, then handles it.
@@ -502,7 +510,7 @@ impl Joined {
                     msg.message_type()
                 );
                 send_closing(
-                    &self.conn,
+                    self.conn,
                     Message::abort(
                         error_uri::CLOSE_OVERFLOW,
                         format!(
@@ -525,7 +533,7 @@ impl Joined {
                 // GOODBYE, nothing may still be routed to it (a call right
                 // after its leave() must find no registration of it).
                 self.realm.leave(self.sid);
-                send_closing(&self.conn, Message::goodbye(error_uri::GOODBYE_AND_OUT)).await;
+                send_closing(self.conn, Message::goodbye(error_uri::GOODBYE_AND_OUT)).await;
                 Flow::Stop
             }
             Message::Abort { .. } => Flow::Stop,
@@ -536,7 +544,7 @@ impl Joined {
                 }
                 Err(v) => {
                     tracing::debug!(session = self.sid, "protocol violation: {}", v.0);
-                    send_closing(&self.conn, Message::abort(error_uri::PROTOCOL_VIOLATION, v.0)).await;
+                    send_closing(self.conn, Message::abort(error_uri::PROTOCOL_VIOLATION, v.0)).await;
                     Flow::Stop
                 }
             },
