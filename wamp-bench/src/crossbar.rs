@@ -18,7 +18,7 @@ use tokio::process::{Child, Command};
 use wamp::Serializer;
 
 use crate::report::{ids, Row};
-use crate::workload::{self, Endpoint, Timing, FANOUT};
+use crate::workload::{self, Endpoint, Pace, Plan, Timing, EVENT_WINDOW, FANOUT};
 
 const AUTOBAHN_LABEL: &str = "Crossbar.io + Autobahn|Python (WebSocket + JSON)";
 const OURS_LABEL: &str = "our client -> Crossbar.io (WebSocket + JSON)";
@@ -82,7 +82,15 @@ pub async fn run(timing: Timing, filter: &str) -> Vec<Row> {
             serializer: Serializer::Json,
         };
         let row = workload::isolated(move || async move {
-            workload::row(ids::OURS_ON_CROSSBAR, OURS_LABEL, &endpoint, timing).await
+            let plan = Plan {
+                large_fanout: false,
+                pace: Pace::Window(EVENT_WINDOW),
+            };
+            let mut row = workload::row(ids::OURS_ON_CROSSBAR, OURS_LABEL, &endpoint, timing, plan).await;
+            row.add_note(format!(
+                "events: at most {EVENT_WINDOW} outstanding per subscriber (Crossbar.io does not hold publishers back)"
+            ));
+            row
         });
         rows.push(row.await);
     }

@@ -131,7 +131,9 @@ async fn run(args: &Args) -> Report {
     }
     let filter = args.filter.as_deref().unwrap_or("");
     if args.ours {
-        report.rows.extend(ours::run(timing, filter).await);
+        let (rows, burst) = ours::run(timing, filter).await;
+        report.rows.extend(rows);
+        report.burst = burst;
     }
     if args.crossbar {
         report.rows.extend(crossbar::run(timing, filter).await);

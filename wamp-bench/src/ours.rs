@@ -7,12 +7,18 @@
 //! against the echo ceiling, which runs both of its ends here too. Each
 //! stack gets a fresh router on a fresh runtime ([`workload::isolated`]), so
 //! rows do not disturb each other.
+//!
+//! The burst workload ([`workload::burst`]) gets a router of its own over
+//! WebSocket + JSON too, and its own section of the report
+//! ([`Burst`]).
 
 use wamp::router::{Router, RouterConfig};
 use wamp::Serializer;
 
-use crate::report::{ids, Row};
-use crate::workload::{self, Api, Endpoint, Timing, REALM};
+use std::fmt::Write as _;
+
+use crate::report::{fmt_num, ids, Burst, Row};
+use crate::workload::{self, Api, Endpoint, Pace, Plan, Timing, FANOUT_LARGE, REALM, SLOW_EVERY};
 
 /// How sessions reach the router.
 #[derive(Debug, Clone, Copy)]
@@ -22,41 +28,51 @@ enum Transport {
     InProcess,
 }
 
-/// The stacks measured, in order: row ID, label, transport.
-const STACKS: [(&str, &str, Transport); 4] = [
+/// The stacks measured, in order: row ID, label, transport, and whether
+/// the fan-out to 1,000 subscribers runs on it (a few seconds each: on
+/// the two stacks the targets name, to keep `--all` near two minutes).
+const STACKS: [(&str, &str, Transport, bool); 4] = [
     (
         ids::WS_JSON,
         "ours: WebSocket + JSON",
         Transport::WebSocket(Serializer::Json),
+        true,
     ),
     (
         ids::WS_MSGPACK,
         "ours: WebSocket + MessagePack",
         Transport::WebSocket(Serializer::MsgPack),
+        false,
     ),
     (
         ids::RAWSOCKET,
         "ours: RawSocket + MessagePack",
         Transport::RawSocket(Serializer::MsgPack),
+        false,
     ),
-    (ids::LOCAL, "ours: in-process", Transport::InProcess),
+    (ids::LOCAL, "ours: in-process", Transport::InProcess, true),
 ];
 
 /// Runs every workload over every transport of our stack (those whose row
-/// ID contains `filter`).
-pub async fn run(timing: Timing, filter: &str) -> Vec<Row> {
+/// ID contains `filter`), then the burst workload (if its ID does).
+pub async fn run(timing: Timing, filter: &str) -> (Vec<Row>, Option<Burst>) {
     let mut rows = Vec::new();
-    for (id, label, transport) in STACKS.into_iter().filter(|(id, ..)| id.contains(filter)) {
-        rows.push(workload::isolated(move || stack_row(id, label, transport, timing)).await);
+    for (id, label, transport, large) in STACKS.into_iter().filter(|(id, ..)| id.contains(filter)) {
+        rows.push(workload::isolated(move || stack_row(id, label, transport, large, timing)).await);
     }
     if ids::TYPED.contains(filter) {
         rows.push(workload::isolated(move || typed_row(timing)).await);
     }
-    rows
+    let burst = if ids::BURST.contains(filter) {
+        Some(workload::isolated(move || burst(timing)).await)
+    } else {
+        None
+    };
+    (rows, burst)
 }
 
 /// One stack: a router with the listener it needs, then every workload.
-async fn stack_row(id: &str, label: &str, transport: Transport, timing: Timing) -> Row {
+async fn stack_row(id: &str, label: &str, transport: Transport, large_fanout: bool, timing: Timing) -> Row {
     let router = Router::new(RouterConfig::default().realm(REALM));
     let endpoint = match transport {
         Transport::InProcess => Ok(Endpoint::Local(router.clone())),
@@ -80,11 +96,97 @@ async fn stack_row(id: &str, label: &str, transport: Transport, timing: Timing) 
         }
     };
     let row = match endpoint {
-        Ok(endpoint) => workload::row(id, label, &endpoint, timing).await,
+        Ok(endpoint) => {
+            let plan = Plan {
+                large_fanout,
+                pace: Pace::Unthrottled,
+            };
+            let mut row = workload::row(id, label, &endpoint, timing, plan).await;
+            if !large_fanout {
+                row.add_note(format!(
+                    "{}-subscriber fan-out not run here (it costs seconds; run on WebSocket + JSON and in-process)",
+                    fmt_num(FANOUT_LARGE as f64, 0)
+                ));
+            }
+            row
+        }
         Err(e) => Row::skipped(id, label, format!("could not listen: {e}")),
     };
     router.shutdown();
     row
+}
+
+/// The burst workload on a router of its own, over WebSocket + JSON.
+async fn burst(timing: Timing) -> Burst {
+    let label = "ours: WebSocket + JSON";
+    let router = Router::new(RouterConfig::default().realm(REALM));
+    let mut burst = Burst {
+        id: ids::BURST.into(),
+        label: label.into(),
+        ..Default::default()
+    };
+    let endpoint = match router.listen_websocket("127.0.0.1:0").await {
+        Ok(l) => Endpoint::Url {
+            url: format!("ws://{}/ws", l.local_addr()),
+            serializer: Serializer::Json,
+        },
+        Err(e) => {
+            burst.note = format!("could not listen: {e}");
+            router.shutdown();
+            return burst;
+        }
+    };
+    eprintln!("[bench] {label}: an unrelated pair during a burst");
+    match workload::burst(&endpoint, &router, timing.capped(workload::BURST_MEASURE)).await {
+        Ok(f) => {
+            burst.alone_per_s = Some(f.alone.per_s);
+            burst.alone_cpu_us = f.alone.cpu_us;
+            burst.during_per_s = Some(f.during.per_s);
+            burst.during_cpu_us = f.during.cpu_us;
+            burst.flood_per_s = Some(f.flood_per_s);
+            burst.sessions = f.sessions;
+            burst.sessions_closed = Some(f.closed.len());
+            burst.note = format!(
+                "both publishers unthrottled; the slow reader sleeps {} ms every {SLOW_EVERY} events; ",
+                workload::SLOW_PAUSE.as_millis(),
+            );
+            match f.held_back {
+                Some((events, after)) => {
+                    let _ = write!(
+                        burst.note,
+                        "the router held the flood's publisher back after {} events ({} ms), measured from then on",
+                        fmt_num(events as f64, 0),
+                        after.as_millis()
+                    );
+                }
+                None => burst
+                    .note
+                    .push_str("the flood's publisher was NOT held back within 5 s"),
+            }
+            let _ = write!(
+                burst.note,
+                "; flood published {}/s in the window; {} flood events in all, {}",
+                fmt_num(f.flood_sent_per_s, 0),
+                fmt_num(f.flood_published as f64, 0),
+                if f.all_delivered {
+                    "every one delivered"
+                } else {
+                    "NOT every one delivered"
+                }
+            );
+            if f.closed.is_empty() {
+                burst.note.push_str("; no session closed");
+            } else {
+                for c in &f.closed {
+                    burst.note.push_str("; ");
+                    burst.note.push_str(c);
+                }
+            }
+        }
+        Err(e) => burst.note = format!("failed: {e}"),
+    }
+    router.shutdown();
+    burst
 }
 
 /// Typed stubs against untyped calls, in-process: the same `add2` as a

@@ -34,6 +34,36 @@ pub mod ids {
     pub const AUTOBAHN: &str = "crossbar.autobahn";
     /// Our client against Crossbar.io.
     pub const OURS_ON_CROSSBAR: &str = "crossbar.ours_client";
+    /// An unrelated publisher/subscriber pair alone and during a burst at
+    /// a slow reader, our router over WebSocket + JSON ([`super::Burst`]).
+    pub const BURST: &str = "ours.burst";
+}
+
+/// Stable target IDs ([`super::TargetResult::id`]), for tracking targets
+/// across runs whatever their wording.
+pub mod target_ids {
+    /// Pipelined calls, WebSocket+JSON vs the echo with a flush per frame.
+    pub const VS_ECHO_PER_FRAME: &str = "pipelined_vs_echo_per_frame";
+    /// Pipelined calls, WebSocket+JSON vs the batched echo.
+    pub const VS_ECHO_BATCHED: &str = "pipelined_vs_echo_batched";
+    /// Sequential call p50 vs the echo's.
+    pub const SEQ_P50_VS_ECHO: &str = "seq_p50_vs_echo";
+    /// Pipelined calls, ours vs Crossbar.io + Autobahn|Python.
+    pub const PIPELINED_VS_AUTOBAHN: &str = "pipelined_vs_autobahn";
+    /// Events (1 subscriber), ours vs Crossbar.io + Autobahn|Python.
+    pub const EVENTS_VS_AUTOBAHN: &str = "events_vs_autobahn";
+    /// Deliveries/s to 100 subscribers vs the 1-subscriber event rate.
+    pub const FANOUT_100_VS_1: &str = "fanout_100_vs_1";
+    /// Deliveries/s to 1,000 subscribers vs the 1-subscriber event rate.
+    pub const FANOUT_1000_VS_1: &str = "fanout_1000_vs_1";
+    /// Pipelined calls, in-process vs WebSocket+JSON.
+    pub const LOCAL_VS_WS_JSON: &str = "local_vs_ws_json";
+    /// Typed stub calls vs untyped, in-process.
+    pub const TYPED_VS_UNTYPED: &str = "typed_vs_untyped";
+    /// An unrelated pair's event rate during a burst vs alone.
+    pub const BYSTANDER_DURING_BURST: &str = "bystander_during_burst";
+    /// Router memory per idle session.
+    pub const ROUTER_MEMORY: &str = "router_memory_per_session";
 }
 
 /// Latency figures from a sequential workload.
@@ -101,6 +131,19 @@ pub struct Row {
     pub fanout_per_s: Option<f64>,
     /// Process CPU microseconds per delivery, 100 subscribers.
     pub fanout_cpu_us: Option<f64>,
+    /// Deliveries per second (all subscribers together), one publisher to
+    /// 1,000 subscribers (our stack only; a shorter window).
+    pub fanout_1000_per_s: Option<f64>,
+    /// Process CPU microseconds per delivery, 1,000 subscribers.
+    pub fanout_1000_cpu_us: Option<f64>,
+    /// Events published but not yet delivered (summed over subscribers)
+    /// when the publisher stopped, 1 subscriber: what the queues and socket
+    /// buffers between them held.
+    pub events_backlog: Option<u64>,
+    /// The same, 100 subscribers.
+    pub fanout_backlog: Option<u64>,
+    /// The same, 1,000 subscribers.
+    pub fanout_1000_backlog: Option<u64>,
     /// Caveats, skip reasons, errors.
     pub note: String,
 }
@@ -155,6 +198,36 @@ pub struct Memory {
     pub note: String,
 }
 
+/// An unrelated publisher/subscriber pair's event rate on our router, alone
+/// and while another publisher floods a subscriber that reads slowly (its
+/// queues congested, so the router holds that publisher back): what a
+/// burst costs everyone else, and whether anyone was closed.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Burst {
+    /// Stable key ([`ids::BURST`]).
+    pub id: String,
+    /// What it measures, for people.
+    pub label: String,
+    /// The pair's events per second, alone.
+    pub alone_per_s: Option<f64>,
+    /// Process CPU microseconds per event, the pair alone.
+    pub alone_cpu_us: Option<f64>,
+    /// The pair's events per second during the flood.
+    pub during_per_s: Option<f64>,
+    /// Process CPU microseconds per event delivered on either topic
+    /// during the flood (the pair's and the slow reader's).
+    pub during_cpu_us: Option<f64>,
+    /// Flood events the slow reader received per second, same window.
+    pub flood_per_s: Option<f64>,
+    /// Sessions taking part.
+    pub sessions: usize,
+    /// Sessions closed (or subscriptions ended) during the workload; `None`
+    /// when it failed before it could tell.
+    pub sessions_closed: Option<usize>,
+    /// How it was measured, what was closed and why, errors.
+    pub note: String,
+}
+
 /// Outcome of one target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -183,6 +256,8 @@ impl Status {
 /// One target of the issue, evaluated.
 #[derive(Debug, Clone, Serialize)]
 pub struct TargetResult {
+    /// Stable key ([`target_ids`]).
+    pub id: String,
     /// What is compared.
     pub name: String,
     /// The goal, e.g. `>= 0.50x`.
@@ -240,6 +315,8 @@ pub struct Report {
     pub rows: Vec<Row>,
     /// Router memory, when measured.
     pub memory: Option<Memory>,
+    /// The unrelated pair during a burst, when measured.
+    pub burst: Option<Burst>,
     /// The targets, filled by [`Report::evaluate`].
     pub targets: Vec<TargetResult>,
 }
@@ -258,11 +335,13 @@ impl Report {
     /// a missing figure makes a target SKIPPED.
     pub fn evaluate(&mut self) {
         use ids::*;
+        use target_ids as t_id;
         let mut t = Vec::new();
         let pipe = |r: &Row| r.pipelined_per_s;
         let events = |r: &Row| r.events_per_s;
 
         t.push(ratio_target(
+            t_id::VS_ECHO_PER_FRAME,
             "pipelined calls/s, WebSocket+JSON vs bare echo round trips/s, a flush per frame (the issue's anchor)",
             self.get(WS_JSON, pipe),
             self.get(CEILING_PER_FRAME, pipe),
@@ -270,6 +349,7 @@ impl Report {
             Goal::AtLeast(0.5),
         ));
         t.push(ratio_target(
+            t_id::VS_ECHO_BATCHED,
             "pipelined calls/s, WebSocket+JSON vs bare echo round trips/s, batched (the transport's limit)",
             self.get(WS_JSON, pipe),
             self.get(CEILING, pipe),
@@ -277,6 +357,7 @@ impl Report {
             Goal::AtLeast(0.5),
         ));
         t.push(ratio_target(
+            t_id::SEQ_P50_VS_ECHO,
             "sequential call p50, WebSocket+JSON vs bare echo round trip p50",
             self.get(WS_JSON, |r| r.seq_p50_us),
             self.get(CEILING, |r| r.seq_p50_us),
@@ -284,6 +365,7 @@ impl Report {
             Goal::AtMost(2.5),
         ));
         t.push(ratio_target(
+            t_id::PIPELINED_VS_AUTOBAHN,
             "pipelined calls/s, ours (WebSocket+JSON) vs Crossbar.io + Autobahn|Python",
             self.get(WS_JSON, pipe),
             self.get(AUTOBAHN, pipe),
@@ -291,6 +373,7 @@ impl Report {
             Goal::AtLeast(25.0),
         ));
         t.push(ratio_target(
+            t_id::EVENTS_VS_AUTOBAHN,
             "events/s (1 subscriber), ours (WebSocket+JSON) vs Crossbar.io + Autobahn|Python",
             self.get(WS_JSON, events),
             self.get(AUTOBAHN, events),
@@ -298,6 +381,7 @@ impl Report {
             Goal::AtLeast(25.0),
         ));
         t.push(ratio_target(
+            t_id::FANOUT_100_VS_1,
             "deliveries/s to 100 subscribers vs 1-subscriber events/s (WebSocket+JSON)",
             self.get(WS_JSON, |r| r.fanout_per_s),
             self.get(WS_JSON, events),
@@ -305,6 +389,15 @@ impl Report {
             Goal::AtLeast(3.0),
         ));
         t.push(ratio_target(
+            t_id::FANOUT_1000_VS_1,
+            "deliveries/s to 1,000 subscribers vs 1-subscriber events/s (WebSocket+JSON)",
+            self.get(WS_JSON, |r| r.fanout_1000_per_s),
+            self.get(WS_JSON, events),
+            "/s",
+            Goal::AtLeast(4.0),
+        ));
+        t.push(ratio_target(
+            t_id::LOCAL_VS_WS_JSON,
             "pipelined calls/s, in-process vs WebSocket+JSON",
             self.get(LOCAL, pipe),
             self.get(WS_JSON, pipe),
@@ -312,6 +405,7 @@ impl Report {
             Goal::AtLeast(5.0),
         ));
         let typed = ratio_target(
+            t_id::TYPED_VS_UNTYPED,
             "pipelined calls/s, typed stubs vs untyped (in-process)",
             self.get(TYPED, pipe),
             self.get(LOCAL, pipe),
@@ -326,25 +420,48 @@ impl Report {
             },
             _ => typed,
         });
+        t.push(self.burst_target());
         let limit = 20.0;
         let kib = self.memory.as_ref().and_then(|m| m.router_kib_per_session);
+        let memory = TargetResult {
+            id: t_id::ROUTER_MEMORY.into(),
+            name: "router memory per idle session".into(),
+            goal: format!("<= {limit} KiB"),
+            measured: "not measured".into(),
+            ratio: None,
+            status: Status::Skipped,
+        };
         t.push(match kib {
             Some(k) => TargetResult {
-                name: "router memory per idle session".into(),
-                goal: format!("<= {limit} KiB"),
                 measured: format!("{} KiB", fmt_num(k, 2)),
                 ratio: Some(k / limit),
                 status: if k <= limit { Status::Pass } else { Status::Miss },
+                ..memory
             },
-            None => TargetResult {
-                name: "router memory per idle session".into(),
-                goal: format!("<= {limit} KiB"),
-                measured: "not measured".into(),
-                ratio: None,
-                status: Status::Skipped,
-            },
+            None => memory,
         });
         self.targets = t;
+    }
+
+    /// The unrelated pair's rate during the burst vs alone; a MISS
+    /// whatever the ratio if a session was closed.
+    fn burst_target(&self) -> TargetResult {
+        let finite = |v: Option<f64>| v.filter(|v| v.is_finite());
+        let b = self.burst.as_ref();
+        let mut target = ratio_target(
+            target_ids::BYSTANDER_DURING_BURST,
+            "events/s of an unrelated pair during a burst at a slow reader vs alone (WebSocket+JSON)",
+            finite(b.and_then(|b| b.during_per_s)),
+            finite(b.and_then(|b| b.alone_per_s)),
+            "/s",
+            Goal::AtLeast(0.5),
+        );
+        if let Some(closed) = b.and_then(|b| b.sessions_closed).filter(|&n| n > 0) {
+            let sessions = b.map_or(0, |b| b.sessions);
+            let _ = write!(target.measured, "; {closed} of {sessions} sessions closed");
+            target.status = Status::Miss;
+        }
+        target
     }
 
     /// The report as Markdown.
@@ -361,7 +478,9 @@ impl Report {
              size of the JSON CALL `com.bench.add2(2, 3)`, twice: batched (feed what is ready, flush \
              once, as our transports write) and with a write and flush per frame (the plain echo, how \
              the issue's anchor of about 140,000 round trips/s was taken). Pipelined: 256 calls in flight. Events: \
-             unacknowledged publishes, unthrottled: the router's flow control holds the publisher back.",
+             unacknowledged publishes, unthrottled: the router's flow control holds the publisher back while a \
+             subscriber's queue is congested (nobody is closed for being slow). The 1,000-subscriber fan-out \
+             (our stack only) measures at most 1 s.",
             self.started_unix,
             self.elapsed_s,
             self.cpus,
@@ -376,13 +495,16 @@ impl Report {
         let _ = writeln!(s);
         let _ = writeln!(
             s,
-            "| Stack | seq p50 us | seq p99 us | seq calls/s | pipelined calls/s | CPU us/call | events/s (1 sub) | CPU us/event | deliveries/s (100 subs) | CPU us/delivery | Note |"
+            "| Stack | seq p50 us | seq p99 us | seq calls/s | pipelined calls/s | CPU us/call | events/s (1 sub) | CPU us/event | deliveries/s (100 subs) | CPU us/delivery | deliveries/s (1,000 subs) | CPU us/delivery | Note |"
         );
-        let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        let _ = writeln!(
+            s,
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+        );
         for r in &self.rows {
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 cell(&r.label),
                 opt(r.seq_p50_us, 1),
                 opt(r.seq_p99_us, 1),
@@ -393,7 +515,38 @@ impl Report {
                 opt(r.events_cpu_us, 2),
                 opt(r.fanout_per_s, 0),
                 opt(r.fanout_cpu_us, 2),
+                opt(r.fanout_1000_per_s, 0),
+                opt(r.fanout_1000_cpu_us, 2),
                 cell(&r.note)
+            );
+        }
+        if let Some(b) = &self.burst {
+            let _ = writeln!(s);
+            let _ = writeln!(s, "## An unrelated pair during a burst");
+            let _ = writeln!(s);
+            let _ = writeln!(
+                s,
+                "| Stack | pair alone events/s | CPU us/event | pair during burst events/s | ratio | flood events/s to the slow reader | CPU us/event (both topics) | sessions closed | Note |"
+            );
+            let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---|");
+            let ratio = b
+                .during_per_s
+                .zip(b.alone_per_s)
+                .filter(|&(_, alone)| alone > 0.0)
+                .map(|(during, alone)| format!("{}x", fmt_num(during / alone, 2)));
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                cell(&b.label),
+                opt(b.alone_per_s, 0),
+                opt(b.alone_cpu_us, 2),
+                opt(b.during_per_s, 0),
+                ratio.unwrap_or_else(|| "–".into()),
+                opt(b.flood_per_s, 0),
+                opt(b.during_cpu_us, 2),
+                b.sessions_closed
+                    .map_or("–".into(), |n| format!("{n} of {}", b.sessions)),
+                cell(&b.note)
             );
         }
         if let Some(m) = &self.memory {
@@ -419,12 +572,13 @@ impl Report {
             let _ = writeln!(s);
             let _ = writeln!(s, "## Targets");
             let _ = writeln!(s);
-            let _ = writeln!(s, "| Target | Goal | Measured | Ratio | Result |");
-            let _ = writeln!(s, "|---|---|---|---:|---|");
+            let _ = writeln!(s, "| ID | Target | Goal | Measured | Ratio | Result |");
+            let _ = writeln!(s, "|---|---|---|---|---:|---|");
             for t in &self.targets {
                 let _ = writeln!(
                     s,
-                    "| {} | {} | {} | {} | {} |",
+                    "| `{}` | {} | {} | {} | {} | {} |",
+                    t.id,
                     cell(&t.name),
                     t.goal,
                     cell(&t.measured),
@@ -439,6 +593,7 @@ impl Report {
 
 /// A target on the ratio of two figures.
 fn ratio_target(
+    id: &str,
     name: &str,
     ours: Option<f64>,
     reference: Option<f64>,
@@ -450,6 +605,7 @@ fn ratio_target(
         (Some(a), Some(b)) if b > 0.0 => {
             let r = a / b;
             TargetResult {
+                id: id.into(),
                 name: name.into(),
                 goal: goal.text(),
                 measured: format!("{}{unit} vs {}{unit}", fmt_num(a, digits), fmt_num(b, digits)),
@@ -458,6 +614,7 @@ fn ratio_target(
             }
         }
         _ => TargetResult {
+            id: id.into(),
             name: name.into(),
             goal: goal.text(),
             measured: "not measured".into(),
@@ -554,6 +711,8 @@ mod tests {
         ws.pipelined_per_s = Some(120_000.0);
         ws.events_per_s = Some(100_000.0);
         ws.fanout_per_s = Some(250_000.0);
+        ws.fanout_1000_per_s = Some(450_000.0);
+        ws.fanout_1000_cpu_us = Some(1.25);
         let mut local = Row::new(ids::LOCAL, "ours: in-process");
         local.pipelined_per_s = Some(700_000.0);
         Report {
@@ -569,6 +728,18 @@ mod tests {
                 sessions: 10_000,
                 router_kib_per_session: Some(12.5),
                 ..Default::default()
+            }),
+            burst: Some(Burst {
+                id: ids::BURST.into(),
+                label: "ours: burst".into(),
+                alone_per_s: Some(100_000.0),
+                alone_cpu_us: Some(4.0),
+                during_per_s: Some(80_000.0),
+                during_cpu_us: Some(3.5),
+                flood_per_s: Some(50_000.0),
+                sessions: 4,
+                sessions_closed: Some(0),
+                note: String::new(),
             }),
             ..Default::default()
         }
@@ -604,10 +775,46 @@ mod tests {
         );
         // 250k / 100k = 2.5 < 3
         assert_eq!(status("deliveries/s to 100"), Status::Miss);
+        // 450k / 100k = 4.5 >= 4
+        assert_eq!(status("deliveries/s to 1,000"), Status::Pass);
+        // 80k / 100k = 0.8 >= 0.5, nobody closed
+        assert_eq!(status("events/s of an unrelated pair"), Status::Pass);
         // 700k / 120k = 5.8 >= 5
         assert_eq!(status("pipelined calls/s, in-process"), Status::Pass);
         assert_eq!(status("pipelined calls/s, typed"), Status::Pending);
         assert_eq!(status("router memory"), Status::Pass);
+        // Every target has a stable ID of its own.
+        let mut ids: Vec<&str> = r.targets.iter().map(|t| t.id.as_str()).collect();
+        assert!(ids.contains(&target_ids::FANOUT_1000_VS_1));
+        assert!(ids.contains(&target_ids::BYSTANDER_DURING_BURST));
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), r.targets.len());
+    }
+
+    #[test]
+    fn a_closed_session_misses_the_burst_target() {
+        let mut r = sample_report();
+        if let Some(b) = r.burst.as_mut() {
+            b.sessions_closed = Some(1);
+        }
+        r.evaluate();
+        let t = r
+            .targets
+            .iter()
+            .find(|t| t.id == target_ids::BYSTANDER_DURING_BURST)
+            .expect("the burst target");
+        assert_eq!(t.status, Status::Miss);
+        assert!(t.measured.ends_with("; 1 of 4 sessions closed"), "{}", t.measured);
+        // No burst measured: skipped.
+        r.burst = None;
+        r.evaluate();
+        let t = r
+            .targets
+            .iter()
+            .find(|t| t.id == target_ids::BYSTANDER_DURING_BURST)
+            .expect("the burst target");
+        assert_eq!(t.status, Status::Skipped);
     }
 
     #[test]
@@ -616,18 +823,29 @@ mod tests {
         r.evaluate();
         let md = r.markdown();
         assert!(
-            md.contains("| bare WebSocket echo | 20.0 | – | – | 1,000,000 | – | – | – | – | – |  |"),
+            md.contains("| bare WebSocket echo | 20.0 | – | – | 1,000,000 | – | – | – | – | – | – | – |  |"),
+            "{md}"
+        );
+        assert!(md.contains(
+            "| ours: typed stubs | – | – | – | – | – | – | – | – | – | – | – | pending typed macros |"
+        ));
+        assert!(
+            md.contains("| ours: WebSocket + JSON | 60.0 | – | – | 120,000 | – | 100,000 | – | 250,000 | – | 450,000 | 1.25 |  |"),
             "{md}"
         );
         assert!(
-            md.contains("| ours: typed stubs | – | – | – | – | – | – | – | – | – | pending typed macros |")
+            md.contains("| ours: burst | 100,000 | 4.00 | 80,000 | 0.80x | 50,000 | 3.50 | 0 of 4 |  |"),
+            "{md}"
         );
-        assert!(md.contains("| sequential call p50, WebSocket+JSON vs bare echo round trip p50 | <= 2.5x | 60.0 us vs 20.0 us | 3.00x | MISS |"), "{md}");
-        assert!(md.contains("| pipelined calls/s, typed stubs vs untyped (in-process) | >= 0.9x | pending typed macros | – | PENDING |"), "{md}");
+        assert!(md.contains("| `fanout_1000_vs_1` | deliveries/s to 1,000 subscribers vs 1-subscriber events/s (WebSocket+JSON) | >= 4x | 450,000/s vs 100,000/s | 4.50x | PASS |"), "{md}");
+        assert!(md.contains("| `seq_p50_vs_echo` | sequential call p50, WebSocket+JSON vs bare echo round trip p50 | <= 2.5x | 60.0 us vs 20.0 us | 3.00x | MISS |"), "{md}");
+        assert!(md.contains("| `typed_vs_untyped` | pipelined calls/s, typed stubs vs untyped (in-process) | >= 0.9x | pending typed macros | – | PENDING |"), "{md}");
         assert!(md.contains("| 10,000 | 12.50 | – | – |  |"), "{md}");
         // JSON for tracking carries the same figures.
         let json = serde_json::to_value(&r).expect("serializable");
         assert_eq!(json["rows"][2]["pipelined_per_s"], 120_000.0);
         assert_eq!(json["targets"][0]["status"], "PASS");
+        assert_eq!(json["targets"][0]["id"], target_ids::VS_ECHO_PER_FRAME);
+        assert_eq!(json["burst"]["during_per_s"], 80_000.0);
     }
 }

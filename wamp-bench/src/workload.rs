@@ -5,8 +5,13 @@
 //! - calls: a callee session registers `com.bench.add2` (returns the sum of
 //!   its two arguments), a caller session calls it one at a time (latency
 //!   samples) and then with 256 calls in flight (throughput);
-//! - events: one publisher session publishes unacknowledged events, N
-//!   subscriber sessions count what they receive (N = 1 and N = 100).
+//! - events: one publisher session publishes unacknowledged events as fast
+//!   as the router lets it, N subscriber sessions count what they receive
+//!   (N = 1, 100 and, for our stack, 1,000);
+//! - burst: an unrelated publisher/subscriber pair's event rate alone, and
+//!   while another publisher floods a subscriber that reads slowly (the
+//!   router holds the flood's publisher back; nobody should be closed and
+//!   the pair should hardly notice).
 //!
 //! Every loop is bounded by time ([`Timing`]); nothing asserts on speed.
 
@@ -20,9 +25,11 @@ use futures_util::future::try_join_all;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use futures_util::FutureExt;
 use wamp::router::Router;
-use wamp::{CallResult, Payload, RegisterOptions, Serializer, Session, SessionConfig, SubscribeOptions};
+use wamp::{
+    CallResult, Payload, RegisterOptions, Serializer, Session, SessionConfig, SubscribeOptions, Subscription,
+};
 
-use crate::report::{Latency, Row};
+use crate::report::{fmt_num, Latency, Row};
 
 /// The realm every workload joins (Crossbar's test node serves `realm1`).
 pub const REALM: &str = "realm1";
@@ -34,6 +41,27 @@ pub const TOPIC: &str = "com.bench.event";
 pub const IN_FLIGHT: usize = 256;
 /// Subscriber sessions of the fan-out workload.
 pub const FANOUT: usize = 100;
+/// Subscriber sessions of the large fan-out workload (our stack only).
+pub const FANOUT_LARGE: usize = 1000;
+/// Sessions joining (connect, HELLO, SUBSCRIBE) at once while a fan-out
+/// workload sets up: 1,000 one after the other would take seconds over a
+/// socket.
+const JOINING: usize = 16;
+/// The topic flooded at a slow reader by the burst workload.
+pub const FLOOD_TOPIC: &str = "com.bench.flood";
+/// The slow reader of the burst workload sleeps [`SLOW_PAUSE`] every this
+/// many events.
+pub const SLOW_EVERY: u64 = 64;
+/// See [`SLOW_EVERY`].
+pub const SLOW_PAUSE: Duration = Duration::from_millis(1);
+/// The burst workload's flood publisher counts as held back by the router
+/// once none of its publishes went through for this long.
+pub const HELD_BACK_AFTER: Duration = Duration::from_millis(50);
+/// How long the burst workload waits for the flood's publisher to be held
+/// back before it measures anyway.
+const HOLD_BACK_WAIT: Duration = Duration::from_secs(5);
+/// Most seconds measured by each window of the burst workload.
+pub const BURST_MEASURE: Duration = Duration::from_secs(1);
 /// The time, read from the clock once every [`Clock::EVERY`] operations:
 /// at over a million calls per second, one clock read per operation would
 /// be a few percent of what is measured. The window's ends move by at most
@@ -105,6 +133,17 @@ impl Timing {
             measure,
         }
     }
+
+    /// The same, measuring at most `most` (the warm-up a quarter of what
+    /// is measured, at most as before): for the workloads that cost
+    /// seconds to set up, such as 1,000 subscriber sessions.
+    pub fn capped(self, most: Duration) -> Timing {
+        let measure = self.measure.min(most);
+        Timing {
+            warmup: self.warmup.min(measure / 4),
+            measure,
+        }
+    }
 }
 
 /// Runs a workload on a runtime of its own (multi-threaded, like
@@ -170,10 +209,39 @@ impl Endpoint {
     }
 }
 
+/// How an event publisher goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pace {
+    /// As fast as the router lets it: our router holds a publisher back
+    /// while a subscriber's queue is congested.
+    Unthrottled,
+    /// At most this many events outstanding (published, not yet received)
+    /// per subscriber: for a router that does not hold publishers back
+    /// (Crossbar.io buffers whatever comes, and a run would measure its
+    /// backlog, for minutes).
+    Window(u64),
+}
+
+/// Most events outstanding per subscriber with [`Pace::Window`] on
+/// Crossbar.io (as all event workloads had before our router held
+/// publishers back).
+pub const EVENT_WINDOW: u64 = 256;
+
+/// What [`row`] runs besides the calls and the events to 1 and 100
+/// subscribers.
+#[derive(Debug, Clone, Copy)]
+pub struct Plan {
+    /// Also the fan-out to [`FANOUT_LARGE`] subscribers, measuring for
+    /// [`LARGE_FANOUT_MEASURE`] at most.
+    pub large_fanout: bool,
+    /// How the event publishers go.
+    pub pace: Pace,
+}
+
 /// Runs every workload against `endpoint` and fills a row. A failing
 /// workload leaves its columns empty and says why in the note; the others
 /// still run.
-pub async fn row(id: &str, label: &str, endpoint: &Endpoint, timing: Timing) -> Row {
+pub async fn row(id: &str, label: &str, endpoint: &Endpoint, timing: Timing, plan: Plan) -> Row {
     let mut row = Row::new(id, label);
     eprintln!("[bench] {label}: calls");
     match calls(endpoint, timing, Api::Untyped).await {
@@ -184,24 +252,76 @@ pub async fn row(id: &str, label: &str, endpoint: &Endpoint, timing: Timing) -> 
         }
         Err(e) => row.add_note(format!("calls failed: {e}")),
     }
-    eprintln!("[bench] {label}: events, 1 subscriber");
-    match events(endpoint, timing, 1).await {
-        Ok(r) => {
-            row.events_per_s = Some(r.per_s);
-            row.events_cpu_us = r.cpu_us;
-        }
-        Err(e) => row.add_note(format!("events failed: {e}")),
+    let mut in_flight = Vec::new();
+    let mut not_drained = Vec::new();
+    let mut counts = vec![(1, timing), (FANOUT, timing)];
+    if plan.large_fanout {
+        counts.push((FANOUT_LARGE, timing.capped(LARGE_FANOUT_MEASURE)));
     }
-    eprintln!("[bench] {label}: events, {FANOUT} subscribers");
-    match events(endpoint, timing, FANOUT).await {
-        Ok(r) => {
-            row.fanout_per_s = Some(r.per_s);
-            row.fanout_cpu_us = r.cpu_us;
+    for (subscribers, timing) in counts {
+        let what = if subscribers == 1 {
+            "1 subscriber".to_string()
+        } else {
+            format!("{} subscribers", fmt_num(subscribers as f64, 0))
+        };
+        eprintln!("[bench] {label}: events, {what}");
+        match events(endpoint, timing, subscribers, plan.pace).await {
+            Ok(f) => {
+                let (per_s, cpu_us, backlog) = match subscribers {
+                    1 => (
+                        &mut row.events_per_s,
+                        &mut row.events_cpu_us,
+                        &mut row.events_backlog,
+                    ),
+                    FANOUT => (
+                        &mut row.fanout_per_s,
+                        &mut row.fanout_cpu_us,
+                        &mut row.fanout_backlog,
+                    ),
+                    _ => (
+                        &mut row.fanout_1000_per_s,
+                        &mut row.fanout_1000_cpu_us,
+                        &mut row.fanout_1000_backlog,
+                    ),
+                };
+                (*per_s, *cpu_us, *backlog) = (Some(f.rate.per_s), f.rate.cpu_us, Some(f.backlog));
+                in_flight.push(format!("{} to {what}", fmt_count(f.backlog)));
+                if !f.drained {
+                    not_drained.push(what);
+                }
+            }
+            Err(e) => row.add_note(format!("events to {what} failed: {e}")),
         }
-        Err(e) => row.add_note(format!("fan-out failed: {e}")),
+    }
+    if !in_flight.is_empty() {
+        row.add_note(format!(
+            "deliveries in flight when the publisher stopped: {}",
+            in_flight.join(", ")
+        ));
+    }
+    if !not_drained.is_empty() {
+        row.add_note(format!(
+            "not delivered within {} s after it ({}): disconnected",
+            DRAIN_WAIT.as_secs(),
+            not_drained.join(", ")
+        ));
     }
     row
 }
+
+/// A count for a note: `950`, `95k`, `3.2M`.
+fn fmt_count(n: u64) -> String {
+    match n {
+        0..=9_999 => fmt_num(n as f64, 0),
+        10_000..=999_499 => format!("{}k", fmt_num(n as f64 / 1e3, 0)),
+        _ => format!("{}M", fmt_num(n as f64 / 1e6, 1)),
+    }
+}
+
+/// Most seconds measured by the fan-out to [`FANOUT_LARGE`] subscribers:
+/// joining and leaving 1,000 sessions costs more than the measurement, so
+/// it measures a shorter window to keep a whole run near two minutes.
+pub const LARGE_FANOUT_MEASURE: Duration = Duration::from_secs(1);
 
 /// A throughput figure.
 #[derive(Debug, Clone, Copy)]
@@ -371,13 +491,25 @@ where
 #[derive(Default)]
 struct Counter(AtomicU64);
 
+/// What the subscribers of one topic received.
 struct EventCounters {
     received: Vec<Counter>,
     /// Set when a subscription stream ended early (session closed).
     lost: AtomicBool,
+    /// Set to make [`Reader::Slow`] subscribers read at full speed (to
+    /// drain what is queued for them at the end of a workload).
+    hurry: AtomicBool,
 }
 
 impl EventCounters {
+    fn new(subscribers: usize) -> Arc<EventCounters> {
+        Arc::new(EventCounters {
+            received: (0..subscribers).map(|_| Counter::default()).collect(),
+            lost: AtomicBool::new(false),
+            hurry: AtomicBool::new(false),
+        })
+    }
+
     fn min(&self) -> u64 {
         self.received
             .iter()
@@ -389,92 +521,233 @@ impl EventCounters {
     fn total(&self) -> u64 {
         self.received.iter().map(|c| c.0.load(Ordering::Acquire)).sum()
     }
+
+    fn lost(&self) -> bool {
+        self.lost.load(Ordering::Acquire)
+    }
+
+    /// Waits until every subscriber has received `events` (at most
+    /// `limit`, and not past a lost subscriber), so no session is torn down
+    /// mid-stream. Whether they all did.
+    async fn drain(&self, events: u64, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        while self.min() < events && Instant::now() < deadline && !self.lost() {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        self.min() >= events
+    }
 }
+
+/// The sessions and reader tasks of a workload, ended together (readers
+/// stopped, sessions left) however the workload went.
+#[derive(Default)]
+struct Cast {
+    sessions: Vec<Session>,
+    readers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Cast {
+    /// Stops the readers, then leaves every session (`graceful`) or drops
+    /// their connections at once (with events still queued for them, the
+    /// GOODBYEs would wait behind those).
+    async fn end(self, graceful: bool) {
+        self.readers.iter().for_each(|r| r.abort());
+        if graceful {
+            leave_all(self.sessions).await;
+        } else {
+            self.sessions.iter().for_each(Session::disconnect);
+        }
+    }
+}
+
+/// How a subscriber reads its events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reader {
+    /// Counts each event at once.
+    Fast,
+    /// Counts each event and sleeps [`SLOW_PAUSE`] every [`SLOW_EVERY`]
+    /// events (until told to hurry): a consumer slower than an unthrottled
+    /// publisher, whose queues fill up.
+    Slow,
+}
+
+/// Joins `counters.received.len()` subscriber sessions on `topic`,
+/// [`JOINING`] at a time, each with a task counting what it receives; all
+/// go into `cast`, even when one of them fails to join (the first error is
+/// returned).
+async fn subscribe_all(
+    cast: &mut Cast,
+    endpoint: &Endpoint,
+    topic: &str,
+    counters: &Arc<EventCounters>,
+    reader: Reader,
+) -> Result<(), String> {
+    let joined: Vec<Result<(usize, Session, Subscription), String>> =
+        futures_util::stream::iter(0..counters.received.len())
+            .map(|i| async move {
+                let s = endpoint.session().await?;
+                match s.subscribe(topic, SubscribeOptions::default()).await {
+                    Ok(sub) => Ok((i, s, sub)),
+                    Err(e) => {
+                        let _ = tokio::time::timeout(Duration::from_secs(5), s.leave()).await;
+                        Err(format!("subscribe: {e}"))
+                    }
+                }
+            })
+            .buffer_unordered(JOINING)
+            .collect()
+            .await;
+    let mut first_error = None;
+    for joined in joined {
+        let (i, session, mut sub) = match joined {
+            Ok(j) => j,
+            Err(e) => {
+                first_error.get_or_insert(e);
+                continue;
+            }
+        };
+        cast.sessions.push(session);
+        let c = counters.clone();
+        cast.readers.push(tokio::spawn(async move {
+            let mut n = 0u64;
+            while sub.next().await.is_some() {
+                c.received[i].0.fetch_add(1, Ordering::AcqRel);
+                n += 1;
+                if reader == Reader::Slow && n.is_multiple_of(SLOW_EVERY) && !c.hurry.load(Ordering::Relaxed)
+                {
+                    tokio::time::sleep(SLOW_PAUSE).await;
+                }
+            }
+            c.lost.store(true, Ordering::Release);
+        }));
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+/// What [`events`] measured.
+#[derive(Debug, Clone, Copy)]
+pub struct EventFigures {
+    /// Deliveries per second (all subscribers together) in the measured
+    /// window, and process CPU per delivery.
+    pub rate: Rate,
+    /// Deliveries owed but not yet made when the publisher stopped: what
+    /// sat in queues and socket buffers between it and its subscribers.
+    pub backlog: u64,
+    /// Whether the backlog arrived within [`DRAIN_WAIT`] (the sessions then
+    /// leave with GOODBYE; otherwise they are disconnected, which takes no
+    /// time, rather than wait for it).
+    pub drained: bool,
+}
+
+/// How long [`events`] waits for the events still on their way when the
+/// publisher stops.
+pub const DRAIN_WAIT: Duration = Duration::from_secs(2);
 
 /// One publisher, `subscribers` subscriber sessions: total deliveries per
 /// second (for one subscriber, events per second).
-pub async fn events(endpoint: &Endpoint, timing: Timing, subscribers: usize) -> Result<Rate, String> {
-    let counters = Arc::new(EventCounters {
-        received: (0..subscribers).map(|_| Counter::default()).collect(),
-        lost: AtomicBool::new(false),
-    });
-    let mut sessions = Vec::with_capacity(subscribers + 1);
-    let mut readers = Vec::with_capacity(subscribers);
-    let setup = async {
-        for i in 0..subscribers {
-            let s = endpoint.session().await?;
-            let mut sub = s
-                .subscribe(TOPIC, SubscribeOptions::default())
-                .await
-                .map_err(|e| format!("subscribe: {e}"))?;
-            sessions.push(s);
-            let c = counters.clone();
-            readers.push(tokio::spawn(async move {
-                while sub.next().await.is_some() {
-                    c.received[i].0.fetch_add(1, Ordering::AcqRel);
-                }
-                c.lost.store(true, Ordering::Release);
-            }));
-        }
-        endpoint.session().await
-    };
-    let publisher = match setup.await {
-        Ok(p) => p,
-        Err(e) => {
-            readers.iter().for_each(|r| r.abort());
-            leave_all(sessions).await;
-            return Err(e);
-        }
-    };
-    let outcome = publish_unthrottled(&publisher, &counters, timing).await;
-    // Let everything published arrive, so no session is torn down mid-stream.
-    if let Ok((_, published)) = &outcome {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while counters.min() < *published
-            && Instant::now() < deadline
-            && !counters.lost.load(Ordering::Acquire)
-        {
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
+pub async fn events(
+    endpoint: &Endpoint,
+    timing: Timing,
+    subscribers: usize,
+    pace: Pace,
+) -> Result<EventFigures, String> {
+    let counters = EventCounters::new(subscribers);
+    let mut cast = Cast::default();
+    let outcome = async {
+        subscribe_all(&mut cast, endpoint, TOPIC, &counters, Reader::Fast).await?;
+        let publisher = endpoint.session().await?;
+        cast.sessions.push(publisher.clone());
+        let run = publish_events(&publisher, TOPIC, &counters, &[], timing, pace).await?;
+        let backlog = (run.published * subscribers as u64).saturating_sub(counters.total());
+        // Let what was published arrive, so no session is torn down
+        // mid-stream, unless that would take long.
+        let drained = counters.drain(run.published, DRAIN_WAIT).await;
+        Ok::<_, String>(EventFigures {
+            rate: run.rate,
+            backlog,
+            drained,
+        })
     }
-    let lost = counters.lost.load(Ordering::Acquire);
-    readers.iter().for_each(|r| r.abort());
-    sessions.push(publisher);
-    leave_all(sessions).await;
-    let (rate, _) = outcome?;
+    .await;
+    let lost = counters.lost();
+    cast.end(matches!(outcome, Ok(EventFigures { drained: true, .. })))
+        .await;
+    let figures = outcome?;
     if lost {
         return Err("a subscriber session ended during the run".into());
     }
-    Ok(rate)
+    Ok(figures)
 }
 
-/// Publishes as fast as the router lets the publisher go (its flow control
-/// holds the publisher back while a subscriber's queue is congested) until
-/// the end of the measured window; returns (deliveries in the measured
-/// window, events published).
-async fn publish_unthrottled(
+/// What [`publish_events`] measured.
+struct Published {
+    /// Deliveries counted by its `counters` per second of the measured
+    /// window, and process CPU per delivery.
+    rate: Rate,
+    /// Deliveries counted by its `counters` in the measured window.
+    delivered: u64,
+    /// Events published in all (warm-up included).
+    published: u64,
+    /// What each of its `others` counted in the same window.
+    others: Vec<u64>,
+    /// The measured window.
+    window: Duration,
+    /// Process CPU time used in the window.
+    cpu: Option<Duration>,
+}
+
+/// Publishes to `topic` until the end of the measured window, as fast as
+/// the router lets the publisher go (its flow control holds the publisher
+/// back while a subscriber's queue is congested), or as `pace` allows.
+/// Counts the deliveries of `counters` (and what each of `others` counts)
+/// within the window.
+///
+/// The clock is read at every publish until the window starts (the
+/// warm-up is not measured), then once every [`Clock::EVERY`]: a publisher
+/// that a router holds back for long (Crossbar.io, which buffers, or ours
+/// at a congested subscriber) would otherwise skip the window's start.
+async fn publish_events(
     publisher: &Session,
+    topic: &str,
     counters: &EventCounters,
+    others: &[&EventCounters],
     timing: Timing,
-) -> Result<(Rate, u64), String> {
+    pace: Pace,
+) -> Result<Published, String> {
+    let others_total = || others.iter().map(|o| o.total()).collect::<Vec<_>>();
     let measure_start = Instant::now() + timing.warmup;
     let end = measure_start + timing.measure;
-    let mut base: Option<(Instant, u64, Option<Duration>)> = None;
+    let mut base: Option<(Instant, u64, Vec<u64>, Option<Duration>)> = None;
     let mut published = 0u64;
     let mut clock = Clock::new();
-    loop {
-        let now = clock.tick();
+    'run: loop {
+        let now = if base.is_none() {
+            Instant::now()
+        } else {
+            clock.tick()
+        };
         if now >= end {
             break;
         }
-        if base.is_none() && now >= measure_start {
-            base = Some((Instant::now(), counters.total(), process_cpu()));
+        if let Pace::Window(window) = pace {
+            while published >= counters.min() + window {
+                if counters.lost() {
+                    return Err("a subscriber session ended during the run".into());
+                }
+                if Instant::now() >= end {
+                    break 'run;
+                }
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
         }
-        if published % 1024 == 0 && counters.lost.load(Ordering::Acquire) {
+        if base.is_none() && now >= measure_start {
+            base = Some((now, counters.total(), others_total(), process_cpu()));
+        }
+        if published.is_multiple_of(1024) && counters.lost() {
             return Err("a subscriber session ended during the run".into());
         }
         publisher
-            .publish(TOPIC)
+            .publish(topic)
             .arg(2)
             .arg(3)
             .await
@@ -482,15 +755,214 @@ async fn publish_unthrottled(
         published += 1;
     }
     let t1 = Instant::now();
-    let delivered = counters.total();
-    let cpu_end = process_cpu();
-    let (t0, base_count, cpu_start) = base.ok_or("the warm-up took the whole run")?;
+    let (delivered, others_end, cpu_end) = (counters.total(), others_total(), process_cpu());
+    let (t0, base_count, others_base, cpu_start) = base.ok_or("the warm-up took the whole run")?;
     let delivered = delivered.saturating_sub(base_count);
-    let rate = Rate {
-        per_s: delivered as f64 / (t1 - t0).as_secs_f64(),
-        cpu_us: cpu_us_per_op(cpu_start, cpu_end, delivered),
+    let window = t1 - t0;
+    Ok(Published {
+        rate: Rate {
+            per_s: delivered as f64 / window.as_secs_f64(),
+            cpu_us: cpu_us_per_op(cpu_start, cpu_end, delivered),
+        },
+        delivered,
+        published,
+        others: others_end
+            .iter()
+            .zip(&others_base)
+            .map(|(e, b)| e.saturating_sub(*b))
+            .collect(),
+        window,
+        cpu: cpu_start.zip(cpu_end).map(|(a, b)| b.saturating_sub(a)),
+    })
+}
+
+/// What the burst workload measured.
+#[derive(Debug, Clone)]
+pub struct BurstFigures {
+    /// The unrelated pair alone: events/s, process CPU per event.
+    pub alone: Rate,
+    /// The pair while the flood runs: events/s, and process CPU per event
+    /// delivered on either topic (the flood's work is in the same process).
+    pub during: Rate,
+    /// Flood events the slow reader received per second, in the same window.
+    pub flood_per_s: f64,
+    /// Flood events published per second, same window: about
+    /// `flood_per_s` while the router holds the flood's publisher back.
+    pub flood_sent_per_s: f64,
+    /// Flood events published in all.
+    pub flood_published: u64,
+    /// When the router first held the flood's publisher back (its
+    /// publishes stopped going through for [`HELD_BACK_AFTER`]): after how
+    /// many events and how long. `None`: not within [`HOLD_BACK_WAIT`],
+    /// the window was measured anyway.
+    pub held_back: Option<(u64, Duration)>,
+    /// Whether every event published on either topic arrived.
+    pub all_delivered: bool,
+    /// Sessions the workload joined.
+    pub sessions: usize,
+    /// Sessions that ended before the workload left them, and why; also
+    /// subscriptions that ended and sessions the router no longer counts.
+    pub closed: Vec<String>,
+}
+
+/// The burst workload, on our embedded `router` reached through `endpoint`:
+/// an unrelated publisher/subscriber pair on [`TOPIC`] publishes
+/// unthrottled, first alone, then while another publisher floods
+/// [`FLOOD_TOPIC`] unthrottled at a subscriber that reads slowly
+/// ([`Reader::Slow`]), whose queues stay congested so that the router
+/// holds the flood's publisher back. Both windows are `timing`'s; nobody
+/// should be closed, and the pair should keep most of its rate.
+pub async fn burst(endpoint: &Endpoint, router: &Router, timing: Timing) -> Result<BurstFigures, String> {
+    let mut cast = Cast::default();
+    let outcome = burst_in(&mut cast, endpoint, router, timing).await;
+    cast.end(true).await;
+    outcome
+}
+
+async fn burst_in(
+    cast: &mut Cast,
+    endpoint: &Endpoint,
+    router: &Router,
+    timing: Timing,
+) -> Result<BurstFigures, String> {
+    let at_router = || router.realm(REALM).map_or(0, |r| r.session_count());
+    let (pair, slow) = (EventCounters::new(1), EventCounters::new(1));
+    subscribe_all(cast, endpoint, TOPIC, &pair, Reader::Fast).await?;
+    subscribe_all(cast, endpoint, FLOOD_TOPIC, &slow, Reader::Slow).await?;
+    let publisher = endpoint.session().await?;
+    cast.sessions.push(publisher.clone());
+    let flooder = endpoint.session().await?;
+    cast.sessions.push(flooder.clone());
+    let named: Vec<(&str, Session)> = [
+        "pair's subscriber",
+        "slow reader",
+        "pair's publisher",
+        "flood's publisher",
+    ]
+    .into_iter()
+    .zip(cast.sessions.iter().cloned())
+    .collect();
+    let joined = at_router();
+
+    eprintln!("[bench] burst: the pair alone");
+    let alone = publish_events(&publisher, TOPIC, &pair, &[], timing, Pace::Unthrottled).await?;
+    pair.drain(alone.published, Duration::from_secs(5)).await;
+
+    eprintln!("[bench] burst: the pair during a flood at a slow reader");
+    let stop = Arc::new(AtomicBool::new(false));
+    let sent = EventCounters::new(1);
+    let flood = tokio::spawn({
+        let (flooder, stop, sent) = (flooder.clone(), stop.clone(), sent.clone());
+        async move {
+            while !stop.load(Ordering::Relaxed) {
+                flooder
+                    .publish(FLOOD_TOPIC)
+                    .arg(2)
+                    .arg(3)
+                    .await
+                    .map_err(|e| format!("flood publish: {e}"))?;
+                sent.received[0].0.fetch_add(1, Ordering::AcqRel);
+            }
+            Ok::<_, String>(())
+        }
+    });
+    // Measure once the router holds the flood's publisher back (its
+    // publishes stop going through for a while): before, the socket
+    // buffers between it, the router and the slow reader are filling up.
+    let flood_start = Instant::now();
+    let mut held_back = None;
+    let mut last = (sent.total(), Instant::now());
+    while held_back.is_none() && flood_start.elapsed() < HOLD_BACK_WAIT && !flood.is_finished() {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let now = (sent.total(), Instant::now());
+        if now.0 != last.0 {
+            last = now;
+        } else if now.1 - last.1 >= HELD_BACK_AFTER && now.0 > 0 {
+            held_back = Some((now.0, last.1 - flood_start));
+        }
+    }
+    let during = publish_events(
+        &publisher,
+        TOPIC,
+        &pair,
+        &[&slow, &sent],
+        timing,
+        Pace::Unthrottled,
+    )
+    .await;
+    stop.store(true, Ordering::Relaxed);
+    // The flood's last publish returns once the router reads from its
+    // publisher again, when the slow reader is down to low water.
+    let flood = tokio::time::timeout(Duration::from_secs(10), flood).await;
+    // Everything published is queued somewhere on its way to the slow
+    // reader: let it take the rest at full speed.
+    slow.hurry.store(true, Ordering::Relaxed);
+    let flood = match flood {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(e)) => Err(format!("flood task: {e}")),
+        Err(_) => Err("the flood's publisher was still held back 10 s after the flood ended".into()),
     };
-    Ok((rate, published))
+    let (flood_published, pair_total) = (
+        sent.total(),
+        alone.published + during.as_ref().map_or(0, |d| d.published),
+    );
+    let all_delivered = pair.drain(pair_total, Duration::from_secs(5)).await
+        && slow.drain(flood_published, Duration::from_secs(15)).await;
+
+    // Who was closed: sessions, subscriptions, and the router's count.
+    let mut closed = Vec::new();
+    for (name, session) in &named {
+        if !session.is_open() {
+            let why = tokio::time::timeout(Duration::from_millis(100), session.closed()).await;
+            closed.push(match why {
+                Ok(e) => format!("{name} closed: {e}"),
+                Err(_) => format!("{name} closed"),
+            });
+        }
+    }
+    for (name, counters) in [("pair's", &pair), ("slow reader's", &slow)] {
+        if counters.lost() {
+            closed.push(format!("the {name} subscription ended"));
+        }
+    }
+    let left = at_router();
+    if left < joined {
+        closed.push(format!("the router has {left} of the {joined} sessions left"));
+    }
+    let with_closed = |e: String| {
+        if closed.is_empty() {
+            e
+        } else {
+            format!("{e} ({})", closed.join("; "))
+        }
+    };
+    let during = during.map_err(with_closed)?;
+    flood.map_err(with_closed)?;
+    if closed.is_empty() && !all_delivered {
+        return Err(format!(
+            "not every event arrived: pair {} of {pair_total}, slow reader {} of {flood_published}",
+            pair.total(),
+            slow.total()
+        ));
+    }
+    let events = during.delivered + during.others[0];
+    Ok(BurstFigures {
+        alone: alone.rate,
+        during: Rate {
+            per_s: during.rate.per_s,
+            cpu_us: during
+                .cpu
+                .filter(|_| events > 0)
+                .map(|cpu| cpu.as_secs_f64() * 1e6 / events as f64),
+        },
+        flood_per_s: during.others[0] as f64 / during.window.as_secs_f64(),
+        flood_sent_per_s: during.others[1] as f64 / during.window.as_secs_f64(),
+        flood_published,
+        held_back,
+        all_delivered,
+        sessions: named.len(),
+        closed,
+    })
 }
 
 /// Leaves every session concurrently (GOODBYE and its answer), so tearing
@@ -503,4 +975,29 @@ pub async fn leave_all(sessions: Vec<Session>) {
         })
         .collect();
     leaving.collect::<()>().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_are_short() {
+        assert_eq!(fmt_count(950), "950");
+        assert_eq!(fmt_count(9_999), "9,999");
+        assert_eq!(fmt_count(95_400), "95k");
+        assert_eq!(fmt_count(999_499), "999k");
+        assert_eq!(fmt_count(999_500), "1.0M");
+        assert_eq!(fmt_count(11_700_000), "11.7M");
+    }
+
+    #[test]
+    fn capped_timing() {
+        let t = Timing::new(2.0).capped(Duration::from_secs(1));
+        assert_eq!(t.measure, Duration::from_secs(1));
+        assert_eq!(t.warmup, Duration::from_millis(250));
+        let t = Timing::new(0.4).capped(Duration::from_secs(1));
+        assert_eq!(t.measure, Duration::from_millis(400));
+        assert_eq!(t.warmup, Duration::from_millis(100));
+    }
 }
