@@ -61,29 +61,65 @@ pub(crate) struct Outbound {
     pub tx: Sender,
     /// Calls it made that wait for an answer (counted by the dealer).
     pub calls: AtomicUsize,
-    /// Woken when one of its calls is answered.
+    /// The router's limit of pending calls per session.
+    max_calls: usize,
+    /// Woken when one of its calls is answered while it is at the limit.
     pub call_answered: Notify,
     /// INVOCATIONs sent to it that wait for its answer.
     pub owed: AtomicUsize,
-    /// Woken when it is sent an INVOCATION.
+    /// Woken when it comes to owe an answer.
     pub invoked: Notify,
 }
 
 impl Outbound {
-    pub fn new(tx: Sender) -> Self {
+    pub fn new(tx: Sender, max_calls: usize) -> Self {
         Outbound {
             tx,
             calls: AtomicUsize::new(0),
+            max_calls,
             call_answered: Notify::new(),
             owed: AtomicUsize::new(0),
             invoked: Notify::new(),
         }
     }
 
-    /// Counts an invocation it must answer in.
+    /// Counts a call of this session's in.
+    pub fn call_started(&self) {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Counts a call of this session's out; wakes its task if that brings
+    /// it below the limit (the only time it may be waiting for this).
+    pub fn call_ended(&self) {
+        if self.calls.fetch_sub(1, Ordering::SeqCst) >= self.max_calls {
+            self.call_answered.notify_waiters();
+        }
+    }
+
+    /// Whether it has as many calls pending as it may.
+    pub fn at_call_limit(&self) -> bool {
+        self.calls.load(Ordering::SeqCst) >= self.max_calls
+    }
+
+    /// Waits until fewer than the limit of its calls are pending.
+    pub async fn calls_below_limit(&self) {
+        loop {
+            let answered = self.call_answered.notified();
+            tokio::pin!(answered);
+            answered.as_mut().enable();
+            if !self.at_call_limit() {
+                return;
+            }
+            answered.await;
+        }
+    }
+
+    /// Counts an invocation it must answer in; wakes its task when it
+    /// starts to owe answers (the only time it may be waiting for this).
     pub fn invocation_started(&self) {
-        self.owed.fetch_add(1, Ordering::SeqCst);
-        self.invoked.notify_waiters();
+        if self.owed.fetch_add(1, Ordering::SeqCst) == 0 {
+            self.invoked.notify_waiters();
+        }
     }
 
     /// Counts an invocation it must answer out.
@@ -94,30 +130,6 @@ impl Outbound {
     /// Whether it owes answers to INVOCATIONs.
     pub fn owes_answers(&self) -> bool {
         self.owed.load(Ordering::SeqCst) > 0
-    }
-
-    /// Counts a call of this session's in.
-    pub fn call_started(&self) {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-    }
-
-    /// Counts a call of this session's out.
-    pub fn call_ended(&self) {
-        self.calls.fetch_sub(1, Ordering::SeqCst);
-        self.call_answered.notify_waiters();
-    }
-
-    /// Waits until fewer than `max` of its calls are pending.
-    pub async fn calls_below(&self, max: usize) {
-        loop {
-            let answered = self.call_answered.notified();
-            tokio::pin!(answered);
-            answered.as_mut().enable();
-            if self.calls.load(Ordering::SeqCst) < max {
-                return;
-            }
-            answered.await;
-        }
     }
 }
 
@@ -175,6 +187,12 @@ impl Deliver for SharedMessage {
         let outbound = &entry.outbound;
         settle(sid, outbound, outbound.tx.push_shared(self), true);
     }
+}
+
+/// Whether a client's message makes the router send new work (EVENTs,
+/// an INVOCATION): only then can it congest anyone ([`pressure`]).
+fn gives_new_work(msg: &Message) -> bool {
+    matches!(msg, Message::Publish { .. } | Message::Call { .. })
 }
 
 /// Whether a message gives its receiver new work (rather than answering
@@ -468,6 +486,9 @@ impl Realm {
     /// Handles one message from a joined session; says which sessions'
     /// queues it congested (see [`pressure`]).
     pub(crate) fn handle(self: &Arc<Self>, sid: Id, msg: Message) -> Result<Congestion, Violation> {
+        if !gives_new_work(&msg) {
+            return Self::dispatch(self, &mut self.lock(), sid, msg).map(|()| Congestion::default());
+        }
         let (handled, congestion) = pressure::collect(self.flow.stall_timeout, || {
             let mut st = self.lock();
             Self::dispatch(self, &mut st, sid, msg)
@@ -481,7 +502,7 @@ impl Realm {
     /// [`dispatch`](Self::dispatch) accepts may come here.
     #[allow(clippy::result_large_err)] // given back unboxed, as to a Route
     pub(crate) fn handle_joined(self: &Arc<Self>, sid: Id, msg: Message) -> Result<Congestion, Message> {
-        let (handled, congestion) = pressure::collect(self.flow.stall_timeout, || {
+        let dispatch = |msg| {
             let mut st = self.lock();
             if !st.sessions.contains_key(&sid) {
                 return Err(msg);
@@ -491,7 +512,11 @@ impl Realm {
                 tracing::error!(session = sid, "direct route took a message it may not: {}", v.0);
                 Message::abort(error_uri::PROTOCOL_VIOLATION, v.0)
             })
-        });
+        };
+        if !gives_new_work(&msg) {
+            return dispatch(msg).map(|()| Congestion::default());
+        }
+        let (handled, congestion) = pressure::collect(self.flow.stall_timeout, || dispatch(msg));
         handled.map(|()| congestion)
     }
 

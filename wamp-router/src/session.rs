@@ -7,8 +7,6 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use std::sync::atomic::Ordering;
-
 use tokio::sync::watch;
 use wamp_proto::transport::{Alarm, Congestion, Connection, QueueWatch, Route, TransportKind};
 use wamp_proto::{
@@ -104,7 +102,10 @@ async fn serve(router: Arc<RouterInner>, conn: &mut Connection) {
     // HELLO's details (the client's roles and features) are not needed any
     // more: freed now rather than kept for the whole session.
     drop(details);
-    let outbound = Arc::new(Outbound::new(conn.sender.clone()));
+    let outbound = Arc::new(Outbound::new(
+        conn.sender.clone(),
+        router.flow().max_pending_calls,
+    ));
     realm.join(SessionEntry {
         id: sid,
         outbound: outbound.clone(),
@@ -325,10 +326,9 @@ impl Joined<'_> {
         if !congestion.is_relieved() {
             self.meanwhile(congestion.relieved()).await?;
         }
-        if self.outbound.calls.load(Ordering::SeqCst) >= flow.max_pending_calls {
+        if self.outbound.at_call_limit() {
             let outbound = self.outbound.clone();
-            self.meanwhile(outbound.calls_below(flow.max_pending_calls))
-                .await?;
+            self.meanwhile(outbound.calls_below_limit()).await?;
         }
         Ok(())
     }

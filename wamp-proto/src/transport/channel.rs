@@ -267,6 +267,8 @@ struct Gauge {
     /// In-process only: what this sender's routed messages congested,
     /// waited on before its next message.
     deferred: Mutex<Congestion>,
+    /// Whether `deferred` holds anything: what a sender checks first.
+    has_deferred: AtomicBool,
 }
 
 impl Gauge {
@@ -282,6 +284,7 @@ impl Gauge {
             alarm: Mutex::new(None),
             alarmed: Notify::new(),
             deferred: Mutex::new(Congestion::default()),
+            has_deferred: AtomicBool::new(false),
         })
     }
 
@@ -539,6 +542,7 @@ impl Sender {
             Ok(congestion) => {
                 if !congestion.is_empty() {
                     self.lock_deferred().merge(congestion);
+                    self.gauge.0.has_deferred.store(true, SeqCst);
                 }
                 Ok(())
             }
@@ -604,9 +608,13 @@ impl Sender {
     }
 
     fn deferred_relieved(&self) -> bool {
+        if !self.gauge.0.has_deferred.load(SeqCst) {
+            return true;
+        }
         let mut deferred = self.lock_deferred();
         if deferred.is_relieved() {
             deferred.gauges.clear();
+            self.gauge.0.has_deferred.store(false, SeqCst);
             true
         } else {
             false
@@ -618,6 +626,7 @@ impl Sender {
             return;
         }
         let pending = std::mem::take(&mut *self.lock_deferred());
+        self.gauge.0.has_deferred.store(false, SeqCst);
         pending.relieved().await;
     }
 
