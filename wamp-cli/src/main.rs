@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use wamp::config::ConfigFile;
-use wamp::router::{Router, TlsServerConfig};
+use wamp::router::{FlowSettings, Router, TlsServerConfig};
 
 #[derive(Parser, Debug)]
 #[command(name = "wamp", version, about = "WAMP tools: run a router")]
@@ -121,18 +121,12 @@ async fn run_router(mut args: RouterArgs) -> Result<(), String> {
         config.transport.max_message_size = args.max_message_size;
     }
     // Flags win over the file's [flow].
-    if let Some(n) = args.queue_messages {
-        config.transport.queue_capacity = n;
-    }
-    if let Some(n) = args.queue_bytes {
-        config.transport.queue_bytes = n;
-    }
-    if let Some(ms) = args.stall_timeout_ms {
-        config.stall_timeout = std::time::Duration::from_millis(ms);
-    }
-    if let Some(n) = args.max_pending_calls {
-        config.max_pending_calls = n;
-    }
+    let mut flow = FlowSettings::default();
+    flow.queue_messages = args.queue_messages;
+    flow.queue_bytes = args.queue_bytes;
+    flow.stall_timeout = args.stall_timeout_ms.map(Duration::from_millis);
+    flow.max_pending_calls = args.max_pending_calls;
+    flow.apply_to(&mut config);
     if args.realm.is_empty() && config.realm_configs.is_empty() {
         args.realm.push("realm1".into());
     }

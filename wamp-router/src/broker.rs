@@ -141,24 +141,17 @@ impl Broker {
         kwargs: Dict,
     ) {
         let acknowledge = options.acknowledge.unwrap_or(false);
-        if let Err(e) = uri::validate(&topic, UriRule::Loose, false) {
-            if acknowledge {
-                send_error(
-                    sessions,
-                    sid,
-                    MessageType::Publish,
-                    request,
-                    error_uri::INVALID_URI,
-                    e.to_string(),
-                );
-            }
-            return;
-        }
-        if uri::is_router_namespace(&topic) {
+        let invalid = match uri::validate(&topic, UriRule::Loose, false) {
+            Err(e) => Some(e.to_string()),
             // Only the router publishes there (meta events): a forged one
             // would look like the router's own.
-            let message = format!("cannot publish to {topic:?}: the wamp. namespace belongs to the router");
-            tracing::debug!(session = sid, "{message}");
+            Ok(()) if uri::is_router_namespace(&topic) => Some(format!(
+                "cannot publish to {topic:?}: the wamp. namespace belongs to the router"
+            )),
+            Ok(()) => None,
+        };
+        if let Some(message) = invalid {
+            tracing::debug!(session = sid, "publication refused: {message}");
             if acknowledge {
                 send_error(
                     sessions,

@@ -144,6 +144,41 @@ impl RouterConfig {
     }
 }
 
+/// Flow-control settings given one by one (a configuration file's
+/// `[flow]`, command-line flags), laid over a [`RouterConfig`]: what is
+/// `None` keeps the config's value. See [Flow control](crate#flow-control).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FlowSettings {
+    /// [`TransportConfig::queue_capacity`]: the outgoing queue's high-water
+    /// mark in messages.
+    pub queue_messages: Option<usize>,
+    /// [`TransportConfig::queue_bytes`]: the same in bytes.
+    pub queue_bytes: Option<usize>,
+    /// [`RouterConfig::stall_timeout`].
+    pub stall_timeout: Option<Duration>,
+    /// [`RouterConfig::max_pending_calls`].
+    pub max_pending_calls: Option<usize>,
+}
+
+impl FlowSettings {
+    /// Sets in `config` what is set here.
+    pub fn apply_to(&self, config: &mut RouterConfig) {
+        if let Some(n) = self.queue_messages {
+            config.transport.queue_capacity = n;
+        }
+        if let Some(n) = self.queue_bytes {
+            config.transport.queue_bytes = n;
+        }
+        if let Some(d) = self.stall_timeout {
+            config.stall_timeout = d;
+        }
+        if let Some(n) = self.max_pending_calls {
+            config.max_pending_calls = n;
+        }
+    }
+}
+
 pub(crate) struct RouterInner {
     config: RouterConfig,
     realms: RwLock<HashMap<String, Arc<Realm>>>,

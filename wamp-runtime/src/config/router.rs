@@ -231,26 +231,20 @@ mod build {
     use wamp_router::auth::{
         Allow, AuthMethod, CryptosignUser, Method, Permission, Role, TicketUser, WampCraUser,
     };
-    use wamp_router::{RealmConfig, Router, RouterConfig, TlsServerConfig};
+    use wamp_router::{FlowSettings, RealmConfig, Router, RouterConfig, TlsServerConfig};
 
     use super::*;
     use crate::config::{ConfigFile, FlowEntry};
 
     impl FlowEntry {
-        /// Sets what the section sets.
-        fn apply(&self, config: &mut RouterConfig) {
-            if let Some(n) = self.queue_messages {
-                config.transport.queue_capacity = n;
-            }
-            if let Some(n) = self.queue_bytes {
-                config.transport.queue_bytes = n;
-            }
-            if let Some(ms) = self.stall_timeout_ms {
-                config.stall_timeout = std::time::Duration::from_millis(ms);
-            }
-            if let Some(n) = self.max_pending_calls {
-                config.max_pending_calls = n;
-            }
+        /// The section's settings.
+        fn settings(&self) -> FlowSettings {
+            let mut flow = FlowSettings::default();
+            flow.queue_messages = self.queue_messages;
+            flow.queue_bytes = self.queue_bytes;
+            flow.stall_timeout = self.stall_timeout_ms.map(std::time::Duration::from_millis);
+            flow.max_pending_calls = self.max_pending_calls;
+            flow
         }
     }
 
@@ -290,7 +284,7 @@ mod build {
                 config.transport.max_message_size = max;
             }
             if let Some(flow) = &self.sections.flow {
-                flow.apply(&mut config);
+                flow.settings().apply_to(&mut config);
             }
             config
         }
