@@ -10,6 +10,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use wamp_proto::repr;
+use wamp_proto::uri::{self, UriRule};
 use wamp_proto::{
     Dict, EventDetails, InvocationDetails, List, Message, MessageType, ResultDetails, Serializer, Value,
 };
@@ -22,7 +23,19 @@ struct Forward {
     uri: Option<String>,
 }
 
+/// What the router forwards, or `None` where it forwards nothing: a
+/// message it does not forward, or one whose URI it refuses as invalid
+/// (`wamp.error.invalid_uri` for PUBLISH and CALL, a failed call for a
+/// callee's ERROR).
 fn forward(msg: Message) -> Option<Forward> {
+    let fwd = forward_unchecked(msg)?;
+    match &fwd.uri {
+        Some(u) if uri::validate(u, UriRule::Loose, false).is_err() => None,
+        _ => Some(fwd),
+    }
+}
+
+fn forward_unchecked(msg: Message) -> Option<Forward> {
     Some(match msg {
         Message::Publish {
             topic, args, kwargs, ..

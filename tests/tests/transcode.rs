@@ -306,3 +306,109 @@ async fn autobahn_python_peers_on_mixed_serializers() {
     eprintln!("--- mixed_serializers.py ---\n{out}");
     assert!(ok, "Autobahn|Python mixed-serializer checks failed:\n{out}");
 }
+
+/// A URI is a name, never binary: a topic, procedure or callee error URI
+/// with a control character (a JSON string starting with NUL is read as
+/// binary by JSON peers) is refused as invalid whatever the serializers,
+/// so it cannot reach a JSON peer through the same serializer either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uris_with_control_characters_never_travel() {
+    let net = Net::start().await;
+    let json = net.join(Serializer::Json).await;
+    let observer = net.join(Serializer::Json).await;
+    let mut prefix = observer
+        .subscribe(
+            "com",
+            wamp::SubscribeOptions {
+                match_policy: Some(wamp::MatchPolicy::Prefix),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    for topic in ["\0com.test", "com.\0test", "com.te\u{1}st"] {
+        // Our client refuses before sending ...
+        assert!(
+            matches!(
+                json.publish(topic).acknowledge(true).await,
+                Err(Error::InvalidUri(_))
+            ),
+            "{topic:?}"
+        );
+        assert!(
+            matches!(json.call(topic).await, Err(Error::InvalidUri(_))),
+            "{topic:?}"
+        );
+    }
+    // ... and the router refuses what a raw JSON peer sends.
+    let raw_refusals = raw_json_exchange(
+        &net.url,
+        &[
+            r#"[16, 7, {"acknowledge": true}, "\u0000com.test", [1]]"#,
+            r#"[48, 8, {}, "com.te\u0001st", []]"#,
+            r#"[32, 9, {}, "com.\u0000"]"#,
+        ],
+    )
+    .await;
+    assert_eq!(raw_refusals.len(), 3, "{raw_refusals:?}");
+    for (reply, (ty, request)) in raw_refusals.iter().zip([(16, 7), (48, 8), (32, 9)]) {
+        assert_eq!(reply[0], serde_json::json!(8), "{reply}");
+        assert_eq!(reply[1], serde_json::json!(ty), "{reply}");
+        assert_eq!(reply[2], serde_json::json!(request), "{reply}");
+        assert_eq!(reply[4], serde_json::json!(error_uri::INVALID_URI), "{reply}");
+    }
+    // A callee on JSON answering a JSON caller with such an error URI: the
+    // call fails with the cause instead (our callee's client refuses to
+    // send it; the router would refuse it too, `Dealer::on_invocation_error`).
+    let callee = net.join(Serializer::Json).await;
+    callee
+        .register("com.test.bad_error", Default::default(), |_| async {
+            Err(ApplicationError::new("\0com.error"))
+        })
+        .await
+        .unwrap();
+    let message = invalid_argument(json.call("com.test.bad_error").await.unwrap_err());
+    assert!(message.contains("com.error"), "{message}");
+    // Nothing reached the prefix subscriber, and everyone is still there.
+    json.publish("com.test.after")
+        .arg(1)
+        .acknowledge(true)
+        .await
+        .unwrap();
+    assert_eq!(next_event(&mut prefix).await.topic, "com.test.after");
+    assert!(json.is_open() && observer.is_open() && callee.is_open());
+}
+
+/// Joins realm1 over a raw WebSocket (JSON), sends `frames`, and returns as
+/// many replies as frames were sent, as JSON values.
+async fn raw_json_exchange(url: &str, frames: &[&str]) -> Vec<serde_json::Value> {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::http::HeaderValue;
+    use tokio_tungstenite::tungstenite::Message as Ws;
+
+    let mut request = url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("wamp.2.json"));
+    let (mut raw, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let read = async |raw: &mut tokio_tungstenite::WebSocketStream<_>| loop {
+        match tokio::time::timeout(Duration::from_secs(10), raw.next()).await {
+            Ok(Some(Ok(Ws::Text(t)))) => return serde_json::from_str::<serde_json::Value>(&t).unwrap(),
+            Ok(Some(Ok(_))) => continue,
+            other => panic!("no reply: {other:?}"),
+        }
+    };
+    raw.send(Ws::text(
+        r#"[1, "realm1", {"roles": {"caller": {}, "publisher": {}, "subscriber": {}}}]"#,
+    ))
+    .await
+    .unwrap();
+    assert_eq!(read(&mut raw).await[0], serde_json::json!(2), "WELCOME");
+    let mut replies = Vec::new();
+    for frame in frames {
+        raw.send(Ws::text(*frame)).await.unwrap();
+        replies.push(read(&mut raw).await);
+    }
+    replies
+}

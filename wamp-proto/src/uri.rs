@@ -150,12 +150,16 @@ pub fn validate(uri: &str, rule: UriRule, allow_empty: bool) -> Result<(), Inval
         }
         component_len += 1;
         let ok = match rule {
-            UriRule::Loose => b >= 0x80 || !(b == b'#' || (b as char).is_whitespace()),
+            // Control characters too: a JSON peer reads a string that
+            // starts with NUL as binary, and none belongs in a name.
+            UriRule::Loose => {
+                b >= 0x80 || !(b == b'#' || b.is_ascii_control() || (b as char).is_whitespace())
+            }
             UriRule::Strict => b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_',
         };
         if !ok {
             return fail(match rule {
-                UriRule::Loose => "a component contains whitespace or '#'",
+                UriRule::Loose => "a component contains whitespace, a control character or '#'",
                 UriRule::Strict => "a component has a character other than [0-9a-z_]",
             });
         }
@@ -164,7 +168,7 @@ pub fn validate(uri: &str, rule: UriRule, allow_empty: bool) -> Result<(), Inval
         return fail(EMPTY);
     }
     if rule == UriRule::Loose && !uri.is_ascii() && uri.chars().any(char::is_whitespace) {
-        return fail("a component contains whitespace or '#'");
+        return fail("a component contains whitespace, a control character or '#'");
     }
     Ok(())
 }
@@ -185,7 +189,19 @@ mod tests {
         for ok in ["com.myapp.topic1", "a", "com.My-App.x", "com.app.äöü"] {
             assert!(validate(ok, UriRule::Loose, false).is_ok(), "{ok}");
         }
-        for bad in ["", "com..x", ".com", "com.", "com.my app", "com.a#b", "com.\tx"] {
+        for bad in [
+            "",
+            "com..x",
+            ".com",
+            "com.",
+            "com.my app",
+            "com.a#b",
+            "com.\tx",
+            "\0com.x",
+            "com.\0",
+            "com.a\u{1}b",
+            "com.\u{7f}",
+        ] {
             assert!(validate(bad, UriRule::Loose, false).is_err(), "{bad}");
         }
     }

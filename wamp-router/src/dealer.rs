@@ -439,7 +439,7 @@ impl Dealer {
         };
         if let Some(e) = self.refusal(sessions, sid, call.caller, &payload) {
             let what = if progress { "progressive result" } else { "result" };
-            let cause = format!("the callee's {what}: {e}");
+            let cause = format!("the callee's {what}: {e}, which this caller uses");
             return self.fail_undeliverable(sessions, sid, request, progress, cause);
         }
         if progress {
@@ -508,7 +508,7 @@ impl Dealer {
             MessageType::Call,
             call.call_request,
             error_uri::INVALID_ARGUMENT,
-            vec![Value::Str(format!("{cause}, which this caller uses"))],
+            vec![Value::Str(cause)],
             Dict::new(),
         );
         answer(sessions, call, msg);
@@ -528,13 +528,19 @@ impl Dealer {
         let Some(call) = self.invocations.get(&(sid, request)) else {
             return;
         };
+        // The error is a URI the caller's peer reads as one, whatever the
+        // serializers (a JSON string starting with NUL would read as binary).
+        if let Err(e) = uri::validate(&error, UriRule::Loose, false) {
+            let cause = format!("the callee's error is not a URI: {e}");
+            return self.fail_undeliverable(sessions, sid, request, false, cause);
+        }
         let payload = Payload {
             lists: &[("args", &args)],
             dicts: &[("kwargs", &kwargs), ("details", &details)],
             strs: &[("error", &error)],
         };
         if let Some(e) = self.refusal(sessions, sid, call.caller, &payload) {
-            let cause = format!("the callee's error {error:?}: {e}");
+            let cause = format!("the callee's error {error:?}: {e}, which this caller uses");
             return self.fail_undeliverable(sessions, sid, request, false, cause);
         }
         if let Some(call) = self.finish(sessions, sid, request) {
