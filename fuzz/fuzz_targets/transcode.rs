@@ -109,10 +109,16 @@ fn forward_unchecked(msg: Message) -> Option<Forward> {
 fn parts(msg: &Message) -> (&List, &Dict, Option<&Dict>, Option<&str>) {
     match msg {
         Message::Event {
-            details, args, kwargs, ..
+            details,
+            args,
+            kwargs,
+            ..
         } => (args, kwargs, None, details.topic.as_deref()),
         Message::Invocation {
-            details, args, kwargs, ..
+            details,
+            args,
+            kwargs,
+            ..
         } => (args, kwargs, None, details.procedure.as_deref()),
         Message::Result { args, kwargs, .. } => (args, kwargs, None, None),
         Message::Error {
@@ -171,7 +177,10 @@ fuzz_target!(|data: &[u8]| {
     if let Some(uri) = &fwd.uri {
         reach = reach.intersection(repr::str_serializers(uri));
     }
-    assert!(reach.contains(source), "{source} cannot carry what it decoded: {reach:?}");
+    assert!(
+        reach.contains(source),
+        "{source} cannot carry what it decoded: {reach:?}"
+    );
 
     for target in Serializer::ALL {
         let bytes = target
@@ -180,7 +189,11 @@ fuzz_target!(|data: &[u8]| {
         let back = target.decode(&bytes);
         let faithful = matches!(&back, Ok(b) if same_parts(&fwd.out, b));
         if reach.contains(target) {
-            assert!(faithful, "{source} -> {target}: {:?} came back as {back:?}", fwd.out);
+            assert!(
+                faithful,
+                "{source} -> {target}: {:?} came back as {back:?}",
+                fwd.out
+            );
         } else {
             // The refusal path: a position to name, and a real reason.
             let payload = repr::check_payload(target, args, kwargs)

@@ -1,6 +1,12 @@
-//! What the fuzz targets share: the decode round trip, and a tokio runtime
-//! whose clock only moves when every task waits (no real sleeps).
+//! What the fuzz targets share: the decode round trip, a tokio runtime
+//! whose clock only moves when every task waits (no real sleeps), and the
+//! arbitrary peer of the accept-path targets.
 
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+use tokio::task::JoinHandle;
+use wamp_proto::transport::{Connection, TransportConfig};
 use wamp_proto::{Message, Serializer};
 
 /// Decodes `data`; if it is a message, encoding it again with the same
@@ -38,4 +44,45 @@ pub fn paused_runtime() -> tokio::runtime::Runtime {
         .start_paused(true)
         .build()
         .expect("a current-thread runtime")
+}
+
+/// An in-memory connection whose peer writes `data` and closes its side,
+/// and reads and drops whatever our side writes (so our writes never
+/// block). Our end, and the task draining the peer's side: it ends once
+/// our side is closed. Call inside a runtime.
+pub fn arbitrary_peer(data: Vec<u8>) -> (DuplexStream, JoinHandle<()>) {
+    let (peer, ours) = tokio::io::duplex(16 * 1024);
+    let (mut peer_rd, mut peer_wr) = tokio::io::split(peer);
+    tokio::spawn(async move {
+        let _ = peer_wr.write_all(&data).await;
+        let _ = peer_wr.shutdown().await;
+    });
+    let drain = tokio::spawn(async move {
+        let mut buf = [0u8; 4096];
+        while matches!(peer_rd.read(&mut buf).await, Ok(n) if n > 0) {}
+    });
+    (ours, drain)
+}
+
+/// Small limits for the accept-path targets: 4 KiB messages, 16 queued,
+/// a 1 s handshake (on paused time).
+pub fn small_limits() -> TransportConfig {
+    TransportConfig {
+        max_message_size: 4096,
+        queue_capacity: 16,
+        handshake_timeout: Duration::from_secs(1),
+        ..Default::default()
+    }
+}
+
+/// Sends every message the connection receives back to it, until it ends;
+/// it must end with a reason.
+pub async fn echo_until_closed(conn: &mut Connection) {
+    while let Some(msg) = conn.receiver.recv().await {
+        let _ = conn.sender.send(msg).await;
+    }
+    assert!(
+        conn.close_reason.get().is_some(),
+        "the receiver ended without a reason"
+    );
 }
