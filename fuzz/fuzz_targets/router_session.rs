@@ -9,6 +9,7 @@
 //! own procedure. Current-thread runtime, paused time, at most 64 steps.
 #![no_main]
 
+use wamp_proto::msg;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
@@ -222,43 +223,43 @@ impl State {
 
     fn receive(&mut self, msg: Message) {
         match &msg {
-            Message::Welcome { .. } => {}
-            Message::Abort { reason, .. } | Message::Goodbye { reason, .. } => {
+            Message::Welcome(msg::Welcome { .. }) => {}
+            Message::Abort(msg::Abort { reason, .. }) | Message::Goodbye(msg::Goodbye { reason, .. }) => {
                 assert!(!reason.is_empty(), "the session ended without a reason: {msg:?}");
                 self.closed_by_router.get_or_insert(reason.clone());
             }
-            Message::Subscribed {
+            Message::Subscribed(msg::Subscribed {
                 request,
                 subscription,
-            } => {
+            }) => {
                 self.subscriptions.push(*subscription);
                 self.answered(*request, Kind::Subscribe, true, &msg);
             }
             // Request 0 is also how the router revokes (no request): an
             // answer only if this session sent a request 0 of that kind.
-            Message::Unsubscribed { request, .. } if !self.revocation(*request, Kind::Unsubscribe) => {
+            Message::Unsubscribed(msg::Unsubscribed { request, .. }) if !self.revocation(*request, Kind::Unsubscribe) => {
                 self.answered(*request, Kind::Unsubscribe, true, &msg)
             }
-            Message::Published { request, .. } => self.answered(*request, Kind::Publish, true, &msg),
-            Message::Registered {
+            Message::Published(msg::Published { request, .. }) => self.answered(*request, Kind::Publish, true, &msg),
+            Message::Registered(msg::Registered {
                 request,
                 registration,
-            } => {
+            }) => {
                 self.registrations.push(*registration);
                 self.answered(*request, Kind::Register, true, &msg);
             }
-            Message::Unregistered { request, .. } if !self.revocation(*request, Kind::Unregister) => {
+            Message::Unregistered(msg::Unregistered { request, .. }) if !self.revocation(*request, Kind::Unregister) => {
                 self.answered(*request, Kind::Unregister, true, &msg)
             }
-            Message::Result { request, details, .. } => {
+            Message::Result(msg::Result { request, details, .. }) => {
                 let last = details.progress != Some(true);
                 self.answered(*request, Kind::Call, last, &msg);
             }
-            Message::Error {
+            Message::Error(msg::Error {
                 request_type,
                 request,
                 ..
-            } => {
+            }) => {
                 let kind = match request_type {
                     MessageType::Subscribe => Kind::Subscribe,
                     MessageType::Unsubscribe => Kind::Unsubscribe,
@@ -270,9 +271,9 @@ impl State {
                 };
                 self.answered(*request, kind, true, &msg);
             }
-            Message::Invocation { request, .. } => self.invocations.push(*request),
-            Message::Interrupt { .. } | Message::Event { .. } => {}
-            Message::Unsubscribed { .. } | Message::Unregistered { .. } => {} // revocations
+            Message::Invocation(msg::Invocation { request, .. }) => self.invocations.push(*request),
+            Message::Interrupt(msg::Interrupt { .. }) | Message::Event(msg::Event { .. }) => {}
+            Message::Unsubscribed(msg::Unsubscribed { .. }) | Message::Unregistered(msg::Unregistered { .. }) => {} // revocations
             other => panic!("a router sent a client {other:?}"),
         }
     }
@@ -320,10 +321,10 @@ fn hello(realm: &str, roles: bool) -> Message {
         }
         details.roles = Some(r);
     }
-    Message::Hello {
+    Message::Hello(msg::Hello {
         realm: realm.into(),
         details,
-    }
+    })
 }
 
 /// The message a step sends, if any, and the answer it waits for.
@@ -344,21 +345,21 @@ fn message(step: Step, st: &mut State) -> Option<(Message, Option<(Id, Kind)>)> 
                 match_policy: policy(p),
                 ..Default::default()
             };
-            let msg = Message::Subscribe {
+            let msg = Message::Subscribe(msg::Subscribe {
                 request,
                 options,
                 topic: uri(topic),
-            };
+            });
             (msg, Some((request, Kind::Subscribe)))
         }
         Step::Unsubscribe { id, which } => {
             let request = st.id(id);
             let subscription = st.pick(&st.subscriptions, which);
             (
-                Message::Unsubscribe {
+                Message::Unsubscribe(msg::Unsubscribe {
                     request,
                     subscription,
-                },
+                }),
                 Some((request, Kind::Unsubscribe)),
             )
         }
@@ -375,13 +376,13 @@ fn message(step: Step, st: &mut State) -> Option<(Message, Option<(Id, Kind)>)> 
                 exclude_me,
                 ..Default::default()
             };
-            let msg = Message::Publish {
+            let msg = Message::Publish(msg::Publish {
                 request,
                 options,
                 topic: uri(topic),
                 args: args(arg),
                 kwargs: Dict::new(),
-            };
+            });
             (msg, acknowledge.then_some((request, Kind::Publish)))
         }
         Step::Register {
@@ -406,21 +407,21 @@ fn message(step: Step, st: &mut State) -> Option<(Message, Option<(Id, Kind)>)> 
                 concurrency: concurrency.map(u64::from),
                 ..Default::default()
             };
-            let msg = Message::Register {
+            let msg = Message::Register(msg::Register {
                 request,
                 options,
                 procedure: uri(procedure),
-            };
+            });
             (msg, Some((request, Kind::Register)))
         }
         Step::Unregister { id, which } => {
             let request = st.id(id);
             let registration = st.pick(&st.registrations, which);
             (
-                Message::Unregister {
+                Message::Unregister(msg::Unregister {
                     request,
                     registration,
-                },
+                }),
                 Some((request, Kind::Unregister)),
             )
         }
@@ -438,13 +439,13 @@ fn message(step: Step, st: &mut State) -> Option<(Message, Option<(Id, Kind)>)> 
                 receive_progress: Some(progress),
                 ..Default::default()
             };
-            let msg = Message::Call {
+            let msg = Message::Call(msg::Call {
                 request,
                 options,
                 procedure: uri(procedure),
                 args: args(arg),
                 kwargs: Dict::new(),
-            };
+            });
             (msg, Some((request, Kind::Call)))
         }
         Step::Cancel { which, mode } => {
@@ -456,13 +457,13 @@ fn message(step: Step, st: &mut State) -> Option<(Message, Option<(Id, Kind)>)> 
                 Some(CancelMode::KillNoWait),
             ][mode as usize % 4];
             (
-                Message::Cancel {
+                Message::Cancel(msg::Cancel {
                     request,
                     options: CancelOptions {
                         mode,
                         ..Default::default()
                     },
-                },
+                }),
                 None,
             )
         }
@@ -472,12 +473,12 @@ fn message(step: Step, st: &mut State) -> Option<(Message, Option<(Id, Kind)>)> 
                 progress: Some(progress),
                 ..Default::default()
             };
-            let msg = Message::Yield {
+            let msg = Message::Yield(msg::Yield {
                 request,
                 options,
                 args: args(arg),
                 kwargs: Dict::new(),
-            };
+            });
             (msg, None)
         }
         Step::InvocationError { which } => {
@@ -493,43 +494,43 @@ fn message(step: Step, st: &mut State) -> Option<(Message, Option<(Id, Kind)>)> 
         }
         Step::Stray { kind, id } => {
             let msg = match kind % 8 {
-                0 => Message::Welcome {
+                0 => Message::Welcome(msg::Welcome {
                     session: id,
                     details: Default::default(),
-                },
-                1 => Message::Subscribed {
+                }),
+                1 => Message::Subscribed(msg::Subscribed {
                     request: id,
                     subscription: id,
-                },
-                2 => Message::Result {
+                }),
+                2 => Message::Result(msg::Result {
                     request: id,
                     details: Default::default(),
                     args: vec![],
                     kwargs: Dict::new(),
-                },
-                3 => Message::Invocation {
+                }),
+                3 => Message::Invocation(msg::Invocation {
                     request: id,
                     registration: id,
                     details: Default::default(),
                     args: vec![],
                     kwargs: Dict::new(),
-                },
-                4 => Message::Event {
+                }),
+                4 => Message::Event(msg::Event {
                     subscription: id,
                     publication: id,
                     details: Default::default(),
                     args: vec![],
                     kwargs: Dict::new(),
-                },
-                5 => Message::Authenticate {
+                }),
+                5 => Message::Authenticate(msg::Authenticate {
                     signature: "x".into(),
                     extra: Dict::new(),
-                },
+                }),
                 6 => Message::error(MessageType::Call, id, "com.error.x", vec![], Dict::new()),
-                _ => Message::Interrupt {
+                _ => Message::Interrupt(msg::Interrupt {
                     request: id,
                     options: Default::default(),
-                },
+                }),
             };
             (msg, None)
         }
@@ -565,27 +566,27 @@ async fn bystander(router: &Router) -> (mpsc::Sender<Ask>, tokio::task::JoinHand
         .expect("bystander HELLO");
     assert!(matches!(
         conn.receiver.recv().await,
-        Some(Message::Welcome { .. })
+        Some(Message::Welcome(msg::Welcome { .. }))
     ));
-    let register = Message::Register {
+    let register = Message::Register(msg::Register {
         request: 1,
         options: Default::default(),
         procedure: BYSTANDER_PROC.into(),
-    };
+    });
     conn.sender.send(register).await.unwrap();
     assert!(matches!(
         conn.receiver.recv().await,
-        Some(Message::Registered { .. })
+        Some(Message::Registered(msg::Registered { .. }))
     ));
-    let subscribe = Message::Subscribe {
+    let subscribe = Message::Subscribe(msg::Subscribe {
         request: 2,
         options: Default::default(),
         topic: BYSTANDER_TOPIC.into(),
-    };
+    });
     conn.sender.send(subscribe).await.unwrap();
     assert!(matches!(
         conn.receiver.recv().await,
-        Some(Message::Subscribed { .. })
+        Some(Message::Subscribed(msg::Subscribed { .. }))
     ));
     let (tx, mut rx) = mpsc::channel(1);
     let task = tokio::spawn(async move {
@@ -596,13 +597,13 @@ async fn bystander(router: &Router) -> (mpsc::Sender<Ask>, tokio::task::JoinHand
                 ask = rx.recv() => match ask {
                     Some(Ask::CallSelf(done)) => {
                         request += 1;
-                        let call = Message::Call {
+                        let call = Message::Call(msg::Call {
                             request,
                             options: Default::default(),
                             procedure: BYSTANDER_PROC.into(),
                             args: vec![Value::Str("ping".into())],
                             kwargs: Dict::new(),
-                        };
+                        });
                         if conn.sender.send(call).await.is_err() {
                             return "bystander's connection closed".to_owned();
                         }
@@ -611,21 +612,21 @@ async fn bystander(router: &Router) -> (mpsc::Sender<Ask>, tokio::task::JoinHand
                     None => return String::new(),
                 },
                 msg = conn.receiver.recv() => match msg {
-                    Some(Message::Invocation { request, args, .. }) => {
-                        let answer = Message::Yield {
+                    Some(Message::Invocation(msg::Invocation { request, args, .. })) => {
+                        let answer = Message::Yield(msg::Yield {
                             request,
                             options: Default::default(),
                             args,
                             kwargs: Dict::new(),
-                        };
+                        });
                         let _ = conn.sender.send(answer).await;
                     }
-                    Some(Message::Result { request, .. }) => {
+                    Some(Message::Result(msg::Result { request, .. })) => {
                         if let Some((id, done)) = waiting.take() {
                             let _ = done.send(id == request);
                         }
                     }
-                    Some(Message::Event { .. }) | Some(Message::Interrupt { .. }) => {}
+                    Some(Message::Event(msg::Event { .. })) | Some(Message::Interrupt(msg::Interrupt { .. })) => {}
                     Some(other) => return format!("bystander got {other:?}"),
                     None => return format!("bystander's connection ended: {:?}", conn.close_reason.get()),
                 },
@@ -659,12 +660,12 @@ async fn run(steps: Vec<Step>) {
     for request in std::mem::take(&mut st.invocations) {
         let _ = conn
             .sender
-            .send(Message::Yield {
+            .send(Message::Yield(msg::Yield {
                 request,
                 options: Default::default(),
                 args: vec![],
                 kwargs: Dict::new(),
-            })
+            }))
             .await;
         settle(&mut conn, &mut st).await;
     }

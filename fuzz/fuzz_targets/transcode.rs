@@ -8,6 +8,7 @@
 
 #![no_main]
 
+use wamp_proto::msg;
 use libfuzzer_sys::fuzz_target;
 use wamp_proto::repr;
 use wamp_proto::uri::{self, UriRule};
@@ -37,11 +38,11 @@ fn forward(msg: Message) -> Option<Forward> {
 
 fn forward_unchecked(msg: Message) -> Option<Forward> {
     Some(match msg {
-        Message::Publish {
+        Message::Publish(msg::Publish {
             topic, args, kwargs, ..
-        } => Forward {
+        }) => Forward {
             // A pattern subscription's EVENT carries the topic.
-            out: Message::Event {
+            out: Message::Event(msg::Event {
                 subscription: 1,
                 publication: 2,
                 details: EventDetails {
@@ -50,17 +51,17 @@ fn forward_unchecked(msg: Message) -> Option<Forward> {
                 },
                 args,
                 kwargs,
-            },
+            }),
             details: Dict::new(),
             uri: Some(topic),
         },
-        Message::Call {
+        Message::Call(msg::Call {
             procedure,
             args,
             kwargs,
             ..
-        } => Forward {
-            out: Message::Invocation {
+        }) => Forward {
+            out: Message::Invocation(msg::Invocation {
                 request: 1,
                 registration: 2,
                 details: InvocationDetails {
@@ -69,35 +70,35 @@ fn forward_unchecked(msg: Message) -> Option<Forward> {
                 },
                 args,
                 kwargs,
-            },
+            }),
             details: Dict::new(),
             uri: Some(procedure),
         },
-        Message::Yield { args, kwargs, .. } => Forward {
-            out: Message::Result {
+        Message::Yield(msg::Yield { args, kwargs, .. }) => Forward {
+            out: Message::Result(msg::Result {
                 request: 1,
                 details: ResultDetails::default(),
                 args,
                 kwargs,
-            },
+            }),
             details: Dict::new(),
             uri: None,
         },
-        Message::Error {
+        Message::Error(msg::Error {
             details,
             error,
             args,
             kwargs,
             ..
-        } => Forward {
-            out: Message::Error {
+        }) => Forward {
+            out: Message::Error(msg::Error {
                 request_type: MessageType::Call,
                 request: 1,
                 details: details.clone(),
                 error: error.clone(),
                 args,
                 kwargs,
-            },
+            }),
             details,
             uri: Some(error),
         },
@@ -108,26 +109,26 @@ fn forward_unchecked(msg: Message) -> Option<Forward> {
 /// The forwarded payload: args, kwargs, ERROR details and the URI.
 fn parts(msg: &Message) -> (&List, &Dict, Option<&Dict>, Option<&str>) {
     match msg {
-        Message::Event {
+        Message::Event(msg::Event {
             details,
             args,
             kwargs,
             ..
-        } => (args, kwargs, None, details.topic.as_deref()),
-        Message::Invocation {
+        }) => (args, kwargs, None, details.topic.as_deref()),
+        Message::Invocation(msg::Invocation {
             details,
             args,
             kwargs,
             ..
-        } => (args, kwargs, None, details.procedure.as_deref()),
-        Message::Result { args, kwargs, .. } => (args, kwargs, None, None),
-        Message::Error {
+        }) => (args, kwargs, None, details.procedure.as_deref()),
+        Message::Result(msg::Result { args, kwargs, .. }) => (args, kwargs, None, None),
+        Message::Error(msg::Error {
             details,
             error,
             args,
             kwargs,
             ..
-        } => (args, kwargs, Some(details), Some(error.as_str())),
+        }) => (args, kwargs, Some(details), Some(error.as_str())),
         _ => unreachable!("only forwarded messages"),
     }
 }

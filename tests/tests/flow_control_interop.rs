@@ -25,6 +25,7 @@ use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use wamp::proto::msg;
 
 use futures_util::future::join_all;
 use serde_json::Value as Json;
@@ -317,23 +318,23 @@ fn hello() -> Message {
     for role in ["caller", "callee", "publisher", "subscriber"] {
         roles.insert(role.into(), Value::Dict(Default::default()));
     }
-    Message::Hello {
+    Message::Hello(msg::Hello {
         realm: REALM.into(),
         details: wamp::proto::HelloDetails {
             roles: Some(roles),
             ..Default::default()
         },
-    }
+    })
 }
 
 fn raw_call(request: u64, procedure: &str) -> Message {
-    Message::Call {
+    Message::Call(msg::Call {
         request,
         options: Default::default(),
         procedure: procedure.into(),
         args: vec![Value::UInt(request)],
         kwargs: Default::default(),
-    }
+    })
 }
 
 async fn raw_join(stream: &mut TcpStream, codec: Codec) {
@@ -341,7 +342,7 @@ async fn raw_join(stream: &mut TcpStream, codec: Codec) {
     raw_frame(codec, &hello(), &mut buf);
     stream.write_all(&buf).await.unwrap();
     match within("WELCOME", raw_recv(stream, codec)).await {
-        Some(Message::Welcome { .. }) => {}
+        Some(Message::Welcome(msg::Welcome { .. })) => {}
         other => panic!("expected WELCOME, got {other:?}"),
     }
 }
@@ -600,7 +601,7 @@ async fn requests_pipelined_in_one_write_are_all_answered() {
     let mut seen = HashSet::new();
     while seen.len() < PIPELINED {
         match within("answers to the pipelined calls", raw_recv(&mut stream, codec)).await {
-            Some(Message::Result { request, args, .. }) => {
+            Some(Message::Result(msg::Result { request, args, .. })) => {
                 assert_eq!(args, vec![Value::UInt(request)], "result of call {request}");
                 assert!(seen.insert(request), "two answers to call {request}");
             }
@@ -613,7 +614,7 @@ async fn requests_pipelined_in_one_write_are_all_answered() {
     raw_frame(codec, &Message::goodbye("wamp.close.close_realm"), &mut bye);
     stream.write_all(&bye).await.unwrap();
     match within("GOODBYE", raw_recv(&mut stream, codec)).await {
-        Some(Message::Goodbye { reason, .. }) => assert_eq!(reason, GOODBYE_AND_OUT),
+        Some(Message::Goodbye(msg::Goodbye { reason, .. })) => assert_eq!(reason, GOODBYE_AND_OUT),
         other => panic!("expected GOODBYE, got {other:?}"),
     }
 
@@ -888,7 +889,7 @@ fn read_after_close(
                 break; // cut off in the middle of a frame
             }
             match Codec::Json.decode(&rest[4..4 + len]).expect("decode") {
-                Message::Result { request, .. } => {
+                Message::Result(msg::Result { request, .. }) => {
                     results += 1;
                     assert!(ids.insert(request), "two answers to call {request}");
                 }
@@ -999,7 +1000,7 @@ async fn hostile_pipeliner_is_dropped_while_others_go_on() {
     // Its ABORT, when it gets through (see the next test), says why.
     if let Some(last) = &after.last {
         assert!(
-            matches!(last, Message::Abort { reason, .. } if reason == STALLED),
+            matches!(last, Message::Abort(msg::Abort { reason, .. }) if reason == STALLED),
             "expected nothing but results and ABORT {STALLED}, got {last:?}"
         );
     }
@@ -1044,7 +1045,7 @@ async fn stalled_client_that_reads_on_gets_its_abort() {
         after.results, after.bytes, after.last, after.end
     );
     match &after.last {
-        Some(Message::Abort { reason, .. }) => assert_eq!(reason, STALLED),
+        Some(Message::Abort(msg::Abort { reason, .. })) => assert_eq!(reason, STALLED),
         other => panic!(
             "expected ABORT {STALLED} after {} results, got {other:?}; the connection ended with: {}",
             after.results, after.end

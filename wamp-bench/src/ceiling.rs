@@ -21,6 +21,7 @@
 //! the batched row carries the sequential figures.
 
 use std::time::{Duration, Instant};
+use wamp_proto::msg;
 
 use std::sync::Arc;
 
@@ -37,13 +38,13 @@ use crate::workload::{cpu_us_per_op, process_cpu, Clock, Rate, Timing, IN_FLIGHT
 /// The JSON CALL our workloads send, as it goes on the wire, with a
 /// six-digit request ID (a typical one a few seconds into a run).
 pub fn call_frame() -> String {
-    let call = Message::Call {
+    let call = Message::Call(msg::Call {
         request: 123_456,
         options: CallOptions::default(),
         procedure: PROCEDURE.into(),
         args: vec![Value::UInt(2), Value::UInt(3)],
         kwargs: Dict::new(),
-    };
+    });
     let bytes = Serializer::Json.encode(&call).expect("a CALL encodes");
     String::from_utf8(bytes).expect("JSON is UTF-8")
 }

@@ -7,13 +7,13 @@
 //! channels as a [`Connection`](transport::Connection).
 //!
 //! ```
-//! use wamp_proto::{Message, Serializer};
+//! use wamp_proto::{msg, Message, Serializer};
 //!
-//! let msg = Message::Subscribe {
+//! let msg = Message::Subscribe(msg::Subscribe {
 //!     request: 1,
 //!     options: Default::default(),
 //!     topic: "com.myapp.topic1".into(),
-//! };
+//! });
 //! let bytes = Serializer::Json.encode(&msg).unwrap();
 //! assert_eq!(bytes, br#"[32,1,{},"com.myapp.topic1"]"#);
 //! assert_eq!(Serializer::Json.decode(&bytes).unwrap(), msg);
@@ -23,6 +23,7 @@
 
 pub mod id;
 pub mod message;
+pub mod msg;
 pub mod options;
 pub mod repr;
 pub mod serializer;

@@ -9,6 +9,7 @@ use serde::ser::SerializeSeq;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::id::{Id, MAX_ID};
+use crate::msg;
 use crate::options::*;
 use crate::value::{Dict, List, Value};
 
@@ -67,129 +68,37 @@ impl fmt::Display for MessageType {
     }
 }
 
-/// A WAMP message. Field names follow the specification; `args`/`kwargs` are
-/// `Arguments|list` and `ArgumentsKw|dict`, empty when absent on the wire.
+/// A WAMP message: one variant per message type, each holding the struct
+/// of the same name in [`msg`](crate::msg). Non-exhaustive: later versions
+/// of the specification add message types.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 #[allow(missing_docs)]
 pub enum Message {
-    Hello {
-        realm: String,
-        details: HelloDetails,
-    },
-    Welcome {
-        session: Id,
-        details: WelcomeDetails,
-    },
-    Abort {
-        details: CloseDetails,
-        reason: String,
-    },
-    Challenge {
-        authmethod: String,
-        extra: Dict,
-    },
-    Authenticate {
-        signature: String,
-        extra: Dict,
-    },
-    Goodbye {
-        details: CloseDetails,
-        reason: String,
-    },
-    Error {
-        request_type: MessageType,
-        request: Id,
-        details: Dict,
-        error: String,
-        args: List,
-        kwargs: Dict,
-    },
-    Publish {
-        request: Id,
-        options: PublishOptions,
-        topic: String,
-        args: List,
-        kwargs: Dict,
-    },
-    Published {
-        request: Id,
-        publication: Id,
-    },
-    Subscribe {
-        request: Id,
-        options: SubscribeOptions,
-        topic: String,
-    },
-    Subscribed {
-        request: Id,
-        subscription: Id,
-    },
-    Unsubscribe {
-        request: Id,
-        subscription: Id,
-    },
-    Unsubscribed {
-        request: Id,
-        details: Option<RevokeDetails>,
-    },
-    Event {
-        subscription: Id,
-        publication: Id,
-        details: EventDetails,
-        args: List,
-        kwargs: Dict,
-    },
-    Call {
-        request: Id,
-        options: CallOptions,
-        procedure: String,
-        args: List,
-        kwargs: Dict,
-    },
-    Cancel {
-        request: Id,
-        options: CancelOptions,
-    },
-    Result {
-        request: Id,
-        details: ResultDetails,
-        args: List,
-        kwargs: Dict,
-    },
-    Register {
-        request: Id,
-        options: RegisterOptions,
-        procedure: String,
-    },
-    Registered {
-        request: Id,
-        registration: Id,
-    },
-    Unregister {
-        request: Id,
-        registration: Id,
-    },
-    Unregistered {
-        request: Id,
-        details: Option<RevokeDetails>,
-    },
-    Invocation {
-        request: Id,
-        registration: Id,
-        details: InvocationDetails,
-        args: List,
-        kwargs: Dict,
-    },
-    Interrupt {
-        request: Id,
-        options: InterruptOptions,
-    },
-    Yield {
-        request: Id,
-        options: YieldOptions,
-        args: List,
-        kwargs: Dict,
-    },
+    Hello(msg::Hello),
+    Welcome(msg::Welcome),
+    Abort(msg::Abort),
+    Challenge(msg::Challenge),
+    Authenticate(msg::Authenticate),
+    Goodbye(msg::Goodbye),
+    Error(msg::Error),
+    Publish(msg::Publish),
+    Published(msg::Published),
+    Subscribe(msg::Subscribe),
+    Subscribed(msg::Subscribed),
+    Unsubscribe(msg::Unsubscribe),
+    Unsubscribed(msg::Unsubscribed),
+    Event(msg::Event),
+    Call(msg::Call),
+    Cancel(msg::Cancel),
+    Result(msg::Result),
+    Register(msg::Register),
+    Registered(msg::Registered),
+    Unregister(msg::Unregister),
+    Unregistered(msg::Unregistered),
+    Invocation(msg::Invocation),
+    Interrupt(msg::Interrupt),
+    Yield(msg::Yield),
 }
 
 impl Message {
@@ -197,30 +106,30 @@ impl Message {
     pub fn message_type(&self) -> MessageType {
         use MessageType as T;
         match self {
-            Message::Hello { .. } => T::Hello,
-            Message::Welcome { .. } => T::Welcome,
-            Message::Abort { .. } => T::Abort,
-            Message::Challenge { .. } => T::Challenge,
-            Message::Authenticate { .. } => T::Authenticate,
-            Message::Goodbye { .. } => T::Goodbye,
-            Message::Error { .. } => T::Error,
-            Message::Publish { .. } => T::Publish,
-            Message::Published { .. } => T::Published,
-            Message::Subscribe { .. } => T::Subscribe,
-            Message::Subscribed { .. } => T::Subscribed,
-            Message::Unsubscribe { .. } => T::Unsubscribe,
-            Message::Unsubscribed { .. } => T::Unsubscribed,
-            Message::Event { .. } => T::Event,
-            Message::Call { .. } => T::Call,
-            Message::Cancel { .. } => T::Cancel,
-            Message::Result { .. } => T::Result,
-            Message::Register { .. } => T::Register,
-            Message::Registered { .. } => T::Registered,
-            Message::Unregister { .. } => T::Unregister,
-            Message::Unregistered { .. } => T::Unregistered,
-            Message::Invocation { .. } => T::Invocation,
-            Message::Interrupt { .. } => T::Interrupt,
-            Message::Yield { .. } => T::Yield,
+            Message::Hello(msg::Hello { .. }) => T::Hello,
+            Message::Welcome(msg::Welcome { .. }) => T::Welcome,
+            Message::Abort(msg::Abort { .. }) => T::Abort,
+            Message::Challenge(msg::Challenge { .. }) => T::Challenge,
+            Message::Authenticate(msg::Authenticate { .. }) => T::Authenticate,
+            Message::Goodbye(msg::Goodbye { .. }) => T::Goodbye,
+            Message::Error(msg::Error { .. }) => T::Error,
+            Message::Publish(msg::Publish { .. }) => T::Publish,
+            Message::Published(msg::Published { .. }) => T::Published,
+            Message::Subscribe(msg::Subscribe { .. }) => T::Subscribe,
+            Message::Subscribed(msg::Subscribed { .. }) => T::Subscribed,
+            Message::Unsubscribe(msg::Unsubscribe { .. }) => T::Unsubscribe,
+            Message::Unsubscribed(msg::Unsubscribed { .. }) => T::Unsubscribed,
+            Message::Event(msg::Event { .. }) => T::Event,
+            Message::Call(msg::Call { .. }) => T::Call,
+            Message::Cancel(msg::Cancel { .. }) => T::Cancel,
+            Message::Result(msg::Result { .. }) => T::Result,
+            Message::Register(msg::Register { .. }) => T::Register,
+            Message::Registered(msg::Registered { .. }) => T::Registered,
+            Message::Unregister(msg::Unregister { .. }) => T::Unregister,
+            Message::Unregistered(msg::Unregistered { .. }) => T::Unregistered,
+            Message::Invocation(msg::Invocation { .. }) => T::Invocation,
+            Message::Interrupt(msg::Interrupt { .. }) => T::Interrupt,
+            Message::Yield(msg::Yield { .. }) => T::Yield,
         }
     }
 
@@ -229,13 +138,13 @@ impl Message {
     /// YIELD and ERROR.
     pub fn payload(&self) -> Option<(&List, &Dict)> {
         match self {
-            Message::Publish { args, kwargs, .. }
-            | Message::Event { args, kwargs, .. }
-            | Message::Call { args, kwargs, .. }
-            | Message::Result { args, kwargs, .. }
-            | Message::Invocation { args, kwargs, .. }
-            | Message::Yield { args, kwargs, .. }
-            | Message::Error { args, kwargs, .. } => Some((args, kwargs)),
+            Message::Publish(msg::Publish { args, kwargs, .. })
+            | Message::Event(msg::Event { args, kwargs, .. })
+            | Message::Call(msg::Call { args, kwargs, .. })
+            | Message::Result(msg::Result { args, kwargs, .. })
+            | Message::Invocation(msg::Invocation { args, kwargs, .. })
+            | Message::Yield(msg::Yield { args, kwargs, .. })
+            | Message::Error(msg::Error { args, kwargs, .. }) => Some((args, kwargs)),
             _ => None,
         }
     }
@@ -256,33 +165,33 @@ impl Message {
 
     /// An ABORT with a reason URI and a human-readable message.
     pub fn abort(reason: &str, message: impl Into<String>) -> Message {
-        Message::Abort {
+        Message::Abort(msg::Abort {
             details: CloseDetails {
                 message: Some(message.into()),
                 ..Default::default()
             },
             reason: reason.to_owned(),
-        }
+        })
     }
 
     /// A GOODBYE with a reason URI.
     pub fn goodbye(reason: &str) -> Message {
-        Message::Goodbye {
+        Message::Goodbye(msg::Goodbye {
             details: CloseDetails::default(),
             reason: reason.to_owned(),
-        }
+        })
     }
 
     /// An ERROR answering the request `request` of type `request_type`.
     pub fn error(request_type: MessageType, request: Id, error: &str, args: List, kwargs: Dict) -> Message {
-        Message::Error {
+        Message::Error(msg::Error {
             request_type,
             request,
             details: Dict::new(),
             error: error.to_owned(),
             args,
             kwargs,
-        }
+        })
     }
 }
 
@@ -323,130 +232,132 @@ impl Serialize for Message {
             }};
         }
         match self {
-            Message::Hello { realm, details } => seq!(0; realm, details).end(),
-            Message::Welcome { session, details } => seq!(0; session, details).end(),
-            Message::Abort { details, reason } => seq!(0; details, reason).end(),
-            Message::Challenge { authmethod, extra } => seq!(0; authmethod, extra).end(),
-            Message::Authenticate { signature, extra } => seq!(0; signature, extra).end(),
-            Message::Goodbye { details, reason } => seq!(0; details, reason).end(),
-            Message::Error {
+            Message::Hello(msg::Hello { realm, details }) => seq!(0; realm, details).end(),
+            Message::Welcome(msg::Welcome { session, details }) => seq!(0; session, details).end(),
+            Message::Abort(msg::Abort { details, reason }) => seq!(0; details, reason).end(),
+            Message::Challenge(msg::Challenge { authmethod, extra }) => seq!(0; authmethod, extra).end(),
+            Message::Authenticate(msg::Authenticate { signature, extra }) => seq!(0; signature, extra).end(),
+            Message::Goodbye(msg::Goodbye { details, reason }) => seq!(0; details, reason).end(),
+            Message::Error(msg::Error {
                 request_type,
                 request,
                 details,
                 error,
                 args,
                 kwargs,
-            } => {
+            }) => {
                 let rt = request_type.code();
                 let mut seq = seq!(payload_len(args, kwargs); &rt, request, details, error);
                 serialize_payload(&mut seq, args, kwargs)?;
                 seq.end()
             }
-            Message::Publish {
+            Message::Publish(msg::Publish {
                 request,
                 options,
                 topic,
                 args,
                 kwargs,
-            } => {
+            }) => {
                 let mut seq = seq!(payload_len(args, kwargs); request, options, topic);
                 serialize_payload(&mut seq, args, kwargs)?;
                 seq.end()
             }
-            Message::Published { request, publication } => seq!(0; request, publication).end(),
-            Message::Subscribe {
+            Message::Published(msg::Published { request, publication }) => {
+                seq!(0; request, publication).end()
+            }
+            Message::Subscribe(msg::Subscribe {
                 request,
                 options,
                 topic,
-            } => seq!(0; request, options, topic).end(),
-            Message::Subscribed {
+            }) => seq!(0; request, options, topic).end(),
+            Message::Subscribed(msg::Subscribed {
                 request,
                 subscription,
-            } => seq!(0; request, subscription).end(),
-            Message::Unsubscribe {
+            }) => seq!(0; request, subscription).end(),
+            Message::Unsubscribe(msg::Unsubscribe {
                 request,
                 subscription,
-            } => seq!(0; request, subscription).end(),
-            Message::Unsubscribed {
+            }) => seq!(0; request, subscription).end(),
+            Message::Unsubscribed(msg::Unsubscribed {
                 request,
                 details: None,
-            } => seq!(0; request).end(),
-            Message::Unsubscribed {
+            }) => seq!(0; request).end(),
+            Message::Unsubscribed(msg::Unsubscribed {
                 request,
                 details: Some(d),
-            } => seq!(0; request, d).end(),
-            Message::Event {
+            }) => seq!(0; request, d).end(),
+            Message::Event(msg::Event {
                 subscription,
                 publication,
                 details,
                 args,
                 kwargs,
-            } => {
+            }) => {
                 let mut seq = seq!(payload_len(args, kwargs); subscription, publication, details);
                 serialize_payload(&mut seq, args, kwargs)?;
                 seq.end()
             }
-            Message::Call {
+            Message::Call(msg::Call {
                 request,
                 options,
                 procedure,
                 args,
                 kwargs,
-            } => {
+            }) => {
                 let mut seq = seq!(payload_len(args, kwargs); request, options, procedure);
                 serialize_payload(&mut seq, args, kwargs)?;
                 seq.end()
             }
-            Message::Cancel { request, options } => seq!(0; request, options).end(),
-            Message::Result {
+            Message::Cancel(msg::Cancel { request, options }) => seq!(0; request, options).end(),
+            Message::Result(msg::Result {
                 request,
                 details,
                 args,
                 kwargs,
-            } => {
+            }) => {
                 let mut seq = seq!(payload_len(args, kwargs); request, details);
                 serialize_payload(&mut seq, args, kwargs)?;
                 seq.end()
             }
-            Message::Register {
+            Message::Register(msg::Register {
                 request,
                 options,
                 procedure,
-            } => seq!(0; request, options, procedure).end(),
-            Message::Registered {
+            }) => seq!(0; request, options, procedure).end(),
+            Message::Registered(msg::Registered {
                 request,
                 registration,
-            } => seq!(0; request, registration).end(),
-            Message::Unregister {
+            }) => seq!(0; request, registration).end(),
+            Message::Unregister(msg::Unregister {
                 request,
                 registration,
-            } => seq!(0; request, registration).end(),
-            Message::Unregistered {
+            }) => seq!(0; request, registration).end(),
+            Message::Unregistered(msg::Unregistered {
                 request,
                 details: None,
-            } => seq!(0; request).end(),
-            Message::Unregistered {
+            }) => seq!(0; request).end(),
+            Message::Unregistered(msg::Unregistered {
                 request,
                 details: Some(d),
-            } => seq!(0; request, d).end(),
-            Message::Invocation {
+            }) => seq!(0; request, d).end(),
+            Message::Invocation(msg::Invocation {
                 request,
                 registration,
                 details,
                 args,
                 kwargs,
-            } => {
+            }) => {
                 let mut seq = seq!(payload_len(args, kwargs); request, registration, details);
                 serialize_payload(&mut seq, args, kwargs)?;
                 seq.end()
             }
-            Message::Interrupt { request, options } => seq!(0; request, options).end(),
-            Message::Yield {
+            Message::Interrupt(msg::Interrupt { request, options }) => seq!(0; request, options).end(),
+            Message::Yield(msg::Yield {
                 request,
                 options,
                 args,
                 kwargs,
-            } => {
+            }) => {
                 let mut seq = seq!(payload_len(args, kwargs); request, options);
                 serialize_payload(&mut seq, args, kwargs)?;
                 seq.end()
@@ -515,30 +426,30 @@ impl<'de> Visitor<'de> for MessageVisitor {
         }
 
         let msg = match ty {
-            MessageType::Hello => Message::Hello {
+            MessageType::Hello => Message::Hello(msg::Hello {
                 realm: field!("Realm"),
                 details: field!("Details"),
-            },
-            MessageType::Welcome => Message::Welcome {
+            }),
+            MessageType::Welcome => Message::Welcome(msg::Welcome {
                 session: id!("Session"),
                 details: field!("Details"),
-            },
-            MessageType::Abort => Message::Abort {
+            }),
+            MessageType::Abort => Message::Abort(msg::Abort {
                 details: field!("Details"),
                 reason: field!("Reason"),
-            },
-            MessageType::Challenge => Message::Challenge {
+            }),
+            MessageType::Challenge => Message::Challenge(msg::Challenge {
                 authmethod: field!("AuthMethod"),
                 extra: field!("Extra"),
-            },
-            MessageType::Authenticate => Message::Authenticate {
+            }),
+            MessageType::Authenticate => Message::Authenticate(msg::Authenticate {
                 signature: field!("Signature"),
                 extra: field!("Extra"),
-            },
-            MessageType::Goodbye => Message::Goodbye {
+            }),
+            MessageType::Goodbye => Message::Goodbye(msg::Goodbye {
                 details: field!("Details"),
                 reason: field!("Reason"),
-            },
+            }),
             MessageType::Error => {
                 let rt: u64 = field!("REQUEST.Type");
                 let request_type = MessageType::from_code(rt)
@@ -547,126 +458,126 @@ impl<'de> Visitor<'de> for MessageVisitor {
                 let details = field!("Details");
                 let error = field!("Error");
                 let (args, kwargs) = payload!();
-                Message::Error {
+                Message::Error(msg::Error {
                     request_type,
                     request,
                     details,
                     error,
                     args,
                     kwargs,
-                }
+                })
             }
             MessageType::Publish => {
                 let (request, options, topic) = (id!("Request"), field!("Options"), field!("Topic"));
                 let (args, kwargs) = payload!();
-                Message::Publish {
+                Message::Publish(msg::Publish {
                     request,
                     options,
                     topic,
                     args,
                     kwargs,
-                }
+                })
             }
-            MessageType::Published => Message::Published {
+            MessageType::Published => Message::Published(msg::Published {
                 request: id!("PUBLISH.Request"),
                 publication: id!("Publication"),
-            },
-            MessageType::Subscribe => Message::Subscribe {
+            }),
+            MessageType::Subscribe => Message::Subscribe(msg::Subscribe {
                 request: id!("Request"),
                 options: field!("Options"),
                 topic: field!("Topic"),
-            },
-            MessageType::Subscribed => Message::Subscribed {
+            }),
+            MessageType::Subscribed => Message::Subscribed(msg::Subscribed {
                 request: id!("SUBSCRIBE.Request"),
                 subscription: id!("Subscription"),
-            },
-            MessageType::Unsubscribe => Message::Unsubscribe {
+            }),
+            MessageType::Unsubscribe => Message::Unsubscribe(msg::Unsubscribe {
                 request: id!("Request"),
                 subscription: id!("Subscription"),
-            },
-            MessageType::Unsubscribed => Message::Unsubscribed {
+            }),
+            MessageType::Unsubscribed => Message::Unsubscribed(msg::Unsubscribed {
                 request: id!("UNSUBSCRIBE.Request"),
                 details: seq.next_element()?,
-            },
+            }),
             MessageType::Event => {
                 let (subscription, publication, details) =
                     (id!("Subscription"), id!("Publication"), field!("Details"));
                 let (args, kwargs) = payload!();
-                Message::Event {
+                Message::Event(msg::Event {
                     subscription,
                     publication,
                     details,
                     args,
                     kwargs,
-                }
+                })
             }
             MessageType::Call => {
                 let (request, options, procedure) = (id!("Request"), field!("Options"), field!("Procedure"));
                 let (args, kwargs) = payload!();
-                Message::Call {
+                Message::Call(msg::Call {
                     request,
                     options,
                     procedure,
                     args,
                     kwargs,
-                }
+                })
             }
-            MessageType::Cancel => Message::Cancel {
+            MessageType::Cancel => Message::Cancel(msg::Cancel {
                 request: id!("CALL.Request"),
                 options: field!("Options"),
-            },
+            }),
             MessageType::Result => {
                 let (request, details) = (id!("CALL.Request"), field!("Details"));
                 let (args, kwargs) = payload!();
-                Message::Result {
+                Message::Result(msg::Result {
                     request,
                     details,
                     args,
                     kwargs,
-                }
+                })
             }
-            MessageType::Register => Message::Register {
+            MessageType::Register => Message::Register(msg::Register {
                 request: id!("Request"),
                 options: field!("Options"),
                 procedure: field!("Procedure"),
-            },
-            MessageType::Registered => Message::Registered {
+            }),
+            MessageType::Registered => Message::Registered(msg::Registered {
                 request: id!("REGISTER.Request"),
                 registration: id!("Registration"),
-            },
-            MessageType::Unregister => Message::Unregister {
+            }),
+            MessageType::Unregister => Message::Unregister(msg::Unregister {
                 request: id!("Request"),
                 registration: id!("Registration"),
-            },
-            MessageType::Unregistered => Message::Unregistered {
+            }),
+            MessageType::Unregistered => Message::Unregistered(msg::Unregistered {
                 request: id!("UNREGISTER.Request"),
                 details: seq.next_element()?,
-            },
+            }),
             MessageType::Invocation => {
                 let (request, registration, details) =
                     (id!("Request"), id!("Registration"), field!("Details"));
                 let (args, kwargs) = payload!();
-                Message::Invocation {
+                Message::Invocation(msg::Invocation {
                     request,
                     registration,
                     details,
                     args,
                     kwargs,
-                }
+                })
             }
-            MessageType::Interrupt => Message::Interrupt {
+            MessageType::Interrupt => Message::Interrupt(msg::Interrupt {
                 request: id!("INVOCATION.Request"),
                 options: field!("Options"),
-            },
+            }),
             MessageType::Yield => {
                 let (request, options) = (id!("INVOCATION.Request"), field!("Options"));
                 let (args, kwargs) = payload!();
-                Message::Yield {
+                Message::Yield(msg::Yield {
                     request,
                     options,
                     args,
                     kwargs,
-                }
+                })
             }
         };
         if seq.next_element::<de::IgnoredAny>()?.is_some() {

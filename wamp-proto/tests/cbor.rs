@@ -1,6 +1,7 @@
 //! CBOR (`wamp.2.cbor`): byte vectors checked against Autobahn|Python 26.10.2's
 //! CBOR serializer (cbor2), and round trips with binary values.
 
+use wamp_proto::msg;
 use wamp_proto::{Message, Serializer, Value};
 
 /// `[48, 7, {}, "com.myapp.add2", [2, 3]]` as cbor2 encodes it.
@@ -10,13 +11,13 @@ const CALL: &[u8] = &[
 ];
 
 fn call() -> Message {
-    Message::Call {
+    Message::Call(msg::Call {
         request: 7,
         options: Default::default(),
         procedure: "com.myapp.add2".into(),
         args: vec![Value::UInt(2), Value::UInt(3)],
         kwargs: Default::default(),
-    }
+    })
 }
 
 #[test]
@@ -27,7 +28,7 @@ fn call_vector_both_ways() {
 
 #[test]
 fn binary_values_stay_binary() {
-    let msg = Message::Publish {
+    let msg = Message::Publish(msg::Publish {
         request: 1,
         options: Default::default(),
         topic: "com.myapp.bin".into(),
@@ -37,7 +38,7 @@ fn binary_values_stay_binary() {
             Value::Float(1.5),
         ],
         kwargs: Default::default(),
-    };
+    });
     let bytes = Serializer::Cbor.encode(&msg).unwrap();
     // A CBOR byte string of 4 bytes (major type 2) is in the encoding.
     assert!(bytes.windows(5).any(|w| w == [0x44, 0, 1, 2, 255]), "{bytes:x?}");

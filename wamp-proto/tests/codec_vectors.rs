@@ -12,6 +12,7 @@
 mod common;
 
 use common::{both_ways, decode_only, dict, hex, strings};
+use wamp_proto::msg;
 use wamp_proto::uri::MatchPolicy;
 use wamp_proto::{value, Message, MessageType, Serializer, Value};
 use wamp_proto::{CloseDetails, EventDetails, HelloDetails, PublishOptions, RevokeDetails};
@@ -21,7 +22,7 @@ const MAX_ID: u64 = 1 << 53;
 
 #[test]
 fn hello() {
-    let msg = Message::Hello {
+    let msg = Message::Hello(msg::Hello {
         realm: "realm1".into(),
         details: HelloDetails {
             roles: Some(dict(value!({"caller": {}, "subscriber": {}}))),
@@ -29,7 +30,7 @@ fn hello() {
             authid: Some("joe".into()),
             ..Default::default()
         },
-    };
+    });
     both_ways(
         r#"[1,"realm1",{"roles":{"caller":{},"subscriber":{}},"authmethods":["ticket","anonymous"],"authid":"joe"}]"#,
         "9301a67265616c6d3183a5726f6c657382a663616c6c657280aa7375627363726962657280ab617574686d6574686f6473\
@@ -56,16 +57,16 @@ fn hello_with_unknown_details_key() {
         "9301a67265616c6d3184a5726f6c657381a663616c6c656581a8666561747572657381b870726f67726573736976655f\
          63616c6c5f726573756c7473c3a6617574686964a36a6f65a56167656e74ab77616d702d72732f302e31a9726573756d\
          61626c65c2",
-        &Message::Hello {
+        &Message::Hello(msg::Hello {
             realm: "realm1".into(),
             details,
-        },
+        }),
     );
 }
 
 #[test]
 fn welcome() {
-    let msg = Message::Welcome {
+    let msg = Message::Welcome(msg::Welcome {
         session: MAX_ID,
         details: WelcomeDetails {
             roles: Some(dict(value!({"broker": {}}))),
@@ -76,7 +77,7 @@ fn welcome() {
             authprovider: Some("static".into()),
             ..Default::default()
         },
-    };
+    });
     // Autobahn writes `roles` last.
     decode_only(
         r#"[2,9007199254740992,{"realm":"realm1","authid":"joe","authrole":"user","authmethod":"ticket","authprovider":"static","roles":{"broker":{}}}]"#,
@@ -111,12 +112,12 @@ fn challenge() {
         r#"[4,"wampcra",{"challenge":"{\"nonce\":\"x\"}","iterations":1000,"keylen":32,"salt":"salt123"}]"#,
         "9304a777616d7063726184a96368616c6c656e6765ad7b226e6f6e6365223a2278227daa697465726174696f6e73cd03\
          e8a66b65796c656e20a473616c74a773616c74313233",
-        &Message::Challenge {
+        &Message::Challenge(msg::Challenge {
             authmethod: "wampcra".into(),
             extra: dict(value!({
                 "challenge": "{\"nonce\":\"x\"}", "iterations": 1000, "keylen": 32, "salt": "salt123"
             })),
-        },
+        }),
     );
 }
 
@@ -125,10 +126,10 @@ fn authenticate() {
     both_ways(
         r#"[5,"c2lnbmF0dXJl",{}]"#,
         "9305ac63326c6e626d463064584a6c80",
-        &Message::Authenticate {
+        &Message::Authenticate(msg::Authenticate {
             signature: "c2lnbmF0dXJl".into(),
             extra: Default::default(),
-        },
+        }),
     );
 }
 
@@ -137,13 +138,13 @@ fn goodbye() {
     both_ways(
         r#"[6,{"message":"bye"},"wamp.close.system_shutdown"]"#,
         "930681a76d657373616765a3627965ba77616d702e636c6f73652e73797374656d5f73687574646f776e",
-        &Message::Goodbye {
+        &Message::Goodbye(msg::Goodbye {
             details: CloseDetails {
                 message: Some("bye".into()),
                 ..Default::default()
             },
             reason: "wamp.close.system_shutdown".into(),
-        },
+        }),
     );
     // Hand-written: the empty-details GOODBYE of `Message::goodbye`.
     both_ways(
@@ -157,7 +158,7 @@ fn goodbye() {
 /// nested dict with IDs of magnitude 2^53.
 #[test]
 fn error_with_payload() {
-    let msg = Message::Error {
+    let msg = Message::Error(msg::Error {
         request_type: MessageType::Call,
         request: 7,
         details: Default::default(),
@@ -174,7 +175,7 @@ fn error_with_payload() {
             ),
         )]
         .into(),
-    };
+    });
     both_ways(
         r#"[8,48,7,{},"com.myapp.error.overflow",[-1,2.5,"ü"],{"limit":{"max":9007199254740992,"min":-9007199254740992}}]"#,
         "9708300780b8636f6d2e6d796170702e6572726f722e6f766572666c6f7793ffcb4004000000000000a2c3bc81a56c69\
@@ -206,7 +207,7 @@ fn publish() {
         "95100184ab61636b6e6f776c65646765c3aa6578636c7564655f6d65c2a76578636c75646592cf002000000000000002\
          b1656c696769626c655f61757468726f6c6591a561646d696eb0636f6d2e6d796170702e746f7069633191ad48656c6c\
          6f2c20776f726c6421",
-        &Message::Publish {
+        &Message::Publish(msg::Publish {
             request: 1,
             options: PublishOptions {
                 acknowledge: Some(true),
@@ -218,7 +219,7 @@ fn publish() {
             topic: "com.myapp.topic1".into(),
             args: vec![Value::Str("Hello, world!".into())],
             kwargs: Default::default(),
-        },
+        }),
     );
 }
 
@@ -227,13 +228,13 @@ fn publish_without_payload() {
     both_ways(
         r#"[16,2,{},"com.myapp.topic1"]"#,
         "94100280b0636f6d2e6d796170702e746f70696331",
-        &Message::Publish {
+        &Message::Publish(msg::Publish {
             request: 2,
             options: Default::default(),
             topic: "com.myapp.topic1".into(),
             args: vec![],
             kwargs: Default::default(),
-        },
+        }),
     );
 }
 
@@ -242,10 +243,10 @@ fn published() {
     both_ways(
         "[17,1,4429313566]",
         "931101cf000000010801f61e",
-        &Message::Published {
+        &Message::Published(msg::Published {
             request: 1,
             publication: 4429313566,
-        },
+        }),
     );
 }
 
@@ -254,7 +255,7 @@ fn subscribe() {
     both_ways(
         r#"[32,2,{"match":"prefix","get_retained":true},"com.myapp"]"#,
         "94200282a56d61746368a6707265666978ac6765745f72657461696e6564c3a9636f6d2e6d79617070",
-        &Message::Subscribe {
+        &Message::Subscribe(msg::Subscribe {
             request: 2,
             options: SubscribeOptions {
                 match_policy: Some(MatchPolicy::Prefix),
@@ -262,7 +263,7 @@ fn subscribe() {
                 ..Default::default()
             },
             topic: "com.myapp".into(),
-        },
+        }),
     );
 }
 
@@ -271,10 +272,10 @@ fn subscribed() {
     both_ways(
         "[33,2,5512315355]",
         "932102cf00000001488f41db",
-        &Message::Subscribed {
+        &Message::Subscribed(msg::Subscribed {
             request: 2,
             subscription: 5512315355,
-        },
+        }),
     );
 }
 
@@ -283,10 +284,10 @@ fn unsubscribe() {
     both_ways(
         "[34,3,5512315355]",
         "932203cf00000001488f41db",
-        &Message::Unsubscribe {
+        &Message::Unsubscribe(msg::Unsubscribe {
             request: 3,
             subscription: 5512315355,
-        },
+        }),
     );
 }
 
@@ -295,24 +296,24 @@ fn unsubscribed_without_details() {
     both_ways(
         "[35,3]",
         "922303",
-        &Message::Unsubscribed {
+        &Message::Unsubscribed(msg::Unsubscribed {
             request: 3,
             details: None,
-        },
+        }),
     );
 }
 
 /// Router-initiated revocation: request 0 and a Details dict.
 #[test]
 fn unsubscribed_with_details() {
-    let msg = Message::Unsubscribed {
+    let msg = Message::Unsubscribed(msg::Unsubscribed {
         request: 0,
         details: Some(RevokeDetails {
             subscription: Some(5512315355),
             reason: Some("wamp.subscription.revoked".into()),
             ..Default::default()
         }),
-    };
+    });
     // Autobahn writes `reason` first.
     decode_only(
         r#"[35,0,{"reason":"wamp.subscription.revoked","subscription":5512315355}]"#,
@@ -330,10 +331,10 @@ fn unsubscribed_with_details() {
     both_ways(
         "[35,0,{}]",
         "93230080",
-        &Message::Unsubscribed {
+        &Message::Unsubscribed(msg::Unsubscribed {
             request: 0,
             details: Some(Default::default()),
-        },
+        }),
     );
 }
 
@@ -342,7 +343,7 @@ fn unsubscribed_with_details() {
 #[test]
 fn event() {
     let nested = Value::List(vec![Value::Null, Value::Bool(true), Value::Bool(false)]);
-    let msg = Message::Event {
+    let msg = Message::Event(msg::Event {
         subscription: 5512315355,
         publication: 4429313566,
         details: EventDetails {
@@ -356,7 +357,7 @@ fn event() {
             Value::Float(0.1),
         ],
         kwargs: dict(value!({"nested": {"deep": {"list": nested}}})),
-    };
+    });
     both_ways(
         r#"[36,5512315355,4429313566,{"publisher":9007199254740991,"topic":"com.myapp.topic1"},["\u0000AAH+/w==",-128,0.1],{"nested":{"deep":{"list":[null,true,false]}}}]"#,
         "9624cf00000001488f41dbcf000000010801f61e82a97075626c6973686572cf001fffffffffffffa5746f706963b063\
@@ -370,12 +371,14 @@ fn event() {
 /// MessagePack it stays a string (hand-written vectors).
 #[test]
 fn nul_prefixed_strings() {
-    let event = |arg: Value| Message::Event {
-        subscription: 1,
-        publication: 2,
-        details: Default::default(),
-        args: vec![arg],
-        kwargs: Default::default(),
+    let event = |arg: Value| {
+        Message::Event(msg::Event {
+            subscription: 1,
+            publication: 2,
+            details: Default::default(),
+            args: vec![arg],
+            kwargs: Default::default(),
+        })
     };
     // MessagePack: fixstr of length 3, bytes 00 'A' 'A'.
     let got = Serializer::MsgPack
@@ -397,12 +400,14 @@ fn nul_prefixed_strings() {
 /// representation needs 17 digits (vector from Python's json/msgpack).
 #[test]
 fn floats_survive_json_exactly() {
-    let event = |args: Vec<Value>| Message::Event {
-        subscription: 1,
-        publication: 2,
-        details: Default::default(),
-        args,
-        kwargs: Default::default(),
+    let event = |args: Vec<Value>| {
+        Message::Event(msg::Event {
+            subscription: 1,
+            publication: 2,
+            details: Default::default(),
+            args,
+            kwargs: Default::default(),
+        })
     };
     both_ways(
         "[36,1,2,{},[-0.24145446600168158,0.30000000000000004,5e-324]]",
@@ -425,7 +430,7 @@ fn floats_survive_json_exactly() {
         for ser in [Serializer::Json, Serializer::MsgPack] {
             let back = ser.decode(&ser.encode(&msg).unwrap()).unwrap();
             match back {
-                Message::Event { args, .. } => match args[..] {
+                Message::Event(msg::Event { args, .. }) => match args[..] {
                     [Value::Float(g)] => {
                         assert_eq!(g.to_bits(), f.to_bits(), "{ser}: {f:e} came back as {g:e}")
                     }

@@ -8,6 +8,7 @@
 mod common;
 
 use common::{both_ways, decode_only, dict};
+use wamp_proto::msg;
 use wamp_proto::uri::MatchPolicy;
 use wamp_proto::{value, Message, Value};
 use wamp_proto::{CallOptions, CancelMode, CancelOptions, InterruptOptions, InvocationDetails};
@@ -33,7 +34,7 @@ fn call() {
     both_ways(
         r#"[48,7,{"timeout":500},"com.myapp.add2",[2,3],{"x":true}]"#,
         "96 30 07 81 a774696d656f7574 cd01f4 ae636f6d2e6d796170702e61646432 92 02 03 81 a178 c3",
-        &Message::Call {
+        &Message::Call(msg::Call {
             request: 7,
             options: CallOptions {
                 timeout: Some(500),
@@ -42,14 +43,14 @@ fn call() {
             procedure: "com.myapp.add2".into(),
             args: vec![Value::UInt(2), Value::UInt(3)],
             kwargs: dict(value!({"x": true})),
-        },
+        }),
     );
 }
 
 /// Only ArgumentsKw: the Arguments list is written, empty.
 #[test]
 fn call_with_kwargs_only() {
-    let msg = Message::Call {
+    let msg = Message::Call(msg::Call {
         request: 8,
         options: CallOptions {
             receive_progress: Some(true),
@@ -58,7 +59,7 @@ fn call_with_kwargs_only() {
         procedure: "com.myapp.echo".into(),
         args: vec![],
         kwargs: dict(value!({"a": 1})),
-    };
+    });
     both_ways(
         r#"[48,8,{"receive_progress":true},"com.myapp.echo",[],{"a":1}]"#,
         "96300881b0726563656976655f70726f6772657373c3ae636f6d2e6d796170702e6563686f9081a16101",
@@ -72,13 +73,13 @@ fn call_with_kwargs_only() {
 /// spec's `[]`.
 #[test]
 fn call_with_null_args_from_autobahn() {
-    let msg = Message::Call {
+    let msg = Message::Call(msg::Call {
         request: 8,
         options: Default::default(),
         procedure: "com.myapp.echo".into(),
         args: vec![],
         kwargs: dict(value!({"a": 1})),
-    };
+    });
     decode_only(
         r#"[48,8,{},"com.myapp.echo",null,{"a":1}]"#,
         "96300880ae636f6d2e6d796170702e6563686fc081a16101",
@@ -93,13 +94,13 @@ fn call_with_null_args_from_autobahn() {
     decode_only(
         r#"[48,8,{},"com.myapp.echo",null,null]"#,
         "96300880ae636f6d2e6d796170702e6563686fc0c0",
-        &Message::Call {
+        &Message::Call(msg::Call {
             request: 8,
             options: Default::default(),
             procedure: "com.myapp.echo".into(),
             args: vec![],
             kwargs: Default::default(),
-        },
+        }),
     );
 }
 
@@ -113,13 +114,13 @@ fn call_with_unknown_option_keys() {
         ..Default::default()
     };
     options.extra = dict(value!({"x_custom": {"a": [1]}, "x_flag": false}));
-    let msg = Message::Call {
+    let msg = Message::Call(msg::Call {
         request: 9,
         options,
         procedure: "com.myapp.ping".into(),
         args: vec![],
         kwargs: Default::default(),
-    };
+    });
     both_ways(
         r#"[48,9,{"timeout":500,"receive_progress":true,"x_custom":{"a":[1]},"x_flag":false},"com.myapp.ping"]"#,
         "94300984a774696d656f7574cd01f4b0726563656976655f70726f6772657373c3a8785f637573746f6d81a1619101a6\
@@ -140,13 +141,13 @@ fn cancel() {
     both_ways(
         r#"[49,7,{"mode":"kill"}]"#,
         "93310781a46d6f6465a46b696c6c",
-        &Message::Cancel {
+        &Message::Cancel(msg::Cancel {
             request: 7,
             options: CancelOptions {
                 mode: Some(CancelMode::Kill),
                 ..Default::default()
             },
-        },
+        }),
     );
 }
 
@@ -155,7 +156,7 @@ fn result() {
     both_ways(
         r#"[50,7,{"progress":true},[5]]"#,
         "94320781a870726f6772657373c39105",
-        &Message::Result {
+        &Message::Result(msg::Result {
             request: 7,
             details: ResultDetails {
                 progress: Some(true),
@@ -163,7 +164,7 @@ fn result() {
             },
             args: vec![Value::UInt(5)],
             kwargs: Default::default(),
-        },
+        }),
     );
 }
 
@@ -172,12 +173,12 @@ fn result_without_payload() {
     both_ways(
         "[50,7,{}]",
         "93320780",
-        &Message::Result {
+        &Message::Result(msg::Result {
             request: 7,
             details: Default::default(),
             args: vec![],
             kwargs: Default::default(),
-        },
+        }),
     );
 }
 
@@ -187,7 +188,7 @@ fn register() {
         r#"[64,3,{"match":"prefix","invoke":"roundrobin","concurrency":4},"com.myapp."]"#,
         "94400383a56d61746368a6707265666978a6696e766f6b65aa726f756e64726f62696eab636f6e63757272656e637904\
          aa636f6d2e6d796170702e",
-        &Message::Register {
+        &Message::Register(msg::Register {
             request: 3,
             options: RegisterOptions {
                 match_policy: Some(MatchPolicy::Prefix),
@@ -196,7 +197,7 @@ fn register() {
                 ..Default::default()
             },
             procedure: "com.myapp.".into(),
-        },
+        }),
     );
 }
 
@@ -205,10 +206,10 @@ fn registered() {
     both_ways(
         "[65,3,2103333224]",
         "934103ce7d5e5168",
-        &Message::Registered {
+        &Message::Registered(msg::Registered {
             request: 3,
             registration: 2103333224,
-        },
+        }),
     );
 }
 
@@ -217,10 +218,10 @@ fn unregister() {
     both_ways(
         "[66,4,2103333224]",
         "934204ce7d5e5168",
-        &Message::Unregister {
+        &Message::Unregister(msg::Unregister {
             request: 4,
             registration: 2103333224,
-        },
+        }),
     );
 }
 
@@ -229,23 +230,23 @@ fn unregistered_without_details() {
     both_ways(
         "[67,4]",
         "924304",
-        &Message::Unregistered {
+        &Message::Unregistered(msg::Unregistered {
             request: 4,
             details: None,
-        },
+        }),
     );
 }
 
 #[test]
 fn unregistered_with_details() {
-    let msg = Message::Unregistered {
+    let msg = Message::Unregistered(msg::Unregistered {
         request: 0,
         details: Some(RevokeDetails {
             registration: Some(2103333224),
             reason: Some("wamp.registration.revoked".into()),
             ..Default::default()
         }),
-    };
+    });
     // Autobahn writes `reason` first.
     decode_only(
         r#"[67,0,{"reason":"wamp.registration.revoked","registration":2103333224}]"#,
@@ -263,7 +264,7 @@ fn unregistered_with_details() {
 
 #[test]
 fn invocation() {
-    let msg = Message::Invocation {
+    let msg = Message::Invocation(msg::Invocation {
         request: 6131533,
         registration: 2103333224,
         details: InvocationDetails {
@@ -276,7 +277,7 @@ fn invocation() {
         },
         args: vec![Value::UInt(2), Value::UInt(3)],
         kwargs: Default::default(),
-    };
+    });
     // Autobahn writes timeout and receive_progress first.
     decode_only(
         r#"[68,6131533,2103333224,{"timeout":1000,"receive_progress":true,"caller":3335656,"caller_authid":"joe","procedure":"com.myapp.add2"},[2,3]]"#,
@@ -300,14 +301,14 @@ fn interrupt() {
         r#"[69,6131533,{"mode":"killnowait","reason":"wamp.error.timeout"}]"#,
         "9345ce005d8f4d82a46d6f6465aa6b696c6c6e6f77616974a6726561736f6eb277616d702e6572726f722e74696d656f\
          7574",
-        &Message::Interrupt {
+        &Message::Interrupt(msg::Interrupt {
             request: 6131533,
             options: InterruptOptions {
                 mode: Some(CancelMode::KillNoWait),
                 reason: Some("wamp.error.timeout".into()),
                 ..Default::default()
             },
-        },
+        }),
     );
 }
 
@@ -317,7 +318,7 @@ fn yield_with_kwargs_only() {
     both_ways(
         r#"[70,6131533,{"progress":true},[],{"sum":-9007199254740992}]"#,
         "9546ce005d8f4d81a870726f6772657373c39081a373756dd3ffe0000000000000",
-        &Message::Yield {
+        &Message::Yield(msg::Yield {
             request: 6131533,
             options: YieldOptions {
                 progress: Some(true),
@@ -325,7 +326,7 @@ fn yield_with_kwargs_only() {
             },
             args: vec![],
             kwargs: [("sum".to_string(), Value::Int(-(MAX_ID as i64)))].into(),
-        },
+        }),
     );
 }
 
@@ -334,19 +335,19 @@ fn yield_without_payload() {
     both_ways(
         "[70,6131534,{}]",
         "9346ce005d8f4e80",
-        &Message::Yield {
+        &Message::Yield(msg::Yield {
             request: 6131534,
             options: Default::default(),
             args: vec![],
             kwargs: Default::default(),
-        },
+        }),
     );
 }
 
 /// Integral floats are accepted for integer options (hand-written vectors).
 #[test]
 fn integral_float_timeout() {
-    let msg = Message::Call {
+    let msg = Message::Call(msg::Call {
         request: 1,
         options: CallOptions {
             timeout: Some(250),
@@ -355,7 +356,7 @@ fn integral_float_timeout() {
         procedure: "p".into(),
         args: vec![],
         kwargs: Default::default(),
-    };
+    });
     // A JavaScript peer may send the timeout as a float; it reads as an integer
     // (MessagePack float64 0x406f400000000000 is 250.0).
     decode_only(

@@ -400,13 +400,13 @@ fn call_nested(depth: usize) -> wamp_proto::Message {
     for _ in 0..depth {
         v = wamp_proto::Value::List(vec![v]);
     }
-    wamp_proto::Message::Call {
+    wamp_proto::Message::Call(wamp_proto::msg::Call {
         request: 1,
         options: Default::default(),
         procedure: "p".into(),
         args: vec![v],
         kwargs: Default::default(),
-    }
+    })
 }
 
 #[test]

@@ -8,6 +8,7 @@
 //! with `x_` so they never collide with a typed key.
 
 use std::collections::BTreeMap;
+use wamp_proto::msg;
 
 use proptest::collection::{btree_map, vec};
 use proptest::option;
@@ -293,101 +294,108 @@ fn revoke() -> impl Strategy<Value = Option<RevokeDetails>> {
 fn message() -> impl Strategy<Value = Message> {
     use Message as M;
     prop_oneof![
-        (text(), hello()).prop_map(|(realm, details)| M::Hello { realm, details }),
-        (id(), welcome()).prop_map(|(session, details)| M::Welcome { session, details }),
-        (close(), text()).prop_map(|(details, reason)| M::Abort { details, reason }),
-        (text(), dict()).prop_map(|(authmethod, extra)| M::Challenge { authmethod, extra }),
-        (text(), dict()).prop_map(|(signature, extra)| M::Authenticate { signature, extra }),
-        (close(), text()).prop_map(|(details, reason)| M::Goodbye { details, reason }),
+        (text(), hello()).prop_map(|(realm, details)| M::Hello(msg::Hello { realm, details })),
+        (id(), welcome()).prop_map(|(session, details)| M::Welcome(msg::Welcome { session, details })),
+        (close(), text()).prop_map(|(details, reason)| M::Abort(msg::Abort { details, reason })),
+        (text(), dict()).prop_map(|(authmethod, extra)| M::Challenge(msg::Challenge { authmethod, extra })),
+        (text(), dict())
+            .prop_map(|(signature, extra)| M::Authenticate(msg::Authenticate { signature, extra })),
+        (close(), text()).prop_map(|(details, reason)| M::Goodbye(msg::Goodbye { details, reason })),
         (message_type(), id(), dict(), text(), list(), dict()).prop_map(
-            |(request_type, request, details, error, args, kwargs)| M::Error {
+            |(request_type, request, details, error, args, kwargs)| M::Error(msg::Error {
                 request_type,
                 request,
                 details,
                 error,
                 args,
                 kwargs
-            }
+            })
         ),
         (id(), publish(), text(), list(), dict()).prop_map(|(request, options, topic, args, kwargs)| {
-            M::Publish {
+            M::Publish(msg::Publish {
                 request,
                 options,
                 topic,
                 args,
                 kwargs,
-            }
+            })
         }),
-        (id(), id()).prop_map(|(request, publication)| M::Published { request, publication }),
-        (id(), subscribe(), text()).prop_map(|(request, options, topic)| M::Subscribe {
+        (id(), id()).prop_map(|(request, publication)| M::Published(msg::Published { request, publication })),
+        (id(), subscribe(), text()).prop_map(|(request, options, topic)| M::Subscribe(msg::Subscribe {
             request,
             options,
             topic
-        }),
-        (id(), id()).prop_map(|(request, subscription)| M::Subscribed {
+        })),
+        (id(), id()).prop_map(|(request, subscription)| M::Subscribed(msg::Subscribed {
             request,
             subscription
-        }),
-        (id(), id()).prop_map(|(request, subscription)| M::Unsubscribe {
+        })),
+        (id(), id()).prop_map(|(request, subscription)| M::Unsubscribe(msg::Unsubscribe {
             request,
             subscription
-        }),
-        (id(), revoke()).prop_map(|(request, details)| M::Unsubscribed { request, details }),
+        })),
+        (id(), revoke())
+            .prop_map(|(request, details)| M::Unsubscribed(msg::Unsubscribed { request, details })),
         (id(), id(), event(), list(), dict()).prop_map(
-            |(subscription, publication, details, args, kwargs)| M::Event {
+            |(subscription, publication, details, args, kwargs)| M::Event(msg::Event {
                 subscription,
                 publication,
                 details,
                 args,
                 kwargs
-            }
+            })
         ),
         (id(), call(), text(), list(), dict()).prop_map(|(request, options, procedure, args, kwargs)| {
-            M::Call {
+            M::Call(msg::Call {
                 request,
                 options,
                 procedure,
                 args,
                 kwargs,
+            })
+        }),
+        (id(), cancel()).prop_map(|(request, options)| M::Cancel(msg::Cancel { request, options })),
+        (id(), progress(), list(), dict()).prop_map(|(request, (progress, extra), args, kwargs)| M::Result(
+            msg::Result {
+                request,
+                details: ResultDetails { progress, extra },
+                args,
+                kwargs
             }
-        }),
-        (id(), cancel()).prop_map(|(request, options)| M::Cancel { request, options }),
-        (id(), progress(), list(), dict()).prop_map(|(request, (progress, extra), args, kwargs)| M::Result {
-            request,
-            details: ResultDetails { progress, extra },
-            args,
-            kwargs
-        }),
-        (id(), register(), text()).prop_map(|(request, options, procedure)| M::Register {
+        )),
+        (id(), register(), text()).prop_map(|(request, options, procedure)| M::Register(msg::Register {
             request,
             options,
             procedure
-        }),
-        (id(), id()).prop_map(|(request, registration)| M::Registered {
+        })),
+        (id(), id()).prop_map(|(request, registration)| M::Registered(msg::Registered {
             request,
             registration
-        }),
-        (id(), id()).prop_map(|(request, registration)| M::Unregister {
+        })),
+        (id(), id()).prop_map(|(request, registration)| M::Unregister(msg::Unregister {
             request,
             registration
-        }),
-        (id(), revoke()).prop_map(|(request, details)| M::Unregistered { request, details }),
+        })),
+        (id(), revoke())
+            .prop_map(|(request, details)| M::Unregistered(msg::Unregistered { request, details })),
         (id(), id(), invocation(), list(), dict()).prop_map(
-            |(request, registration, details, args, kwargs)| M::Invocation {
+            |(request, registration, details, args, kwargs)| M::Invocation(msg::Invocation {
                 request,
                 registration,
                 details,
                 args,
                 kwargs
-            }
+            })
         ),
-        (id(), interrupt()).prop_map(|(request, options)| M::Interrupt { request, options }),
-        (id(), progress(), list(), dict()).prop_map(|(request, (progress, extra), args, kwargs)| M::Yield {
-            request,
-            options: YieldOptions { progress, extra },
-            args,
-            kwargs
-        }),
+        (id(), interrupt()).prop_map(|(request, options)| M::Interrupt(msg::Interrupt { request, options })),
+        (id(), progress(), list(), dict()).prop_map(|(request, (progress, extra), args, kwargs)| M::Yield(
+            msg::Yield {
+                request,
+                options: YieldOptions { progress, extra },
+                args,
+                kwargs
+            }
+        )),
     ]
 }
 

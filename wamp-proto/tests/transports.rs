@@ -6,6 +6,7 @@ mod common;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
+use wamp_proto::msg;
 
 use common::sample_messages;
 use tokio::net::TcpListener;
@@ -73,13 +74,13 @@ async fn exchange(a: &Connection, b: &mut Connection) {
 }
 
 fn call_with_arg(request: u64, arg: Value) -> Message {
-    Message::Call {
+    Message::Call(msg::Call {
         request,
         options: Default::default(),
         procedure: "com.myapp.big".into(),
         args: vec![arg],
         kwargs: Default::default(),
-    }
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -224,10 +225,10 @@ async fn websocket_undecodable_message_ends_the_receiver_with_a_decode_error() {
         .unwrap();
     assert_eq!(
         within(server.receiver.recv()).await,
-        Some(Message::Published {
+        Some(Message::Published(msg::Published {
             request: 1,
             publication: 2
-        })
+        }))
     );
     assert_eq!(within(server.receiver.recv()).await, None);
     match server.close_reason.get() {

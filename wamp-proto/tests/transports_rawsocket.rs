@@ -6,6 +6,7 @@ mod common;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
+use wamp_proto::msg;
 
 use common::sample_messages;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -64,13 +65,13 @@ async fn raw_client(addr: SocketAddr, hello: [u8; 4]) -> (TcpStream, std::io::Re
 }
 
 fn call(request: u64, args: Vec<Value>) -> Message {
-    Message::Call {
+    Message::Call(msg::Call {
         request,
         options: Default::default(),
         procedure: "p".into(),
         args,
         kwargs: Default::default(),
-    }
+    })
 }
 
 /// Sends every sample message from `a` to `b` and checks they arrive in order.

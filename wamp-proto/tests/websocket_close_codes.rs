@@ -5,6 +5,7 @@
 
 use std::future::Future;
 use std::time::Duration;
+use wamp_proto::msg;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::AsyncWriteExt;
@@ -103,7 +104,9 @@ async fn undecodable_json_closes_with_1007_after_the_abort() {
     match before.as_slice() {
         [Ws::Text(t)] => {
             let abort = Serializer::Json.decode(t.as_bytes()).unwrap();
-            assert!(matches!(&abort, Message::Abort { reason, .. } if reason == PROTOCOL_VIOLATION));
+            assert!(
+                matches!(&abort, Message::Abort(msg::Abort { reason, .. }) if reason == PROTOCOL_VIOLATION)
+            );
         }
         other => panic!("expected one ABORT before the close: {other:?}"),
     }
@@ -204,7 +207,7 @@ async fn an_abort_for_a_protocol_violation_closes_with_1002() {
     raw.send(Ws::Text(r#"[48,1,{},"p"]"#.into())).await.unwrap();
     assert!(matches!(
         within(server.receiver.recv()).await,
-        Some(Message::Call { .. })
+        Some(Message::Call(msg::Call { .. }))
     ));
     let abort = Message::abort(PROTOCOL_VIOLATION, "CALL before HELLO");
     server.sender.send(abort).await.unwrap();

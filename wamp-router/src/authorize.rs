@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+use wamp_proto::msg;
 
 use wamp_proto::uri::MatchPolicy;
 use wamp_proto::{Dict, Id, List, Message, MessageType, Value};
@@ -102,10 +103,10 @@ impl CompiledRole {
 /// The action and URI of a message that needs authorization.
 pub(crate) fn target(msg: &Message) -> Option<(Action, &str)> {
     match msg {
-        Message::Call { procedure, .. } => Some((Action::Call, procedure)),
-        Message::Register { procedure, .. } => Some((Action::Register, procedure)),
-        Message::Publish { topic, .. } => Some((Action::Publish, topic)),
-        Message::Subscribe { topic, .. } => Some((Action::Subscribe, topic)),
+        Message::Call(msg::Call { procedure, .. }) => Some((Action::Call, procedure)),
+        Message::Register(msg::Register { procedure, .. }) => Some((Action::Register, procedure)),
+        Message::Publish(msg::Publish { topic, .. }) => Some((Action::Publish, topic)),
+        Message::Subscribe(msg::Subscribe { topic, .. }) => Some((Action::Subscribe, topic)),
         _ => None,
     }
 }
@@ -113,10 +114,10 @@ pub(crate) fn target(msg: &Message) -> Option<(Action, &str)> {
 /// The request's options, as the authorizer gets them.
 fn options_of(msg: &Message) -> Dict {
     match msg {
-        Message::Call { options, .. } => options.to_dict(),
-        Message::Register { options, .. } => options.to_dict(),
-        Message::Publish { options, .. } => options.to_dict(),
-        Message::Subscribe { options, .. } => options.to_dict(),
+        Message::Call(msg::Call { options, .. }) => options.to_dict(),
+        Message::Register(msg::Register { options, .. }) => options.to_dict(),
+        Message::Publish(msg::Publish { options, .. }) => options.to_dict(),
+        Message::Subscribe(msg::Subscribe { options, .. }) => options.to_dict(),
         _ => Dict::new(),
     }
 }
@@ -125,10 +126,10 @@ fn options_of(msg: &Message) -> Dict {
 /// acknowledgement (dropped silently).
 pub(crate) fn refusal(msg: &Message, error: &str, message: String) -> Option<Message> {
     let (ty, request) = match msg {
-        Message::Call { request, .. } => (MessageType::Call, *request),
-        Message::Register { request, .. } => (MessageType::Register, *request),
-        Message::Subscribe { request, .. } => (MessageType::Subscribe, *request),
-        Message::Publish { request, options, .. } if options.acknowledge == Some(true) => {
+        Message::Call(msg::Call { request, .. }) => (MessageType::Call, *request),
+        Message::Register(msg::Register { request, .. }) => (MessageType::Register, *request),
+        Message::Subscribe(msg::Subscribe { request, .. }) => (MessageType::Subscribe, *request),
+        Message::Publish(msg::Publish { request, options, .. }) if options.acknowledge == Some(true) => {
             (MessageType::Publish, *request)
         }
         _ => return None,

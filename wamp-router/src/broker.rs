@@ -1,13 +1,11 @@
 //! The broker: subscriptions (exact, prefix, wildcard) and event routing with
 //! publisher exclusion, black/white-listing and publisher disclosure.
 
+use wamp_proto::msg;
 use wamp_proto::repr::{self, SerializerSet};
 use wamp_proto::transport::SharedMessage;
 use wamp_proto::uri::{self, MatchPolicy, UriRule};
-use wamp_proto::{
-    error_uri, id, Dict, EventDetails, Id, IdMap, List, Message, MessageType, PublishOptions, Serializer,
-    SubscribeOptions,
-};
+use wamp_proto::{error_uri, id, EventDetails, Id, IdMap, Message, MessageType, PublishOptions, Serializer};
 
 use crate::matching::PatternIndex;
 use crate::realm::{send_error, send_to, SessionEntry, Sessions};
@@ -29,14 +27,12 @@ pub(crate) struct Broker {
 }
 
 impl Broker {
-    pub fn subscribe(
-        &mut self,
-        sessions: &Sessions,
-        sid: Id,
-        request: Id,
-        options: SubscribeOptions,
-        topic: String,
-    ) {
+    pub fn subscribe(&mut self, sessions: &Sessions, sid: Id, msg: msg::Subscribe) {
+        let msg::Subscribe {
+            request,
+            options,
+            topic,
+        } = msg;
         let policy = options.match_policy.unwrap_or_default();
         if let Err(e) = uri::validate_pattern(&topic, policy, UriRule::Loose) {
             return send_error(
@@ -72,22 +68,26 @@ impl Broker {
         send_to(
             sessions,
             sid,
-            Message::Subscribed {
+            Message::Subscribed(msg::Subscribed {
                 request,
                 subscription: sub_id,
-            },
+            }),
         );
     }
 
-    pub fn unsubscribe(&mut self, sessions: &Sessions, sid: Id, request: Id, subscription: Id) {
+    pub fn unsubscribe(&mut self, sessions: &Sessions, sid: Id, msg: msg::Unsubscribe) {
+        let msg::Unsubscribe {
+            request,
+            subscription,
+        } = msg;
         if self.detach(sid, subscription) {
             send_to(
                 sessions,
                 sid,
-                Message::Unsubscribed {
+                Message::Unsubscribed(msg::Unsubscribed {
                     request,
                     details: None,
-                },
+                }),
             );
         } else {
             send_error(
@@ -129,17 +129,14 @@ impl Broker {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub fn publish(
-        &mut self,
-        sessions: &Sessions,
-        sid: Id,
-        request: Id,
-        options: PublishOptions,
-        topic: String,
-        args: List,
-        kwargs: Dict,
-    ) {
+    pub fn publish(&mut self, sessions: &Sessions, sid: Id, msg: msg::Publish) {
+        let msg::Publish {
+            request,
+            options,
+            topic,
+            args,
+            kwargs,
+        } = msg;
         let acknowledge = options.acknowledge.unwrap_or(false);
         let invalid = match uri::validate(&topic, UriRule::Loose, false) {
             Err(e) => Some(e.to_string()),
@@ -262,13 +259,13 @@ impl Broker {
             // The payload is moved into the last subscription's EVENT,
             // cloned for the others.
             let last = i + 1 == matches.len();
-            let event = Message::Event {
+            let event = Message::Event(msg::Event {
                 subscription: sub_id,
                 publication,
                 details,
                 args: take_last(&mut args, last),
                 kwargs: take_last(&mut kwargs, last),
-            };
+            });
             let mut receivers = sub.subscribers.iter().copied().filter(|&target| {
                 if !receives(target) {
                     return false;
@@ -306,7 +303,11 @@ impl Broker {
             );
         }
         if acknowledge {
-            send_to(sessions, sid, Message::Published { request, publication });
+            send_to(
+                sessions,
+                sid,
+                Message::Published(msg::Published { request, publication }),
+            );
         }
     }
 }

@@ -6,14 +6,14 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+use wamp_proto::msg;
 
 use tokio::sync::oneshot;
 use wamp_proto::repr::ReprError;
 use wamp_proto::uri::{self, MatchPolicy, UriRule};
 use wamp_proto::{
-    error_uri, id, CallOptions, CancelMode, CancelOptions, Dict, Id, IdMap, InterruptOptions,
-    InvocationDetails, InvokePolicy, List, Message, MessageType, RegisterOptions, ResultDetails, Value,
-    YieldOptions,
+    error_uri, id, CancelMode, Dict, Id, IdMap, InterruptOptions, InvocationDetails, InvokePolicy, List,
+    Message, MessageType, ResultDetails, Value,
 };
 
 use crate::matching::PatternIndex;
@@ -79,10 +79,10 @@ fn answer(sessions: &Sessions, call: PendingCall, msg: Message) {
         None => send_to(sessions, call.caller, msg),
         Some(tx) => {
             let outcome = match msg {
-                Message::Result { args, kwargs, .. } => Ok((args, kwargs)),
-                Message::Error {
+                Message::Result(msg::Result { args, kwargs, .. }) => Ok((args, kwargs)),
+                Message::Error(msg::Error {
                     error, args, kwargs, ..
-                } => Err(InternalError { error, args, kwargs }),
+                }) => Err(InternalError { error, args, kwargs }),
                 _ => return,
             };
             let _ = tx.send(outcome);
@@ -104,14 +104,12 @@ pub(crate) struct Dealer {
 }
 
 impl Dealer {
-    pub fn register(
-        &mut self,
-        sessions: &Sessions,
-        sid: Id,
-        request: Id,
-        options: RegisterOptions,
-        procedure: String,
-    ) {
+    pub fn register(&mut self, sessions: &Sessions, sid: Id, msg: msg::Register) {
+        let msg::Register {
+            request,
+            options,
+            procedure,
+        } = msg;
         let policy = options.match_policy.unwrap_or_default();
         let invoke = options.invoke.unwrap_or_default();
         let fail =
@@ -179,22 +177,26 @@ impl Dealer {
         send_to(
             sessions,
             sid,
-            Message::Registered {
+            Message::Registered(msg::Registered {
                 request,
                 registration: reg_id,
-            },
+            }),
         );
     }
 
-    pub fn unregister(&mut self, sessions: &Sessions, sid: Id, request: Id, registration: Id) {
+    pub fn unregister(&mut self, sessions: &Sessions, sid: Id, msg: msg::Unregister) {
+        let msg::Unregister {
+            request,
+            registration,
+        } = msg;
         if self.detach(sid, registration) {
             send_to(
                 sessions,
                 sid,
-                Message::Unregistered {
+                Message::Unregistered(msg::Unregistered {
                     request,
                     details: None,
-                },
+                }),
             );
         } else {
             send_error(
@@ -223,84 +225,49 @@ impl Dealer {
         true
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub fn call(
-        &mut self,
-        realm: &Arc<Realm>,
-        sessions: &Sessions,
-        sid: Id,
-        request: Id,
-        options: CallOptions,
-        procedure: String,
-        args: List,
-        kwargs: Dict,
-    ) {
-        let mut internal = None;
-        let routed = self.route(
-            realm,
-            sessions,
-            sid,
-            request,
-            options,
-            procedure,
-            args,
-            kwargs,
-            &mut internal,
-        );
+    pub fn call(&mut self, realm: &Arc<Realm>, sessions: &Sessions, sid: Id, msg: msg::Call) {
+        let request = msg.request;
+        let routed = self.route(realm, sessions, sid, msg, &mut None);
         if let Err((error, msg)) = routed {
             send_error(sessions, sid, MessageType::Call, request, error, msg);
         }
     }
 
     /// A call made by the router itself; the answer (or the failure to
-    /// route it) goes to `reply`. `timeout` is enforced as a call timeout.
-    #[allow(clippy::too_many_arguments)]
+    /// route it) goes to `reply`. The call's request ID is the router's
+    /// own, whatever `call.request` says; its `timeout` option is enforced
+    /// as for any call.
     pub fn call_internal(
         &mut self,
         realm: &Arc<Realm>,
         sessions: &Sessions,
-        procedure: String,
-        args: List,
-        kwargs: Dict,
-        timeout: Duration,
+        mut call: msg::Call,
         reply: oneshot::Sender<InternalOutcome>,
     ) {
-        let request = self.internal_ids.next();
-        let options = CallOptions {
-            timeout: Some(timeout.as_millis().clamp(1, u64::MAX as u128) as u64),
-            ..Default::default()
-        };
+        call.request = self.internal_ids.next();
         let mut internal = Some(reply);
-        let routed = self.route(
-            realm,
-            sessions,
-            ROUTER_CALLER,
-            request,
-            options,
-            procedure,
-            args,
-            kwargs,
-            &mut internal,
-        );
+        let routed = self.route(realm, sessions, ROUTER_CALLER, call, &mut internal);
         if let (Err((error, msg)), Some(reply)) = (routed, internal) {
             let _ = reply.send(Err(InternalError::new(error, msg)));
         }
     }
 
     /// Routes a call to a callee, or says why it cannot (error URI, message).
-    #[allow(clippy::too_many_arguments)]
     fn route(
         &mut self,
         realm: &Arc<Realm>,
         sessions: &Sessions,
         sid: Id,
-        request: Id,
-        options: CallOptions,
-        procedure: String,
-        args: List,
-        kwargs: Dict,
+        msg: msg::Call,
         internal: &mut Option<oneshot::Sender<InternalOutcome>>,
     ) -> Result<(), (&'static str, String)> {
+        let msg::Call {
+            request,
+            options,
+            procedure,
+            args,
+            kwargs,
+        } = msg;
         if let Err(e) = uri::validate(&procedure, UriRule::Loose, false) {
             return Err((error_uri::INVALID_URI, e.to_string()));
         }
@@ -387,13 +354,13 @@ impl Dealer {
         send_to(
             sessions,
             callee,
-            Message::Invocation {
+            Message::Invocation(msg::Invocation {
                 request: invocation,
                 registration: reg_id,
                 details,
                 args,
                 kwargs,
-            },
+            }),
         );
         Ok(())
     }
@@ -414,15 +381,13 @@ impl Dealer {
         Some(call)
     }
 
-    pub fn on_yield(
-        &mut self,
-        sessions: &Sessions,
-        sid: Id,
-        request: Id,
-        options: YieldOptions,
-        args: List,
-        kwargs: Dict,
-    ) {
+    pub fn on_yield(&mut self, sessions: &Sessions, sid: Id, msg: msg::Yield) {
+        let msg::Yield {
+            request,
+            options,
+            args,
+            kwargs,
+        } = msg;
         let progress = options.progress.unwrap_or(false);
         let Some(call) = self.invocations.get(&(sid, request)) else {
             // A YIELD for a call already answered (canceled, timed out) is dropped.
@@ -447,22 +412,22 @@ impl Dealer {
                 progress: Some(true),
                 ..Default::default()
             };
-            let msg = Message::Result {
+            let msg = Message::Result(msg::Result {
                 request: call.call_request,
                 details,
                 args,
                 kwargs,
-            };
+            });
             send_to(sessions, call.caller, msg);
             return;
         }
         if let Some(call) = self.finish(sessions, sid, request) {
-            let msg = Message::Result {
+            let msg = Message::Result(msg::Result {
                 request: call.call_request,
                 details: ResultDetails::default(),
                 args,
                 kwargs,
-            };
+            });
             answer(sessions, call, msg);
         }
     }
@@ -514,17 +479,16 @@ impl Dealer {
         answer(sessions, call, msg);
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub fn on_invocation_error(
-        &mut self,
-        sessions: &Sessions,
-        sid: Id,
-        request: Id,
-        details: Dict,
-        error: String,
-        args: List,
-        kwargs: Dict,
-    ) {
+    /// An ERROR answering an INVOCATION (the caller checked `request_type`).
+    pub fn on_invocation_error(&mut self, sessions: &Sessions, sid: Id, msg: msg::Error) {
+        let msg::Error {
+            request,
+            details,
+            error,
+            args,
+            kwargs,
+            ..
+        } = msg;
         let Some(call) = self.invocations.get(&(sid, request)) else {
             return;
         };
@@ -544,19 +508,20 @@ impl Dealer {
             return self.fail_undeliverable(sessions, sid, request, false, cause);
         }
         if let Some(call) = self.finish(sessions, sid, request) {
-            let msg = Message::Error {
+            let msg = Message::Error(msg::Error {
                 request_type: MessageType::Call,
                 request: call.call_request,
                 details,
                 error,
                 args,
                 kwargs,
-            };
+            });
             answer(sessions, call, msg);
         }
     }
 
-    pub fn cancel(&mut self, sessions: &Sessions, sid: Id, request: Id, options: CancelOptions) {
+    pub fn cancel(&mut self, sessions: &Sessions, sid: Id, msg: msg::Cancel) {
+        let msg::Cancel { request, options } = msg;
         let Some(&(callee, invocation)) = self.calls.get(&(sid, request)) else {
             return; // already answered: nothing to cancel
         };
@@ -653,10 +618,10 @@ fn interrupt(sessions: &Sessions, callee: Id, invocation: Id, mode: CancelMode, 
     send_to(
         sessions,
         callee,
-        Message::Interrupt {
+        Message::Interrupt(msg::Interrupt {
             request: invocation,
             options,
-        },
+        }),
     );
 }
 

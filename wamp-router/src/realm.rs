@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
+use wamp_proto::msg;
 
 use tokio::sync::{oneshot, Notify};
 use wamp_proto::transport::{Congestion, Outgoing, Sender, SharedMessage, TrySendError};
@@ -168,7 +169,10 @@ pub(crate) trait Deliver {
 impl Deliver for Message {
     fn deliver(self, sid: Id, entry: &SessionEntry) {
         let outbound = &entry.outbound;
-        let answered_at_once = matches!(self, Message::Invocation { .. } | Message::Interrupt { .. });
+        let answered_at_once = matches!(
+            self,
+            Message::Invocation(msg::Invocation { .. }) | Message::Interrupt(msg::Interrupt { .. })
+        );
         if answered_at_once && outbound.tx.is_routed() {
             outbox::hold(Held {
                 sid,
@@ -192,13 +196,19 @@ impl Deliver for SharedMessage {
 /// Whether a client's message makes the router send new work (EVENTs,
 /// an INVOCATION): only then can it congest anyone ([`pressure`]).
 fn gives_new_work(msg: &Message) -> bool {
-    matches!(msg, Message::Publish { .. } | Message::Call { .. })
+    matches!(
+        msg,
+        Message::Publish(msg::Publish { .. }) | Message::Call(msg::Call { .. })
+    )
 }
 
 /// Whether a message gives its receiver new work (rather than answering
 /// it): the kind whose sender is held back while the receiver is congested.
 fn is_new_work(msg: &Message) -> bool {
-    matches!(msg, Message::Event { .. } | Message::Invocation { .. })
+    matches!(
+        msg,
+        Message::Event(msg::Event { .. }) | Message::Invocation(msg::Invocation { .. })
+    )
 }
 
 /// Notes a congested receiver of new work for the sender to wait on, or
@@ -439,7 +449,17 @@ impl Realm {
         {
             let mut st = self.lock();
             let RealmState { sessions, dealer, .. } = &mut *st;
-            dealer.call_internal(self, sessions, procedure.to_owned(), args, kwargs, timeout, tx);
+            let call = msg::Call {
+                request: 0, // the dealer assigns one
+                options: wamp_proto::CallOptions {
+                    timeout: Some(timeout.as_millis().clamp(1, u64::MAX as u128) as u64),
+                    ..Default::default()
+                },
+                procedure: procedure.to_owned(),
+                args,
+                kwargs,
+            };
+            dealer.call_internal(self, sessions, call, tx);
         }
         // The dealer always answers (result, error, timeout, callee gone);
         // a dropped sender would mean the realm itself went away.
@@ -539,53 +559,17 @@ impl Realm {
             dealer,
         } = st;
         match msg {
-            Message::Publish {
-                request,
-                options,
-                topic,
-                args,
-                kwargs,
-            } => broker.publish(sessions, sid, request, options, topic, args, kwargs),
-            Message::Subscribe {
-                request,
-                options,
-                topic,
-            } => broker.subscribe(sessions, sid, request, options, topic),
-            Message::Unsubscribe {
-                request,
-                subscription,
-            } => broker.unsubscribe(sessions, sid, request, subscription),
-            Message::Call {
-                request,
-                options,
-                procedure,
-                args,
-                kwargs,
-            } => dealer.call(self, sessions, sid, request, options, procedure, args, kwargs),
-            Message::Cancel { request, options } => dealer.cancel(sessions, sid, request, options),
-            Message::Register {
-                request,
-                options,
-                procedure,
-            } => dealer.register(sessions, sid, request, options, procedure),
-            Message::Unregister {
-                request,
-                registration,
-            } => dealer.unregister(sessions, sid, request, registration),
-            Message::Yield {
-                request,
-                options,
-                args,
-                kwargs,
-            } => dealer.on_yield(sessions, sid, request, options, args, kwargs),
-            Message::Error {
-                request_type: MessageType::Invocation,
-                request,
-                details,
-                error,
-                args,
-                kwargs,
-            } => dealer.on_invocation_error(sessions, sid, request, details, error, args, kwargs),
+            Message::Publish(m) => broker.publish(sessions, sid, m),
+            Message::Subscribe(m) => broker.subscribe(sessions, sid, m),
+            Message::Unsubscribe(m) => broker.unsubscribe(sessions, sid, m),
+            Message::Call(m) => dealer.call(self, sessions, sid, m),
+            Message::Cancel(m) => dealer.cancel(sessions, sid, m),
+            Message::Register(m) => dealer.register(sessions, sid, m),
+            Message::Unregister(m) => dealer.unregister(sessions, sid, m),
+            Message::Yield(m) => dealer.on_yield(sessions, sid, m),
+            Message::Error(m) if m.request_type == MessageType::Invocation => {
+                dealer.on_invocation_error(sessions, sid, m)
+            }
             other => {
                 return Err(Violation(format!(
                     "{} is not a message a client may send in an established session",

@@ -6,6 +6,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
+use wamp_proto::msg;
 
 use tokio::sync::watch;
 use wamp_proto::transport::{Alarm, Congestion, Connection, QueueWatch, Route, TransportKind};
@@ -52,7 +53,7 @@ async fn serve(router: Arc<RouterInner>, conn: &mut Connection) {
         _ = shutdown.changed() => return,
     };
     let (realm_name, details) = match first {
-        Ok(Some(Message::Hello { realm, details })) => (realm, details),
+        Ok(Some(Message::Hello(msg::Hello { realm, details }))) => (realm, details),
         Ok(Some(other)) => {
             let msg = format!("expected HELLO, got {}", other.message_type());
             tracing::debug!(%peer, "{msg}");
@@ -128,10 +129,10 @@ async fn serve(router: Arc<RouterInner>, conn: &mut Connection) {
     };
     if conn
         .sender
-        .send(Message::Welcome {
+        .send(Message::Welcome(msg::Welcome {
             session: sid,
             details: welcome,
-        })
+        }))
         .await
         .is_err()
     {
@@ -435,14 +436,14 @@ impl Joined<'_> {
                 // It was sent an INVOCATION: read again to take its answer.
                 _ = &mut invoked, if !read => {}
                 m = self.conn.receiver.recv(), if read => match m {
-                    Some(m @ (Message::Yield { .. } | Message::Error { request_type: MessageType::Invocation, .. })) => {
+                    Some(m @ (Message::Yield(msg::Yield { .. }) | Message::Error(msg::Error { request_type: MessageType::Invocation, .. }))) => {
                         if let Flow::Stop = self.handle(m).await {
                             return Err(Flow::Stop);
                         }
                     }
                     Some(m) if self.backlog.has_room() => self.backlog.push(m),
                     // Past a full backlog, what ends or shrinks work still counts.
-                    Some(m @ (Message::Goodbye { .. } | Message::Abort { .. } | Message::Cancel { .. })) => {
+                    Some(m @ (Message::Goodbye(msg::Goodbye { .. }) | Message::Abort(msg::Abort { .. }) | Message::Cancel(msg::Cancel { .. }))) => {
                         if let Flow::Stop = self.handle(m).await {
                             return Err(Flow::Stop);
                         }
@@ -483,8 +484,10 @@ impl Joined<'_> {
                        it has too many calls pending) and has no room for more: try again"
             .to_owned();
         let reply = match &msg {
-            Message::Unsubscribe { request, .. } => Some((MessageType::Unsubscribe, *request)),
-            Message::Unregister { request, .. } => Some((MessageType::Unregister, *request)),
+            Message::Unsubscribe(msg::Unsubscribe { request, .. }) => {
+                Some((MessageType::Unsubscribe, *request))
+            }
+            Message::Unregister(msg::Unregister { request, .. }) => Some((MessageType::Unregister, *request)),
             _ => None,
         }
         .map(|(ty, request)| {
@@ -528,7 +531,7 @@ impl Joined<'_> {
 
     async fn handle(&mut self, msg: Message) -> Flow {
         match msg {
-            Message::Goodbye { .. } => {
+            Message::Goodbye(msg::Goodbye { .. }) => {
                 // Forget the session before answering: once the peer has our
                 // GOODBYE, nothing may still be routed to it (a call right
                 // after its leave() must find no registration of it).
@@ -536,7 +539,7 @@ impl Joined<'_> {
                 send_closing(self.conn, Message::goodbye(error_uri::GOODBYE_AND_OUT)).await;
                 Flow::Stop
             }
-            Message::Abort { .. } => Flow::Stop,
+            Message::Abort(msg::Abort { .. }) => Flow::Stop,
             m => match self.realm.handle(self.sid, m) {
                 Ok(congestion) => {
                     self.congestion.merge(congestion);
@@ -598,22 +601,22 @@ impl Route for DirectRoute {
     fn route(&self, msg: Message) -> Result<Congestion, Message> {
         let answer = matches!(
             msg,
-            Message::Yield { .. }
-                | Message::Error {
+            Message::Yield(msg::Yield { .. })
+                | Message::Error(msg::Error {
                     request_type: MessageType::Invocation,
                     ..
-                }
+                })
         );
         let routable = answer
             || matches!(
                 msg,
-                Message::Publish { .. }
-                    | Message::Subscribe { .. }
-                    | Message::Unsubscribe { .. }
-                    | Message::Call { .. }
-                    | Message::Cancel { .. }
-                    | Message::Register { .. }
-                    | Message::Unregister { .. }
+                Message::Publish(msg::Publish { .. })
+                    | Message::Subscribe(msg::Subscribe { .. })
+                    | Message::Unsubscribe(msg::Unsubscribe { .. })
+                    | Message::Call(msg::Call { .. })
+                    | Message::Cancel(msg::Cancel { .. })
+                    | Message::Register(msg::Register { .. })
+                    | Message::Unregister(msg::Unregister { .. })
             );
         if !routable {
             return Err(msg);

@@ -9,6 +9,7 @@
 //! WebSocket rules or after an ABORT `wamp.error.protocol_violation`, 1011
 //! for a message this side cannot encode, 1000 otherwise.
 
+use crate::msg;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::Arc;
@@ -295,7 +296,7 @@ fn ws_frame(msg: &Outgoing, serializer: Serializer) -> Result<WsMessage, Transpo
 /// (an ABORT `wamp.error.protocol_violation`, from the router or a client):
 /// the connection then closes with 1002 rather than 1000.
 fn ends_for_protocol_violation(msg: &Message) -> bool {
-    matches!(msg, Message::Abort { reason, .. } if reason == crate::error_uri::PROTOCOL_VIOLATION)
+    matches!(msg, Message::Abort(msg::Abort { reason, .. }) if reason == crate::error_uri::PROTOCOL_VIOLATION)
 }
 
 /// The RFC 6455 status code the writer closes the connection with, chosen

@@ -82,7 +82,7 @@ pub fn sample_messages() -> Vec<Message> {
     let mut extra = Dict::new();
     extra.insert("x_custom".into(), Value::Str("kept".into()));
     vec![
-        Message::Hello {
+        Message::Hello(wamp_proto::msg::Hello {
             realm: "realm1".into(),
             details: HelloDetails {
                 roles: Some(dict(value!({"caller": {}}))),
@@ -91,23 +91,23 @@ pub fn sample_messages() -> Vec<Message> {
                 extra: extra.clone(),
                 ..Default::default()
             },
-        },
-        Message::Welcome {
+        }),
+        Message::Welcome(wamp_proto::msg::Welcome {
             session: MAX_ID,
             details: WelcomeDetails {
                 realm: Some("realm1".into()),
                 ..Default::default()
             },
-        },
+        }),
         Message::abort("wamp.error.no_such_realm", "no such realm"),
-        Message::Challenge {
+        Message::Challenge(wamp_proto::msg::Challenge {
             authmethod: "wampcra".into(),
             extra: dict(value!({"challenge": "c", "iterations": 1000})),
-        },
-        Message::Authenticate {
+        }),
+        Message::Authenticate(wamp_proto::msg::Authenticate {
             signature: "sig".into(),
             extra: Dict::new(),
-        },
+        }),
         Message::goodbye("wamp.close.normal"),
         Message::error(
             MessageType::Call,
@@ -116,7 +116,7 @@ pub fn sample_messages() -> Vec<Message> {
             args.clone(),
             kwargs.clone(),
         ),
-        Message::Publish {
+        Message::Publish(wamp_proto::msg::Publish {
             request: 1,
             options: PublishOptions {
                 acknowledge: Some(true),
@@ -127,40 +127,40 @@ pub fn sample_messages() -> Vec<Message> {
             topic: "com.myapp.topic".into(),
             args: args.clone(),
             kwargs: kwargs.clone(),
-        },
-        Message::Published {
+        }),
+        Message::Published(wamp_proto::msg::Published {
             request: 1,
             publication: MAX_ID - 1,
-        },
-        Message::Subscribe {
+        }),
+        Message::Subscribe(wamp_proto::msg::Subscribe {
             request: 2,
             options: SubscribeOptions {
                 match_policy: Some(MatchPolicy::Wildcard),
                 ..Default::default()
             },
             topic: "com..topic".into(),
-        },
-        Message::Subscribed {
+        }),
+        Message::Subscribed(wamp_proto::msg::Subscribed {
             request: 2,
             subscription: 5512315355,
-        },
-        Message::Unsubscribe {
+        }),
+        Message::Unsubscribe(wamp_proto::msg::Unsubscribe {
             request: 3,
             subscription: 5512315355,
-        },
-        Message::Unsubscribed {
+        }),
+        Message::Unsubscribed(wamp_proto::msg::Unsubscribed {
             request: 3,
             details: None,
-        },
-        Message::Unsubscribed {
+        }),
+        Message::Unsubscribed(wamp_proto::msg::Unsubscribed {
             request: 0,
             details: Some(RevokeDetails {
                 subscription: Some(5512315355),
                 reason: Some("wamp.subscription.revoked".into()),
                 ..Default::default()
             }),
-        },
-        Message::Event {
+        }),
+        Message::Event(wamp_proto::msg::Event {
             subscription: 5512315355,
             publication: MAX_ID - 1,
             details: EventDetails {
@@ -169,8 +169,8 @@ pub fn sample_messages() -> Vec<Message> {
             },
             args: args.clone(),
             kwargs: kwargs.clone(),
-        },
-        Message::Call {
+        }),
+        Message::Call(wamp_proto::msg::Call {
             request: 7,
             options: CallOptions {
                 timeout: Some(500),
@@ -180,15 +180,15 @@ pub fn sample_messages() -> Vec<Message> {
             procedure: "com.myapp.add2".into(),
             args: vec![],
             kwargs: kwargs.clone(),
-        },
-        Message::Cancel {
+        }),
+        Message::Cancel(wamp_proto::msg::Cancel {
             request: 7,
             options: CancelOptions {
                 mode: Some(CancelMode::Kill),
                 ..Default::default()
             },
-        },
-        Message::Result {
+        }),
+        Message::Result(wamp_proto::msg::Result {
             request: 7,
             details: ResultDetails {
                 progress: Some(true),
@@ -196,35 +196,35 @@ pub fn sample_messages() -> Vec<Message> {
             },
             args: args.clone(),
             kwargs: Dict::new(),
-        },
-        Message::Register {
+        }),
+        Message::Register(wamp_proto::msg::Register {
             request: 8,
             options: RegisterOptions {
                 invoke: Some(InvokePolicy::Last),
                 ..Default::default()
             },
             procedure: "com.myapp.add2".into(),
-        },
-        Message::Registered {
+        }),
+        Message::Registered(wamp_proto::msg::Registered {
             request: 8,
             registration: 2103333224,
-        },
-        Message::Unregister {
+        }),
+        Message::Unregister(wamp_proto::msg::Unregister {
             request: 9,
             registration: 2103333224,
-        },
-        Message::Unregistered {
+        }),
+        Message::Unregistered(wamp_proto::msg::Unregistered {
             request: 9,
             details: None,
-        },
-        Message::Unregistered {
+        }),
+        Message::Unregistered(wamp_proto::msg::Unregistered {
             request: 0,
             details: Some(RevokeDetails {
                 registration: Some(2103333224),
                 ..Default::default()
             }),
-        },
-        Message::Invocation {
+        }),
+        Message::Invocation(wamp_proto::msg::Invocation {
             request: 6131533,
             registration: 2103333224,
             details: InvocationDetails {
@@ -234,20 +234,20 @@ pub fn sample_messages() -> Vec<Message> {
             },
             args: args.clone(),
             kwargs: kwargs.clone(),
-        },
-        Message::Interrupt {
+        }),
+        Message::Interrupt(wamp_proto::msg::Interrupt {
             request: 6131533,
             options: InterruptOptions {
                 mode: Some(CancelMode::KillNoWait),
                 reason: Some("wamp.error.timeout".into()),
                 ..Default::default()
             },
-        },
-        Message::Yield {
+        }),
+        Message::Yield(wamp_proto::msg::Yield {
             request: 6131533,
             options: YieldOptions::default(),
             args,
             kwargs,
-        },
+        }),
     ]
 }

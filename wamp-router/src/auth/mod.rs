@@ -17,6 +17,7 @@ mod cryptosign;
 mod wampcra;
 
 use std::sync::Arc;
+use wamp_proto::msg;
 
 use wamp_proto::transport::Connection;
 use wamp_proto::{error_uri, Dict, HelloDetails, Id, List, Message, Value};
@@ -289,17 +290,17 @@ impl Pending<'_> {
 
     /// Sends CHALLENGE and returns AUTHENTICATE.Signature.
     async fn challenge(&mut self, method: Method, extra: Dict) -> Result<String, Failure> {
-        let challenge = Message::Challenge {
+        let challenge = Message::Challenge(msg::Challenge {
             authmethod: method.as_str().to_owned(),
             extra,
-        };
+        });
         if self.conn.sender.send(challenge).await.is_err() {
             return Err(Failure::Gone);
         }
         let limit = self.router.config.hello_timeout;
         match tokio::time::timeout(limit, self.conn.receiver.recv()).await {
-            Ok(Some(Message::Authenticate { signature, .. })) => Ok(signature),
-            Ok(Some(Message::Abort { .. })) | Ok(None) => Err(Failure::Gone),
+            Ok(Some(Message::Authenticate(msg::Authenticate { signature, .. }))) => Ok(signature),
+            Ok(Some(Message::Abort(msg::Abort { .. }))) | Ok(None) => Err(Failure::Gone),
             Ok(Some(other)) => Err(deny(
                 error_uri::PROTOCOL_VIOLATION,
                 format!("expected AUTHENTICATE, got {}", other.message_type()),

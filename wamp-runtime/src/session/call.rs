@@ -6,6 +6,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll, Waker};
 use std::time::Duration;
+use wamp_proto::msg;
 
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -222,13 +223,13 @@ impl Call {
                 timeout,
             })
         })?;
-        let msg = Message::Call {
+        let msg = Message::Call(msg::Call {
             request,
             options,
             procedure,
             args,
             kwargs,
-        };
+        });
         let handle = CallHandle {
             shared: session.shared,
             request,
@@ -418,13 +419,13 @@ impl CallHandle {
                 c.canceled = true;
             }
         }
-        let msg = Message::Cancel {
+        let msg = Message::Cancel(msg::Cancel {
             request: self.request,
             options: CancelOptions {
                 mode: Some(mode),
                 ..Default::default()
             },
-        };
+        });
         self.shared.send(msg).await?;
         self.result().await
     }
@@ -444,13 +445,13 @@ impl CallHandle {
             st.pending.remove(&self.request).is_some()
         };
         if waiting {
-            let msg = Message::Cancel {
+            let msg = Message::Cancel(msg::Cancel {
                 request: self.request,
                 options: CancelOptions {
                     mode: Some(mode),
                     ..Default::default()
                 },
-            };
+            });
             // Past the high-water mark: dropping a call must not wait, and
             // the router must learn of it. If the queue is closed, the
             // session is going down and the router forgets the call with it.

@@ -8,6 +8,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use wamp_proto::msg;
 
 use futures_util::task::noop_waker_ref;
 use futures_util::FutureExt;
@@ -82,7 +83,7 @@ impl ProgressSender {
     pub async fn send(&self, r: CallResult) -> Result<(), Error> {
         self.shared.check_payload(&r.args, &r.kwargs)?;
         self.shared
-            .send(Message::Yield {
+            .send(Message::Yield(msg::Yield {
                 request: self.request,
                 options: YieldOptions {
                     progress: Some(true),
@@ -90,7 +91,7 @@ impl ProgressSender {
                 },
                 args: r.args,
                 kwargs: r.kwargs,
-            })
+            }))
             .await
     }
 }
@@ -171,11 +172,11 @@ impl Session {
         let shared = &self.shared;
         let request = shared.add_pending(|_| Pending::Register(tx, procedure.clone(), handler))?;
         shared
-            .send(Message::Register {
+            .send(Message::Register(msg::Register {
                 request,
                 options,
                 procedure: procedure.clone(),
-            })
+            }))
             .await?;
         let id = rx.await.unwrap_or_else(|_| Err(shared.closed_error()))?;
         Ok(Registration {
@@ -191,10 +192,10 @@ impl Session {
         let request = self.shared.add_pending(|_| Pending::Unregister(tx))?;
         self.shared.lock().registrations.remove(&registration);
         self.shared
-            .send(Message::Unregister {
+            .send(Message::Unregister(msg::Unregister {
                 request,
                 registration,
-            })
+            }))
             .await?;
         rx.await.unwrap_or_else(|_| Err(self.shared.closed_error()))
     }
@@ -357,20 +358,20 @@ fn answer_message(
         );
     }
     match outcome {
-        Ok(Ok(r)) => Message::Yield {
+        Ok(Ok(r)) => Message::Yield(msg::Yield {
             request,
             options: YieldOptions::default(),
             args: r.args,
             kwargs: r.kwargs,
-        },
-        Ok(Err(e)) => Message::Error {
+        }),
+        Ok(Err(e)) => Message::Error(msg::Error {
             request_type: MessageType::Invocation,
             request,
             details: Dict::new(),
             error: e.error,
             args: e.args,
             kwargs: e.kwargs,
-        },
+        }),
         Err(panic) => {
             let what = panic
                 .downcast_ref::<&str>()

@@ -4,6 +4,7 @@
 
 use std::sync::{Arc, Weak};
 use std::task::Waker;
+use wamp_proto::msg;
 
 use wamp_proto::transport::{Congestion, Connection, Route, TransportError};
 use wamp_proto::{error_uri, Id, Message, MessageType};
@@ -85,12 +86,12 @@ fn violation(msg: impl Into<String>) -> Error {
 /// Handles one message; `Err` ends the session with that reason.
 async fn dispatch(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
     match msg {
-        Message::Result {
+        Message::Result(msg::Result {
             request,
             details,
             args,
             kwargs,
-        } if details.progress == Some(true) => {
+        }) if details.progress == Some(true) => {
             let progress = match shared.lock().pending.get(&request) {
                 Some(Pending::Call(c)) => c.progress_sender(),
                 _ => None,
@@ -100,13 +101,13 @@ async fn dispatch(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
                 let _ = tx.send(CallResult { args, kwargs }).await;
             }
         }
-        Message::Event {
+        Message::Event(msg::Event {
             subscription,
             publication,
             details,
             args,
             kwargs,
-        } => {
+        }) => {
             let mut event = Event {
                 subscription,
                 publication,
@@ -146,14 +147,14 @@ async fn dispatch(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
                 }
             }
         }
-        Message::Goodbye { details, reason } => {
+        Message::Goodbye(msg::Goodbye { details, reason }) => {
             let _ = shared.tx.push(Message::goodbye(error_uri::GOODBYE_AND_OUT));
             return Err(Error::SessionClosed {
                 reason,
                 message: details.message,
             });
         }
-        Message::Abort { details, reason } => {
+        Message::Abort(msg::Abort { details, reason }) => {
             return Err(Error::SessionClosed {
                 reason,
                 message: details.message,
@@ -169,25 +170,25 @@ async fn dispatch(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
 fn dispatch_now(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
     let ty = msg.message_type();
     match msg {
-        Message::Result {
+        Message::Result(msg::Result {
             request,
             args,
             kwargs,
             ..
-        } => {
+        }) => {
             if let Settled::Other(other) = settle(shared, request, false, |_| Ok(CallResult { args, kwargs }))
             {
                 return Err(mismatch(shared, ty, request, other));
             }
         }
-        Message::Error {
+        Message::Error(msg::Error {
             request_type,
             request,
             error,
             args,
             kwargs,
             ..
-        } => {
+        }) => {
             if request_type == MessageType::Invocation {
                 return Err(violation("router sent an ERROR for an INVOCATION"));
             }
@@ -198,10 +199,10 @@ fn dispatch_now(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
                 other.fail(Error::Application(e.take().expect("not used for other requests")));
             }
         }
-        Message::Registered {
+        Message::Registered(msg::Registered {
             request,
             registration,
-        } => match shared.take_pending(request) {
+        }) => match shared.take_pending(request) {
             Some(Pending::Register(tx, uri, handler)) => {
                 shared.lock().registrations.insert(registration, (uri, handler));
                 let _ = tx.send(Ok(registration));
@@ -209,7 +210,7 @@ fn dispatch_now(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
             Some(other) => return Err(mismatch(shared, ty, request, other)),
             None => return Err(violation(format!("REGISTERED for unknown request {request}"))),
         },
-        Message::Unregistered { request, details } => {
+        Message::Unregistered(msg::Unregistered { request, details }) => {
             if request == 0 {
                 // Router-initiated revocation.
                 if let Some(reg) = details.and_then(|d| d.registration) {
@@ -225,10 +226,10 @@ fn dispatch_now(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
                 None => return Err(violation(format!("UNREGISTERED for unknown request {request}"))),
             }
         }
-        Message::Subscribed {
+        Message::Subscribed(msg::Subscribed {
             request,
             subscription,
-        } => match shared.take_pending(request) {
+        }) => match shared.take_pending(request) {
             Some(Pending::Subscribe(tx, topic, events)) => {
                 let local = pubsub::subscribed(shared, subscription, topic, events);
                 let _ = tx.send(Ok((subscription, local)));
@@ -236,7 +237,7 @@ fn dispatch_now(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
             Some(other) => return Err(mismatch(shared, ty, request, other)),
             None => return Err(violation(format!("SUBSCRIBED for unknown request {request}"))),
         },
-        Message::Unsubscribed { request, details } => {
+        Message::Unsubscribed(msg::Unsubscribed { request, details }) => {
             if request == 0 {
                 if let Some(sub) = details.and_then(|d| d.subscription) {
                     shared.lock().subscriptions.remove(&sub);
@@ -251,21 +252,21 @@ fn dispatch_now(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
                 None => return Err(violation(format!("UNSUBSCRIBED for unknown request {request}"))),
             }
         }
-        Message::Published { request, publication } => match shared.take_pending(request) {
+        Message::Published(msg::Published { request, publication }) => match shared.take_pending(request) {
             Some(Pending::Publish(tx)) => {
                 let _ = tx.send(Ok(publication));
             }
             Some(other) => return Err(mismatch(shared, ty, request, other)),
             None => return Err(violation(format!("PUBLISHED for unknown request {request}"))),
         },
-        Message::Invocation {
+        Message::Invocation(msg::Invocation {
             request,
             registration,
             details,
             args,
             kwargs,
-        } => callee::invoke(shared, request, registration, details, args, kwargs),
-        Message::Interrupt { request, .. } => callee::interrupt(shared, request),
+        }) => callee::invoke(shared, request, registration, details, args, kwargs),
+        Message::Interrupt(msg::Interrupt { request, .. }) => callee::interrupt(shared, request),
         other => {
             return Err(violation(format!(
                 "{} is not a message a router may send in an established session",
@@ -307,26 +308,26 @@ impl Answers {
             // The final answer of a call: settled here, in one look at the
             // pending requests, unless the call is progressive (its results
             // go through the reader, and so must this one, after them).
-            Message::Result { details, request, .. } if details.progress != Some(true) => {
+            Message::Result(msg::Result { details, request, .. }) if details.progress != Some(true) => {
                 let (request, mut msg) = (*request, Some(msg));
                 let settled = settle(&shared, request, true, |_| {
-                    let Some(Message::Result { args, kwargs, .. }) = msg.take() else {
+                    let Some(Message::Result(msg::Result { args, kwargs, .. })) = msg.take() else {
                         unreachable!("matched above")
                     };
                     Ok(CallResult { args, kwargs })
                 });
                 return settled.unless_left(msg);
             }
-            Message::Error {
+            Message::Error(msg::Error {
                 request_type: MessageType::Call,
                 request,
                 ..
-            } => {
+            }) => {
                 let (request, mut msg) = (*request, Some(msg));
                 let settled = settle(&shared, request, true, |c| {
-                    let Some(Message::Error {
+                    let Some(Message::Error(msg::Error {
                         error, args, kwargs, ..
-                    }) = msg.take()
+                    })) = msg.take()
                     else {
                         unreachable!("matched above")
                     };
@@ -334,14 +335,14 @@ impl Answers {
                 });
                 return settled.unless_left(msg);
             }
-            Message::Error { .. }
-            | Message::Registered { .. }
-            | Message::Unregistered { .. }
-            | Message::Subscribed { .. }
-            | Message::Unsubscribed { .. }
-            | Message::Published { .. }
-            | Message::Invocation { .. }
-            | Message::Interrupt { .. } => true,
+            Message::Error(msg::Error { .. })
+            | Message::Registered(msg::Registered { .. })
+            | Message::Unregistered(msg::Unregistered { .. })
+            | Message::Subscribed(msg::Subscribed { .. })
+            | Message::Unsubscribed(msg::Unsubscribed { .. })
+            | Message::Published(msg::Published { .. })
+            | Message::Invocation(msg::Invocation { .. })
+            | Message::Interrupt(msg::Interrupt { .. }) => true,
             _ => false,
         };
         if !now {

@@ -17,6 +17,7 @@ mod pubsub;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
+use wamp_proto::msg;
 
 use tokio::sync::{mpsc, oneshot, watch};
 use wamp_proto::repr;
@@ -432,7 +433,7 @@ async fn handshake(
         true => vec!["anonymous".to_owned()],
         false => config.auth.iter().map(|c| c.method().to_owned()).collect(),
     };
-    let hello = Message::Hello {
+    let hello = Message::Hello(msg::Hello {
         realm: realm.to_owned(),
         details: HelloDetails {
             roles: Some(client_roles()),
@@ -443,7 +444,7 @@ async fn handshake(
             agent: Some(concat!("wamp-rs/", env!("CARGO_PKG_VERSION")).into()),
             ..Default::default()
         },
-    };
+    });
     conn.sender.send(hello).await.map_err(|_| transport_lost(conn))?;
     let deadline = tokio::time::Instant::now() + config.join_timeout;
     loop {
@@ -454,14 +455,14 @@ async fn handshake(
                 message: Some(format!("no WELCOME within {:?}", config.join_timeout)),
             })?;
         match reply {
-            Some(Message::Welcome { session, details }) => return Ok((session, details)),
-            Some(Message::Abort { details, reason }) => {
+            Some(Message::Welcome(msg::Welcome { session, details })) => return Ok((session, details)),
+            Some(Message::Abort(msg::Abort { details, reason })) => {
                 return Err(Error::JoinRefused {
                     reason,
                     message: details.message,
                 })
             }
-            Some(Message::Challenge { authmethod, extra }) => {
+            Some(Message::Challenge(msg::Challenge { authmethod, extra })) => {
                 let answer = match config.auth.iter().find(|c| c.method() == authmethod) {
                     Some(credentials) => credentials.respond(&extra),
                     None => Err(format!(
@@ -470,10 +471,10 @@ async fn handshake(
                 };
                 match answer {
                     Ok(signature) => {
-                        let authenticate = Message::Authenticate {
+                        let authenticate = Message::Authenticate(msg::Authenticate {
                             signature,
                             extra: Dict::new(),
-                        };
+                        });
                         conn.sender
                             .send(authenticate)
                             .await

@@ -5,6 +5,7 @@ use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use wamp_proto::msg;
 
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
@@ -94,10 +95,10 @@ impl Subscription {
         let (tx, rx) = oneshot::channel();
         let request = self.shared.add_pending(|_| Pending::Unsubscribe(tx))?;
         self.shared
-            .send(Message::Unsubscribe {
+            .send(Message::Unsubscribe(msg::Unsubscribe {
                 request,
                 subscription: self.id,
-            })
+            }))
             .await?;
         rx.await.unwrap_or_else(|_| Err(self.shared.closed_error()))
     }
@@ -136,11 +137,11 @@ impl Session {
             .shared
             .add_pending(|_| Pending::Subscribe(tx, topic.clone(), events_tx))?;
         self.shared
-            .send(Message::Subscribe {
+            .send(Message::Subscribe(msg::Subscribe {
                 request,
                 options,
                 topic: topic.clone(),
-            })
+            }))
             .await?;
         let (id, local_id) = rx.await.unwrap_or_else(|_| Err(self.shared.closed_error()))?;
         Ok(Subscription {
@@ -286,13 +287,13 @@ impl Publish {
             shared.ids.next()
         };
         shared
-            .send(Message::Publish {
+            .send(Message::Publish(msg::Publish {
                 request,
                 options: self.options,
                 topic: self.topic,
                 args,
                 kwargs,
-            })
+            }))
             .await?;
         match waiter {
             Some(rx) => rx.await.unwrap_or_else(|_| Err(shared.closed_error())).map(Some),
