@@ -9,9 +9,9 @@
 //! own procedure. Current-thread runtime, paused time, at most 64 steps.
 #![no_main]
 
-use wamp_proto::msg;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
+use wamp_proto::msg;
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
@@ -237,10 +237,14 @@ impl State {
             }
             // Request 0 is also how the router revokes (no request): an
             // answer only if this session sent a request 0 of that kind.
-            Message::Unsubscribed(msg::Unsubscribed { request, .. }) if !self.revocation(*request, Kind::Unsubscribe) => {
+            Message::Unsubscribed(msg::Unsubscribed { request, .. })
+                if !self.revocation(*request, Kind::Unsubscribe) =>
+            {
                 self.answered(*request, Kind::Unsubscribe, true, &msg)
             }
-            Message::Published(msg::Published { request, .. }) => self.answered(*request, Kind::Publish, true, &msg),
+            Message::Published(msg::Published { request, .. }) => {
+                self.answered(*request, Kind::Publish, true, &msg)
+            }
             Message::Registered(msg::Registered {
                 request,
                 registration,
@@ -248,7 +252,9 @@ impl State {
                 self.registrations.push(*registration);
                 self.answered(*request, Kind::Register, true, &msg);
             }
-            Message::Unregistered(msg::Unregistered { request, .. }) if !self.revocation(*request, Kind::Unregister) => {
+            Message::Unregistered(msg::Unregistered { request, .. })
+                if !self.revocation(*request, Kind::Unregister) =>
+            {
                 self.answered(*request, Kind::Unregister, true, &msg)
             }
             Message::Result(msg::Result { request, details, .. }) => {
@@ -273,7 +279,8 @@ impl State {
             }
             Message::Invocation(msg::Invocation { request, .. }) => self.invocations.push(*request),
             Message::Interrupt(msg::Interrupt { .. }) | Message::Event(msg::Event { .. }) => {}
-            Message::Unsubscribed(msg::Unsubscribed { .. }) | Message::Unregistered(msg::Unregistered { .. }) => {} // revocations
+            Message::Unsubscribed(msg::Unsubscribed { .. })
+            | Message::Unregistered(msg::Unregistered { .. }) => {} // revocations
             other => panic!("a router sent a client {other:?}"),
         }
     }
@@ -380,8 +387,7 @@ fn message(step: Step, st: &mut State) -> Option<(Message, Option<(Id, Kind)>)> 
                 request,
                 options,
                 topic: uri(topic),
-                args: args(arg),
-                kwargs: Dict::new(),
+                payload: wamp_proto::Payload::new(args(arg), Dict::new()),
             });
             (msg, acknowledge.then_some((request, Kind::Publish)))
         }
@@ -443,8 +449,7 @@ fn message(step: Step, st: &mut State) -> Option<(Message, Option<(Id, Kind)>)> 
                 request,
                 options,
                 procedure: uri(procedure),
-                args: args(arg),
-                kwargs: Dict::new(),
+                payload: wamp_proto::Payload::new(args(arg), Dict::new()),
             });
             (msg, Some((request, Kind::Call)))
         }
@@ -476,8 +481,7 @@ fn message(step: Step, st: &mut State) -> Option<(Message, Option<(Id, Kind)>)> 
             let msg = Message::Yield(msg::Yield {
                 request,
                 options,
-                args: args(arg),
-                kwargs: Dict::new(),
+                payload: wamp_proto::Payload::new(args(arg), Dict::new()),
             });
             (msg, None)
         }
@@ -505,22 +509,19 @@ fn message(step: Step, st: &mut State) -> Option<(Message, Option<(Id, Kind)>)> 
                 2 => Message::Result(msg::Result {
                     request: id,
                     details: Default::default(),
-                    args: vec![],
-                    kwargs: Dict::new(),
+                    payload: wamp_proto::Payload::new(vec![], Dict::new()),
                 }),
                 3 => Message::Invocation(msg::Invocation {
                     request: id,
                     registration: id,
                     details: Default::default(),
-                    args: vec![],
-                    kwargs: Dict::new(),
+                    payload: wamp_proto::Payload::new(vec![], Dict::new()),
                 }),
                 4 => Message::Event(msg::Event {
                     subscription: id,
                     publication: id,
                     details: Default::default(),
-                    args: vec![],
-                    kwargs: Dict::new(),
+                    payload: wamp_proto::Payload::new(vec![], Dict::new()),
                 }),
                 5 => Message::Authenticate(msg::Authenticate {
                     signature: "x".into(),
@@ -600,9 +601,7 @@ async fn bystander(router: &Router) -> (mpsc::Sender<Ask>, tokio::task::JoinHand
                         let call = Message::Call(msg::Call {
                             request,
                             options: Default::default(),
-                            procedure: BYSTANDER_PROC.into(),
-                            args: vec![Value::Str("ping".into())],
-                            kwargs: Dict::new(),
+                            procedure: BYSTANDER_PROC.into(),                            payload: wamp_proto::Payload::new(vec![Value::Str("ping".into())], Dict::new()),
                         });
                         if conn.sender.send(call).await.is_err() {
                             return "bystander's connection closed".to_owned();
@@ -612,12 +611,10 @@ async fn bystander(router: &Router) -> (mpsc::Sender<Ask>, tokio::task::JoinHand
                     None => return String::new(),
                 },
                 msg = conn.receiver.recv() => match msg {
-                    Some(Message::Invocation(msg::Invocation { request, args, .. })) => {
+                    Some(Message::Invocation(msg::Invocation { request, payload, .. })) => {
                         let answer = Message::Yield(msg::Yield {
                             request,
-                            options: Default::default(),
-                            args,
-                            kwargs: Dict::new(),
+                            options: Default::default(),                            payload,
                         });
                         let _ = conn.sender.send(answer).await;
                     }
@@ -663,8 +660,7 @@ async fn run(steps: Vec<Step>) {
             .send(Message::Yield(msg::Yield {
                 request,
                 options: Default::default(),
-                args: vec![],
-                kwargs: Dict::new(),
+                payload: wamp_proto::Payload::new(vec![], Dict::new()),
             }))
             .await;
         settle(&mut conn, &mut st).await;

@@ -8,9 +8,10 @@
 
 #![no_main]
 
-use wamp_proto::msg;
 use libfuzzer_sys::fuzz_target;
+use wamp_proto::msg;
 use wamp_proto::repr;
+use wamp_proto::serializer::PayloadMode;
 use wamp_proto::uri::{self, UriRule};
 use wamp_proto::{
     Dict, EventDetails, InvocationDetails, List, Message, MessageType, ResultDetails, Serializer, Value,
@@ -38,9 +39,7 @@ fn forward(msg: Message) -> Option<Forward> {
 
 fn forward_unchecked(msg: Message) -> Option<Forward> {
     Some(match msg {
-        Message::Publish(msg::Publish {
-            topic, args, kwargs, ..
-        }) => Forward {
+        Message::Publish(msg::Publish { topic, payload, .. }) => Forward {
             // A pattern subscription's EVENT carries the topic.
             out: Message::Event(msg::Event {
                 subscription: 1,
@@ -49,17 +48,13 @@ fn forward_unchecked(msg: Message) -> Option<Forward> {
                     topic: Some(topic.clone()),
                     ..Default::default()
                 },
-                args,
-                kwargs,
+                payload: payload,
             }),
             details: Dict::new(),
             uri: Some(topic),
         },
         Message::Call(msg::Call {
-            procedure,
-            args,
-            kwargs,
-            ..
+            procedure, payload, ..
         }) => Forward {
             out: Message::Invocation(msg::Invocation {
                 request: 1,
@@ -68,18 +63,16 @@ fn forward_unchecked(msg: Message) -> Option<Forward> {
                     procedure: Some(procedure.clone()),
                     ..Default::default()
                 },
-                args,
-                kwargs,
+                payload: payload,
             }),
             details: Dict::new(),
             uri: Some(procedure),
         },
-        Message::Yield(msg::Yield { args, kwargs, .. }) => Forward {
+        Message::Yield(msg::Yield { payload, .. }) => Forward {
             out: Message::Result(msg::Result {
                 request: 1,
                 details: ResultDetails::default(),
-                args,
-                kwargs,
+                payload: payload,
             }),
             details: Dict::new(),
             uri: None,
@@ -87,8 +80,7 @@ fn forward_unchecked(msg: Message) -> Option<Forward> {
         Message::Error(msg::Error {
             details,
             error,
-            args,
-            kwargs,
+            payload,
             ..
         }) => Forward {
             out: Message::Error(msg::Error {
@@ -96,8 +88,7 @@ fn forward_unchecked(msg: Message) -> Option<Forward> {
                 request: 1,
                 details: details.clone(),
                 error: error.clone(),
-                args,
-                kwargs,
+                payload: payload,
             }),
             details,
             uri: Some(error),
@@ -106,29 +97,38 @@ fn forward_unchecked(msg: Message) -> Option<Forward> {
     })
 }
 
+/// A decoded payload's values.
+fn values(p: &wamp_proto::Payload) -> (&List, &Dict) {
+    p.values().expect("decoded as values")
+}
+
 /// The forwarded payload: args, kwargs, ERROR details and the URI.
 fn parts(msg: &Message) -> (&List, &Dict, Option<&Dict>, Option<&str>) {
     match msg {
-        Message::Event(msg::Event {
-            details,
-            args,
-            kwargs,
-            ..
-        }) => (args, kwargs, None, details.topic.as_deref()),
-        Message::Invocation(msg::Invocation {
-            details,
-            args,
-            kwargs,
-            ..
-        }) => (args, kwargs, None, details.procedure.as_deref()),
-        Message::Result(msg::Result { args, kwargs, .. }) => (args, kwargs, None, None),
+        Message::Event(msg::Event { details, payload, .. }) => (
+            values(payload).0,
+            values(payload).1,
+            None,
+            details.topic.as_deref(),
+        ),
+        Message::Invocation(msg::Invocation { details, payload, .. }) => (
+            values(payload).0,
+            values(payload).1,
+            None,
+            details.procedure.as_deref(),
+        ),
+        Message::Result(msg::Result { payload, .. }) => (values(payload).0, values(payload).1, None, None),
         Message::Error(msg::Error {
             details,
             error,
-            args,
-            kwargs,
+            payload,
             ..
-        }) => (args, kwargs, Some(details), Some(error.as_str())),
+        }) => (
+            values(payload).0,
+            values(payload).1,
+            Some(details),
+            Some(error.as_str()),
+        ),
         _ => unreachable!("only forwarded messages"),
     }
 }
@@ -166,8 +166,31 @@ fuzz_target!(|data: &[u8]| {
     };
     let source = Serializer::ALL[pick as usize % 3];
     let Ok(msg) = source.decode(bytes) else {
+        assert!(
+            source.decode_with(bytes, PayloadMode::Encoded).is_err(),
+            "{source}: kept encoded what does not decode"
+        );
         return;
     };
+    // The router keeps payloads as they came: the same message goes out
+    // the same, in the sender's serializer (spliced) as in the others.
+    let kept = source
+        .decode_with(bytes, PayloadMode::Encoded)
+        .unwrap_or_else(|e| panic!("{source}: decodes as values but not kept encoded: {e}"));
+    // The reach noted on arrival is the decoded values' (narrower only
+    // when a dictionary repeats a key: every value was checked, one kept).
+    if let (Some(p), Some(k)) = (msg.payload(), kept.payload()) {
+        assert_eq!(
+            k.reach().intersection(p.reach()),
+            k.reach(),
+            "{source}: reach of {msg:?}"
+        );
+    }
+    for target in Serializer::ALL {
+        let plain = target.encode(&msg).map(|b| format!("{:?}", target.decode(&b)));
+        let spliced = target.encode(&kept).map(|b| format!("{:?}", target.decode(&b)));
+        assert_eq!(plain, spliced, "{source} -> {target}: {msg:?} kept as {kept:?}");
+    }
     let Some(fwd) = forward(msg) else {
         return;
     };

@@ -332,8 +332,7 @@ fn raw_call(request: u64, procedure: &str) -> Message {
         request,
         options: Default::default(),
         procedure: procedure.into(),
-        args: vec![Value::UInt(request)],
-        kwargs: Default::default(),
+        payload: wamp::proto::Payload::new(vec![Value::UInt(request)], Default::default()),
     })
 }
 
@@ -601,7 +600,8 @@ async fn requests_pipelined_in_one_write_are_all_answered() {
     let mut seen = HashSet::new();
     while seen.len() < PIPELINED {
         match within("answers to the pipelined calls", raw_recv(&mut stream, codec)).await {
-            Some(Message::Result(msg::Result { request, args, .. })) => {
+            Some(Message::Result(msg::Result { request, payload, .. })) => {
+                let (args, _) = payload.into_values().unwrap();
                 assert_eq!(args, vec![Value::UInt(request)], "result of call {request}");
                 assert!(seen.insert(request), "two answers to call {request}");
             }

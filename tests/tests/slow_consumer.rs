@@ -37,14 +37,22 @@ async fn overflow_closes_only_the_slow_session(router: &Router, slow: Session, p
         .await
         .unwrap();
     let joined = realm.session_count();
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(30);
     let mut published = 0u32;
+    // A kilobyte per event: over WebSocket the kernel's socket buffers
+    // (several MiB on loopback) fill in seconds even on a loaded machine.
+    let filler = "x".repeat(1024);
     while realm.session_count() == joined {
         assert!(
             Instant::now() < deadline,
             "the router kept a session that reads nothing"
         );
-        publisher.publish("com.test.flood").arg(published).await.unwrap();
+        publisher
+            .publish("com.test.flood")
+            .arg(published)
+            .arg(&filler)
+            .await
+            .unwrap();
         published += 1;
         if published.is_multiple_of(64) {
             tokio::time::sleep(Duration::from_millis(5)).await;

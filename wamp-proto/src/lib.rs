@@ -25,8 +25,10 @@ pub mod id;
 pub mod message;
 pub mod msg;
 pub mod options;
+pub mod payload;
 pub mod repr;
 pub mod serializer;
+mod span;
 pub mod transport;
 pub mod uri;
 pub mod value;
@@ -36,6 +38,7 @@ mod value_ser;
 pub use id::{BuildIdHasher, Id, IdHasher, IdMap, IdSequence};
 pub use message::{Message, MessageType};
 pub use options::*;
+pub use payload::Payload;
 pub use serializer::{DecodeError, Serializer};
 pub use value::{from_value, to_value, Dict, List, Value, ValueError};
 

@@ -2,6 +2,7 @@
 //! encoding as a list `[Code, ...]` through serde, so that any serde format
 //! (JSON, MessagePack, ...) carries them.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, SeqAccess, Visitor};
@@ -11,7 +12,11 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::id::{Id, MAX_ID};
 use crate::msg;
 use crate::options::*;
-use crate::value::{Dict, List, Value};
+use crate::payload::Payload;
+use crate::serializer::DecodeError;
+
+use crate::repr::SerializerSet;
+use crate::value::{Dict, Key, List, Reach};
 
 macro_rules! message_types {
     ($($variant:ident = $code:literal, $name:literal;)*) => {
@@ -133,34 +138,55 @@ impl Message {
         }
     }
 
-    /// The application payload (`Arguments`, `ArgumentsKw`) of the message
-    /// types that carry one: PUBLISH, EVENT, CALL, RESULT, INVOCATION,
-    /// YIELD and ERROR.
-    pub fn payload(&self) -> Option<(&List, &Dict)> {
+    /// The application payload of the message types that carry one:
+    /// PUBLISH, EVENT, CALL, RESULT, INVOCATION, YIELD and ERROR.
+    pub fn payload(&self) -> Option<&Payload> {
         match self {
-            Message::Publish(msg::Publish { args, kwargs, .. })
-            | Message::Event(msg::Event { args, kwargs, .. })
-            | Message::Call(msg::Call { args, kwargs, .. })
-            | Message::Result(msg::Result { args, kwargs, .. })
-            | Message::Invocation(msg::Invocation { args, kwargs, .. })
-            | Message::Yield(msg::Yield { args, kwargs, .. })
-            | Message::Error(msg::Error { args, kwargs, .. }) => Some((args, kwargs)),
+            Message::Publish(msg::Publish { payload, .. })
+            | Message::Event(msg::Event { payload, .. })
+            | Message::Call(msg::Call { payload, .. })
+            | Message::Result(msg::Result { payload, .. })
+            | Message::Invocation(msg::Invocation { payload, .. })
+            | Message::Yield(msg::Yield { payload, .. })
+            | Message::Error(msg::Error { payload, .. }) => Some(payload),
+            _ => None,
+        }
+    }
+
+    /// The payload, mutably (see [`Message::payload`]).
+    pub fn payload_mut(&mut self) -> Option<&mut Payload> {
+        match self {
+            Message::Publish(msg::Publish { payload, .. })
+            | Message::Event(msg::Event { payload, .. })
+            | Message::Call(msg::Call { payload, .. })
+            | Message::Result(msg::Result { payload, .. })
+            | Message::Invocation(msg::Invocation { payload, .. })
+            | Message::Yield(msg::Yield { payload, .. })
+            | Message::Error(msg::Error { payload, .. }) => Some(payload),
+            _ => None,
+        }
+    }
+
+    /// How many elements come before the payload in the message's list
+    /// (its type code included), for the types that carry one.
+    pub(crate) fn payload_position(ty: MessageType) -> Option<usize> {
+        use MessageType as T;
+        match ty {
+            T::Error => Some(5),
+            T::Publish | T::Event | T::Call | T::Invocation => Some(4),
+            T::Result | T::Yield => Some(3),
             _ => None,
         }
     }
 
     /// About how many bytes the message takes in memory: a fixed share
-    /// for its fields plus its payload's strings, byte strings and
-    /// containers. What queues count against their byte limits; cheap for
-    /// small payloads, linear in the number of values for large ones.
+    /// for its fields plus its payload (its encoded length, or its values'
+    /// strings, byte strings and containers). What queues count against
+    /// their byte limits; cheap for small payloads, linear in the number
+    /// of values for large ones.
     pub fn approx_size(&self) -> usize {
         const BASE: usize = 64;
-        match self.payload() {
-            Some((args, kwargs)) => {
-                BASE + args.iter().map(Value::approx_size).sum::<usize>() + crate::value::dict_size(kwargs)
-            }
-            None => BASE,
-        }
+        BASE + self.payload().map_or(0, Payload::approx_size)
     }
 
     /// An ABORT with a reason URI and a human-readable message.
@@ -189,8 +215,7 @@ impl Message {
             request,
             details: Dict::new(),
             error: error.to_owned(),
-            args,
-            kwargs,
+            payload: Payload::new(args, kwargs),
         })
     }
 }
@@ -218,9 +243,48 @@ fn serialize_payload<S: SerializeSeq>(seq: &mut S, args: &List, kwargs: &Dict) -
     }
 }
 
+/// How a payload goes out: as values, or (when the caller splices the
+/// encoded bytes in after the list's other elements) only counted.
+enum PayloadOut<'a> {
+    Values(Cow<'a, List>, Cow<'a, Dict>),
+    Spliced(usize),
+}
+
+impl<'a> PayloadOut<'a> {
+    fn of(payload: &'a Payload, splice: bool) -> Result<Self, DecodeError> {
+        if let Some((args, kwargs)) = payload.values() {
+            return Ok(PayloadOut::Values(Cow::Borrowed(args), Cow::Borrowed(kwargs)));
+        }
+        match payload.encoded() {
+            Some(e) if splice => Ok(PayloadOut::Spliced(e.elements())),
+            _ => {
+                let (args, kwargs) = payload.to_values()?;
+                Ok(PayloadOut::Values(Cow::Owned(args), Cow::Owned(kwargs)))
+            }
+        }
+    }
+}
+
+/// A message whose payload is kept encoded, serialized without it but
+/// with the list's length counting it: the serializer then appends the
+/// payload's bytes (see `Serializer::encode_into`).
+pub(crate) struct WithoutPayload<'a>(pub &'a Message);
+
+impl Serialize for WithoutPayload<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serialize_message(self.0, s, true)
+    }
+}
+
 impl Serialize for Message {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let code = self.message_type().code();
+        serialize_message(self, s, false)
+    }
+}
+
+fn serialize_message<S: Serializer>(msg: &Message, s: S, splice: bool) -> Result<S::Ok, S::Error> {
+    {
+        let code = msg.message_type().code();
         // Encodes `[code, fields..., payload...]` with the exact length known up front,
         // which MessagePack needs for its array header.
         macro_rules! seq {
@@ -231,7 +295,21 @@ impl Serialize for Message {
                 seq
             }};
         }
-        match self {
+        // A payload-carrying message: the fields, then the payload (or,
+        // when splicing, room for it).
+        macro_rules! with_payload {
+            ($payload:expr; $($field:expr),*) => {{
+                match PayloadOut::of($payload, splice).map_err(serde::ser::Error::custom)? {
+                    PayloadOut::Spliced(n) => seq!(n; $($field),*).end(),
+                    PayloadOut::Values(args, kwargs) => {
+                        let mut seq = seq!(payload_len(&args, &kwargs); $($field),*);
+                        serialize_payload(&mut seq, &args, &kwargs)?;
+                        seq.end()
+                    }
+                }
+            }};
+        }
+        match msg {
             Message::Hello(msg::Hello { realm, details }) => seq!(0; realm, details).end(),
             Message::Welcome(msg::Welcome { session, details }) => seq!(0; session, details).end(),
             Message::Abort(msg::Abort { details, reason }) => seq!(0; details, reason).end(),
@@ -243,24 +321,18 @@ impl Serialize for Message {
                 request,
                 details,
                 error,
-                args,
-                kwargs,
+                payload,
             }) => {
                 let rt = request_type.code();
-                let mut seq = seq!(payload_len(args, kwargs); &rt, request, details, error);
-                serialize_payload(&mut seq, args, kwargs)?;
-                seq.end()
+                with_payload!(payload; &rt, request, details, error)
             }
             Message::Publish(msg::Publish {
                 request,
                 options,
                 topic,
-                args,
-                kwargs,
+                payload,
             }) => {
-                let mut seq = seq!(payload_len(args, kwargs); request, options, topic);
-                serialize_payload(&mut seq, args, kwargs)?;
-                seq.end()
+                with_payload!(payload; request, options, topic)
             }
             Message::Published(msg::Published { request, publication }) => {
                 seq!(0; request, publication).end()
@@ -290,34 +362,25 @@ impl Serialize for Message {
                 subscription,
                 publication,
                 details,
-                args,
-                kwargs,
+                payload,
             }) => {
-                let mut seq = seq!(payload_len(args, kwargs); subscription, publication, details);
-                serialize_payload(&mut seq, args, kwargs)?;
-                seq.end()
+                with_payload!(payload; subscription, publication, details)
             }
             Message::Call(msg::Call {
                 request,
                 options,
                 procedure,
-                args,
-                kwargs,
+                payload,
             }) => {
-                let mut seq = seq!(payload_len(args, kwargs); request, options, procedure);
-                serialize_payload(&mut seq, args, kwargs)?;
-                seq.end()
+                with_payload!(payload; request, options, procedure)
             }
             Message::Cancel(msg::Cancel { request, options }) => seq!(0; request, options).end(),
             Message::Result(msg::Result {
                 request,
                 details,
-                args,
-                kwargs,
+                payload,
             }) => {
-                let mut seq = seq!(payload_len(args, kwargs); request, details);
-                serialize_payload(&mut seq, args, kwargs)?;
-                seq.end()
+                with_payload!(payload; request, details)
             }
             Message::Register(msg::Register {
                 request,
@@ -344,23 +407,17 @@ impl Serialize for Message {
                 request,
                 registration,
                 details,
-                args,
-                kwargs,
+                payload,
             }) => {
-                let mut seq = seq!(payload_len(args, kwargs); request, registration, details);
-                serialize_payload(&mut seq, args, kwargs)?;
-                seq.end()
+                with_payload!(payload; request, registration, details)
             }
             Message::Interrupt(msg::Interrupt { request, options }) => seq!(0; request, options).end(),
             Message::Yield(msg::Yield {
                 request,
                 options,
-                args,
-                kwargs,
+                payload,
             }) => {
-                let mut seq = seq!(payload_len(args, kwargs); request, options);
-                serialize_payload(&mut seq, args, kwargs)?;
-                seq.end()
+                with_payload!(payload; request, options)
             }
         }
     }
@@ -380,7 +437,101 @@ impl<'de> Deserialize<'de> for WireId {
     }
 }
 
-struct MessageVisitor;
+/// Reads the optional trailing `Arguments` and `ArgumentsKw` of a list.
+/// `null` counts as absent: Autobahn|Python sends `null` Arguments when a
+/// message has only ArgumentsKw, and its own parser accepts it.
+pub(crate) fn read_payload<'de, A: SeqAccess<'de>>(seq: &mut A) -> Result<(List, Dict), A::Error> {
+    let args: List = seq.next_element::<Option<List>>()?.flatten().unwrap_or_default();
+    let kwargs: Dict = seq.next_element::<Option<Dict>>()?.flatten().unwrap_or_default();
+    Ok((args, kwargs))
+}
+
+/// Checks the optional trailing `Arguments` and `ArgumentsKw` of a list as
+/// [`read_payload`] reads them, building nothing: an empty payload, or a
+/// [checked](Payload::checked) one whose bytes the decoder attaches.
+fn check_payload<'de, A: SeqAccess<'de>>(seq: &mut A) -> Result<Payload, A::Error> {
+    let args = seq.next_element::<Option<CheckedList>>()?.flatten();
+    let kwargs = seq.next_element::<Option<CheckedDict>>()?.flatten();
+    let mut reach = SerializerSet::ALL;
+    let mut empty = true;
+    for (len, r) in [args.map(|l| (l.0, l.1)), kwargs.map(|d| (d.0, d.1))]
+        .into_iter()
+        .flatten()
+    {
+        empty &= len == 0;
+        reach = reach.intersection(r);
+    }
+    Ok(if empty {
+        Payload::default()
+    } else {
+        Payload::checked(reach)
+    })
+}
+
+/// A list of values, checked as `Vec<Value>` would decode: its length and
+/// the serializers that carry it.
+struct CheckedList(usize, SerializerSet);
+
+impl<'de> Deserialize<'de> for CheckedList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = CheckedList;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a sequence")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<CheckedList, A::Error> {
+                let (mut len, mut set) = (0, SerializerSet::ALL);
+                while let Some(Reach(r)) = seq.next_element()? {
+                    len += 1;
+                    set = set.intersection(r);
+                }
+                Ok(CheckedList(len, set))
+            }
+        }
+        d.deserialize_seq(V)
+    }
+}
+
+/// A dictionary of values, checked as a [`Dict`] would decode.
+struct CheckedDict(usize, SerializerSet);
+
+impl<'de> Deserialize<'de> for CheckedDict {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = CheckedDict;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<CheckedDict, A::Error> {
+                let (mut len, mut set) = (0, SerializerSet::ALL);
+                while map.next_key::<Key>()?.is_some() {
+                    let Reach(r) = map.next_value()?;
+                    len += 1;
+                    set = set.intersection(r);
+                }
+                Ok(CheckedDict(len, set))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// A message decoded with its payload checked rather than built
+/// ([`Payload::checked`]): what the decoders keep encoded.
+pub(crate) struct Kept(pub Message);
+
+impl<'de> Deserialize<'de> for Kept {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Kept, D::Error> {
+        d.deserialize_seq(MessageVisitor { keep: true }).map(Kept)
+    }
+}
+
+struct MessageVisitor {
+    /// Check payloads instead of building them.
+    keep: bool,
+}
 
 impl<'de> Visitor<'de> for MessageVisitor {
     type Value = Message;
@@ -411,17 +562,12 @@ impl<'de> Visitor<'de> for MessageVisitor {
         }
         macro_rules! payload {
             () => {{
-                // `null` counts as absent: Autobahn|Python sends `null` Arguments when a
-                // message has only ArgumentsKw, and its own parser accepts it.
-                let args: List = seq
-                    .next_element::<Option<List>>()?
-                    .flatten()
-                    .unwrap_or_default();
-                let kwargs: Dict = seq
-                    .next_element::<Option<Dict>>()?
-                    .flatten()
-                    .unwrap_or_default();
-                (args, kwargs)
+                if self.keep {
+                    check_payload(&mut seq)?
+                } else {
+                    let (args, kwargs) = read_payload(&mut seq)?;
+                    Payload::new(args, kwargs)
+                }
             }};
         }
 
@@ -457,25 +603,23 @@ impl<'de> Visitor<'de> for MessageVisitor {
                 let request = id!("REQUEST.Request");
                 let details = field!("Details");
                 let error = field!("Error");
-                let (args, kwargs) = payload!();
+                let payload = payload!();
                 Message::Error(msg::Error {
                     request_type,
                     request,
                     details,
                     error,
-                    args,
-                    kwargs,
+                    payload,
                 })
             }
             MessageType::Publish => {
                 let (request, options, topic) = (id!("Request"), field!("Options"), field!("Topic"));
-                let (args, kwargs) = payload!();
+                let payload = payload!();
                 Message::Publish(msg::Publish {
                     request,
                     options,
                     topic,
-                    args,
-                    kwargs,
+                    payload,
                 })
             }
             MessageType::Published => Message::Published(msg::Published {
@@ -502,24 +646,22 @@ impl<'de> Visitor<'de> for MessageVisitor {
             MessageType::Event => {
                 let (subscription, publication, details) =
                     (id!("Subscription"), id!("Publication"), field!("Details"));
-                let (args, kwargs) = payload!();
+                let payload = payload!();
                 Message::Event(msg::Event {
                     subscription,
                     publication,
                     details,
-                    args,
-                    kwargs,
+                    payload,
                 })
             }
             MessageType::Call => {
                 let (request, options, procedure) = (id!("Request"), field!("Options"), field!("Procedure"));
-                let (args, kwargs) = payload!();
+                let payload = payload!();
                 Message::Call(msg::Call {
                     request,
                     options,
                     procedure,
-                    args,
-                    kwargs,
+                    payload,
                 })
             }
             MessageType::Cancel => Message::Cancel(msg::Cancel {
@@ -528,12 +670,11 @@ impl<'de> Visitor<'de> for MessageVisitor {
             }),
             MessageType::Result => {
                 let (request, details) = (id!("CALL.Request"), field!("Details"));
-                let (args, kwargs) = payload!();
+                let payload = payload!();
                 Message::Result(msg::Result {
                     request,
                     details,
-                    args,
-                    kwargs,
+                    payload,
                 })
             }
             MessageType::Register => Message::Register(msg::Register {
@@ -556,13 +697,12 @@ impl<'de> Visitor<'de> for MessageVisitor {
             MessageType::Invocation => {
                 let (request, registration, details) =
                     (id!("Request"), id!("Registration"), field!("Details"));
-                let (args, kwargs) = payload!();
+                let payload = payload!();
                 Message::Invocation(msg::Invocation {
                     request,
                     registration,
                     details,
-                    args,
-                    kwargs,
+                    payload,
                 })
             }
             MessageType::Interrupt => Message::Interrupt(msg::Interrupt {
@@ -571,12 +711,11 @@ impl<'de> Visitor<'de> for MessageVisitor {
             }),
             MessageType::Yield => {
                 let (request, options) = (id!("INVOCATION.Request"), field!("Options"));
-                let (args, kwargs) = payload!();
+                let payload = payload!();
                 Message::Yield(msg::Yield {
                     request,
                     options,
-                    args,
-                    kwargs,
+                    payload,
                 })
             }
         };
@@ -591,6 +730,6 @@ impl<'de> Visitor<'de> for MessageVisitor {
 
 impl<'de> Deserialize<'de> for Message {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Message, D::Error> {
-        d.deserialize_seq(MessageVisitor)
+        d.deserialize_seq(MessageVisitor { keep: false })
     }
 }

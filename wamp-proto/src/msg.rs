@@ -3,8 +3,9 @@
 //! each, so that code which handles one kind of message takes that struct:
 //! a dealer's `call(session, msg::Call)` rather than a list of fields.
 //!
-//! Fields follow the specification's names. `args` and `kwargs` are
-//! `Arguments|list` and `ArgumentsKw|dict`, empty when absent on the wire.
+//! Fields follow the specification's names, but for `payload`: the
+//! `Arguments|list` and `ArgumentsKw|dict` together, as values or as the
+//! bytes a peer sent ([`Payload`]).
 //! The structs are exhaustive on purpose: their fields are fixed by the
 //! spec's message layouts, and what grows (options, details) grows inside
 //! the option and detail types, which are open.
@@ -12,7 +13,8 @@
 use crate::id::Id;
 use crate::message::{Message, MessageType};
 use crate::options::*;
-use crate::value::{Dict, List};
+use crate::payload::Payload;
+use crate::value::Dict;
 
 macro_rules! messages {
     ($($(#[$doc:meta])* $name:ident { $($(#[$fdoc:meta])* $field:ident : $ty:ty,)* })*) => {
@@ -85,10 +87,8 @@ messages! {
         details: Dict,
         /// The error URI.
         error: String,
-        /// Positional payload.
-        args: List,
-        /// Keyword payload.
-        kwargs: Dict,
+        /// Arguments and keyword arguments.
+        payload: Payload,
     }
     /// PUBLISH: a client publishes an event to a topic.
     Publish {
@@ -98,10 +98,8 @@ messages! {
         options: PublishOptions,
         /// The topic's URI.
         topic: String,
-        /// Positional payload.
-        args: List,
-        /// Keyword payload.
-        kwargs: Dict,
+        /// Arguments and keyword arguments.
+        payload: Payload,
     }
     /// PUBLISHED: the acknowledgement of a PUBLISH.
     Published {
@@ -149,10 +147,8 @@ messages! {
         publication: Id,
         /// Publisher, concrete topic, ...
         details: EventDetails,
-        /// Positional payload.
-        args: List,
-        /// Keyword payload.
-        kwargs: Dict,
+        /// Arguments and keyword arguments.
+        payload: Payload,
     }
     /// CALL: a client calls a procedure.
     Call {
@@ -162,10 +158,8 @@ messages! {
         options: CallOptions,
         /// The procedure's URI.
         procedure: String,
-        /// Positional payload.
-        args: List,
-        /// Keyword payload.
-        kwargs: Dict,
+        /// Arguments and keyword arguments.
+        payload: Payload,
     }
     /// CANCEL: a caller cancels a pending call.
     Cancel {
@@ -180,10 +174,8 @@ messages! {
         request: Id,
         /// Details (progress).
         details: ResultDetails,
-        /// Positional payload.
-        args: List,
-        /// Keyword payload.
-        kwargs: Dict,
+        /// Arguments and keyword arguments.
+        payload: Payload,
     }
     /// REGISTER: a client offers a procedure.
     Register {
@@ -224,10 +216,8 @@ messages! {
         registration: Id,
         /// Caller, concrete procedure, progress, timeout, ...
         details: InvocationDetails,
-        /// Positional payload.
-        args: List,
-        /// Keyword payload.
-        kwargs: Dict,
+        /// Arguments and keyword arguments.
+        payload: Payload,
     }
     /// INTERRUPT: the router asks a callee to stop an invocation.
     Interrupt {
@@ -242,9 +232,7 @@ messages! {
         request: Id,
         /// Options (progress).
         options: YieldOptions,
-        /// Positional payload.
-        args: List,
-        /// Keyword payload.
-        kwargs: Dict,
+        /// Arguments and keyword arguments.
+        payload: Payload,
     }
 }

@@ -5,7 +5,12 @@
 
 use std::fmt;
 
-use crate::message::Message;
+use bytes::Bytes;
+
+use crate::message::{Kept, Message, WithoutPayload};
+use crate::payload::Payload;
+use crate::span;
+use crate::value::{Dict, List};
 
 /// A WAMP serializer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -99,16 +104,35 @@ impl Serializer {
     }
 
     /// Appends the encoding of a message to `buf`, so a writer can reuse one buffer.
+    ///
+    /// A payload kept encoded ([`Payload::encoded`](crate::Payload::encoded))
+    /// in this serializer is copied into the frame as it is; in another one
+    /// it is decoded and encoded again.
     pub fn encode_into(self, msg: &Message, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
-        let res = match self {
-            Serializer::Json => serde_json::to_writer(&mut *buf, msg).map_err(|e| e.to_string()),
-            Serializer::MsgPack => {
-                // Struct-map and string enum encodings are irrelevant here: Message
-                // serializes as a plain array of plain values.
-                let mut ser = rmp_serde::Serializer::new(&mut *buf);
-                serde::Serialize::serialize(msg, &mut ser).map_err(|e| e.to_string())
+        let spliced = msg
+            .payload()
+            .and_then(|p| p.encoded())
+            .filter(|e| e.serializer() == self);
+        let res = match spliced {
+            None => self.encode_serde(msg, buf),
+            Some(e) => {
+                let start = buf.len();
+                self.encode_serde(&WithoutPayload(msg), buf).map(|()| match self {
+                    // `[...]` gets `,payload]`: the list's other elements
+                    // end before the `]`.
+                    Serializer::Json => {
+                        debug_assert_eq!(buf.last(), Some(&b']'));
+                        buf.pop();
+                        if buf.len() > start + 1 {
+                            buf.push(b',');
+                        }
+                        buf.extend_from_slice(e.bytes());
+                        buf.push(b']');
+                    }
+                    // The list's header already counts the payload's elements.
+                    Serializer::MsgPack | Serializer::Cbor => buf.extend_from_slice(e.bytes()),
+                })
             }
-            Serializer::Cbor => ciborium::into_writer(msg, &mut *buf).map_err(|e| e.to_string()),
         };
         res.map_err(|reason| EncodeError {
             serializer: self,
@@ -117,11 +141,86 @@ impl Serializer {
         })
     }
 
-    /// Decodes one message. The bytes must hold exactly one message: any
-    /// bytes after it are an error, in every serializer (serde_json refuses
-    /// trailing characters itself; MessagePack and CBOR are checked here).
+    fn encode_serde<T: serde::Serialize>(self, value: &T, buf: &mut Vec<u8>) -> Result<(), String> {
+        match self {
+            Serializer::Json => serde_json::to_writer(&mut *buf, value).map_err(|e| e.to_string()),
+            Serializer::MsgPack => {
+                // Struct-map and string enum encodings are irrelevant here: Message
+                // serializes as a plain array of plain values.
+                let mut ser = rmp_serde::Serializer::new(&mut *buf);
+                value.serialize(&mut ser).map_err(|e| e.to_string())
+            }
+            Serializer::Cbor => ciborium::into_writer(value, &mut *buf).map_err(|e| e.to_string()),
+        }
+    }
+
+    /// Decodes one message, its payload as values. The bytes must hold
+    /// exactly one message: any bytes after it are an error, in every
+    /// serializer (serde_json refuses trailing characters itself;
+    /// MessagePack and CBOR are checked here).
     pub fn decode(self, bytes: &[u8]) -> Result<Message, DecodeError> {
-        let res = match self {
+        self.decode_serde(bytes).map_err(|reason| DecodeError {
+            serializer: self,
+            reason,
+        })
+    }
+
+    /// Decodes one message, keeping its payload as values or as the
+    /// frame's bytes ([`PayloadMode`]). The payload is checked either way:
+    /// a frame decodes in both modes or in neither.
+    pub fn decode_with(self, bytes: &[u8], mode: PayloadMode) -> Result<Message, DecodeError> {
+        match mode {
+            PayloadMode::Values => self.decode(bytes),
+            PayloadMode::Encoded => self.keep_encoded(bytes, Bytes::copy_from_slice),
+        }
+    }
+
+    /// Like [`Serializer::decode_with`], on a frame held as [`Bytes`]: an
+    /// encoded payload of [`SHARE_FRAME_FROM`] bytes or more is a slice of
+    /// the frame, not a copy. Smaller ones are copied, so that a small
+    /// message waiting in a queue does not keep alive a whole read buffer
+    /// that its frame may share with others.
+    pub fn decode_frame(self, frame: &Bytes, mode: PayloadMode) -> Result<Message, DecodeError> {
+        match mode {
+            PayloadMode::Values => self.decode(frame),
+            PayloadMode::Encoded => self.keep_encoded(frame, |b| {
+                if b.len() >= SHARE_FRAME_FROM {
+                    frame.slice_ref(b) // `b` is a subslice of `frame`
+                } else {
+                    Bytes::copy_from_slice(b)
+                }
+            }),
+        }
+    }
+
+    /// Decodes `frame` with its payload checked, not built, then attaches
+    /// the payload's bytes, as `keep` keeps them.
+    fn keep_encoded(self, frame: &[u8], keep: impl FnOnce(&[u8]) -> Bytes) -> Result<Message, DecodeError> {
+        let Kept(mut msg) = self.decode_serde(frame).map_err(|reason| DecodeError {
+            serializer: self,
+            reason,
+        })?;
+        let ty = msg.message_type();
+        let Some(payload) = msg.payload_mut() else {
+            return Ok(msg);
+        };
+        let Some(reach) = payload.checked_reach() else {
+            return Ok(msg); // empty: kept as (no) values
+        };
+        let skip = Message::payload_position(ty).expect("a message with a payload");
+        match span::tail(self, frame, skip) {
+            Some((range, n @ 1..=2)) => {
+                *payload = Payload::encoded_by(self, keep(&frame[range]), n as u8, reach);
+                Ok(msg)
+            }
+            // A frame that decoded always has its payload where the walker
+            // looks; should they ever disagree, the values do (slower).
+            _ => self.decode(frame),
+        }
+    }
+
+    fn decode_serde<T: serde::de::DeserializeOwned>(self, bytes: &[u8]) -> Result<T, String> {
+        match self {
             Serializer::Json => serde_json::from_slice(bytes).map_err(|e| e.to_string()),
             Serializer::MsgPack => {
                 // Read through a `&[u8]` that the reader advances, so what is left
@@ -145,16 +244,74 @@ impl Serializer {
                     .map_err(|e| e.to_string())
                     .and_then(|msg| no_trailing_bytes(msg, rest))
             }
-        };
-        res.map_err(|reason| DecodeError {
-            serializer: self,
-            reason,
-        })
+        }
+    }
+}
+
+/// From this many bytes on, [`Serializer::decode_frame`] keeps an encoded
+/// payload as a slice of its frame rather than a copy.
+pub const SHARE_FRAME_FROM: usize = 64 * 1024;
+
+/// How [`Serializer::decode_with`] keeps a message's payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum PayloadMode {
+    /// As values: what a client reads.
+    #[default]
+    Values,
+    /// As the frame's bytes (checked, with the serializers that can carry
+    /// them noted): what a router forwards.
+    Encoded,
+}
+
+/// Decodes the elements of an [`EncodedPayload`](crate::payload::EncodedPayload).
+pub(crate) fn decode_payload(
+    serializer: Serializer,
+    bytes: &[u8],
+    elements: usize,
+) -> Result<(List, Dict), DecodeError> {
+    let mut list = Vec::with_capacity(bytes.len() + 2);
+    match serializer {
+        Serializer::Json => list.push(b'['),
+        // A list of 1 or 2 elements: one header byte.
+        Serializer::MsgPack => list.push(0x90 | elements as u8),
+        Serializer::Cbor => list.push(0x80 | elements as u8),
+    }
+    list.extend_from_slice(bytes);
+    if serializer == Serializer::Json {
+        list.push(b']');
+    }
+    serializer
+        .decode_serde::<PayloadList>(&list)
+        .map(|p| p.0)
+        .map_err(|reason| DecodeError { serializer, reason })
+}
+
+/// `[Arguments, ArgumentsKw]`, both optional, as at the end of a message.
+struct PayloadList((List, Dict));
+
+impl<'de> serde::Deserialize<'de> for PayloadList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = PayloadList;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a payload: Arguments and ArgumentsKw")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<PayloadList, A::Error> {
+                let payload = crate::message::read_payload(&mut seq)?;
+                if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                    return Err(serde::de::Error::custom("a payload has at most two elements"));
+                }
+                Ok(PayloadList(payload))
+            }
+        }
+        d.deserialize_seq(V)
     }
 }
 
 /// `msg`, if nothing follows it in the frame.
-fn no_trailing_bytes(msg: Message, rest: &[u8]) -> Result<Message, String> {
+fn no_trailing_bytes<T>(msg: T, rest: &[u8]) -> Result<T, String> {
     match rest.len() {
         0 => Ok(msg),
         1 => Err("1 trailing byte after the message".into()),

@@ -14,7 +14,7 @@ use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::repr::MAX_DEPTH;
+use crate::repr::{self, SerializerSet, MAX_DEPTH};
 
 /// A WAMP dictionary: string keys, ordered for deterministic encoding.
 pub type Dict = BTreeMap<String, Value>;
@@ -268,13 +268,31 @@ impl ValueVisitor {
     }
 
     fn enter<E: de::Error>(&self) -> Result<(), E> {
-        if self.level > MAX_DEPTH {
-            return Err(E::custom(format_args!(
-                "lists and dictionaries nested more than {MAX_DEPTH} deep in a value"
-            )));
-        }
-        Ok(())
+        enter(self.level)
     }
+}
+
+/// A list or dictionary at `level` (1 for a message's value itself): refused
+/// deeper than [`MAX_DEPTH`], the same way in every serializer (see
+/// [`crate::repr`]). The one copy of the rule, for both value visitors.
+fn enter<E: de::Error>(level: usize) -> Result<(), E> {
+    if level > MAX_DEPTH {
+        return Err(E::custom(format_args!(
+            "lists and dictionaries nested more than {MAX_DEPTH} deep in a value"
+        )));
+    }
+    Ok(())
+}
+
+/// The bytes of a JSON binary string (the spec's convention: NUL, then
+/// Base64), if `v` is one; an error if it starts with NUL and is no Base64.
+fn json_binary<E: de::Error>(v: &str) -> Option<Result<Vec<u8>, E>> {
+    let b64 = v.strip_prefix('\0')?;
+    Some(
+        base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .map_err(|e| E::custom(format!("invalid base64 in binary string: {e}"))),
+    )
 }
 
 impl<'de> Visitor<'de> for ValueVisitor {
@@ -310,11 +328,8 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
         if self.human_readable {
-            if let Some(b64) = v.strip_prefix('\0') {
-                return base64::engine::general_purpose::STANDARD
-                    .decode(b64)
-                    .map(Value::Bytes)
-                    .map_err(|e| E::custom(format!("invalid base64 in binary string: {e}")));
+            if let Some(bytes) = json_binary(v) {
+                return bytes.map(Value::Bytes);
             }
         }
         Ok(Value::Str(v.to_owned()))
@@ -373,6 +388,126 @@ impl<'de> Deserialize<'de> for Value {
             human_readable,
             level: 1,
         })
+    }
+}
+
+/// What decoding a value in checking mode yields: nothing is built, but
+/// the value is accepted or refused exactly as [`Value`]'s decoder would
+/// (the same visitor methods, depth rule and binary convention), and the
+/// serializers that can carry it are worked out as
+/// [`repr::value_serializers`](crate::repr::value_serializers) would on
+/// the decoded value.
+pub(crate) struct Reach(pub SerializerSet);
+
+impl<'de> Deserialize<'de> for Reach {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Reach, D::Error> {
+        let seed = ReachSeed {
+            human_readable: d.is_human_readable(),
+            level: 1,
+        };
+        de::DeserializeSeed::deserialize(seed, d)
+    }
+}
+
+#[derive(Clone, Copy)]
+struct ReachSeed {
+    human_readable: bool,
+    level: usize,
+}
+
+impl<'de> de::DeserializeSeed<'de> for ReachSeed {
+    type Value = Reach;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Reach, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ReachSeed {
+    type Value = Reach;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a WAMP value")
+    }
+    fn visit_unit<E>(self) -> Result<Reach, E> {
+        Ok(Reach(SerializerSet::ALL))
+    }
+    fn visit_none<E>(self) -> Result<Reach, E> {
+        Ok(Reach(SerializerSet::ALL))
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Reach, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Reach, E> {
+        Ok(Reach(SerializerSet::ALL))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Reach, E> {
+        Ok(Reach(SerializerSet::ALL))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Reach, E> {
+        Ok(Reach(SerializerSet::ALL))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Reach, E> {
+        Ok(Reach(repr::value_serializers(&Value::Float(v))))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Reach, E> {
+        if self.human_readable {
+            if let Some(bytes) = json_binary::<E>(v) {
+                return bytes.map(|_| Reach(SerializerSet::ALL));
+            }
+        }
+        Ok(Reach(repr::str_serializers(v)))
+    }
+    fn visit_bytes<E>(self, _: &[u8]) -> Result<Reach, E> {
+        Ok(Reach(SerializerSet::ALL))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Reach, A::Error> {
+        enter(self.level)?;
+        let child = ReachSeed {
+            level: self.level + 1,
+            ..self
+        };
+        let mut set = SerializerSet::ALL;
+        while let Some(Reach(r)) = seq.next_element_seed(child)? {
+            set = set.intersection(r);
+        }
+        Ok(Reach(set))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Reach, A::Error> {
+        enter(self.level)?;
+        let child = ReachSeed {
+            level: self.level + 1,
+            ..self
+        };
+        let mut set = SerializerSet::ALL;
+        while map.next_key::<Key>()?.is_some() {
+            set = set.intersection(map.next_value_seed(child)?.0);
+        }
+        Ok(Reach(set))
+    }
+}
+
+/// A dictionary key, accepted as a `String` key would be (text, or bytes
+/// that are UTF-8), without keeping it.
+pub(crate) struct Key;
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Key, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Key, E> {
+                Ok(Key)
+            }
+            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Key, E> {
+                std::str::from_utf8(v)
+                    .map(|_| Key)
+                    .map_err(|_| E::invalid_value(de::Unexpected::Bytes(v), &self))
+            }
+        }
+        d.deserialize_string(V)
     }
 }
 

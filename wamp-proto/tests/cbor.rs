@@ -15,8 +15,7 @@ fn call() -> Message {
         request: 7,
         options: Default::default(),
         procedure: "com.myapp.add2".into(),
-        args: vec![Value::UInt(2), Value::UInt(3)],
-        kwargs: Default::default(),
+        payload: wamp_proto::Payload::new(vec![Value::UInt(2), Value::UInt(3)], Default::default()),
     })
 }
 
@@ -32,12 +31,14 @@ fn binary_values_stay_binary() {
         request: 1,
         options: Default::default(),
         topic: "com.myapp.bin".into(),
-        args: vec![
-            Value::Bytes(vec![0, 1, 2, 255]),
-            Value::Int(-5),
-            Value::Float(1.5),
-        ],
-        kwargs: Default::default(),
+        payload: wamp_proto::Payload::new(
+            vec![
+                Value::Bytes(vec![0, 1, 2, 255]),
+                Value::Int(-5),
+                Value::Float(1.5),
+            ],
+            Default::default(),
+        ),
     });
     let bytes = Serializer::Cbor.encode(&msg).unwrap();
     // A CBOR byte string of 4 bytes (major type 2) is in the encoding.

@@ -163,18 +163,20 @@ fn error_with_payload() {
         request: 7,
         details: Default::default(),
         error: "com.myapp.error.overflow".into(),
-        args: vec![Value::Int(-1), Value::Float(2.5), Value::Str("ü".into())],
-        kwargs: [(
-            "limit".to_string(),
-            Value::Dict(
-                [
-                    ("max".to_string(), Value::UInt(MAX_ID)),
-                    ("min".to_string(), Value::Int(-(MAX_ID as i64))),
-                ]
-                .into(),
-            ),
-        )]
-        .into(),
+        payload: wamp_proto::Payload::new(
+            vec![Value::Int(-1), Value::Float(2.5), Value::Str("ü".into())],
+            [(
+                "limit".to_string(),
+                Value::Dict(
+                    [
+                        ("max".to_string(), Value::UInt(MAX_ID)),
+                        ("min".to_string(), Value::Int(-(MAX_ID as i64))),
+                    ]
+                    .into(),
+                ),
+            )]
+            .into(),
+        ),
     });
     both_ways(
         r#"[8,48,7,{},"com.myapp.error.overflow",[-1,2.5,"ü"],{"limit":{"max":9007199254740992,"min":-9007199254740992}}]"#,
@@ -217,8 +219,7 @@ fn publish() {
                 ..Default::default()
             },
             topic: "com.myapp.topic1".into(),
-            args: vec![Value::Str("Hello, world!".into())],
-            kwargs: Default::default(),
+            payload: wamp_proto::Payload::new(vec![Value::Str("Hello, world!".into())], Default::default()),
         }),
     );
 }
@@ -232,8 +233,7 @@ fn publish_without_payload() {
             request: 2,
             options: Default::default(),
             topic: "com.myapp.topic1".into(),
-            args: vec![],
-            kwargs: Default::default(),
+            payload: wamp_proto::Payload::new(vec![], Default::default()),
         }),
     );
 }
@@ -351,12 +351,14 @@ fn event() {
             topic: Some("com.myapp.topic1".into()),
             ..Default::default()
         },
-        args: vec![
-            Value::Bytes(vec![0, 1, 0xfe, 0xff]),
-            Value::Int(-128),
-            Value::Float(0.1),
-        ],
-        kwargs: dict(value!({"nested": {"deep": {"list": nested}}})),
+        payload: wamp_proto::Payload::new(
+            vec![
+                Value::Bytes(vec![0, 1, 0xfe, 0xff]),
+                Value::Int(-128),
+                Value::Float(0.1),
+            ],
+            dict(value!({"nested": {"deep": {"list": nested}}})),
+        ),
     });
     both_ways(
         r#"[36,5512315355,4429313566,{"publisher":9007199254740991,"topic":"com.myapp.topic1"},["\u0000AAH+/w==",-128,0.1],{"nested":{"deep":{"list":[null,true,false]}}}]"#,
@@ -376,8 +378,7 @@ fn nul_prefixed_strings() {
             subscription: 1,
             publication: 2,
             details: Default::default(),
-            args: vec![arg],
-            kwargs: Default::default(),
+            payload: wamp_proto::Payload::new(vec![arg], Default::default()),
         })
     };
     // MessagePack: fixstr of length 3, bytes 00 'A' 'A'.
@@ -405,8 +406,7 @@ fn floats_survive_json_exactly() {
             subscription: 1,
             publication: 2,
             details: Default::default(),
-            args,
-            kwargs: Default::default(),
+            payload: wamp_proto::Payload::new(args, Default::default()),
         })
     };
     both_ways(
@@ -430,7 +430,7 @@ fn floats_survive_json_exactly() {
         for ser in [Serializer::Json, Serializer::MsgPack] {
             let back = ser.decode(&ser.encode(&msg).unwrap()).unwrap();
             match back {
-                Message::Event(msg::Event { args, .. }) => match args[..] {
+                Message::Event(msg::Event { payload, .. }) => match payload.values().unwrap().0[..] {
                     [Value::Float(g)] => {
                         assert_eq!(g.to_bits(), f.to_bits(), "{ser}: {f:e} came back as {g:e}")
                     }

@@ -41,8 +41,10 @@ fn call() {
                 ..Default::default()
             },
             procedure: "com.myapp.add2".into(),
-            args: vec![Value::UInt(2), Value::UInt(3)],
-            kwargs: dict(value!({"x": true})),
+            payload: wamp_proto::Payload::new(
+                vec![Value::UInt(2), Value::UInt(3)],
+                dict(value!({"x": true})),
+            ),
         }),
     );
 }
@@ -57,8 +59,7 @@ fn call_with_kwargs_only() {
             ..Default::default()
         },
         procedure: "com.myapp.echo".into(),
-        args: vec![],
-        kwargs: dict(value!({"a": 1})),
+        payload: wamp_proto::Payload::new(vec![], dict(value!({"a": 1}))),
     });
     both_ways(
         r#"[48,8,{"receive_progress":true},"com.myapp.echo",[],{"a":1}]"#,
@@ -77,8 +78,7 @@ fn call_with_null_args_from_autobahn() {
         request: 8,
         options: Default::default(),
         procedure: "com.myapp.echo".into(),
-        args: vec![],
-        kwargs: dict(value!({"a": 1})),
+        payload: wamp_proto::Payload::new(vec![], dict(value!({"a": 1}))),
     });
     decode_only(
         r#"[48,8,{},"com.myapp.echo",null,{"a":1}]"#,
@@ -98,8 +98,7 @@ fn call_with_null_args_from_autobahn() {
             request: 8,
             options: Default::default(),
             procedure: "com.myapp.echo".into(),
-            args: vec![],
-            kwargs: Default::default(),
+            payload: wamp_proto::Payload::new(vec![], Default::default()),
         }),
     );
 }
@@ -118,8 +117,7 @@ fn call_with_unknown_option_keys() {
         request: 9,
         options,
         procedure: "com.myapp.ping".into(),
-        args: vec![],
-        kwargs: Default::default(),
+        payload: wamp_proto::Payload::new(vec![], Default::default()),
     });
     both_ways(
         r#"[48,9,{"timeout":500,"receive_progress":true,"x_custom":{"a":[1]},"x_flag":false},"com.myapp.ping"]"#,
@@ -162,8 +160,7 @@ fn result() {
                 progress: Some(true),
                 ..Default::default()
             },
-            args: vec![Value::UInt(5)],
-            kwargs: Default::default(),
+            payload: wamp_proto::Payload::new(vec![Value::UInt(5)], Default::default()),
         }),
     );
 }
@@ -176,8 +173,7 @@ fn result_without_payload() {
         &Message::Result(msg::Result {
             request: 7,
             details: Default::default(),
-            args: vec![],
-            kwargs: Default::default(),
+            payload: wamp_proto::Payload::new(vec![], Default::default()),
         }),
     );
 }
@@ -275,8 +271,7 @@ fn invocation() {
             timeout: Some(1000),
             ..Default::default()
         },
-        args: vec![Value::UInt(2), Value::UInt(3)],
-        kwargs: Default::default(),
+        payload: wamp_proto::Payload::new(vec![Value::UInt(2), Value::UInt(3)], Default::default()),
     });
     // Autobahn writes timeout and receive_progress first.
     decode_only(
@@ -324,8 +319,10 @@ fn yield_with_kwargs_only() {
                 progress: Some(true),
                 ..Default::default()
             },
-            args: vec![],
-            kwargs: [("sum".to_string(), Value::Int(-(MAX_ID as i64)))].into(),
+            payload: wamp_proto::Payload::new(
+                vec![],
+                [("sum".to_string(), Value::Int(-(MAX_ID as i64)))].into(),
+            ),
         }),
     );
 }
@@ -338,8 +335,7 @@ fn yield_without_payload() {
         &Message::Yield(msg::Yield {
             request: 6131534,
             options: Default::default(),
-            args: vec![],
-            kwargs: Default::default(),
+            payload: wamp_proto::Payload::new(vec![], Default::default()),
         }),
     );
 }
@@ -354,8 +350,7 @@ fn integral_float_timeout() {
             ..Default::default()
         },
         procedure: "p".into(),
-        args: vec![],
-        kwargs: Default::default(),
+        payload: wamp_proto::Payload::new(vec![], Default::default()),
     });
     // A JavaScript peer may send the timeout as a float; it reads as an integer
     // (MessagePack float64 0x406f400000000000 is 250.0).

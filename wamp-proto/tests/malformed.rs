@@ -404,8 +404,7 @@ fn call_nested(depth: usize) -> wamp_proto::Message {
         request: 1,
         options: Default::default(),
         procedure: "p".into(),
-        args: vec![v],
-        kwargs: Default::default(),
+        payload: wamp_proto::Payload::new(vec![v], Default::default()),
     })
 }
 

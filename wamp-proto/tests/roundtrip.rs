@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 use wamp_proto::msg;
+use wamp_proto::serializer::PayloadMode;
 
 use proptest::collection::{btree_map, vec};
 use proptest::option;
@@ -307,8 +308,7 @@ fn message() -> impl Strategy<Value = Message> {
                 request,
                 details,
                 error,
-                args,
-                kwargs
+                payload: wamp_proto::Payload::new(args, kwargs),
             })
         ),
         (id(), publish(), text(), list(), dict()).prop_map(|(request, options, topic, args, kwargs)| {
@@ -316,8 +316,7 @@ fn message() -> impl Strategy<Value = Message> {
                 request,
                 options,
                 topic,
-                args,
-                kwargs,
+                payload: wamp_proto::Payload::new(args, kwargs),
             })
         }),
         (id(), id()).prop_map(|(request, publication)| M::Published(msg::Published { request, publication })),
@@ -341,8 +340,7 @@ fn message() -> impl Strategy<Value = Message> {
                 subscription,
                 publication,
                 details,
-                args,
-                kwargs
+                payload: wamp_proto::Payload::new(args, kwargs),
             })
         ),
         (id(), call(), text(), list(), dict()).prop_map(|(request, options, procedure, args, kwargs)| {
@@ -350,8 +348,7 @@ fn message() -> impl Strategy<Value = Message> {
                 request,
                 options,
                 procedure,
-                args,
-                kwargs,
+                payload: wamp_proto::Payload::new(args, kwargs),
             })
         }),
         (id(), cancel()).prop_map(|(request, options)| M::Cancel(msg::Cancel { request, options })),
@@ -359,8 +356,7 @@ fn message() -> impl Strategy<Value = Message> {
             msg::Result {
                 request,
                 details: ResultDetails { progress, extra },
-                args,
-                kwargs
+                payload: wamp_proto::Payload::new(args, kwargs),
             }
         )),
         (id(), register(), text()).prop_map(|(request, options, procedure)| M::Register(msg::Register {
@@ -383,8 +379,7 @@ fn message() -> impl Strategy<Value = Message> {
                 request,
                 registration,
                 details,
-                args,
-                kwargs
+                payload: wamp_proto::Payload::new(args, kwargs),
             })
         ),
         (id(), interrupt()).prop_map(|(request, options)| M::Interrupt(msg::Interrupt { request, options })),
@@ -392,8 +387,7 @@ fn message() -> impl Strategy<Value = Message> {
             msg::Yield {
                 request,
                 options: YieldOptions { progress, extra },
-                args,
-                kwargs
+                payload: wamp_proto::Payload::new(args, kwargs),
             }
         )),
     ]
@@ -420,6 +414,30 @@ proptest! {
         for ser in [Serializer::Json, Serializer::MsgPack] {
             let bytes = ser.encode(&msg).unwrap();
             prop_assert_eq!(ser.encode(&ser.decode(&bytes).unwrap()).unwrap(), bytes);
+        }
+    }
+
+    /// A payload kept as its sender encoded it (what the router forwards)
+    /// goes out in the sender's serializer as the same bytes, and in every
+    /// other serializer as the values would: kept and decoded messages are
+    /// interchangeable on the wire.
+    #[test]
+    fn kept_payloads_travel_like_values(msg in message()) {
+        for source in Serializer::ALL {
+            let bytes = source.encode(&msg).unwrap();
+            let kept = source.decode_with(&bytes, PayloadMode::Encoded).unwrap();
+            if let Some(p) = kept.payload().filter(|p| !p.is_empty()) {
+                let encoded = p.encoded().expect("a non-empty payload stays encoded");
+                prop_assert_eq!(encoded.serializer(), source);
+                prop_assert_eq!(p.reach(), msg.payload().unwrap().reach());
+            }
+            prop_assert_eq!(source.encode(&kept).unwrap(), bytes.clone());
+            for target in Serializer::ALL {
+                let out = target.encode(&kept).unwrap();
+                prop_assert_eq!(target.decode(&out).unwrap(), msg.clone(), "{} -> {}", source, target);
+            }
+            let framed = source.decode_frame(&bytes.clone().into(), PayloadMode::Encoded).unwrap();
+            prop_assert_eq!(framed, kept);
         }
     }
 }

@@ -78,8 +78,7 @@ fn call_with_arg(request: u64, arg: Value) -> Message {
         request,
         options: Default::default(),
         procedure: "com.myapp.big".into(),
-        args: vec![arg],
-        kwargs: Default::default(),
+        payload: wamp_proto::Payload::new(vec![arg], Default::default()),
     })
 }
 

@@ -69,8 +69,7 @@ fn call(request: u64, args: Vec<Value>) -> Message {
         request,
         options: Default::default(),
         procedure: "p".into(),
-        args,
-        kwargs: Default::default(),
+        payload: wamp_proto::Payload::new(args, Default::default()),
     })
 }
 

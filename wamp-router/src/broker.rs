@@ -134,8 +134,7 @@ impl Broker {
             request,
             options,
             topic,
-            args,
-            kwargs,
+            payload,
         } = msg;
         let acknowledge = options.acknowledge.unwrap_or(false);
         let invalid = match uri::validate(&topic, UriRule::Loose, false) {
@@ -166,15 +165,6 @@ impl Broker {
         let matches: Vec<(Id, MatchPolicy)> = self.index.all_matches(&topic).collect();
         // What the payload can travel in, worked out once; a pattern
         // subscription's EVENT carries the topic too.
-        let payload = Payload {
-            lists: &[("args", &args)],
-            dicts: &[("kwargs", &kwargs)],
-            strs: &[],
-        };
-        let with_topic = Payload {
-            strs: &[("topic", &topic)],
-            ..payload
-        };
         let reach = if matches.is_empty() {
             SerializerSet::ALL
         } else {
@@ -201,9 +191,13 @@ impl Broker {
             .map(|r| {
                 (
                     r,
-                    with_topic
-                        .explain(r)
-                        .map_or_else(|| r.to_string(), |e| e.to_string()),
+                    Payload {
+                        body: &payload,
+                        dicts: &[],
+                        strs: &[("topic", &topic)],
+                    }
+                    .explain(r)
+                    .map_or_else(|| r.to_string(), |e| e.to_string()),
                 )
             })
             .collect();
@@ -240,7 +234,7 @@ impl Broker {
         let publication = id::random_id();
         let disclose = options.disclose_me.unwrap_or(false);
         let mut skipped: Vec<(Id, Serializer)> = Vec::new();
-        let (mut args, mut kwargs) = (Some(args), Some(kwargs));
+        let mut payload = Some(payload);
         for (i, &(sub_id, policy)) in matches.iter().enumerate() {
             let Some(sub) = self.subscriptions.get(&sub_id) else {
                 continue;
@@ -263,8 +257,7 @@ impl Broker {
                 subscription: sub_id,
                 publication,
                 details,
-                args: take_last(&mut args, last),
-                kwargs: take_last(&mut kwargs, last),
+                payload: take_last(&mut payload, last),
             });
             let mut receivers = sub.subscribers.iter().copied().filter(|&target| {
                 if !receives(target) {

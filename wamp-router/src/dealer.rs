@@ -79,15 +79,22 @@ fn answer(sessions: &Sessions, call: PendingCall, msg: Message) {
         None => send_to(sessions, call.caller, msg),
         Some(tx) => {
             let outcome = match msg {
-                Message::Result(msg::Result { args, kwargs, .. }) => Ok((args, kwargs)),
-                Message::Error(msg::Error {
-                    error, args, kwargs, ..
-                }) => Err(InternalError { error, args, kwargs }),
+                Message::Result(msg::Result { payload, .. }) => payload.into_values().map_err(undecodable),
+                Message::Error(msg::Error { error, payload, .. }) => match payload.into_values() {
+                    Ok((args, kwargs)) => Err(InternalError { error, args, kwargs }),
+                    Err(e) => Err(undecodable(e)),
+                },
                 _ => return,
             };
             let _ = tx.send(outcome);
         }
     }
+}
+
+/// An answer to the router's own call whose payload does not decode (the
+/// decoders checked it on arrival, so this is not expected).
+fn undecodable(e: wamp_proto::DecodeError) -> InternalError {
+    InternalError::new(error_uri::INVALID_ARGUMENT, e.to_string())
 }
 
 /// Registrations and calls in flight of one realm.
@@ -265,8 +272,7 @@ impl Dealer {
             request,
             options,
             procedure,
-            args,
-            kwargs,
+            payload,
         } = msg;
         if let Err(e) = uri::validate(&procedure, UriRule::Loose, false) {
             return Err((error_uri::INVALID_URI, e.to_string()));
@@ -294,13 +300,13 @@ impl Dealer {
             MatchPolicy::Exact => &[],
             _ => &[("procedure", &procedure)],
         };
-        let payload = Payload {
-            lists: &[("args", &args)],
-            dicts: &[("kwargs", &kwargs)],
+        let checked = Payload {
+            body: &payload,
+            dicts: &[],
             strs: procedure_str,
         };
         let caller_serializer = sessions.get(&sid).and_then(|c| c.serializer);
-        if let Some(e) = payload.refusal(caller_serializer, callee_entry.serializer) {
+        if let Some(e) = checked.refusal(caller_serializer, callee_entry.serializer) {
             return Err((error_uri::INVALID_ARGUMENT, format!("{e}, which the callee uses")));
         }
         let invocation = callee_entry.invocation_ids.next();
@@ -358,8 +364,7 @@ impl Dealer {
                 request: invocation,
                 registration: reg_id,
                 details,
-                args,
-                kwargs,
+                payload,
             }),
         );
         Ok(())
@@ -385,8 +390,7 @@ impl Dealer {
         let msg::Yield {
             request,
             options,
-            args,
-            kwargs,
+            payload,
         } = msg;
         let progress = options.progress.unwrap_or(false);
         let Some(call) = self.invocations.get(&(sid, request)) else {
@@ -397,12 +401,12 @@ impl Dealer {
             // Progressive results go only to callers that asked for them.
             return;
         }
-        let payload = Payload {
-            lists: &[("args", &args)],
-            dicts: &[("kwargs", &kwargs)],
+        let checked = Payload {
+            body: &payload,
+            dicts: &[],
             strs: &[],
         };
-        if let Some(e) = self.refusal(sessions, sid, call.caller, &payload) {
+        if let Some(e) = self.refusal(sessions, sid, call.caller, &checked) {
             let what = if progress { "progressive result" } else { "result" };
             let cause = format!("the callee's {what}: {e}, which this caller uses");
             return self.fail_undeliverable(sessions, sid, request, progress, cause);
@@ -415,8 +419,7 @@ impl Dealer {
             let msg = Message::Result(msg::Result {
                 request: call.call_request,
                 details,
-                args,
-                kwargs,
+                payload,
             });
             send_to(sessions, call.caller, msg);
             return;
@@ -425,8 +428,7 @@ impl Dealer {
             let msg = Message::Result(msg::Result {
                 request: call.call_request,
                 details: ResultDetails::default(),
-                args,
-                kwargs,
+                payload,
             });
             answer(sessions, call, msg);
         }
@@ -485,8 +487,7 @@ impl Dealer {
             request,
             details,
             error,
-            args,
-            kwargs,
+            payload,
             ..
         } = msg;
         let Some(call) = self.invocations.get(&(sid, request)) else {
@@ -498,12 +499,12 @@ impl Dealer {
             let cause = format!("the callee's error is not a URI: {e}");
             return self.fail_undeliverable(sessions, sid, request, false, cause);
         }
-        let payload = Payload {
-            lists: &[("args", &args)],
-            dicts: &[("kwargs", &kwargs), ("details", &details)],
+        let checked = Payload {
+            body: &payload,
+            dicts: &[("details", &details)],
             strs: &[("error", &error)],
         };
-        if let Some(e) = self.refusal(sessions, sid, call.caller, &payload) {
+        if let Some(e) = self.refusal(sessions, sid, call.caller, &checked) {
             let cause = format!("the callee's error {error:?}: {e}, which this caller uses");
             return self.fail_undeliverable(sessions, sid, request, false, cause);
         }
@@ -513,8 +514,7 @@ impl Dealer {
                 request: call.call_request,
                 details,
                 error,
-                args,
-                kwargs,
+                payload,
             });
             answer(sessions, call, msg);
         }

@@ -71,6 +71,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use tokio::sync::watch;
+use wamp_proto::serializer::PayloadMode;
 use wamp_proto::transport::{local, Connection, TransportConfig};
 use wamp_proto::Serializer;
 
@@ -120,7 +121,12 @@ impl Default for RouterConfig {
             realms: Vec::new(),
             realm_configs: Vec::new(),
             internal_call_timeout: Duration::from_secs(10),
-            transport: TransportConfig::default(),
+            // Payloads stay as their senders encoded them: forwarded
+            // untouched to peers with the same serializer.
+            transport: TransportConfig {
+                payloads: PayloadMode::Encoded,
+                ..TransportConfig::default()
+            },
             serializers: Serializer::ALL.to_vec(),
             hello_timeout: Duration::from_secs(10),
             max_connections: 100_000,

@@ -456,8 +456,7 @@ impl Realm {
                     ..Default::default()
                 },
                 procedure: procedure.to_owned(),
-                args,
-                kwargs,
+                payload: wamp_proto::Payload::new(args, kwargs),
             };
             dealer.call_internal(self, sessions, call, tx);
         }

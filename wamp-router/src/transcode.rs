@@ -17,27 +17,25 @@ pub(crate) fn transcoded(sender: Option<Serializer>, receiver: Option<Serializer
     receiver.filter(|r| sender != Some(*r))
 }
 
-/// An incoming payload: its lists and dictionaries, and the strings the
-/// router forwards with it (a URI in the receiver's details).
+/// An incoming payload, and what the router forwards with it: details
+/// dictionaries, strings (a URI in the receiver's details).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Payload<'a> {
-    /// `(name, list)` pairs: `("args", args)`.
-    pub lists: &'a [(&'a str, &'a List)],
-    /// `(name, dict)` pairs: `("kwargs", kwargs)`, `("details", details)`.
+    /// The arguments and keyword arguments, as values or as encoded.
+    pub body: &'a wamp_proto::Payload,
+    /// `(name, dict)` pairs: `("details", details)`.
     pub dicts: &'a [(&'a str, &'a Dict)],
     /// `(name, string)` pairs: `("topic", topic)`.
     pub strs: &'a [(&'a str, &'a str)],
 }
 
 impl Payload<'_> {
-    /// The serializers that can carry it all, in one walk.
+    /// The serializers that can carry it all: the body's reach (noted when
+    /// it arrived encoded), narrowed by the rest.
     pub fn reach(&self) -> SerializerSet {
-        let mut set = SerializerSet::ALL;
+        let mut set = self.body.reach();
         for (_, s) in self.strs {
             set = set.intersection(repr::str_serializers(s));
-        }
-        for (_, l) in self.lists {
-            set = set.intersection(repr::payload_serializers(l, &Dict::new()));
         }
         for (_, d) in self.dicts {
             set = set.intersection(repr::payload_serializers(&List::new(), d));
@@ -45,29 +43,30 @@ impl Payload<'_> {
         set
     }
 
-    /// Why `serializer` cannot carry it (the first value it cannot), when
-    /// [`reach`](Self::reach) said so.
+    /// The first value that `serializer` cannot carry, by position. An
+    /// encoded body is decoded for it (only ever on a refusal).
     pub fn explain(&self, serializer: Serializer) -> Option<ReprError> {
         let empty_list = List::new();
-        let empty_dict = Dict::new();
-        // The payload first: a URI is named only when it is the cause.
-        self.lists
-            .iter()
-            .find_map(|(name, l)| repr::check_parts(serializer, name, l, "", &empty_dict).err())
-            .or_else(|| {
-                self.dicts
-                    .iter()
-                    .find_map(|(name, d)| repr::check_parts(serializer, "", &empty_list, name, d).err())
-            })
-            .or_else(|| {
-                self.strs
-                    .iter()
-                    .find_map(|(name, s)| repr::check_str(serializer, name, s).err())
-            })
+        let body = match self.body.values() {
+            Some((args, kwargs)) => repr::check_payload(serializer, args, kwargs).err(),
+            None => self
+                .body
+                .to_values()
+                .ok()
+                .and_then(|(args, kwargs)| repr::check_payload(serializer, &args, &kwargs).err()),
+        };
+        body.or_else(|| {
+            self.dicts
+                .iter()
+                .find_map(|(name, d)| repr::check_parts(serializer, "", &empty_list, name, d).err())
+        })
+        .or_else(|| {
+            self.strs
+                .iter()
+                .find_map(|(name, s)| repr::check_str(serializer, name, s).err())
+        })
     }
 
-    /// Why the router cannot send it from `sender` to `receiver`, if it
-    /// cannot; walks the payload only where the router transcodes.
     pub fn refusal(&self, sender: Option<Serializer>, receiver: Option<Serializer>) -> Option<ReprError> {
         let r = transcoded(sender, receiver)?;
         if self.reach().contains(r) {

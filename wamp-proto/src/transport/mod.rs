@@ -26,7 +26,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use crate::serializer::{DecodeError, EncodeError, Serializer};
+use crate::serializer::{DecodeError, EncodeError, PayloadMode, Serializer};
 
 mod channel;
 pub mod local;
@@ -58,6 +58,10 @@ pub struct TransportConfig {
     /// How a client checks TLS servers (`wss://`, `rss://`). `None` trusts
     /// the system's root certificates. Listeners ignore it.
     pub tls: Option<tls::TlsClientConfig>,
+    /// How incoming messages keep their payloads: as values (default,
+    /// what a client reads) or as the bytes the peer sent (a router, which
+    /// forwards them; see [`Payload`](crate::Payload)).
+    pub payloads: PayloadMode,
 }
 
 impl Default for TransportConfig {
@@ -68,6 +72,7 @@ impl Default for TransportConfig {
             queue_bytes: 8 * 1024 * 1024,
             handshake_timeout: std::time::Duration::from_secs(10),
             tls: None,
+            payloads: PayloadMode::Values,
         }
     }
 }

@@ -14,7 +14,7 @@ use tokio_util::codec::{Decoder, FramedRead};
 use super::channel::{self, Receiver};
 use super::{CloseReason, Closer, Connection, TransportConfig, TransportError, TransportKind, WRITE_BATCH};
 use crate::message::Message;
-use crate::serializer::Serializer;
+use crate::serializer::{PayloadMode, Serializer};
 
 /// The first byte of every handshake.
 pub const MAGIC: u8 = 0x7F;
@@ -194,6 +194,7 @@ where
         // Header and payload come from one buffer: one read for many frames.
         framed: FramedRead::with_capacity(rd, FrameCodec { our_max }, READ_BUFFER),
         serializer,
+        payloads: cfg.payloads,
         reason: close_reason.clone(),
         pong_tx,
         done: false,
@@ -324,6 +325,7 @@ impl Decoder for FrameCodec {
 struct Frames<R> {
     framed: FramedRead<R, FrameCodec>,
     serializer: Serializer,
+    payloads: PayloadMode,
     reason: CloseReason,
     pong_tx: mpsc::Sender<Bytes>,
     done: bool,
@@ -336,10 +338,12 @@ impl<R: AsyncRead + Unpin> Stream for Frames<R> {
         let this = &mut *self;
         while !this.done {
             let end = match ready!(Pin::new(&mut this.framed).poll_next(cx)) {
-                Some(Ok((FRAME_MESSAGE, payload))) => match this.serializer.decode(&payload) {
-                    Ok(msg) => return Poll::Ready(Some(msg)),
-                    Err(e) => e.into(),
-                },
+                Some(Ok((FRAME_MESSAGE, payload))) => {
+                    match this.serializer.decode_frame(&payload.freeze(), this.payloads) {
+                        Ok(msg) => return Poll::Ready(Some(msg)),
+                        Err(e) => e.into(),
+                    }
+                }
                 Some(Ok((FRAME_PING, payload))) => {
                     let _ = this.pong_tx.try_send(payload.freeze());
                     continue;

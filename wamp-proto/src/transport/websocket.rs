@@ -34,7 +34,7 @@ use super::{
     tls, CloseReason, Closer, Connection, TransportConfig, TransportError, TransportKind, WRITE_BATCH,
 };
 use crate::message::Message;
-use crate::serializer::{DecodeError, Serializer};
+use crate::serializer::{DecodeError, PayloadMode, Serializer};
 
 const PROTOCOL_HEADER: &str = "Sec-WebSocket-Protocol";
 
@@ -213,6 +213,7 @@ where
     let frames = Frames {
         stream,
         serializer,
+        payloads: cfg.payloads,
         reason: close_reason.clone(),
         close_code: close_code.clone(),
         done: false,
@@ -372,6 +373,7 @@ fn read_error(e: WsError, serializer: Serializer) -> (TransportError, Option<Clo
 struct Frames<S> {
     stream: SplitStream<WebSocketStream<S>>,
     serializer: Serializer,
+    payloads: PayloadMode,
     reason: CloseReason,
     close_code: CloseCodeSlot,
     done: bool,
@@ -384,11 +386,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Stream for Frames<S> {
         let this = &mut *self;
         while !this.done {
             let (end, code) = match ready!(this.stream.poll_next_unpin(cx)) {
-                Some(Ok(WsMessage::Text(t))) => match this.serializer.decode(t.as_bytes()) {
-                    Ok(msg) => return Poll::Ready(Some(msg)),
-                    Err(e) => (e.into(), Some(CloseCode::Invalid)),
-                },
-                Some(Ok(WsMessage::Binary(b))) => match this.serializer.decode(&b) {
+                Some(Ok(WsMessage::Text(t))) => {
+                    match this.serializer.decode_frame(&t.into(), this.payloads) {
+                        Ok(msg) => return Poll::Ready(Some(msg)),
+                        Err(e) => (e.into(), Some(CloseCode::Invalid)),
+                    }
+                }
+                Some(Ok(WsMessage::Binary(b))) => match this.serializer.decode_frame(&b, this.payloads) {
                     Ok(msg) => return Poll::Ready(Some(msg)),
                     Err(e) => (e.into(), Some(CloseCode::Invalid)),
                 },

@@ -125,8 +125,7 @@ pub fn sample_messages() -> Vec<Message> {
                 ..Default::default()
             },
             topic: "com.myapp.topic".into(),
-            args: args.clone(),
-            kwargs: kwargs.clone(),
+            payload: wamp_proto::Payload::new(args.clone(), kwargs.clone()),
         }),
         Message::Published(wamp_proto::msg::Published {
             request: 1,
@@ -167,8 +166,7 @@ pub fn sample_messages() -> Vec<Message> {
                 publisher: Some(MAX_ID),
                 ..Default::default()
             },
-            args: args.clone(),
-            kwargs: kwargs.clone(),
+            payload: wamp_proto::Payload::new(args.clone(), kwargs.clone()),
         }),
         Message::Call(wamp_proto::msg::Call {
             request: 7,
@@ -178,8 +176,7 @@ pub fn sample_messages() -> Vec<Message> {
                 ..Default::default()
             },
             procedure: "com.myapp.add2".into(),
-            args: vec![],
-            kwargs: kwargs.clone(),
+            payload: wamp_proto::Payload::new(vec![], kwargs.clone()),
         }),
         Message::Cancel(wamp_proto::msg::Cancel {
             request: 7,
@@ -194,8 +191,7 @@ pub fn sample_messages() -> Vec<Message> {
                 progress: Some(true),
                 ..Default::default()
             },
-            args: args.clone(),
-            kwargs: Dict::new(),
+            payload: wamp_proto::Payload::new(args.clone(), Dict::new()),
         }),
         Message::Register(wamp_proto::msg::Register {
             request: 8,
@@ -232,8 +228,7 @@ pub fn sample_messages() -> Vec<Message> {
                 timeout: Some(1000),
                 ..Default::default()
             },
-            args: args.clone(),
-            kwargs: kwargs.clone(),
+            payload: wamp_proto::Payload::new(args.clone(), kwargs.clone()),
         }),
         Message::Interrupt(wamp_proto::msg::Interrupt {
             request: 6131533,
@@ -246,8 +241,7 @@ pub fn sample_messages() -> Vec<Message> {
         Message::Yield(wamp_proto::msg::Yield {
             request: 6131533,
             options: YieldOptions::default(),
-            args,
-            kwargs,
+            payload: wamp_proto::Payload::new(args, kwargs),
         }),
     ]
 }

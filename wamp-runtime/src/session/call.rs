@@ -227,8 +227,7 @@ impl Call {
             request,
             options,
             procedure,
-            args,
-            kwargs,
+            payload: wamp_proto::Payload::new(args, kwargs),
         });
         let handle = CallHandle {
             shared: session.shared,

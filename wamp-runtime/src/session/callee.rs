@@ -89,8 +89,7 @@ impl ProgressSender {
                     progress: Some(true),
                     ..Default::default()
                 },
-                args: r.args,
-                kwargs: r.kwargs,
+                payload: wamp_proto::Payload::new(r.args, r.kwargs),
             }))
             .await
     }
@@ -361,16 +360,14 @@ fn answer_message(
         Ok(Ok(r)) => Message::Yield(msg::Yield {
             request,
             options: YieldOptions::default(),
-            args: r.args,
-            kwargs: r.kwargs,
+            payload: wamp_proto::Payload::new(r.args, r.kwargs),
         }),
         Ok(Err(e)) => Message::Error(msg::Error {
             request_type: MessageType::Invocation,
             request,
             details: Dict::new(),
             error: e.error,
-            args: e.args,
-            kwargs: e.kwargs,
+            payload: wamp_proto::Payload::new(e.args, e.kwargs),
         }),
         Err(panic) => {
             let what = panic

@@ -7,7 +7,7 @@ use std::task::Waker;
 use wamp_proto::msg;
 
 use wamp_proto::transport::{Congestion, Connection, Route, TransportError};
-use wamp_proto::{error_uri, Id, Message, MessageType};
+use wamp_proto::{error_uri, Dict, Id, List, Message, MessageType, Payload};
 
 use super::{call, callee, pubsub, Event, Pending, Shared};
 use crate::error::{ApplicationError, Error};
@@ -83,15 +83,24 @@ fn violation(msg: impl Into<String>) -> Error {
     Error::ProtocolViolation(msg.into())
 }
 
+/// The values of a received payload. Over a socket they are decoded
+/// already; kept encoded, they reach an in-process session only from the
+/// embedded router, which checked them when they arrived.
+fn values(payload: Payload) -> Result<(List, Dict), Error> {
+    payload
+        .into_values()
+        .map_err(|e| violation(format!("a payload that does not decode: {e}")))
+}
+
 /// Handles one message; `Err` ends the session with that reason.
 async fn dispatch(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
     match msg {
         Message::Result(msg::Result {
             request,
             details,
-            args,
-            kwargs,
+            payload,
         }) if details.progress == Some(true) => {
+            let (args, kwargs) = values(payload)?;
             let progress = match shared.lock().pending.get(&request) {
                 Some(Pending::Call(c)) => c.progress_sender(),
                 _ => None,
@@ -105,9 +114,9 @@ async fn dispatch(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
             subscription,
             publication,
             details,
-            args,
-            kwargs,
+            payload,
         }) => {
+            let (args, kwargs) = values(payload)?;
             let mut event = Event {
                 subscription,
                 publication,
@@ -170,12 +179,8 @@ async fn dispatch(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
 fn dispatch_now(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
     let ty = msg.message_type();
     match msg {
-        Message::Result(msg::Result {
-            request,
-            args,
-            kwargs,
-            ..
-        }) => {
+        Message::Result(msg::Result { request, payload, .. }) => {
+            let (args, kwargs) = values(payload)?;
             if let Settled::Other(other) = settle(shared, request, false, |_| Ok(CallResult { args, kwargs }))
             {
                 return Err(mismatch(shared, ty, request, other));
@@ -185,13 +190,13 @@ fn dispatch_now(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
             request_type,
             request,
             error,
-            args,
-            kwargs,
+            payload,
             ..
         }) => {
             if request_type == MessageType::Invocation {
                 return Err(violation("router sent an ERROR for an INVOCATION"));
             }
+            let (args, kwargs) = values(payload)?;
             let mut e = Some(ApplicationError { error, args, kwargs });
             if let Settled::Other(other) = settle(shared, request, false, |c| {
                 Err(c.error(e.take().expect("used once")))
@@ -263,9 +268,11 @@ fn dispatch_now(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
             request,
             registration,
             details,
-            args,
-            kwargs,
-        }) => callee::invoke(shared, request, registration, details, args, kwargs),
+            payload,
+        }) => {
+            let (args, kwargs) = values(payload)?;
+            callee::invoke(shared, request, registration, details, args, kwargs)
+        }
         Message::Interrupt(msg::Interrupt { request, .. }) => callee::interrupt(shared, request),
         other => {
             return Err(violation(format!(
@@ -311,10 +318,10 @@ impl Answers {
             Message::Result(msg::Result { details, request, .. }) if details.progress != Some(true) => {
                 let (request, mut msg) = (*request, Some(msg));
                 let settled = settle(&shared, request, true, |_| {
-                    let Some(Message::Result(msg::Result { args, kwargs, .. })) = msg.take() else {
+                    let Some(Message::Result(msg::Result { payload, .. })) = msg.take() else {
                         unreachable!("matched above")
                     };
-                    Ok(CallResult { args, kwargs })
+                    values(payload).map(|(args, kwargs)| CallResult { args, kwargs })
                 });
                 return settled.unless_left(msg);
             }
@@ -325,12 +332,10 @@ impl Answers {
             }) => {
                 let (request, mut msg) = (*request, Some(msg));
                 let settled = settle(&shared, request, true, |c| {
-                    let Some(Message::Error(msg::Error {
-                        error, args, kwargs, ..
-                    })) = msg.take()
-                    else {
+                    let Some(Message::Error(msg::Error { error, payload, .. })) = msg.take() else {
                         unreachable!("matched above")
                     };
+                    let (args, kwargs) = values(payload)?;
                     Err(c.error(ApplicationError { error, args, kwargs }))
                 });
                 return settled.unless_left(msg);

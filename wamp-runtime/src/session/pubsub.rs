@@ -291,8 +291,7 @@ impl Publish {
                 request,
                 options: self.options,
                 topic: self.topic,
-                args,
-                kwargs,
+                payload: wamp_proto::Payload::new(args, kwargs),
             }))
             .await?;
         match waiter {
