@@ -162,7 +162,7 @@ impl Broker {
         }
         let publisher = sessions.get(&sid);
         let sender = publisher.and_then(|p| p.serializer);
-        let matches: Vec<(Id, MatchPolicy)> = self.index.all_matches(&topic).collect();
+        let matches: Vec<(Id, MatchPolicy)> = self.index.all_matches(&topic);
         // What the payload can travel in, worked out once; a pattern
         // subscription's EVENT carries the topic too.
         let reach = if matches.is_empty() {

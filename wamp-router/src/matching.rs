@@ -4,22 +4,31 @@
 //! the single best match for a URI (dealer: exact, then longest prefix, then
 //! the most specific wildcard, as the WAMP spec orders them) and all matches
 //! (broker: every subscription that covers a topic).
+//!
+//! Both take time in proportion to the URI's length (and to the matches
+//! found), however many patterns are stored:
+//!
+//! - exact entries are one hash lookup;
+//! - prefix entries are found by hashing the URI once, incrementally: at
+//!   each length some prefix pattern has, the running hash is looked up,
+//!   and a hit is compared with the URI's first bytes;
+//! - wildcard entries live in a tree of URI components, walked along the
+//!   URI, the concrete branch before the wildcard one, so the first match
+//!   found is the most specific.
 
+use std::collections::hash_map::RandomState;
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasher, Hasher};
 
-use wamp_proto::uri::{wildcard_matches, MatchPolicy};
+use wamp_proto::uri::MatchPolicy;
 use wamp_proto::Id;
 
 /// An index of `(uri, policy) -> id`.
 #[derive(Debug, Default)]
 pub struct PatternIndex {
     exact: HashMap<String, Id>,
-    prefix: HashMap<String, Id>,
-    /// How many prefix patterns there are of each length (in bytes): a
-    /// lookup tries only these lengths, not every prefix of the URI.
-    prefix_lens: BTreeMap<usize, usize>,
-    /// Wildcard patterns in insertion order, so ties go to the oldest.
-    wildcard: Vec<(String, Id)>,
+    prefix: Prefixes,
+    wildcard: WildcardNode,
 }
 
 impl PatternIndex {
@@ -27,8 +36,8 @@ impl PatternIndex {
     pub fn get(&self, uri: &str, policy: MatchPolicy) -> Option<Id> {
         match policy {
             MatchPolicy::Exact => self.exact.get(uri).copied(),
-            MatchPolicy::Prefix => self.prefix.get(uri).copied(),
-            MatchPolicy::Wildcard => self.wildcard.iter().find(|(p, _)| p == uri).map(|(_, id)| *id),
+            MatchPolicy::Prefix => self.prefix.get(uri),
+            MatchPolicy::Wildcard => self.wildcard.get(uri),
         }
     }
 
@@ -38,13 +47,8 @@ impl PatternIndex {
             MatchPolicy::Exact => {
                 self.exact.insert(uri, id);
             }
-            MatchPolicy::Prefix => {
-                let len = uri.len();
-                if self.prefix.insert(uri, id).is_none() {
-                    *self.prefix_lens.entry(len).or_default() += 1;
-                }
-            }
-            MatchPolicy::Wildcard => self.wildcard.push((uri, id)),
+            MatchPolicy::Prefix => self.prefix.insert(uri, id),
+            MatchPolicy::Wildcard => self.wildcard.insert(&uri, id),
         }
     }
 
@@ -54,23 +58,16 @@ impl PatternIndex {
             MatchPolicy::Exact => {
                 self.exact.remove(uri);
             }
-            MatchPolicy::Prefix => {
-                if self.prefix.remove(uri).is_some() {
-                    if let Some(n) = self.prefix_lens.get_mut(&uri.len()) {
-                        *n -= 1;
-                        if *n == 0 {
-                            self.prefix_lens.remove(&uri.len());
-                        }
-                    }
-                }
+            MatchPolicy::Prefix => self.prefix.remove(uri),
+            MatchPolicy::Wildcard => {
+                self.wildcard.remove(&mut uri.split('.'));
             }
-            MatchPolicy::Wildcard => self.wildcard.retain(|(p, _)| p != uri),
         }
     }
 
     /// Whether the index is empty.
     pub fn is_empty(&self) -> bool {
-        self.exact.is_empty() && self.prefix.is_empty() && self.wildcard.is_empty()
+        self.exact.is_empty() && self.prefix.by_hash.is_empty() && self.wildcard.is_empty()
     }
 
     /// The best match for a concrete URI: exact, else the longest prefix,
@@ -79,53 +76,205 @@ impl PatternIndex {
         if let Some(id) = self.exact.get(uri) {
             return Some((*id, MatchPolicy::Exact));
         }
-        // Longest first.
-        if let Some(id) = self.prefixes_of(uri).next_back() {
+        let mut longest = None;
+        self.prefix.matches(uri, |id| longest = Some(id));
+        if let Some(id) = longest {
             return Some((id, MatchPolicy::Prefix));
         }
-        let mut best: Option<&(String, Id)> = None;
-        for entry in &self.wildcard {
-            if wildcard_matches(&entry.0, uri) && best.is_none_or(|b| more_specific(&entry.0, &b.0)) {
-                best = Some(entry);
-            }
+        if self.wildcard.is_empty() {
+            return None;
         }
-        best.map(|(_, id)| (*id, MatchPolicy::Wildcard))
+        let components: Vec<&str> = uri.split('.').collect();
+        let mut best = None;
+        self.wildcard.matches(&components, &mut |id| {
+            best = Some(id);
+            false // the first is the most specific
+        });
+        best.map(|id| (id, MatchPolicy::Wildcard))
     }
 
-    /// The prefix patterns `uri` starts with, shortest first: one lookup
-    /// per length that prefix patterns have.
-    fn prefixes_of<'a>(&'a self, uri: &'a str) -> impl DoubleEndedIterator<Item = Id> + 'a {
-        self.prefix_lens
-            .range(..=uri.len())
-            .filter(|(len, _)| uri.is_char_boundary(**len))
-            .filter_map(|(len, _)| self.prefix.get(&uri[..*len]).copied())
-    }
-
-    /// Every entry matching a concrete URI, with its policy.
-    pub fn all_matches<'a>(&'a self, uri: &'a str) -> impl Iterator<Item = (Id, MatchPolicy)> + 'a {
-        let exact = self.exact.get(uri).map(|id| (*id, MatchPolicy::Exact));
-        let prefixes = self.prefixes_of(uri).map(|id| (id, MatchPolicy::Prefix));
-        let wildcards = self
-            .wildcard
-            .iter()
-            .filter(move |(p, _)| wildcard_matches(p, uri))
-            .map(|(_, id)| (*id, MatchPolicy::Wildcard));
-        exact.into_iter().chain(prefixes).chain(wildcards)
+    /// Every entry matching a concrete URI, with its policy: exact, the
+    /// prefixes shortest first, the wildcards most specific first.
+    pub fn all_matches(&self, uri: &str) -> Vec<(Id, MatchPolicy)> {
+        let mut all = Vec::new();
+        if let Some(id) = self.exact.get(uri) {
+            all.push((*id, MatchPolicy::Exact));
+        }
+        self.prefix.matches(uri, |id| all.push((id, MatchPolicy::Prefix)));
+        if !self.wildcard.is_empty() {
+            let components: Vec<&str> = uri.split('.').collect();
+            self.wildcard.matches(&components, &mut |id| {
+                all.push((id, MatchPolicy::Wildcard));
+                true
+            });
+        }
+        all
     }
 }
 
-/// Whether wildcard pattern `a` is more specific than `b`: at the first
-/// component where one is a wildcard and the other is not, the concrete one
-/// wins.
-fn more_specific(a: &str, b: &str) -> bool {
-    for (ca, cb) in a.split('.').zip(b.split('.')) {
-        match (ca.is_empty(), cb.is_empty()) {
-            (false, true) => return true,
-            (true, false) => return false,
-            _ => {}
+/// Prefix patterns by the hash of their bytes, with the lengths they have.
+#[derive(Debug, Default)]
+struct Prefixes {
+    /// Keyed per index, so that nobody can choose patterns that collide.
+    hasher: RandomState,
+    /// Hash of a pattern's bytes -> the patterns with that hash (one,
+    /// unless two collide).
+    by_hash: HashMap<u64, Vec<(String, Id)>>,
+    /// How many patterns there are of each length in bytes: a lookup
+    /// looks only at these lengths.
+    lens: BTreeMap<usize, usize>,
+}
+
+impl Prefixes {
+    fn hash(&self, bytes: &[u8]) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        h.write(bytes);
+        h.finish()
+    }
+
+    fn get(&self, uri: &str) -> Option<Id> {
+        let bucket = self.by_hash.get(&self.hash(uri.as_bytes()))?;
+        bucket.iter().find(|(p, _)| p == uri).map(|(_, id)| *id)
+    }
+
+    fn insert(&mut self, uri: String, id: Id) {
+        let len = uri.len();
+        let bucket = self.by_hash.entry(self.hash(uri.as_bytes())).or_default();
+        match bucket.iter_mut().find(|(p, _)| *p == uri) {
+            Some(entry) => entry.1 = id,
+            None => {
+                bucket.push((uri, id));
+                *self.lens.entry(len).or_default() += 1;
+            }
         }
     }
-    false
+
+    fn remove(&mut self, uri: &str) {
+        let key = self.hash(uri.as_bytes());
+        let Some(bucket) = self.by_hash.get_mut(&key) else {
+            return;
+        };
+        let Some(pos) = bucket.iter().position(|(p, _)| p == uri) else {
+            return;
+        };
+        bucket.swap_remove(pos);
+        if bucket.is_empty() {
+            self.by_hash.remove(&key);
+        }
+        if let Some(n) = self.lens.get_mut(&uri.len()) {
+            *n -= 1;
+            if *n == 0 {
+                self.lens.remove(&uri.len());
+            }
+        }
+    }
+
+    /// Calls `found` with every pattern `uri` starts with, shortest first.
+    /// The URI is hashed once: the hasher takes its bytes up to each
+    /// length patterns have, and its state there is the hash of that
+    /// prefix (SipHash reads a byte stream, however it is split).
+    fn matches(&self, uri: &str, mut found: impl FnMut(Id)) {
+        if self.lens.is_empty() {
+            return;
+        }
+        let bytes = uri.as_bytes();
+        let mut h = self.hasher.build_hasher();
+        let mut hashed = 0;
+        for &len in self.lens.range(..=bytes.len()).map(|(len, _)| len) {
+            h.write(&bytes[hashed..len]);
+            hashed = len;
+            let Some(bucket) = self.by_hash.get(&h.finish()) else {
+                continue;
+            };
+            if let Some((_, id)) = bucket.iter().find(|(p, _)| p.as_bytes() == &bytes[..len]) {
+                found(*id);
+            }
+        }
+    }
+}
+
+/// A tree of wildcard patterns by component: a pattern `a..c` is the path
+/// `a`, any, `c`, with its id at the end.
+#[derive(Debug, Default)]
+struct WildcardNode {
+    id: Option<Id>,
+    concrete: HashMap<Box<str>, WildcardNode>,
+    any: Option<Box<WildcardNode>>,
+}
+
+impl WildcardNode {
+    fn is_empty(&self) -> bool {
+        self.id.is_none() && self.concrete.is_empty() && self.any.is_none()
+    }
+
+    fn child(&self, component: &str) -> Option<&WildcardNode> {
+        if component.is_empty() {
+            self.any.as_deref()
+        } else {
+            self.concrete.get(component)
+        }
+    }
+
+    fn get(&self, pattern: &str) -> Option<Id> {
+        let mut node = self;
+        for c in pattern.split('.') {
+            node = node.child(c)?;
+        }
+        node.id
+    }
+
+    fn insert(&mut self, pattern: &str, id: Id) {
+        let mut node = self;
+        for c in pattern.split('.') {
+            node = if c.is_empty() {
+                node.any.get_or_insert_with(Default::default)
+            } else {
+                node.concrete.entry(c.into()).or_default()
+            };
+        }
+        node.id = Some(id);
+    }
+
+    /// Removes the pattern whose remaining components are `rest`, pruning
+    /// the branches it leaves empty; whether this node is now empty.
+    fn remove(&mut self, rest: &mut std::str::Split<'_, char>) -> bool {
+        match rest.next() {
+            None => self.id = None,
+            Some("") => {
+                if let Some(any) = &mut self.any {
+                    if any.remove(rest) {
+                        self.any = None;
+                    }
+                }
+            }
+            Some(c) => {
+                if let Some(child) = self.concrete.get_mut(c) {
+                    if child.remove(rest) {
+                        self.concrete.remove(c);
+                    }
+                }
+            }
+        }
+        self.is_empty()
+    }
+
+    /// Calls `found` with every pattern matching the URI `components`,
+    /// most specific first (at the first component where two differ, the
+    /// concrete one comes first), while it returns `true`.
+    fn matches(&self, components: &[&str], found: &mut impl FnMut(Id) -> bool) -> bool {
+        let Some((first, rest)) = components.split_first() else {
+            return self.id.is_none_or(&mut *found);
+        };
+        if let Some(child) = self.concrete.get(*first) {
+            if !child.matches(rest, found) {
+                return false;
+            }
+        }
+        match &self.any {
+            Some(any) => any.matches(rest, found),
+            None => true,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -183,7 +332,8 @@ mod tests {
         );
         idx.remove("com.b", Prefix);
         idx.remove("com.a.items", Prefix);
-        assert!(idx.prefix_lens.is_empty());
+        assert!(idx.prefix.lens.is_empty());
+        assert!(idx.is_empty());
         // A URI far longer than any prefix costs one lookup per length.
         let idx = index(&[("com.long", Prefix, 4)]);
         let uri = format!("com.long.{}", "x".repeat(100_000));
@@ -209,7 +359,7 @@ mod tests {
             ("a..c", Wildcard, 4),
             ("x", Prefix, 5),
         ]);
-        let mut got: Vec<Id> = idx.all_matches("a.b.c").map(|(id, _)| id).collect();
+        let mut got: Vec<Id> = idx.all_matches("a.b.c").into_iter().map(|(id, _)| id).collect();
         got.sort();
         assert_eq!(got, vec![1, 2, 3, 4]);
     }
@@ -224,7 +374,94 @@ mod tests {
         assert!(idx.is_empty());
     }
 
+    /// The index as a list, matched the plain way: what the index must
+    /// agree with.
+    #[derive(Default)]
+    struct Model(Vec<(String, MatchPolicy, Id)>);
+
+    impl Model {
+        fn all(&self, uri: &str) -> Vec<(Id, MatchPolicy)> {
+            let mut v: Vec<_> = self
+                .0
+                .iter()
+                .filter(|(p, policy, _)| policy.matches(p, uri))
+                .map(|(_, policy, id)| (*id, *policy))
+                .collect();
+            v.sort();
+            v
+        }
+
+        fn best(&self, uri: &str) -> Option<(Id, MatchPolicy)> {
+            let of = |policy| {
+                self.0
+                    .iter()
+                    .filter(move |(p, pol, _)| *pol == policy && policy.matches(p, uri))
+            };
+            if let Some((_, _, id)) = of(MatchPolicy::Exact).next() {
+                return Some((*id, MatchPolicy::Exact));
+            }
+            if let Some((_, _, id)) = of(MatchPolicy::Prefix).max_by_key(|(p, ..)| p.len()) {
+                return Some((*id, MatchPolicy::Prefix));
+            }
+            let mut best: Option<&(String, MatchPolicy, Id)> = None;
+            for e in of(MatchPolicy::Wildcard) {
+                if best.is_none_or(|b| more_specific(&e.0, &b.0)) {
+                    best = Some(e);
+                }
+            }
+            best.map(|(_, _, id)| (*id, MatchPolicy::Wildcard))
+        }
+    }
+
+    /// Whether wildcard pattern `a` is more specific than `b`: at the first
+    /// component where one is a wildcard and the other is not, the
+    /// concrete one wins.
+    fn more_specific(a: &str, b: &str) -> bool {
+        for (ca, cb) in a.split('.').zip(b.split('.')) {
+            match (ca.is_empty(), cb.is_empty()) {
+                (false, true) => return true,
+                (true, false) => return false,
+                _ => {}
+            }
+        }
+        false
+    }
+
     proptest! {
+        /// Inserting and removing in any order, the index finds what the
+        /// list finds: every match, and the same best one.
+        #[test]
+        fn agrees_with_the_plain_list(
+            uris in proptest::collection::vec("[ab]{1,2}(\\.[ab]{1,2}){0,3}", 1..6),
+            ops in proptest::collection::vec(("[ab]{0,2}(\\.[ab]{0,2}){0,3}", 0u8..3, proptest::bool::weighted(0.75)), 0..40),
+        ) {
+            let mut idx = PatternIndex::default();
+            let mut model = Model::default();
+            for (i, (p, kind, add)) in ops.iter().enumerate() {
+                let policy = [MatchPolicy::Exact, MatchPolicy::Prefix, MatchPolicy::Wildcard][*kind as usize];
+                let present = model.0.iter().position(|(q, pol, _)| q == p && *pol == policy);
+                prop_assert_eq!(idx.get(p, policy), present.map(|i| model.0[i].2));
+                match (add, present) {
+                    (true, None) => {
+                        idx.insert(p.to_string(), policy, i as Id + 1);
+                        model.0.push((p.clone(), policy, i as Id + 1));
+                    }
+                    (false, Some(at)) => {
+                        idx.remove(p, policy);
+                        model.0.remove(at);
+                    }
+                    _ => {}
+                }
+                for uri in &uris {
+                    let mut all = idx.all_matches(uri);
+                    all.sort();
+                    prop_assert_eq!(all, model.all(uri), "all matches of {}", uri);
+                    prop_assert_eq!(idx.best_match(uri), model.best(uri), "best match of {}", uri);
+                }
+            }
+            prop_assert_eq!(idx.is_empty(), model.0.is_empty());
+        }
+
         /// The best match is always one of all matches, and exact entries
         /// always win.
         #[test]
@@ -239,7 +476,7 @@ mod tests {
                     idx.insert(p.clone(), policy, i as Id + 1);
                 }
             }
-            let all: Vec<_> = idx.all_matches(&uri).collect();
+            let all = idx.all_matches(&uri);
             match idx.best_match(&uri) {
                 Some(best) => {
                     prop_assert!(all.contains(&best));
