@@ -42,8 +42,7 @@ pub fn call_frame() -> String {
         request: 123_456,
         options: CallOptions::default(),
         procedure: PROCEDURE.into(),
-        args: vec![Value::UInt(2), Value::UInt(3)],
-        kwargs: Dict::new(),
+        payload: wamp_proto::Payload::new(vec![Value::UInt(2), Value::UInt(3)], Dict::new()),
     });
     let bytes = Serializer::Json.encode(&call).expect("a CALL encodes");
     String::from_utf8(bytes).expect("JSON is UTF-8")
@@ -78,7 +77,7 @@ pub async fn run(timing: Timing) -> Vec<Row> {
 
 /// A listener on 127.0.0.1 that runs `serve` for every connection; the
 /// task is aborted when dropped.
-async fn echo_server<F, Fut>(serve: F) -> Result<(String, tokio::task::JoinHandle<()>), String>
+pub(crate) async fn echo_server<F, Fut>(serve: F) -> Result<(String, tokio::task::JoinHandle<()>), String>
 where
     F: Fn(TcpStream) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()> + Send + 'static,
@@ -120,7 +119,7 @@ async fn measure(frame: &str, timing: Timing) -> Result<(Latency, Rate, Rate), S
 }
 
 /// The plain echo server: every frame sent back at once (write and flush).
-async fn echo_per_frame(stream: TcpStream) {
+pub(crate) async fn echo_per_frame(stream: TcpStream) {
     let _ = stream.set_nodelay(true);
     let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
         return;
@@ -137,12 +136,22 @@ async fn echo_per_frame(stream: TcpStream) {
 /// counts echoes and opens the window again. Counts echoes inside the
 /// measured window.
 async fn pipelined_per_frame(url: &str, frame: &str, timing: Timing) -> Result<Rate, String> {
+    echo_in_flight(url, WsMessage::text(frame), IN_FLIGHT, timing).await
+}
+
+/// Echo round trips of `msg` with `in_flight` frames in flight, a write
+/// and flush per frame: the anchor for any frame size.
+pub(crate) async fn echo_in_flight(
+    url: &str,
+    msg: WsMessage,
+    in_flight: usize,
+    timing: Timing,
+) -> Result<Rate, String> {
     let (ws, _) = tokio_tungstenite::connect_async_with_config(url, None, true)
         .await
         .map_err(|e| format!("connect: {e}"))?;
     let (mut sink, mut stream) = ws.split();
-    let window = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
-    let msg = WsMessage::text(frame);
+    let window = Arc::new(tokio::sync::Semaphore::new(in_flight));
     let writer_window = window.clone();
     let writer = tokio::spawn(async move {
         while let Ok(permit) = writer_window.acquire().await {

@@ -18,7 +18,9 @@ mod ceiling;
 mod crossbar;
 mod memory;
 mod ours;
+mod payloads;
 mod report;
+mod scale;
 mod workload;
 
 use std::path::PathBuf;
@@ -52,6 +54,12 @@ struct Args {
     /// Router memory per idle session (router in a child process).
     #[arg(long)]
     memory: bool,
+    /// Calls with a 64 KiB and a 1 MiB argument vs an echo of frames that size.
+    #[arg(long)]
+    payloads: bool,
+    /// Calls and events with 120,000 registrations and subscriptions in the realm.
+    #[arg(long)]
+    scale: bool,
     /// Seconds measured per workload (after a warm-up of a quarter of that, at most 0.5 s).
     #[arg(long, default_value_t = 2.0)]
     seconds: f64,
@@ -75,11 +83,12 @@ fn main() -> ExitCode {
     if args.router_child {
         return memory::router_child();
     }
-    if !(args.ceiling || args.ours || args.crossbar || args.memory) {
+    if !(args.ceiling || args.ours || args.crossbar || args.memory || args.payloads || args.scale) {
         args.all = true;
     }
     if args.all {
         (args.ceiling, args.ours, args.crossbar, args.memory) = (true, true, true, true);
+        (args.payloads, args.scale) = (true, true);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -134,6 +143,16 @@ async fn run(args: &Args) -> Report {
         let (rows, burst) = ours::run(timing, filter).await;
         report.rows.extend(rows);
         report.burst = burst;
+    }
+    if args.payloads {
+        // A second per workload is plenty at these sizes, and keeps `--all`
+        // near two minutes.
+        let short = Timing::new(timing.measure.as_secs_f64().min(1.0));
+        report.payloads = payloads::run(short).await;
+    }
+    if args.scale {
+        let short = Timing::new(timing.measure.as_secs_f64().min(1.0));
+        report.scale = Some(workload::isolated(move || scale::run(short)).await);
     }
     if args.crossbar {
         report.rows.extend(crossbar::run(timing, filter).await);

@@ -216,7 +216,7 @@ pub fn router_child() -> std::process::ExitCode {
 }
 
 /// `VmRSS` in KiB of a process (`None` = this one).
-fn vm_rss_kib(pid: Option<u32>) -> Option<u64> {
+pub(crate) fn vm_rss_kib(pid: Option<u32>) -> Option<u64> {
     let path = match pid {
         Some(p) => format!("/proc/{p}/status"),
         None => "/proc/self/status".into(),

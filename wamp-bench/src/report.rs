@@ -64,6 +64,15 @@ pub mod target_ids {
     pub const BYSTANDER_DURING_BURST: &str = "bystander_during_burst";
     /// Router memory per idle session.
     pub const ROUTER_MEMORY: &str = "router_memory_per_session";
+    /// Calls with a 64 KiB argument, MB/s vs the echo of frames that size
+    /// (the worse of the text and binary rows).
+    pub const PAYLOAD_64K_VS_ECHO: &str = "payload_64k_vs_echo";
+    /// The same with a 1 MiB argument.
+    pub const PAYLOAD_1M_VS_ECHO: &str = "payload_1m_vs_echo";
+    /// CPU per call with 120,000 registrations in the realm vs with one.
+    pub const MATCH_SCALE_CALLS: &str = "match_scale_calls";
+    /// CPU per event with 120,000 subscriptions in the realm vs with one.
+    pub const MATCH_SCALE_EVENTS: &str = "match_scale_events";
 }
 
 /// Latency figures from a sequential workload.
@@ -228,6 +237,96 @@ pub struct Burst {
     pub note: String,
 }
 
+/// Calls carrying one large argument through our router, which the callee
+/// sends back, against a bare echo of frames of the same size
+/// (`crate::payloads`). Rates are round trips per second; MB/s is that
+/// times [`PayloadRow::bytes`].
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PayloadRow {
+    /// Stable key, `payload.<size>_<kind>`.
+    pub id: String,
+    /// What it measures, for people.
+    pub label: String,
+    /// The argument's size in bytes.
+    pub bytes: usize,
+    /// Echo round trips per second.
+    pub echo_per_s: Option<f64>,
+    /// Process CPU microseconds per echo round trip.
+    pub echo_cpu_us: Option<f64>,
+    /// Calls per second, the router forwarding payloads as they came.
+    pub kept_per_s: Option<f64>,
+    /// Process CPU microseconds per call (client and router), same.
+    pub kept_cpu_us: Option<f64>,
+    /// Calls per second, the router decoding and encoding every payload
+    /// (how it worked before payloads were kept).
+    pub decoded_per_s: Option<f64>,
+    /// Process CPU microseconds per call, same.
+    pub decoded_cpu_us: Option<f64>,
+    /// Errors and caveats.
+    pub note: String,
+}
+
+impl PayloadRow {
+    /// Appends to the note.
+    pub fn add_note(&mut self, text: impl AsRef<str>) {
+        if !self.note.is_empty() {
+            self.note.push_str("; ");
+        }
+        self.note.push_str(text.as_ref());
+    }
+
+    fn mb_s(&self, per_s: Option<f64>) -> Option<f64> {
+        per_s.map(|r| r * self.bytes as f64 / 1e6)
+    }
+}
+
+/// Calls and events in a realm holding many registrations and
+/// subscriptions (`crate::scale`), against the same realm with one each;
+/// in-process, so the difference is the router's matching.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Scale {
+    /// Registrations added (100,000 exact, 10,000 prefix, 10,000
+    /// wildcard), and as many subscriptions.
+    pub registrations: usize,
+    /// Seconds to register them all (256 requests in flight).
+    pub register_s: Option<f64>,
+    /// Seconds to subscribe them all.
+    pub subscribe_s: Option<f64>,
+    /// Process memory per registration, bytes (router and the registering
+    /// client's handler table).
+    pub bytes_per_registration: Option<f64>,
+    /// Process memory per subscription, bytes (router and client).
+    pub bytes_per_subscription: Option<f64>,
+    /// Pipelined calls per second, one registration.
+    pub base_calls_per_s: Option<f64>,
+    /// Process CPU microseconds per call, one registration.
+    pub base_call_cpu_us: Option<f64>,
+    /// Pipelined calls per second, the realm filled.
+    pub scaled_calls_per_s: Option<f64>,
+    /// Process CPU microseconds per call, the realm filled.
+    pub scaled_call_cpu_us: Option<f64>,
+    /// Events per second to one subscriber, one subscription.
+    pub base_events_per_s: Option<f64>,
+    /// Process CPU microseconds per event, one subscription.
+    pub base_event_cpu_us: Option<f64>,
+    /// Events per second, the realm filled.
+    pub scaled_events_per_s: Option<f64>,
+    /// Process CPU microseconds per event, the realm filled.
+    pub scaled_event_cpu_us: Option<f64>,
+    /// Errors and caveats.
+    pub note: String,
+}
+
+impl Scale {
+    /// Appends to the note.
+    pub fn add_note(&mut self, text: impl AsRef<str>) {
+        if !self.note.is_empty() {
+            self.note.push_str("; ");
+        }
+        self.note.push_str(text.as_ref());
+    }
+}
+
 /// Outcome of one target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -317,6 +416,10 @@ pub struct Report {
     pub memory: Option<Memory>,
     /// The unrelated pair during a burst, when measured.
     pub burst: Option<Burst>,
+    /// Large payloads, when measured.
+    pub payloads: Vec<PayloadRow>,
+    /// Matching at scale, when measured.
+    pub scale: Option<Scale>,
     /// The targets, filled by [`Report::evaluate`].
     pub targets: Vec<TargetResult>,
 }
@@ -421,6 +524,26 @@ impl Report {
             _ => typed,
         });
         t.push(self.burst_target());
+        t.push(self.payload_target(t_id::PAYLOAD_64K_VS_ECHO, "64k", "64 KiB"));
+        t.push(self.payload_target(t_id::PAYLOAD_1M_VS_ECHO, "1m", "1 MiB"));
+        let scale = self.scale.as_ref();
+        let finite = |v: Option<f64>| v.filter(|v| v.is_finite());
+        t.push(ratio_target(
+            t_id::MATCH_SCALE_CALLS,
+            "CPU per call with 120,000 registrations in the realm vs one (in-process)",
+            finite(scale.and_then(|s| s.scaled_call_cpu_us)),
+            finite(scale.and_then(|s| s.base_call_cpu_us)),
+            " us",
+            Goal::AtMost(1.2),
+        ));
+        t.push(ratio_target(
+            t_id::MATCH_SCALE_EVENTS,
+            "CPU per event with 120,000 subscriptions in the realm vs one (in-process)",
+            finite(scale.and_then(|s| s.scaled_event_cpu_us)),
+            finite(scale.and_then(|s| s.base_event_cpu_us)),
+            " us",
+            Goal::AtMost(1.2),
+        ));
         let limit = 20.0;
         let kib = self.memory.as_ref().and_then(|m| m.router_kib_per_session);
         let memory = TargetResult {
@@ -441,6 +564,36 @@ impl Report {
             None => memory,
         });
         self.targets = t;
+    }
+
+    /// Calls with a large argument vs the echo, MB/s: the worse of the
+    /// text and binary rows of that size.
+    fn payload_target(&self, id: &str, size: &str, size_text: &str) -> TargetResult {
+        let prefix = format!("payload.{size}_");
+        let worst = self
+            .payloads
+            .iter()
+            .filter(|r| r.id.starts_with(&prefix))
+            .filter_map(|r| {
+                Some((
+                    r,
+                    r.mb_s(r.kept_per_s)?,
+                    r.mb_s(r.echo_per_s).filter(|e| *e > 0.0)?,
+                ))
+            })
+            .min_by(|a, b| (a.1 / a.2).total_cmp(&(b.1 / b.2)));
+        let mut target = ratio_target(
+            id,
+            &format!("MB/s of calls with a {size_text} argument vs the echo's with frames that size (the worse of text and binary)"),
+            worst.map(|w| w.1),
+            worst.map(|w| w.2),
+            " MB/s",
+            Goal::AtLeast(0.4),
+        );
+        if let Some((row, ..)) = worst {
+            let _ = write!(target.measured, " ({})", row.label);
+        }
+        target
     }
 
     /// The unrelated pair's rate during the burst vs alone; a MISS
@@ -547,6 +700,84 @@ impl Report {
                 b.sessions_closed
                     .map_or("–".into(), |n| format!("{n} of {}", b.sessions)),
                 cell(&b.note)
+            );
+        }
+        if !self.payloads.is_empty() {
+            let _ = writeln!(s);
+            let _ = writeln!(s, "## Large payloads");
+            let _ = writeln!(s);
+            let _ = writeln!(
+                s,
+                "Calls whose callee sends the argument back, {} in flight, vs a bare echo of the CALL frame. \
+                 \"kept\": the router forwards payloads as their senders encoded them; \"decoded\": the same \
+                 router decoding and re-encoding them (before). Ratios: kept MB/s over echo MB/s (0.5x is the ceiling: \
+                 four hops against two).",
+                crate::payloads::LANES
+            );
+            let _ = writeln!(s);
+            let _ = writeln!(
+                s,
+                "| Payload | echo MB/s | CPU us/echo | kept MB/s | CPU us/call | vs echo | decoded MB/s | CPU us/call | kept vs decoded | Note |"
+            );
+            let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+            for r in &self.payloads {
+                let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+                    (Some(a), Some(b)) if b > 0.0 => format!("{}x", fmt_num(a / b, 2)),
+                    _ => "–".into(),
+                };
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                    cell(&r.label),
+                    opt(r.mb_s(r.echo_per_s), 1),
+                    opt(r.echo_cpu_us, 0),
+                    opt(r.mb_s(r.kept_per_s), 1),
+                    opt(r.kept_cpu_us, 0),
+                    ratio(r.kept_per_s, r.echo_per_s),
+                    opt(r.mb_s(r.decoded_per_s), 1),
+                    opt(r.decoded_cpu_us, 0),
+                    ratio(r.kept_per_s, r.decoded_per_s),
+                    cell(&r.note)
+                );
+            }
+        }
+        if let Some(sc) = &self.scale {
+            let _ = writeln!(s);
+            let _ = writeln!(s, "## Matching at scale");
+            let _ = writeln!(s);
+            let _ = writeln!(
+                s,
+                "In-process, one realm: {} registrations and as many subscriptions (100,000 exact, 10,000 prefix, \
+                 10,000 wildcard) added to the workload's own. Registered in {} s ({} bytes each), subscribed in {} s \
+                 ({} bytes each; process memory, router and client).",
+                fmt_num(sc.registrations as f64, 0),
+                opt(sc.register_s, 2),
+                opt(sc.bytes_per_registration, 0),
+                opt(sc.subscribe_s, 2),
+                opt(sc.bytes_per_subscription, 0),
+            );
+            let _ = writeln!(s);
+            let _ = writeln!(
+                s,
+                "| Realm | calls/s | CPU us/call | events/s | CPU us/event | Note |"
+            );
+            let _ = writeln!(s, "|---|---:|---:|---:|---:|---|");
+            let _ = writeln!(
+                s,
+                "| one registration and subscription | {} | {} | {} | {} | |",
+                opt(sc.base_calls_per_s, 0),
+                opt(sc.base_call_cpu_us, 2),
+                opt(sc.base_events_per_s, 0),
+                opt(sc.base_event_cpu_us, 2),
+            );
+            let _ = writeln!(
+                s,
+                "| filled | {} | {} | {} | {} | {} |",
+                opt(sc.scaled_calls_per_s, 0),
+                opt(sc.scaled_call_cpu_us, 2),
+                opt(sc.scaled_events_per_s, 0),
+                opt(sc.scaled_event_cpu_us, 2),
+                cell(&sc.note)
             );
         }
         if let Some(m) = &self.memory {

@@ -444,6 +444,17 @@ where
     F: Fn() -> Fut,
     Fut: Future<Output = Result<i64, String>>,
 {
+    calls_in_lanes(start_call, timing, IN_FLIGHT).await
+}
+
+/// `lanes` calls in flight, each lane starting its next call when its last
+/// one completes; completions counted inside the measured window, with
+/// the process's CPU time over it.
+pub async fn calls_in_lanes<F, Fut, T>(start_call: &F, timing: Timing, lanes: usize) -> Result<Rate, String>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<T, String>>,
+{
     struct Window {
         clock: Clock,
         counted: u64,
@@ -477,7 +488,7 @@ where
             }
         }
     };
-    try_join_all((0..IN_FLIGHT).map(|_| lane())).await?;
+    try_join_all((0..lanes).map(|_| lane())).await?;
     let w = window.into_inner();
     Ok(Rate {
         per_s: w.counted as f64 / timing.measure.as_secs_f64(),
