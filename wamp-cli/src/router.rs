@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use wamp::config::ConfigFile;
+use wamp::router::web::WebRoot;
 use wamp::router::{FlowSettings, Router, TlsServerConfig};
 
 #[derive(clap::Args, Debug)]
@@ -33,6 +34,10 @@ pub(crate) struct RouterArgs {
     /// file nobody listens on is replaced; the file is removed on exit.
     #[arg(long = "unix", value_name = "PATH")]
     unix: Vec<std::path::PathBuf>,
+    /// Serve the static files of DIR on the WebSocket listeners (--ws, --wss), as
+    /// Crossbar.io's web transport does: WAMP at /ws, every other path a file of DIR.
+    #[arg(long, value_name = "DIR")]
+    web: Option<std::path::PathBuf>,
     /// Configuration file (TOML: transports, realms, roles, permissions,
     /// authentication; its [[components]] are checked, not run); flags add to it.
     #[arg(long, value_name = "FILE")]
@@ -110,6 +115,9 @@ pub(crate) async fn run_router(mut args: RouterArgs) -> Result<(), String> {
     {
         args.ws.push("127.0.0.1:8080".into());
     }
+    if args.web.is_some() && args.ws.is_empty() && args.wss.is_empty() {
+        return Err("--web serves files beside a WebSocket listener: add --ws or --wss".into());
+    }
     let tls = match (&args.cert, &args.key) {
         (Some(cert), Some(key)) => {
             if args.wss.is_empty() && args.rss.is_empty() {
@@ -136,12 +144,20 @@ pub(crate) async fn run_router(mut args: RouterArgs) -> Result<(), String> {
     let router = Router::new(config);
 
     // Listening lines go to stdout so scripts (and tests binding port 0) can read the address.
+    let web = match &args.web {
+        Some(dir) => Some(WebRoot::new(dir).map_err(|e| format!("--web: {e}"))?),
+        None => None,
+    };
     for addr in &args.ws {
-        let l = router
-            .listen_websocket(addr.as_str())
-            .await
-            .map_err(|e| format!("cannot listen on {addr} (WebSocket): {e}"))?;
+        let l = match &web {
+            Some(web) => router.listen_web(addr.as_str(), None, web.clone()).await,
+            None => router.listen_websocket(addr.as_str()).await,
+        }
+        .map_err(|e| format!("cannot listen on {addr} (WebSocket): {e}"))?;
         say!("listening websocket ws://{}/ws", l.local_addr());
+        if let (Some(url), Some(web)) = (l.web_url(), &web) {
+            say!("serving {} at {url}", web.dir().display());
+        }
     }
     for addr in &args.rawsocket {
         let l = router
@@ -152,11 +168,19 @@ pub(crate) async fn run_router(mut args: RouterArgs) -> Result<(), String> {
     }
     if let Some(tls) = &tls {
         for addr in &args.wss {
-            let l = router
-                .listen_websocket_tls(addr.as_str(), tls.clone())
-                .await
-                .map_err(|e| format!("cannot listen on {addr} (WebSocket over TLS): {e}"))?;
+            let l = match &web {
+                Some(web) => {
+                    router
+                        .listen_web(addr.as_str(), Some(tls.clone()), web.clone())
+                        .await
+                }
+                None => router.listen_websocket_tls(addr.as_str(), tls.clone()).await,
+            }
+            .map_err(|e| format!("cannot listen on {addr} (WebSocket over TLS): {e}"))?;
             say!("listening websocket {}", l.url());
+            if let (Some(url), Some(web)) = (l.web_url(), &web) {
+                say!("serving {} at {url}", web.dir().display());
+            }
         }
         for addr in &args.rss {
             let l = router
