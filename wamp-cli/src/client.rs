@@ -165,8 +165,12 @@ impl ConnectArgs {
         if let Some(secret) = &self.wampcra_secret {
             config = config.with_credentials(Credentials::wampcra(secret));
         }
-        if !config.auth.is_empty() && self.authid.is_none() && self.ticket.is_none() {
-            // Cryptosign can name the user by its public key; WAMP-CRA cannot.
+        // Cryptosign can name the user by its public key; a ticket or a
+        // WAMP-CRA secret means nothing without the user's name.
+        if self.authid.is_none() {
+            if self.ticket.is_some() {
+                return Err(CliError::Usage("--ticket needs --authid".into()));
+            }
             if self.wampcra_secret.is_some() {
                 return Err(CliError::Usage("--wampcra-secret needs --authid".into()));
             }

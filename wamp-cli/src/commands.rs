@@ -128,7 +128,7 @@ pub(crate) struct DescribeArgs {
     /// A URI prefix: the prefix of a service's URIs (its description is at
     /// PREFIX.reflection.describe) or a longer one (only the procedures and
     /// topics under it are printed)
-    prefix: String,
+    prefix: Option<String>,
     /// Print one line of JSON instead of indented JSON
     #[arg(long)]
     compact: bool,
@@ -441,7 +441,14 @@ async fn run_command(
 /// description, with only what is under PREFIX.
 pub(crate) async fn describe(top: ConnectArgs, a: DescribeArgs) -> Result<(), CliError> {
     let connect_args = top.merge(a.connect);
-    let prefix = a.prefix.trim_end_matches('.');
+    let Some(prefix) = a.prefix.as_deref() else {
+        return Err(CliError::Usage(
+            "describe needs a PREFIX (com.myapp): listing every attached service needs the \
+             router's meta API, which it does not have yet"
+                .into(),
+        ));
+    };
+    let prefix = prefix.trim_end_matches('.');
     check_uri("prefix", prefix, MatchPolicy::Exact)?;
     let session = connect(&connect_args, &mut 0).await?;
     let outcome = tokio::select! {

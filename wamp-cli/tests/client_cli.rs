@@ -268,22 +268,29 @@ async fn suite(ws: &str, rs: &str) {
     // A prefix subscription; Ctrl-C leaves cleanly with exit 0.
     let subscribe = with(&["subscribe", &uri("p"), "--match", "prefix"]);
     let subscribe: Vec<&str> = subscribe.iter().map(String::as_str).collect();
-    let subscriber = start_ready(&subscribe, "subscribed").await;
+    let mut subscriber = start_ready(&subscribe, "subscribed").await;
     expect(
         &run(with(&["publish", &uri("p.q"), "7"])).await,
         0,
         "publish under a prefix",
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut events = BufReader::new(subscriber.stdout.take().unwrap()).lines();
+    let event = tokio::time::timeout(LIMIT, events.next_line())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(event.as_deref(), Some(r#"{"args":[7],"kwargs":{}}"#));
     let pid = subscriber.id().unwrap().to_string();
     assert!(std::process::Command::new("kill")
         .args(["-INT", &pid])
         .status()
         .unwrap()
         .success());
-    let out = finish(subscriber).await;
-    assert!(out.status.success(), "Ctrl-C leaves with 0: {out:?}");
-    assert_eq!(text(&out.stdout).trim(), r#"{"args":[7],"kwargs":{}}"#);
+    let status = tokio::time::timeout(LIMIT, subscriber.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "Ctrl-C leaves with 0: {status}");
 
     // Progressive results as they come, then the final one.
     let out = run(with(&["call", &uri("count")])).await;
@@ -414,6 +421,11 @@ async fn bad_input_is_a_clear_error() {
     expect(&out, 2, "a JSON keyword argument that does not parse");
     let out = wamp(&["register", "com.example.x", "/no/such/program"]).await;
     expect(&out, 2, "a command that does not exist");
+    let out = wamp(&["--ticket", "t", "call", "com.example.x"]).await;
+    expect(&out, 2, "a ticket without --authid");
+    let out = wamp(&["describe"]).await;
+    expect(&out, 2, "describe without a prefix");
+    assert!(text(&out.stderr).contains("meta API"), "{out:?}");
     let out = wamp(&["--private-key", "zz", "call", "com.example.x"]).await;
     expect(&out, 2, "a private key that is no hex");
     let out = wamp(&["--url", "ws://127.0.0.1:1/ws", "router"]).await;
