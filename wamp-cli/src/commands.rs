@@ -507,21 +507,22 @@ async fn find_description(session: &Session, prefix: &str) -> Result<Dict, CliEr
     }
 }
 
-/// `wamp keygen`: a new Ed25519 key pair in hex, as tagged lines of the
-/// key files that Autobahn|Python (`SigningKey.from_keyfile`) and
-/// Crossbar.io read; the private key is the 32-byte seed that
-/// `--private-key` and `WAMP_PRIVATE_KEY` take.
+/// `wamp keygen`: a new Ed25519 key pair in hex, in the key file format
+/// that Autobahn|Python (`CryptosignKey.from_keyfile`) and Crossbar.io
+/// read: comment lines up to the first empty line, then tagged lines. The
+/// private key is the 32-byte seed that `--private-key` and
+/// `WAMP_PRIVATE_KEY` take.
 pub(crate) fn keygen(a: KeygenArgs) -> Result<(), CliError> {
     let key = wamp::auth::CryptosignKey::generate();
     let public = format!("public-key-ed25519: {}", key.public_key_hex());
     let private = format!("private-key-ed25519: {}", key.private_key_hex());
+    let comment = "WAMP-Cryptosign key pair made by `wamp keygen`; keep the private key secret.";
     match a.output {
         None => {
-            say(&public);
-            say(&private);
+            say(&format!("{comment}\n\n{public}\n{private}"));
         }
         Some(path) => {
-            write_private(&path, &format!("{public}\n{private}\n"))
+            write_private(&path, &format!("{comment}\n\n{public}\n{private}\n"))
                 .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
             say(&public);
         }

@@ -436,12 +436,16 @@ async fn bad_input_is_a_clear_error() {
 async fn keygen_writes_a_key_pair() {
     let out = wamp(&["keygen"]).await;
     let stdout = expect(&out, 0, "keygen");
-    let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 2, "{stdout}");
-    let public = lines[0].strip_prefix("public-key-ed25519: ").unwrap();
-    let private = lines[1].strip_prefix("private-key-ed25519: ").unwrap();
+    let tag = |name: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .unwrap_or_else(|| panic!("no {name} in {stdout}"))
+            .to_owned()
+    };
+    let (public, private) = (tag("public-key-ed25519: "), tag("private-key-ed25519: "));
     assert_eq!((public.len(), private.len()), (64, 64));
-    let key = wamp::auth::CryptosignKey::from_hex(private).unwrap();
+    let key = wamp::auth::CryptosignKey::from_hex(&private).unwrap();
     assert_eq!(key.public_key_hex(), public);
 
     let dir = wamp_tests::TempDir::new("keygen");
@@ -449,7 +453,10 @@ async fn keygen_writes_a_key_pair() {
     let out = wamp(&["keygen", "-o", file.to_str().unwrap()]).await;
     let stdout = expect(&out, 0, "keygen -o");
     let written = std::fs::read_to_string(&file).unwrap();
-    assert!(written.starts_with(stdout.trim()), "{written} / {stdout}");
+    assert!(
+        written.contains(stdout.trim()) && written.contains("private-key-ed25519: "),
+        "{written} / {stdout}"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
@@ -460,6 +467,22 @@ async fn keygen_writes_a_key_pair() {
     }
     let out = wamp(&["keygen", "-o", file.to_str().unwrap()]).await;
     expect(&out, 2, "keygen does not overwrite a key");
+    // Autobahn|Python reads the file.
+    if let Some(python) = venv_python() {
+        let script = "import sys\nfrom autobahn.wamp.cryptosign import CryptosignKey\n\
+                      print(CryptosignKey.from_keyfile(sys.argv[1]).public_key())";
+        let out = Command::new(python)
+            .args(["-c", script])
+            .arg(&file)
+            .output()
+            .await
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        assert!(
+            written.contains(&format!("public-key-ed25519: {}", text(&out.stdout).trim())),
+            "{out:?}"
+        );
+    }
 }
 
 /// Ticket, WAMP-CRA (plain and salted) and cryptosign from the command line,
