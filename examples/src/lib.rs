@@ -20,6 +20,9 @@
 //! | [`pubsub_unsubscribe`] | `pubsub/unsubscribe` | unsubscribing and subscribing again |
 //! | [`pubsub_patterns`] | (programming guide) | the concert topics: wildcard and prefix subscriptions |
 //!
+//! [`web`] is the backend of the browser example (`examples/web/`, a page
+//! using Autobahn|JS served by `wamp router --web`).
+//!
 //! [`component_config`] runs a router and its components from one
 //! configuration file (`examples/component_config.toml`).
 //!
@@ -64,9 +67,10 @@ pub mod rpc_progress;
 pub mod rpc_slowsquare;
 pub mod rpc_suffix;
 pub mod rpc_timeservice;
+pub mod web;
 
 pub use number::Number;
-pub use runner::{interval_from_env, listen_addr, run_backend, run_frontend};
+pub use runner::{backend_component, interval_from_env, listen_addr, run_backend, run_frontend};
 pub use support::{describe_call_error, spawn_periodic, Backend, BoxError, Transcript};
 
 use wamp::router::{Router, RouterConfig};

@@ -65,6 +65,7 @@ pub mod matching;
 mod realm;
 mod session;
 mod transcode;
+pub mod web;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -302,12 +303,12 @@ impl Router {
 
     /// Starts a WebSocket listener (`ws://ADDR/<any path>`).
     pub async fn listen_websocket(&self, addr: impl tokio::net::ToSocketAddrs) -> std::io::Result<Listener> {
-        listener::listen(self.clone(), addr, listener::Kind::WebSocket, None).await
+        listener::listen(self.clone(), addr, listener::Kind::WebSocket, None, None).await
     }
 
     /// Starts a RawSocket listener on TCP (`rs://ADDR`).
     pub async fn listen_rawsocket(&self, addr: impl tokio::net::ToSocketAddrs) -> std::io::Result<Listener> {
-        listener::listen(self.clone(), addr, listener::Kind::RawSocket, None).await
+        listener::listen(self.clone(), addr, listener::Kind::RawSocket, None, None).await
     }
 
     /// Starts a WebSocket listener over TLS (`wss://ADDR/<any path>`).
@@ -325,7 +326,29 @@ impl Router {
         addr: impl tokio::net::ToSocketAddrs,
         tls: TlsServerConfig,
     ) -> std::io::Result<Listener> {
-        listener::listen(self.clone(), addr, listener::Kind::WebSocket, Some(tls)).await
+        listener::listen(self.clone(), addr, listener::Kind::WebSocket, Some(tls), None).await
+    }
+
+    /// Starts a WebSocket listener that also serves the files of a
+    /// directory on the same port, as Crossbar.io's web transport does:
+    /// WAMP at `ws://ADDR/ws` (`wss://` with `tls`), every other path a
+    /// file of `web` (see [`web`](crate::web) for what is served and
+    /// refused).
+    ///
+    /// ```no_run
+    /// # async fn demo(router: wamp_router::Router) -> Result<(), Box<dyn std::error::Error>> {
+    /// use wamp_router::web::WebRoot;
+    /// let l = router.listen_web("127.0.0.1:8080", None, WebRoot::new("examples/web")?).await?;
+    /// println!("pages at {}, WAMP at {}", l.web_url().unwrap(), l.url());
+    /// # Ok(()) }
+    /// ```
+    pub async fn listen_web(
+        &self,
+        addr: impl tokio::net::ToSocketAddrs,
+        tls: Option<TlsServerConfig>,
+        web: web::WebRoot,
+    ) -> std::io::Result<Listener> {
+        listener::listen(self.clone(), addr, listener::Kind::WebSocket, tls, Some(web)).await
     }
 
     /// Starts a RawSocket listener over TLS (`rss://ADDR`).
@@ -334,7 +357,7 @@ impl Router {
         addr: impl tokio::net::ToSocketAddrs,
         tls: TlsServerConfig,
     ) -> std::io::Result<Listener> {
-        listener::listen(self.clone(), addr, listener::Kind::RawSocket, Some(tls)).await
+        listener::listen(self.clone(), addr, listener::Kind::RawSocket, Some(tls), None).await
     }
 
     /// Starts a RawSocket listener on a Unix socket (`rs://unix:PATH`).

@@ -11,6 +11,7 @@ use tokio::sync::Semaphore;
 use wamp_proto::transport::tls::{self, TlsServerConfig};
 use wamp_proto::transport::{rawsocket, websocket};
 
+use crate::web::{self, WebRoot};
 use crate::Router;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +27,7 @@ pub struct Listener {
     local_addr: SocketAddr,
     kind: Kind,
     tls: bool,
+    web: bool,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -42,7 +44,8 @@ impl Listener {
 
     /// The URL clients connect to, with the bound address:
     /// `ws://ADDR/ws`, `wss://ADDR/ws`, `rs://ADDR` or `rss://ADDR`. (A
-    /// WebSocket listener accepts any path.)
+    /// WebSocket listener accepts any path, unless it serves files: then
+    /// only `/ws`.)
     pub fn url(&self) -> String {
         match (self.kind, self.tls) {
             (Kind::WebSocket, false) => format!("ws://{}/ws", self.local_addr),
@@ -52,9 +55,33 @@ impl Listener {
         }
     }
 
+    /// The URL of the web directory's root (`http://ADDR/`,
+    /// `https://ADDR/`), when the listener serves files.
+    pub fn web_url(&self) -> Option<String> {
+        let scheme = if self.tls { "https" } else { "http" };
+        self.web.then(|| format!("{scheme}://{}/", self.local_addr))
+    }
+
     /// Stops accepting connections; sessions already joined go on.
     pub fn stop(&self) {
         self.task.abort();
+    }
+}
+
+/// Serves one accepted stream of a WebSocket listener that also serves
+/// files: a file, or (an upgrade at `/ws`) the WebSocket session.
+async fn serve_web_stream<S>(router: Router, mut stream: S, web: &WebRoot, peer: Option<String>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let timeout = router.config().transport.handshake_timeout;
+    let who = peer.as_deref().unwrap_or("?");
+    match web::handle(&mut stream, web, who, timeout).await {
+        Ok(web::Request::WebSocket(read)) => {
+            serve_stream(router, web::Rewind::new(read, stream), Kind::WebSocket, peer).await
+        }
+        Ok(web::Request::Done) => {}
+        Err(e) => tracing::debug!(peer = who, "HTTP request failed: {e}"),
     }
 }
 
@@ -88,7 +115,10 @@ pub(crate) async fn listen(
     addr: impl tokio::net::ToSocketAddrs,
     kind: Kind,
     tls: Option<TlsServerConfig>,
+    web: Option<WebRoot>,
 ) -> std::io::Result<Listener> {
+    let web = web.map(Arc::new);
+    let serves_web = web.is_some();
     let listener = TcpListener::bind(addr).await?;
     let local_addr = listener.local_addr()?;
     let limit = Arc::new(Semaphore::new(router.config().max_connections));
@@ -119,17 +149,20 @@ pub(crate) async fn listen(
             };
             let router = router.clone();
             let tls = tls.clone();
+            let web = web.clone();
             tokio::spawn(async move {
                 websocket::tune_tcp(&stream);
                 let peer_s = Some(peer.to_string());
-                match tls {
-                    None => serve_stream(router, stream, kind, peer_s).await,
-                    Some(tls) => {
+                match (tls, web) {
+                    (None, None) => serve_stream(router, stream, kind, peer_s).await,
+                    (None, Some(web)) => serve_web_stream(router, stream, &web, peer_s).await,
+                    (Some(tls), web) => {
                         let timeout = router.config().transport.handshake_timeout;
                         // Boxed like the WebSocket handshake: freed once done.
-                        match Box::pin(tls::accept(stream, &tls, timeout)).await {
-                            Ok(stream) => serve_stream(router, stream, kind, peer_s).await,
-                            Err(e) => tracing::debug!(%peer, "{e}"),
+                        match (Box::pin(tls::accept(stream, &tls, timeout)).await, web) {
+                            (Ok(stream), None) => serve_stream(router, stream, kind, peer_s).await,
+                            (Ok(stream), Some(web)) => serve_web_stream(router, stream, &web, peer_s).await,
+                            (Err(e), _) => tracing::debug!(%peer, "{e}"),
                         }
                     }
                 }
@@ -141,6 +174,7 @@ pub(crate) async fn listen(
         local_addr,
         kind,
         tls: is_tls,
+        web: serves_web,
         task,
     })
 }

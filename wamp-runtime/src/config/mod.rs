@@ -51,7 +51,9 @@
 //!   `wamp::router` docs, "Flow control".
 //! - `[[transports]]`: `type` (`websocket`, `rawsocket`, `unix`), `endpoint`
 //!   (`HOST:PORT`, or the socket's path for `unix`), `tls = { cert, key }`
-//!   (PEM files; not for `unix`).
+//!   (PEM files; not for `unix`), and for `websocket` `web = "DIR"`: the
+//!   static files of DIR (relative to the file's directory) on the same
+//!   port, WAMP then at `/ws` only (as Crossbar.io's web transport).
 //! - `[[realms]]`: `name`; `[[realms.roles]]` with `name` and either
 //!   `permissions = [{ uri, match = "exact" | "prefix" | "wildcard", allow =
 //!   ["call", "register", "publish", "subscribe"] }]` or `authorizer = "PROCEDURE"`

@@ -32,6 +32,9 @@ pub(super) struct TransportEntry {
     kind: TransportType,
     endpoint: Spanned<String>,
     tls: Option<Spanned<TlsEntry>>,
+    /// A directory of static files served beside the WebSocket endpoint
+    /// (then at `/ws`); relative to the file's directory.
+    web: Option<Spanned<PathBuf>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -156,6 +159,15 @@ impl TransportEntry {
     pub(super) fn check(&self, source: &Source) -> Result<(), ConfigError> {
         if let (TransportType::Unix, Some(tls)) = (self.kind, &self.tls) {
             return Err(source.invalid(tls.span(), "transports.tls", "unix transports take no tls"));
+        }
+        if let Some(web) = &self.web {
+            if self.kind != TransportType::Websocket {
+                return Err(source.invalid(
+                    web.span(),
+                    "transports.web",
+                    "only websocket transports serve files",
+                ));
+            }
         }
         Ok(())
     }
@@ -306,21 +318,45 @@ mod build {
         /// run until [`Router::shutdown`].
         pub async fn listen(&self, router: &Router) -> Result<Vec<String>, ConfigError> {
             let mut urls = Vec::new();
+            let base = self.source.path.as_deref().and_then(std::path::Path::parent);
             for t in &self.sections.transports {
-                urls.push(t.listen(router).await.map_err(|message| ConfigError::Listen {
-                    file: self.source.path.clone(),
-                    line: self.source.line(t.endpoint.span().start),
-                    endpoint: t.endpoint.get_ref().clone(),
-                    message,
-                })?);
+                urls.push(
+                    t.listen(router, base)
+                        .await
+                        .map_err(|message| ConfigError::Listen {
+                            file: self.source.path.clone(),
+                            line: self.source.line(t.endpoint.span().start),
+                            endpoint: t.endpoint.get_ref().clone(),
+                            message,
+                        })?,
+                );
             }
             Ok(urls)
         }
     }
 
     impl TransportEntry {
-        async fn listen(&self, router: &Router) -> Result<String, String> {
+        async fn listen(&self, router: &Router, base: Option<&std::path::Path>) -> Result<String, String> {
             let addr = self.endpoint.get_ref().as_str();
+            if let Some(dir) = &self.web {
+                let dir = match base {
+                    Some(base) => base.join(dir.get_ref()),
+                    None => dir.get_ref().clone(),
+                };
+                let root = wamp_router::web::WebRoot::new(dir).map_err(|e| e.to_string())?;
+                let tls = match &self.tls {
+                    Some(t) => Some(
+                        TlsServerConfig::from_pem_files(&t.get_ref().cert, &t.get_ref().key)
+                            .map_err(|e| format!("TLS: {e}"))?,
+                    ),
+                    None => None,
+                };
+                return router
+                    .listen_web(addr, tls, root)
+                    .await
+                    .map(|l| l.url())
+                    .map_err(|e| format!("{:?}: {e}", self.kind));
+            }
             let tls = match &self.tls {
                 Some(t) => Some(
                     TlsServerConfig::from_pem_files(&t.get_ref().cert, &t.get_ref().key)

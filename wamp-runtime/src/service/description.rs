@@ -104,6 +104,34 @@ impl ServiceDescription {
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
     }
 
+    /// The URI components that every procedure and topic of the service
+    /// starts with, each URI's last component (its own name) and pattern
+    /// components left out: `com.myapp` for `com.myapp.item..get_name` and
+    /// `com.myapp...on_concert`. `None` when they share none.
+    pub fn uri_prefix(&self) -> Option<String> {
+        let uris = self
+            .procedures
+            .iter()
+            .map(|p| p.wire_uri.as_str())
+            .chain(self.topics.iter().map(|t| t.wire_uri.as_str()));
+        let mut common: Option<Vec<&str>> = None;
+        for uri in uris {
+            let mut parts: Vec<&str> = uri.trim_end_matches('.').split('.').collect();
+            parts.pop();
+            let fixed: Vec<&str> = parts.into_iter().take_while(|c| !c.is_empty()).collect();
+            common = Some(match common {
+                None => fixed,
+                Some(c) => c
+                    .iter()
+                    .zip(&fixed)
+                    .take_while(|(a, b)| a == b)
+                    .map(|(a, _)| *a)
+                    .collect(),
+            });
+        }
+        common.filter(|c| !c.is_empty()).map(|c| c.join("."))
+    }
+
     /// A procedure by Rust method name.
     pub fn procedure(&self, name: &str) -> Option<&ProcedureDescription> {
         self.procedures.iter().find(|p| p.name == name)

@@ -30,6 +30,12 @@ pub use description::{
 };
 pub use typed::{typed_call, CallError, FromCallResult, IntoCallResult, WampError};
 
+/// The last components of the procedure through which an attached service
+/// answers its [`ServiceDescription`]: `<prefix>.reflection.describe`,
+/// where `<prefix>` is [`ServiceDescription::uri_prefix`]. `wamp describe
+/// PREFIX` calls it.
+pub const DESCRIBE_SUFFIX: &str = "reflection.describe";
+
 /// The future an event handler returns.
 pub type EventFuture = Pin<Box<dyn Future<Output = Result<(), ApplicationError>> + Send>>;
 
@@ -174,12 +180,22 @@ impl Session {
     /// If one registration fails (for example the procedure is already
     /// registered elsewhere), what was attached so far is detached again and
     /// the error is returned.
-    pub async fn attach(&self, service: impl IntoService) -> Result<Attached, Error> {
+    ///
+    /// The service also answers its [`ServiceDescription`] (as JSON: URIs
+    /// and JSON Schemas) at `<prefix>.reflection.describe` (see
+    /// [`DESCRIBE_SUFFIX`]), registered with the `roundrobin` invoke policy
+    /// so that instances of one service share it. A service whose URIs have
+    /// no common prefix, or whose describe procedure cannot be registered
+    /// (another kind of service registered it), is attached without it.
+    pub async fn attach<I: IntoService>(&self, service: I) -> Result<Attached, Error> {
         let bindings = service.into_service().bindings();
         let mut attached = Attached {
             registrations: Vec::new(),
             subscriptions: Vec::new(),
         };
+        if let Some(reg) = self.register_description(I::Service::describe()).await {
+            attached.registrations.push(reg);
+        }
         for p in bindings.procedures {
             match self.register_handler(p.uri.clone(), p.options, p.handler).await {
                 Ok(reg) => attached.registrations.push(reg),
@@ -238,5 +254,38 @@ impl Session {
             ));
         }
         Ok(attached)
+    }
+}
+
+impl Session {
+    /// Registers `<prefix>.reflection.describe` answering `description`;
+    /// `None` (with a log line) where that is not possible.
+    async fn register_description(&self, description: ServiceDescription) -> Option<Registration> {
+        let prefix = description.uri_prefix()?;
+        let uri = format!("{prefix}.{DESCRIBE_SUFFIX}");
+        let answer = match crate::CallResult::single(&description) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(service = %description.name, "service description not representable: {e}");
+                return None;
+            }
+        };
+        let options = RegisterOptions {
+            invoke: Some(wamp_proto::InvokePolicy::RoundRobin),
+            ..Default::default()
+        };
+        let registered = self
+            .register(uri.clone(), options, move |_| {
+                let answer = answer.clone();
+                async move { Ok(answer) }
+            })
+            .await;
+        match registered {
+            Ok(reg) => Some(reg),
+            Err(e) => {
+                tracing::info!(service = %description.name, procedure = %uri, "service description not served: {e}");
+                None
+            }
+        }
     }
 }

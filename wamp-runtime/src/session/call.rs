@@ -243,8 +243,23 @@ impl Call {
         let on_progress = self.0.on_progress.take();
         let mut handle = self.start().await?;
         if let Some(mut f) = on_progress {
-            while let Some(p) = handle.progress().await {
-                f(p);
+            // The timeout covers the progressive results too: a router that
+            // does not enforce it must not keep the caller waiting.
+            let deadline = handle
+                .timeout
+                .map(|t| tokio::time::Instant::now() + t + TIMEOUT_GRACE);
+            loop {
+                let next = match deadline {
+                    Some(d) => match tokio::time::timeout_at(d, handle.progress()).await {
+                        Ok(p) => p,
+                        Err(_) => return Err(handle.expire()),
+                    },
+                    None => handle.progress().await,
+                };
+                match next {
+                    Some(p) => f(p),
+                    None => break,
+                }
             }
         }
         handle.result().await
@@ -374,15 +389,18 @@ impl CallHandle {
             Some(t) => {
                 match tokio::time::timeout(t + TIMEOUT_GRACE, poll_fn(|cx| self.poll_result(cx))).await {
                     Ok(r) => r,
-                    Err(_) => {
-                        self.send_cancel(CancelMode::KillNoWait);
-                        self.done = true;
-                        Err(Error::Timeout(t))
-                    }
+                    Err(_) => Err(self.expire()),
                 }
             }
             None => poll_fn(|cx| self.poll_result(cx)).await,
         }
+    }
+
+    /// Gives up on the call after its timeout: cancels it at the router.
+    fn expire(mut self) -> Error {
+        self.send_cancel(CancelMode::KillNoWait);
+        self.done = true;
+        Error::Timeout(self.timeout.unwrap_or_default())
     }
 
     /// The final outcome if it has arrived; otherwise waits for it.
