@@ -270,13 +270,19 @@ async fn component_config_example() {
         "the example's file changed: adapt this test"
     );
     let dir = TempDir::new("config-example");
-    let path = dir.write(
-        "component_config.toml",
-        &text.replace("127.0.0.1:8080", &format!("127.0.0.1:{}", free_port())),
-    );
-    let lines = wamp_examples::component_config::run(Path::new(&path))
-        .await
-        .unwrap();
+    // A free port may be taken by a parallel test before the example binds
+    // it: try another one then.
+    let mut attempts = 0;
+    let lines = loop {
+        let path = dir.write(
+            "component_config.toml",
+            &text.replace("127.0.0.1:8080", &format!("127.0.0.1:{}", free_port())),
+        );
+        match wamp_examples::component_config::run(Path::new(&path)).await {
+            Err(e) if attempts < 3 && e.to_string().contains("Address already in use") => attempts += 1,
+            other => break other.unwrap(),
+        }
+    };
     wamp_examples::component_config::check(&lines).unwrap();
 }
 

@@ -58,11 +58,12 @@ fn json_skip(b: &[u8], mut pos: usize) -> Option<usize> {
             b'"' => {
                 pos += 1;
                 loop {
-                    match *b.get(pos)? {
-                        b'\\' => pos += 2,
-                        b'"' => break,
-                        _ => pos += 1,
+                    // The next quote or backslash; an escape skips a byte.
+                    pos += memchr::memchr2(b'"', b'\\', b.get(pos..)?)?;
+                    if b[pos] == b'"' {
+                        break;
                     }
+                    pos += 2;
                 }
                 pos += 1;
             }
