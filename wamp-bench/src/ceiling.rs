@@ -96,18 +96,7 @@ where
 
 async fn measure(frame: &str, timing: Timing) -> Result<(Latency, Rate, Rate), String> {
     let (url, server) = echo_server(echo).await?;
-    let result = async {
-        let (mut ws, _) = tokio_tungstenite::connect_async_with_config(&url, None, true)
-            .await
-            .map_err(|e| format!("connect: {e}"))?;
-        eprintln!("[bench] ceiling: sequential echo");
-        let seq = sequential(&mut ws, frame, timing).await?;
-        eprintln!("[bench] ceiling: pipelined echo, batched");
-        let pipelined = pipelined(&mut ws, frame, timing).await?;
-        let _ = ws.close(None).await;
-        Ok::<_, String>((seq, pipelined))
-    }
-    .await;
+    let result = batched_at(&url, frame, timing).await;
     server.abort();
     let (seq, pipelined) = result?;
 
@@ -116,6 +105,42 @@ async fn measure(frame: &str, timing: Timing) -> Result<(Latency, Rate, Rate), S
     let per_frame = pipelined_per_frame(&url, frame, timing).await;
     server.abort();
     Ok((seq, pipelined, per_frame?))
+}
+
+/// Sequential, then pipelined round trips of `frame` to the batched echo
+/// server at `url` (in this process or another).
+pub(crate) async fn batched_at(url: &str, frame: &str, timing: Timing) -> Result<(Latency, Rate), String> {
+    let (mut ws, _) = tokio_tungstenite::connect_async_with_config(url, None, true)
+        .await
+        .map_err(|e| format!("connect: {e}"))?;
+    eprintln!("[bench] ceiling: sequential echo ({url})");
+    let seq = sequential(&mut ws, frame, timing).await?;
+    eprintln!("[bench] ceiling: pipelined echo, batched ({url})");
+    let pipelined = pipelined(&mut ws, frame, timing).await?;
+    let _ = ws.close(None).await;
+    Ok((seq, pipelined))
+}
+
+/// The batched echo server alone, for a child process
+/// (`wamp-bench --echo-child`): prints `listening echo ws://...` and
+/// serves until killed.
+pub fn echo_child() -> std::process::ExitCode {
+    let Ok(rt) = tokio::runtime::Builder::new_multi_thread().enable_all().build() else {
+        return std::process::ExitCode::FAILURE;
+    };
+    rt.block_on(async {
+        match echo_server(echo).await {
+            Ok((url, _server)) => {
+                println!("listening echo {url}");
+                std::future::pending::<()>().await;
+                std::process::ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("echo child: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        }
+    })
 }
 
 /// The plain echo server: every frame sent back at once (write and flush).

@@ -19,6 +19,7 @@ mod crossbar;
 mod memory;
 mod ours;
 mod payloads;
+mod process;
 mod report;
 mod scale;
 mod workload;
@@ -60,6 +61,10 @@ struct Args {
     /// Calls and events with 120,000 registrations and subscriptions in the realm.
     #[arg(long)]
     scale: bool,
+    /// `wamp router` in its own process, our client in this one, against an
+    /// echo between two processes.
+    #[arg(long)]
+    process: bool,
     /// Seconds measured per workload (after a warm-up of a quarter of that, at most 0.5 s).
     #[arg(long, default_value_t = 2.0)]
     seconds: f64,
@@ -76,6 +81,9 @@ struct Args {
     /// Internal: run as the bare router child of the memory measurement.
     #[arg(long, hide = true)]
     router_child: bool,
+    /// Internal: run as the echo server child of the process measurement.
+    #[arg(long, hide = true)]
+    echo_child: bool,
 }
 
 fn main() -> ExitCode {
@@ -83,12 +91,22 @@ fn main() -> ExitCode {
     if args.router_child {
         return memory::router_child();
     }
-    if !(args.ceiling || args.ours || args.crossbar || args.memory || args.payloads || args.scale) {
+    if args.echo_child {
+        return ceiling::echo_child();
+    }
+    if !(args.ceiling
+        || args.ours
+        || args.crossbar
+        || args.memory
+        || args.payloads
+        || args.scale
+        || args.process)
+    {
         args.all = true;
     }
     if args.all {
         (args.ceiling, args.ours, args.crossbar, args.memory) = (true, true, true, true);
-        (args.payloads, args.scale) = (true, true);
+        (args.payloads, args.scale, args.process) = (true, true, true);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -143,6 +161,9 @@ async fn run(args: &Args) -> Report {
         let (rows, burst) = ours::run(timing, filter).await;
         report.rows.extend(rows);
         report.burst = burst;
+    }
+    if args.process {
+        report.rows.extend(process::run(timing).await);
     }
     if args.payloads {
         // A second per workload is plenty at these sizes, and keeps `--all`

@@ -120,14 +120,15 @@ async fn measure(count: usize, memory: &mut Memory) -> Result<(), String> {
 }
 
 /// The router child process and its WebSocket URL.
-struct RouterProcess {
+pub(crate) struct RouterProcess {
     child: Child,
-    url: String,
+    /// Where it listens.
+    pub url: String,
 }
 
 impl RouterProcess {
     /// SIGTERM (the router says GOODBYE and exits), SIGKILL after 10 s.
-    async fn stop(&mut self) {
+    pub(crate) async fn stop(&mut self) {
         if let Some(pid) = self.child.id() {
             let _ = std::process::Command::new("kill")
                 .args(["-TERM", &pid.to_string()])
@@ -143,7 +144,7 @@ impl RouterProcess {
 }
 
 /// Starts the router child and reads its `listening websocket ws://...` line.
-async fn spawn_router() -> Result<(RouterProcess, String), String> {
+pub(crate) async fn spawn_router() -> Result<(RouterProcess, String), String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let wamp: PathBuf = exe.with_file_name("wamp");
     let mut cmd;
@@ -168,11 +169,34 @@ async fn spawn_router() -> Result<(RouterProcess, String), String> {
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| format!("start router: {e}"))?;
+    let url = announced_url(&mut child, "listening websocket ").await?;
+    Ok((RouterProcess { child, url }, how))
+}
+
+/// Starts this binary as a bare echo server (`--echo-child`) and reads its
+/// URL; the child is killed when the handle is dropped.
+pub(crate) async fn spawn_echo() -> Result<RouterProcess, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut child = Command::new(&exe)
+        .arg("--echo-child")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("start echo server: {e}"))?;
+    let url = announced_url(&mut child, "listening echo ").await?;
+    Ok(RouterProcess { child, url })
+}
+
+/// The URL a child prints after `prefix`, within 10 s; its stdout is then
+/// drained so that it never blocks on a full pipe.
+async fn announced_url(child: &mut Child, prefix: &'static str) -> Result<String, String> {
     let stdout = child.stdout.take().ok_or("no stdout")?;
     let mut lines = BufReader::new(stdout).lines();
     let find = async {
         while let Ok(Some(line)) = lines.next_line().await {
-            if let Some(url) = line.strip_prefix("listening websocket ") {
+            if let Some(url) = line.strip_prefix(prefix) {
                 return Some(url.trim().to_owned());
             }
         }
@@ -182,10 +206,9 @@ async fn spawn_router() -> Result<(RouterProcess, String), String> {
         .await
         .ok()
         .flatten()
-        .ok_or("the router printed no `listening websocket` line")?;
-    // Keep draining stdout so the child never blocks on a full pipe.
+        .ok_or_else(|| format!("the child printed no `{}` line", prefix.trim()))?;
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Ok((RouterProcess { child, url }, how))
+    Ok(url)
 }
 
 /// The router child of [`spawn_router`] when the `wamp` binary is absent:

@@ -37,6 +37,10 @@ pub mod ids {
     /// An unrelated publisher/subscriber pair alone and during a burst at
     /// a slow reader, our router over WebSocket + JSON ([`super::Burst`]).
     pub const BURST: &str = "ours.burst";
+    /// The batched echo with its server in another process.
+    pub const PROCESS_ECHO: &str = "process.ws_echo";
+    /// Our client against `wamp router` in another process, WebSocket + JSON.
+    pub const PROCESS_WS_JSON: &str = "process.ws_json";
 }
 
 /// Stable target IDs ([`super::TargetResult::id`]), for tracking targets
@@ -69,6 +73,12 @@ pub mod target_ids {
     pub const PAYLOAD_64K_VS_ECHO: &str = "payload_64k_vs_echo";
     /// The same with a 1 MiB argument.
     pub const PAYLOAD_1M_VS_ECHO: &str = "payload_1m_vs_echo";
+    /// Sequential call p50, router in its own process, vs twice the echo
+    /// p50 between two processes.
+    pub const SEQ_VS_ECHO_PROCESS: &str = "seq_vs_echo_process";
+    /// Pipelined calls/s, router in its own process, vs the batched echo
+    /// between two processes.
+    pub const PIPELINED_VS_ECHO_PROCESS: &str = "pipelined_vs_echo_process";
     /// CPU per call with 120,000 registrations in the realm vs with one.
     pub const MATCH_SCALE_CALLS: &str = "match_scale_calls";
     /// CPU per event with 120,000 subscriptions in the realm vs with one.
@@ -524,6 +534,22 @@ impl Report {
             _ => typed,
         });
         t.push(self.burst_target());
+        t.push(ratio_target(
+            t_id::SEQ_VS_ECHO_PROCESS,
+            "sequential call p50, router in its own process, vs twice the echo p50 between two processes",
+            self.get(PROCESS_WS_JSON, |r| r.seq_p50_us),
+            self.get(PROCESS_ECHO, |r| r.seq_p50_us.map(|p| 2.0 * p)),
+            " us",
+            Goal::AtMost(1.5),
+        ));
+        t.push(ratio_target(
+            t_id::PIPELINED_VS_ECHO_PROCESS,
+            "pipelined calls/s, router in its own process, vs the batched echo between two processes",
+            self.get(PROCESS_WS_JSON, pipe),
+            self.get(PROCESS_ECHO, pipe),
+            "/s",
+            Goal::AtLeast(0.25),
+        ));
         t.push(self.payload_target(t_id::PAYLOAD_64K_VS_ECHO, "64k", "64 KiB"));
         t.push(self.payload_target(t_id::PAYLOAD_1M_VS_ECHO, "1m", "1 MiB"));
         let scale = self.scale.as_ref();
