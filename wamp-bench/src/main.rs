@@ -166,13 +166,14 @@ async fn run(args: &Args) -> Report {
         report.rows.extend(process::run(timing).await);
     }
     if args.payloads {
-        // A second per workload is plenty at these sizes, and keeps `--all`
-        // near two minutes.
-        let short = Timing::new(timing.measure.as_secs_f64().min(1.0));
+        // Half a second per workload is plenty at these sizes (hundreds of
+        // megabytes), and keeps `--all` near two minutes.
+        let short = Timing::new(timing.measure.as_secs_f64().min(0.5));
         report.payloads = payloads::run(short).await;
     }
     if args.scale {
-        let short = Timing::new(timing.measure.as_secs_f64().min(1.0));
+        // The same: CPU per operation settles within half a second.
+        let short = Timing::new(timing.measure.as_secs_f64().min(0.5));
         report.scale = Some(workload::isolated(move || scale::run(short)).await);
     }
     if args.crossbar {

@@ -155,13 +155,17 @@ pub(crate) async fn listen(
                 let peer_s = Some(peer.to_string());
                 match (tls, web) {
                     (None, None) => serve_stream(router, stream, kind, peer_s).await,
-                    (None, Some(web)) => serve_web_stream(router, stream, &web, peer_s).await,
+                    // Boxed: the task of every connection is as large as its
+                    // largest branch, and the HTTP request's state is big.
+                    (None, Some(web)) => Box::pin(serve_web_stream(router, stream, &web, peer_s)).await,
                     (Some(tls), web) => {
                         let timeout = router.config().transport.handshake_timeout;
                         // Boxed like the WebSocket handshake: freed once done.
                         match (Box::pin(tls::accept(stream, &tls, timeout)).await, web) {
                             (Ok(stream), None) => serve_stream(router, stream, kind, peer_s).await,
-                            (Ok(stream), Some(web)) => serve_web_stream(router, stream, &web, peer_s).await,
+                            (Ok(stream), Some(web)) => {
+                                Box::pin(serve_web_stream(router, stream, &web, peer_s)).await
+                            }
                             (Err(e), _) => tracing::debug!(%peer, "{e}"),
                         }
                     }
