@@ -2,6 +2,7 @@
 //! `#[wamp::service]`, `#[wamp::procedure]`, `#[wamp::topic]` and
 //! `#[derive(wamp::WampError)]`; the `wamp` crate documents them.
 
+mod check;
 mod ctxt;
 mod expand;
 mod model;
@@ -89,7 +90,11 @@ fn service_impl(args: TokenStream2, mut item: syn::ItemImpl) -> TokenStream {
             methods.push(m);
         }
     }
-    check_methods(&cx, &name, &methods);
+    let client = format!("{}Client", name.to_string().trim_start_matches("r#"));
+    let form = Form::Impl {
+        self_ty: item.self_ty.clone(),
+    };
+    check::methods(&cx, &form, &client, &methods);
     let service = Service {
         form: Form::Impl {
             self_ty: item.self_ty.clone(),
@@ -153,7 +158,8 @@ fn service_trait(args: TokenStream2, mut item: syn::ItemTrait) -> TokenStream {
             methods.push(m);
         }
     }
-    check_methods(&cx, &item.ident, &methods);
+    let client = format!("{}Client", item.ident.to_string().trim_start_matches("r#"));
+    check::methods(&cx, &Form::Trait, &client, &methods);
     let wrapper = quote::format_ident!("{}Service", item.ident.to_string().trim_start_matches("r#"));
     item.items.push(syn::parse_quote! {
         /// This implementation as a service to attach: `session.attach(x.into_service())`.
@@ -175,35 +181,6 @@ fn service_trait(args: TokenStream2, mut item: syn::ItemTrait) -> TokenStream {
         Err(errors) => errors,
     };
     quote!(#item #generated).into()
-}
-
-/// Checks across methods: topics return nothing, URIs are distinct.
-fn check_methods(cx: &Ctxt, name: &syn::Ident, methods: &[Method]) {
-    let _ = name;
-    for (i, m) in methods.iter().enumerate() {
-        if m.kind == model::Kind::Topic {
-            match &m.ret {
-                model::Return::Plain(t) | model::Return::Result { ok: Some(t), .. } => cx.error_spanned_by(
-                    t,
-                    "a topic handler returns `()` or `Result<(), E>`: events have no result",
-                ),
-                _ => {}
-            }
-        }
-        if methods[..i]
-            .iter()
-            .any(|o| o.kind == m.kind && o.uri.wire == m.uri.wire && o.policy() == m.policy())
-        {
-            cx.push(syn::Error::new(
-                m.span,
-                format!(
-                    "another handler of this service already uses {:?} ({})",
-                    m.uri.wire,
-                    m.policy().as_str()
-                ),
-            ));
-        }
-    }
 }
 
 fn free_function(kind: model::Kind, args: TokenStream, input: TokenStream) -> TokenStream {
@@ -234,7 +211,7 @@ fn free_function(kind: model::Kind, args: TokenStream, input: TokenStream) -> To
     let attr_span = args.clone();
     let m = method::parse(&cx, kind, args, &attr_span, None, &mut f.sig, Receiver::None);
     let methods: Vec<Method> = m.into_iter().collect();
-    check_methods(&cx, &f.sig.ident, &methods);
+    check::methods(&cx, &Form::Function, "", &methods);
     let generated = match (cx.check(), methods.is_empty()) {
         (Ok(()), false) => expand::function_form(&Service {
             form: Form::Function,

@@ -150,33 +150,22 @@ pub use wamp_macros::{procedure, service, topic, WampError};
 /// Support for generated code. Not a public API: it may change in any release.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::service::description::schema_of;
-    pub use crate::service::EventFuture;
-    pub use crate::service::{
-        typed_call, Bindings, EventHandler, Extractor, FromCallResult, IntoCallResult, ProcedureBinding,
-        TopicBinding, UriInt, WampError,
+    pub use crate::service::description::{
+        param, procedure_description, schema_of, service_description, topic_description,
     };
+    pub use crate::service::glue::{
+        event_ok, event_result, ok, progressive, register_options, result, stream, subscribe_options,
+        try_stream, OptionTable, Outcome,
+    };
+    pub use crate::service::{
+        Bindings, Extractor, FromEvent, FromInvocation, IntoCallResult, Stub, UriInt, WampError, Wire,
+    };
+    pub use crate::service::{EventFuture, EventHandler, ProcedureBinding, TopicBinding};
     pub use crate::session::HandlerFuture;
-    pub use schemars;
-    pub use serde;
+    #[doc(hidden)]
     pub use serde_json;
-    pub use std;
+    #[doc(hidden)]
     pub use wamp_proto;
-
-    /// Result of a handler returning `Result<T, E>`.
-    pub fn handler_result<T: IntoCallResult, E: WampError>(
-        r: Result<T, E>,
-    ) -> Result<crate::CallResult, crate::ApplicationError> {
-        match r {
-            Ok(v) => v.into_call_result(),
-            Err(e) => Err(e.to_application_error()),
-        }
-    }
-
-    /// Result of an event handler returning `Result<(), E>`.
-    pub fn event_result<E: WampError>(r: Result<(), E>) -> Result<(), crate::ApplicationError> {
-        r.map_err(|e| e.to_application_error())
-    }
 }
 
 /// The embedded router (feature `router`, on by default).
