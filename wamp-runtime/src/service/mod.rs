@@ -31,6 +31,9 @@ pub use description::{
     ErrorDescription, ParameterDescription, ParameterSource, ProcedureDescription, ServiceDescription,
     TopicDescription,
 };
+/// The `Stream` trait a procedure's streaming result implements
+/// (`futures::Stream`).
+pub use futures_util::Stream;
 pub use stream::{Progress, Progressive};
 pub use stub::{Acknowledged, CallStream, Stub, StubOptions, TypedCall, TypedCallFuture, TypedPublish};
 pub use typed::{typed_call, CallError, FromCallResult, IntoCallResult, WampError};

@@ -157,6 +157,7 @@ impl Stub {
         CallStream {
             state: State::Unstarted(Some(call)),
             outcome: None,
+            reported: false,
             _types: PhantomData,
         }
     }
@@ -297,6 +298,8 @@ enum State {
 pub struct CallStream<T, F = (), E = Infallible> {
     state: State,
     outcome: Option<Result<CallResult, Error>>,
+    /// Whether an error outcome was the stream's last item already.
+    reported: bool,
     _types: Types<(T, F, E)>,
 }
 
@@ -377,6 +380,15 @@ impl<T, F, E> CallStream<T, F, E> {
     }
 }
 
+impl<T: FromCallResult, F, E: WampError> CallStream<T, F, E> {
+    /// The next progress item; `None` after the last one (then
+    /// [`finish`](Self::finish) gives the final value). The same as
+    /// `StreamExt::next`, without importing it.
+    pub async fn next(&mut self) -> Option<Result<T, CallError<E>>> {
+        std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
+    }
+}
+
 impl<T: FromCallResult, F: FromCallResult, E: WampError> CallStream<T, F, E> {
     /// Reads the stream to its end (dropping the items not read yet) and
     /// returns the final value.
@@ -389,8 +401,7 @@ impl<T: FromCallResult, F: FromCallResult, E: WampError> CallStream<T, F, E> {
         match self.outcome.take() {
             Some(Ok(r)) => F::from_call_result(r).map_err(CallError::InvalidResult),
             Some(Err(e)) => Err(decode_error(e)),
-            // The error was the stream's last item already.
-            None => Err(CallError::Session(Error::Canceled)),
+            None => unreachable!("a stream read to its end has an outcome"),
         }
     }
 }
@@ -403,14 +414,14 @@ impl<T: FromCallResult, F, E: WampError> Stream for CallStream<T, F, E> {
         let this = self.get_mut();
         match ready!(this.poll_step(cx)) {
             Some(item) => Poll::Ready(Some(T::from_call_result(item).map_err(CallError::InvalidResult))),
-            None => match this.outcome.take() {
-                // An error ends the stream as its last item; a final result
-                // is kept for `finish`.
-                Some(Err(e)) => Poll::Ready(Some(Err(decode_error(e)))),
-                ok => {
-                    this.outcome = ok;
-                    Poll::Ready(None)
+            // An error ends the stream as its last item (and is kept for
+            // `finish`); a final result is kept for `finish`.
+            None => match &this.outcome {
+                Some(Err(e)) if !this.reported => {
+                    this.reported = true;
+                    Poll::Ready(Some(Err(decode_error(e.clone()))))
                 }
+                _ => Poll::Ready(None),
             },
         }
     }
