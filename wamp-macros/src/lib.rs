@@ -36,16 +36,18 @@ pub fn service(args: TokenStream, input: TokenStream) -> TokenStream {
     }
 }
 
-fn method_attr_tokens(cx: &Ctxt, attr: &syn::Attribute) -> TokenStream2 {
+/// The tokens inside the attribute's parentheses; `None` (reported) for
+/// `#[wamp::procedure = "..."]`.
+fn method_attr_tokens(cx: &Ctxt, attr: &syn::Attribute) -> Option<TokenStream2> {
     match &attr.meta {
-        Meta::List(l) => l.tokens.clone(),
-        Meta::Path(_) => TokenStream2::new(),
+        Meta::List(l) => Some(l.tokens.clone()),
+        Meta::Path(_) => Some(TokenStream2::new()),
         Meta::NameValue(nv) => {
             cx.error_spanned_by(
                 nv,
                 "write the URI in parentheses: #[wamp::procedure(\"com.myapp.name\")]",
             );
-            TokenStream2::new()
+            None
         }
     }
 }
@@ -77,7 +79,9 @@ fn service_impl(args: TokenStream2, mut item: syn::ItemImpl) -> TokenStream {
         let Some((kind, attr)) = method::take_method_attr(&cx, &mut f.attrs) else {
             continue;
         };
-        let tokens = method_attr_tokens(&cx, &attr);
+        let Some(tokens) = method_attr_tokens(&cx, &attr) else {
+            continue;
+        };
         if let Some(m) = method::parse(
             &cx,
             kind,
@@ -131,7 +135,9 @@ fn service_trait(args: TokenStream2, mut item: syn::ItemTrait) -> TokenStream {
         let Some((kind, attr)) = method::take_method_attr(&cx, &mut f.attrs) else {
             continue;
         };
-        let tokens = method_attr_tokens(&cx, &attr);
+        let Some(tokens) = method_attr_tokens(&cx, &attr) else {
+            continue;
+        };
         if let Some(m) = method::parse(
             &cx,
             kind,
@@ -141,10 +147,9 @@ fn service_trait(args: TokenStream2, mut item: syn::ItemTrait) -> TokenStream {
             &mut f.sig,
             Receiver::RefSelf,
         ) {
-            if m.is_async {
-                if f.default.is_some() {
-                    cx.error_spanned_by(&f.sig, "an async handler in a service trait has no default body");
-                }
+            if m.is_async && f.default.is_some() {
+                cx.error_spanned_by(&f.sig, "an async handler in a service trait has no default body");
+            } else if m.is_async {
                 // `async fn` in a trait does not promise `Send`; handlers run on
                 // a multi-threaded runtime, so the trait method says so.
                 let output = match &f.sig.output {
@@ -161,15 +166,19 @@ fn service_trait(args: TokenStream2, mut item: syn::ItemTrait) -> TokenStream {
     let client = format!("{}Client", item.ident.to_string().trim_start_matches("r#"));
     check::methods(&cx, &Form::Trait, &client, &methods);
     let wrapper = quote::format_ident!("{}Service", item.ident.to_string().trim_start_matches("r#"));
-    item.items.push(syn::parse_quote! {
-        /// This implementation as a service to attach: `session.attach(x.into_service())`.
-        fn into_service(self) -> #wrapper<Self>
-        where
-            Self: ::std::marker::Sized,
-        {
-            #wrapper::new(self)
-        }
-    });
+    // A handler of that name is reported by the checks; adding ours too
+    // would add a second error.
+    if !methods.iter().any(|m| m.ident == "into_service") {
+        item.items.push(syn::parse_quote! {
+            /// This implementation as a service to attach: `session.attach(x.into_service())`.
+            fn into_service(self) -> #wrapper<Self>
+            where
+                Self: ::std::marker::Sized,
+            {
+                #wrapper::new(self)
+            }
+        });
+    }
     let service = Service {
         form: Form::Trait,
         name: item.ident.clone(),

@@ -42,11 +42,11 @@ fn procedure(m: &Method) -> TokenStream {
         Return::Unit | Return::Result { ok: None, .. } => (unit, none),
         Return::Plain(t) | Return::Result { ok: Some(t), .. } => (schema(t), none),
         Return::Stream { item, .. } => {
-            let i = schema(item);
+            let i = quote_spanned!(item.span()=> <#item as ::wamp::__private::Wire>::schema());
             (unit, quote!(::std::option::Option::Some(#i)))
         }
         Return::Progressive { item, fin, .. } => {
-            let i = schema(item);
+            let i = quote_spanned!(item.span()=> <#item as ::wamp::__private::Wire>::schema());
             (schema(fin), quote!(::std::option::Option::Some(#i)))
         }
     };

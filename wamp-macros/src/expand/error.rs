@@ -10,16 +10,21 @@ use crate::ctxt::Ctxt;
 
 fn variant_uri(cx: &Ctxt, attrs: &[syn::Attribute], span: &dyn quote::ToTokens) -> Option<LitStr> {
     let mut uri = None;
+    let mut written = false;
     for attr in attrs.iter().filter(|a| a.path().is_ident("wamp")) {
         let res = attr.parse_nested_meta(|meta| {
             if meta.path.is_ident("uri") {
                 let s: LitStr = meta.value()?.parse()?;
+                written = true;
                 if uri.is_some() {
                     return Err(meta.error("`uri` is given twice: keep one"));
                 }
                 // The rule a callee's error URI is checked with on the wire.
                 if let Err(e) = wamp_uri::validate(&s.value(), wamp_uri::UriRule::Loose, false) {
-                    return Err(syn::Error::new(s.span(), format!("invalid error {e}")));
+                    return Err(syn::Error::new(
+                        s.span(),
+                        format!("invalid error URI {:?}: {}", e.uri, e.reason),
+                    ));
                 }
                 uri = Some(s);
                 Ok(())
@@ -28,10 +33,11 @@ fn variant_uri(cx: &Ctxt, attrs: &[syn::Attribute], span: &dyn quote::ToTokens) 
             }
         });
         if let Err(e) = res {
+            written = true;
             cx.push(e);
         }
     }
-    if uri.is_none() {
+    if uri.is_none() && !written {
         cx.error_spanned_by(span, "each variant needs #[wamp(uri = \"com.myapp.error.name\")]");
     }
     uri

@@ -106,14 +106,19 @@ fn tail(m: &Method, call: TokenStream) -> TokenStream {
             quote_spanned!(t.span()=> ::wamp::__private::result(#call))
         }
         (_, Return::Result { ok: None, .. }) => quote!(::wamp::__private::result(#call)),
-        (_, Return::Stream { item, err: Some(_) }) => {
-            quote_spanned!(item.span()=> ::wamp::__private::try_stream(#call, __bound).await)
-        }
-        (_, Return::Stream { item, err: None }) => {
-            quote_spanned!(item.span()=> ::wamp::__private::stream(#call, __bound).await)
+        // Items are encoded by `Wire::encode`, named at the item type.
+        (_, Return::Stream { item, err }) => {
+            let f = if err.is_some() {
+                quote!(try_stream)
+            } else {
+                quote!(stream)
+            };
+            let enc = quote_spanned!(item.span()=> <#item as ::wamp::__private::Wire>::encode);
+            quote!(::wamp::__private::#f(#call, __bound, #enc).await)
         }
         (_, Return::Progressive { item, .. }) => {
-            quote_spanned!(item.span()=> ::wamp::__private::progressive(#call, __bound).await)
+            let enc = quote_spanned!(item.span()=> <#item as ::wamp::__private::Wire>::encode);
+            quote!(::wamp::__private::progressive(#call, __bound, #enc).await)
         }
     }
 }

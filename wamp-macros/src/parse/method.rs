@@ -253,10 +253,7 @@ pub fn parse(
                 return None;
             }
             if let Err(e) = wamp_uri::validate_pattern(&full, policy, UriRule::Loose) {
-                cx.error_spanned_by(
-                    &args.uri,
-                    format!("{e} (empty components need match = \"prefix\" or \"wildcard\")"),
-                );
+                cx.error_spanned_by(&args.uri, e);
                 return None;
             }
             UriPattern {
@@ -316,12 +313,15 @@ pub fn parse(
                         index: v.index,
                         kind: v.kind,
                     },
-                    (Some(_), Some(_)) => {
+                    (Some(v), Some(_)) => {
                         cx.error_spanned_by(
                             &ident,
                             format!("`{name}` is bound from the URI; remove its #[wamp(...)] attribute"),
                         );
-                        continue;
+                        Source::Uri {
+                            index: v.index,
+                            kind: v.kind,
+                        }
                     }
                     (None, Some(ParamAttr::Kwarg(key))) => Source::Keyword {
                         key: key

@@ -85,7 +85,8 @@ impl<T: Serialize + DeserializeOwned + schemars::JsonSchema> Wire for T {
 #[diagnostic::on_unimplemented(
     message = "a procedure handler cannot be given `{Self}` by the session",
     label = "not injected into procedures",
-    note = "procedures are given `InvocationDetails`, `Session`, `ProgressSender` or `Option<ProgressSender>`"
+    note = "procedures are given `wamp::InvocationDetails`, `wamp::Session`, `wamp::ProgressSender` or `Option<wamp::ProgressSender>`",
+    note = "a type of your own named like one of these is an argument when the parameter is marked #[wamp(arg)]"
 )]
 pub trait FromInvocation: Sized {
     /// Takes the value from the invocation being bound.
@@ -97,7 +98,8 @@ pub trait FromInvocation: Sized {
 #[diagnostic::on_unimplemented(
     message = "a topic handler cannot be given `{Self}` by the session",
     label = "not injected into topic handlers",
-    note = "topic handlers are given `EventDetails` or `Session`"
+    note = "topic handlers are given `wamp::EventDetails` or `wamp::Session`",
+    note = "a type of your own named like one of these is an argument when the parameter is marked #[wamp(arg)]"
 )]
 pub trait FromEvent: Sized {
     /// Takes the value from the event being bound.

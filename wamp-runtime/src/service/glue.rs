@@ -7,9 +7,8 @@ use std::future::Future;
 use std::sync::Arc;
 
 use futures_util::{Stream, StreamExt};
-use serde::Serialize;
 use wamp_proto::uri::MatchPolicy;
-use wamp_proto::{error_uri, to_value, InvokePolicy, RegisterOptions, SubscribeOptions, Value};
+use wamp_proto::{error_uri, InvokePolicy, RegisterOptions, SubscribeOptions, Value};
 
 use super::args::{Bound, Extractor};
 use super::stream::{Progress, Progressive};
@@ -123,8 +122,13 @@ pub fn event_result<E: WampError>(r: Result<(), E>) -> Result<(), ApplicationErr
     r.map_err(|e| e.to_application_error())
 }
 
-fn encode<T: Serialize>(v: &T) -> Result<Value, ApplicationError> {
-    to_value(v).map_err(|e| {
+/// How a stream's items are encoded: `<Item as Wire>::encode`, named by
+/// the generated code so that an item type that cannot travel is reported
+/// once, at its type.
+pub type Encode<T> = fn(&T) -> Result<Value, crate::Error>;
+
+fn encode<T>(encode: Encode<T>, v: &T) -> Result<Value, ApplicationError> {
+    encode(v).map_err(|e| {
         ApplicationError::new(error_uri::RUNTIME_ERROR).with_arg(format!("cannot serialize a result: {e}"))
     })
 }
@@ -145,23 +149,22 @@ async fn emit(progress: &ProgressSender, item: Value) -> Result<(), ApplicationE
 /// when the caller asked for them, and the final result has no arguments;
 /// otherwise the items are collected into one list, the only positional
 /// result.
-pub async fn stream<S>(items: S, bound: Bound) -> Outcome
+pub async fn stream<S>(items: S, bound: Bound, enc: Encode<S::Item>) -> Outcome
 where
     S: Stream + Send,
-    S::Item: Serialize,
 {
     let mut items = std::pin::pin!(items);
     match bound.progress {
         Some(p) => {
             while let Some(item) = items.next().await {
-                emit(&p, encode(&item)?).await?;
+                emit(&p, encode(enc, &item)?).await?;
             }
             Ok(CallResult::new())
         }
         None => {
             let mut all = Vec::new();
             while let Some(item) = items.next().await {
-                all.push(encode(&item)?);
+                all.push(encode(enc, &item)?);
             }
             Ok(CallResult {
                 args: vec![Value::List(all)],
@@ -173,16 +176,15 @@ where
 
 /// A handler that returned a stream of `Result<T, E>`: like [`stream`], and
 /// the first `Err` ends the call with `E`'s error URI.
-pub async fn try_stream<S, T, E>(items: S, bound: Bound) -> Outcome
+pub async fn try_stream<S, T, E>(items: S, bound: Bound, enc: Encode<T>) -> Outcome
 where
     S: Stream<Item = Result<T, E>> + Send,
-    T: Serialize,
     E: WampError,
 {
     let mut items = std::pin::pin!(items);
     let mut all = Vec::new();
     while let Some(item) = items.next().await {
-        let item = encode(&item.map_err(|e| e.to_application_error())?)?;
+        let item = encode(enc, &item.map_err(|e| e.to_application_error())?)?;
         match &bound.progress {
             Some(p) => emit(p, item).await?,
             None => all.push(item),
@@ -199,11 +201,10 @@ where
 
 /// A handler that returned a [`Progressive`]: items as progressive results
 /// (dropped when the caller did not ask for them), then the final value.
-pub async fn progressive<T, F, E>(p: Progressive<T, F, E>, bound: Bound) -> Outcome
+pub async fn progressive<T, F, E>(p: Progressive<T, F, E>, bound: Bound, enc: Encode<T>) -> Outcome
 where
-    T: Serialize,
     F: IntoCallResult,
     E: WampError,
 {
-    result(p.run(Progress::new(bound.progress)).await)
+    result(p.run(Progress::new(bound.progress, enc)).await)
 }

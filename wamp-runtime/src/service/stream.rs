@@ -4,11 +4,9 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::marker::PhantomData;
 use std::pin::Pin;
 
-use serde::Serialize;
-use wamp_proto::{error_uri, to_value};
+use wamp_proto::error_uri;
 
 use crate::error::{ApplicationError, Error};
 use crate::payload::CallResult;
@@ -97,7 +95,7 @@ impl<T, F, E> Progressive<T, F, E> {
 /// Where a [`Progressive`] body sends its items.
 pub struct Progress<T> {
     sender: Option<ProgressSender>,
-    _item: PhantomData<fn(T)>,
+    encode: super::glue::Encode<T>,
 }
 
 impl<T> std::fmt::Debug for Progress<T> {
@@ -108,12 +106,9 @@ impl<T> std::fmt::Debug for Progress<T> {
     }
 }
 
-impl<T: Serialize> Progress<T> {
-    pub(crate) fn new(sender: Option<ProgressSender>) -> Self {
-        Progress {
-            sender,
-            _item: PhantomData,
-        }
+impl<T> Progress<T> {
+    pub(crate) fn new(sender: Option<ProgressSender>, encode: super::glue::Encode<T>) -> Self {
+        Progress { sender, encode }
     }
 
     /// Whether the caller asked for progressive results (if not, items are
@@ -138,8 +133,7 @@ impl<T: Serialize> Progress<T> {
                     .with_arg("the caller did not ask for progressive results"),
             ));
         };
-        let v =
-            to_value(&item).map_err(|e| Error::Value(format!("cannot serialize a progress item: {e}")))?;
+        let v = (self.encode)(&item)?;
         sender
             .send(CallResult {
                 args: vec![v],
