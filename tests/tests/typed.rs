@@ -567,6 +567,10 @@ async fn streams_and_options(label: &str, connect: Connector, crossbar: bool) {
     // A plain stream: items as progress; collected for a caller without progress.
     let ticks: Vec<String> = client.ticks(2).map(Result::unwrap).collect().await;
     assert_eq!(ticks, ["tick 0", "tick 1"], "{label}");
+    // A stream's stub asks for the items even when told not to for Progressive.
+    let quiet = client.with_options(StubOptions::new().receive_progress(false));
+    let ticks: Vec<String> = quiet.ticks(2).map(Result::unwrap).collect().await;
+    assert_eq!(ticks, ["tick 0", "tick 1"], "{label}");
     let r = caller.call("com.streams.ticks").arg(2).await.unwrap();
     assert_eq!(r.arg::<Vec<String>>(0).unwrap(), ["tick 0", "tick 1"], "{label}");
 

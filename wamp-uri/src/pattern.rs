@@ -7,7 +7,7 @@
 //! `com.myapp.<suffix:path>` registers `com.myapp.` with `match = "prefix"`.
 
 //!
-//! Literal components follow the loose URI rule of [`validate`](crate::validate),
+//! Literal components follow the loose URI rule of [`validate`],
 //! checked by that same function.
 
 use crate::{validate, MatchPolicy, UriRule};

@@ -90,10 +90,10 @@ pub fn stub_type(m: &Method) -> TokenStream {
 pub fn call_body(m: &Method, stub: TokenStream) -> TokenStream {
     let uri = uri_expr(m);
     let steps = payload(&m.params);
-    let how = if m.ret.is_stream() {
-        quote!(stream)
-    } else {
-        quote!(call)
+    let how = match &m.ret {
+        Return::Stream { .. } => quote!(items),
+        Return::Progressive { .. } => quote!(stream),
+        _ => quote!(call),
     };
     quote!(#stub.#how(#uri)#steps)
 }

@@ -208,3 +208,33 @@ where
 {
     result(p.run(Progress::new(bound.progress, enc)).await)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn option_tables_become_options() {
+        let o = register_options(&[
+            ("match", "wildcard"),
+            ("invoke", "roundrobin"),
+            ("concurrency", "4"),
+            ("disclose_caller", "true"),
+        ]);
+        assert_eq!(o.match_policy, Some(MatchPolicy::Wildcard));
+        assert_eq!(o.invoke, Some(InvokePolicy::RoundRobin));
+        assert_eq!((o.concurrency, o.disclose_caller), (Some(4), Some(true)));
+        assert_eq!(register_options(&[]), RegisterOptions::default());
+        let s = subscribe_options(&[("match", "prefix"), ("get_retained", "false")]);
+        assert_eq!(
+            (s.match_policy, s.get_retained),
+            (Some(MatchPolicy::Prefix), Some(false))
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "unknown register option")]
+    fn an_unchecked_option_is_a_bug() {
+        register_options(&[("get_retained", "true")]);
+    }
+}

@@ -43,7 +43,8 @@ pub struct StubOptions {
     pub disclose_me: bool,
     /// How a call dropped unfinished is canceled (default `killnowait`).
     pub cancel_on_drop: Option<CancelMode>,
-    /// For streaming procedures: `false` asks for the final result only.
+    /// For procedures returning a `Progressive`: `false` asks for the final
+    /// value only (a stream's stub always asks for its items).
     pub receive_progress: Option<bool>,
 }
 
@@ -148,10 +149,22 @@ impl Stub {
         }
     }
 
-    /// A streaming call of `uri`, with the stub's options.
+    /// A streaming call of `uri` (a `Progressive` procedure), with the
+    /// stub's options: `receive_progress(false)` asks for the final value only.
     pub fn stream<T, F, E>(&self, uri: impl Into<String>) -> CallStream<T, F, E> {
+        self.start_stream(uri.into(), self.options.receive_progress != Some(false))
+    }
+
+    /// A streaming call of `uri` (an `impl Stream` procedure): always asks
+    /// for progressive results, since without them the items would come
+    /// collected in the final result.
+    pub fn items<T, E>(&self, uri: impl Into<String>) -> CallStream<T, (), E> {
+        self.start_stream(uri.into(), true)
+    }
+
+    fn start_stream<T, F, E>(&self, uri: String, progress: bool) -> CallStream<T, F, E> {
         let mut call = self.options.apply(self.session.call(uri));
-        if self.options.receive_progress != Some(false) {
+        if progress {
             call = call.progressive();
         }
         CallStream {
