@@ -691,14 +691,23 @@ async fn streams_and_options(label: &str, connect: Connector, crossbar: bool) {
         .await
         .unwrap();
     assert_eq!(next_event(&mut alerts).await.text, "anonymous only", "{label}");
-    if let Some(authid) = listener.details().authid.clone() {
-        client
-            .publish_alerts("low".into(), "not by authid".into())
-            .exclude_authid(vec![authid])
-            .await
-            .unwrap();
-        no_event(&mut alerts).await;
-    }
+    let authid = listener
+        .details()
+        .authid
+        .clone()
+        .expect("the router names every session");
+    client
+        .publish_alerts("low".into(), "not by authid".into())
+        .exclude_authid(vec![authid.clone()])
+        .await
+        .unwrap();
+    no_event(&mut alerts).await;
+    client
+        .publish_alerts("low".into(), "by authid".into())
+        .eligible_authid(vec![authid])
+        .await
+        .unwrap();
+    assert_eq!(next_event(&mut alerts).await.text, "by authid", "{label}");
     // exclude_me(false): the publisher hears itself.
     let mut own = client.subscribe_alerts().await.unwrap();
     client

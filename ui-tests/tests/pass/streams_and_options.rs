@@ -67,8 +67,8 @@ impl Counter {
     }
 
     #[wamp::procedure("resume")]
-    async fn resume(&self, old: model::Session, #[wamp(arg)] current: Session) -> String {
-        format!("{}/{}", old.token, current.user)
+    async fn resume(&self, old: model::Session, #[wamp(arg)] current: Session, next: Option<Session>) -> String {
+        format!("{}/{}/{}", old.token, current.user, next.map(|s| s.user).unwrap_or_default())
     }
 
     #[wamp::topic("<level>.alert", get_retained = true)]
@@ -85,7 +85,7 @@ async fn use_stubs(client: CounterClient) {
     let _: CallStream<u32> = client.ticks(3);
     let _: CallStream<u32, (), CountError> = client.checked();
     let call: TypedCall<String> = client
-        .resume(model::Session { token: "t".into() }, Session { user: "u".into() })
+        .resume(model::Session { token: "t".into() }, Session { user: "u".into() }, None)
         .disclose_me()
         .timeout(Duration::from_secs(1));
     let _: String = call.await.unwrap();

@@ -68,7 +68,9 @@ fn is_injected(ty: &Type) -> bool {
         return false;
     };
     match seg.ident.to_string().as_str() {
-        "Option" => single_generic(seg).is_some_and(is_injected),
+        // `Option<ProgressSender>`: progress only when the caller asked.
+        "Option" => single_generic(seg)
+            .is_some_and(|t| is_injected(t) && last_segment(t).is_some_and(|s| s.ident == "ProgressSender")),
         name => ours && INJECTED.contains(&name),
     }
 }
