@@ -11,7 +11,7 @@ use futures_util::StreamExt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use wamp::router::{Router, RouterConfig};
-use wamp::service::{Progressive, StubOptions};
+use wamp::service::{Progressive, Publication, StubOptions};
 use wamp::{
     ApplicationError, CallError, CallResult, InvocationDetails, Payload, ProgressSender, Serializer, Service,
     Session,
@@ -445,6 +445,8 @@ impl Drop for DropFlag {
 
 struct Streams {
     dropped: Arc<AtomicU32>,
+    /// The publication ID and concrete topic of the last alert handled.
+    last_alert: Arc<std::sync::Mutex<Option<(u64, String)>>>,
 }
 
 #[wamp::service(prefix = "com.streams")]
@@ -510,8 +512,9 @@ impl Streams {
     }
 
     #[wamp::topic("alerts.<level>")]
-    async fn alerts(&self, level: String, text: String) {
+    async fn alerts(&self, level: String, text: String, publication: Publication) {
         let _ = (level, text);
+        *self.last_alert.lock().unwrap() = Some((publication.id, publication.topic));
     }
 
     #[wamp::topic("news", get_retained = true)]
@@ -539,9 +542,11 @@ async fn no_event<T: std::fmt::Debug>(sub: &mut wamp::service::TypedSubscription
 async fn streams_and_options(label: &str, connect: Connector, crossbar: bool) {
     let backend = connect().await;
     let dropped = Arc::new(AtomicU32::new(0));
+    let last_alert = Arc::new(std::sync::Mutex::new(None));
     let attached = backend
         .attach(Streams {
             dropped: dropped.clone(),
+            last_alert: last_alert.clone(),
         })
         .await
         .unwrap_or_else(|e| panic!("{label}: attach: {e}"));
@@ -662,6 +667,20 @@ async fn streams_and_options(label: &str, connect: Connector, crossbar: bool) {
     assert_eq!(ev.publication, publication, "{label}");
     assert_eq!(ev.topic, "com.streams.alerts.high", "{label}");
     assert_eq!(ev.publisher(), Some(me), "{label}");
+    // The service's own handler got the same publication, with its ID.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while last_alert.lock().unwrap().is_none() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{label}: no alert handled"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        last_alert.lock().unwrap().clone(),
+        Some((publication, "com.streams.alerts.high".to_owned())),
+        "{label}"
+    );
     // exclude / eligible by session.
     client
         .publish_alerts("low".into(), "not for you".into())
@@ -676,7 +695,13 @@ async fn streams_and_options(label: &str, connect: Connector, crossbar: bool) {
         .acknowledge()
         .await
         .unwrap();
-    assert_eq!(next_event(&mut alerts).await.text, "only you", "{label}");
+    // A typed subscription is a Stream too.
+    let ev = tokio::time::timeout(Duration::from_secs(10), StreamExt::next(&mut alerts))
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(ev.text, "only you", "{label}");
     // ... and by authrole / authid (everyone here is anonymous).
     let role = listener.details().authrole.clone().unwrap_or_default();
     client

@@ -69,7 +69,8 @@
 //! `JsonSchema`). Values the session gives rather than the caller are
 //! injected: [`InvocationDetails`] (caller, procedure), [`Session`],
 //! [`ProgressSender`] or `Option<ProgressSender>`, and for topics
-//! [`EventDetails`]. The macros take a parameter whose type is written
+//! [`EventDetails`] or [`service::Publication`] (publication ID, concrete
+//! topic, details). The macros take a parameter whose type is written
 //! with one of these names (bare, or as a `wamp::` path) to be injected,
 //! and the compiler checks it through [`service::FromInvocation`] /
 //! [`service::FromEvent`]; a type of your own with such a name is an

@@ -51,7 +51,13 @@ fn single_generic(seg: &syn::PathSegment) -> Option<&Type> {
 /// which report a type that is not (`#[wamp(arg)]` makes such a parameter
 /// an argument). Paths into other modules (`crate::model::Session`) are
 /// arguments without asking.
-const INJECTED: [&str; 4] = ["InvocationDetails", "EventDetails", "ProgressSender", "Session"];
+const INJECTED: [&str; 5] = [
+    "InvocationDetails",
+    "EventDetails",
+    "ProgressSender",
+    "Publication",
+    "Session",
+];
 
 fn is_injected(ty: &Type) -> bool {
     let Type::Path(tp) = ty else { return false };

@@ -94,11 +94,11 @@ pub trait FromInvocation: Sized {
 }
 
 /// A value a topic handler is given by the session rather than by the
-/// publisher: [`EventDetails`] or [`Session`].
+/// publisher: [`EventDetails`], [`Publication`] or [`Session`].
 #[diagnostic::on_unimplemented(
     message = "a topic handler cannot be given `{Self}` by the session",
     label = "not injected into topic handlers",
-    note = "topic handlers are given `wamp::EventDetails` or `wamp::Session`",
+    note = "topic handlers are given `wamp::EventDetails`, `wamp::service::Publication` or `wamp::Session`",
     note = "a type of your own named like one of these is an argument when the parameter is marked #[wamp(arg)]"
 )]
 pub trait FromEvent: Sized {
@@ -166,6 +166,35 @@ impl FromEvent for Session {
     }
 }
 
+/// What a topic handler can know of the event besides its payload: the
+/// publication ID, the concrete topic and the details (the publisher, when
+/// disclosed). Injected into a topic handler that takes it.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Publication {
+    /// The publication ID.
+    pub id: wamp_proto::Id,
+    /// The concrete topic (for pattern subscriptions, the topic published to).
+    pub topic: String,
+    /// The EVENT details.
+    pub details: EventDetails,
+}
+
+impl FromEvent for Publication {
+    fn from_event(x: &Extractor) -> Result<Self, ApplicationError> {
+        match &x.ctx {
+            Context::Event {
+                details, publication, ..
+            } => Ok(Publication {
+                id: *publication,
+                topic: x.uri.clone(),
+                details: details.clone(),
+            }),
+            _ => Err(missing("event")),
+        }
+    }
+}
+
 /// What the payload arrived with, for injected parameters.
 #[derive(Debug, Default)]
 enum Context {
@@ -178,6 +207,7 @@ enum Context {
     },
     Event {
         details: EventDetails,
+        publication: wamp_proto::Id,
         session: Session,
     },
 }
@@ -255,6 +285,7 @@ impl Extractor {
             next: 0,
             ctx: Context::Event {
                 details: ev.details,
+                publication: ev.publication,
                 session,
             },
         }

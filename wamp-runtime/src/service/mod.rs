@@ -26,7 +26,7 @@ use wamp_proto::{EventDetails, Id, RegisterOptions, SubscribeOptions};
 use crate::error::{ApplicationError, Error};
 use crate::session::{Event, Handler, Registration, Session};
 
-pub use args::{Bound, Extractor, FromEvent, FromInvocation, UriInt, Wire};
+pub use args::{Bound, Extractor, FromEvent, FromInvocation, Publication, UriInt, Wire};
 pub use description::{
     ErrorDescription, ParameterDescription, ParameterSource, ProcedureDescription, ServiceDescription,
     TopicDescription,
@@ -82,7 +82,7 @@ impl<T> std::ops::Deref for TypedEvent<T> {
 }
 
 /// A subscription whose events are bound to a typed struct (generated for
-/// each topic of a service).
+/// each topic of a service); also a `Stream` of them.
 pub struct TypedSubscription<T> {
     inner: crate::session::Subscription,
     decode: fn(Extractor) -> Result<T, ApplicationError>,
@@ -92,6 +92,33 @@ impl<T> std::fmt::Debug for TypedSubscription<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.inner.fmt(f)
     }
+}
+
+impl<T> futures_util::Stream for TypedSubscription<T> {
+    type Item = Result<TypedEvent<T>, ApplicationError>;
+
+    fn poll_next(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        let decode = self.decode;
+        std::pin::Pin::new(&mut self.inner)
+            .poll_next(cx)
+            .map(|ev| ev.map(|ev| bind_event(ev, decode)))
+    }
+}
+
+fn bind_event<T>(
+    ev: Event,
+    decode: fn(Extractor) -> Result<T, ApplicationError>,
+) -> Result<TypedEvent<T>, ApplicationError> {
+    let (publication, topic, details) = (ev.publication, ev.topic.clone(), ev.details.clone());
+    decode(Extractor::new(ev.topic, ev.args, ev.kwargs)).map(|data| TypedEvent {
+        data,
+        publication,
+        topic,
+        details,
+    })
 }
 
 impl<T> TypedSubscription<T> {
@@ -108,14 +135,7 @@ impl<T> TypedSubscription<T> {
     /// session has ended.
     pub async fn next(&mut self) -> Option<Result<TypedEvent<T>, ApplicationError>> {
         let ev = self.inner.next().await?;
-        let (publication, topic, details) = (ev.publication, ev.topic.clone(), ev.details.clone());
-        let x = Extractor::new(ev.topic, ev.args, ev.kwargs);
-        Some((self.decode)(x).map(|data| TypedEvent {
-            data,
-            publication,
-            topic,
-            details,
-        }))
+        Some(bind_event(ev, self.decode))
     }
 
     /// Unsubscribes.
