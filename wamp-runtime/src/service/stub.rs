@@ -348,7 +348,9 @@ impl<T, F, E> CallStream<T, F, E> {
         self.map_call(|c| c.kwargs_value(v))
     }
 
-    /// Fails the call after `d` (before the stream is first polled).
+    /// Fails the call after `d` (before the stream is first polled). The
+    /// router enforces it (CALL.Options.timeout); the stream then ends
+    /// with its error.
     pub fn timeout(self, d: Duration) -> Self {
         self.map_call(|c| c.timeout(d))
     }
