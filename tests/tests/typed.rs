@@ -611,6 +611,19 @@ async fn streams_and_options(label: &str, connect: Connector, crossbar: bool) {
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    // The same with the cancel mode chosen per call (kill: the callee is
+    // interrupted and the router waits for its answer).
+    let mut s = client.forever().cancel_on_drop(wamp::CancelMode::Kill);
+    s.next().await.unwrap().unwrap();
+    drop(s);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while dropped.load(Ordering::SeqCst) < 2 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{label}: forever was not killed"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     // A timeout set per call ends it the same way.
     let mut s = client.forever().timeout(Duration::from_millis(100));
     let e = loop {

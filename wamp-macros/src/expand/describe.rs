@@ -24,7 +24,7 @@ fn parameters(m: &Method) -> TokenStream {
         };
         quote!(::wamp::__private::param(#name, ::wamp::service::ParameterSource::#source, #schema))
     });
-    quote!(::std::vec![#(#params),*])
+    quote!([#(#params),*])
 }
 
 fn schema(t: &syn::Type) -> TokenStream {
@@ -80,6 +80,6 @@ pub fn describe(s: &Service) -> TokenStream {
         .map(procedure);
     let topics = s.methods.iter().filter(|m| m.kind == Kind::Topic).map(topic);
     quote! {
-        ::wamp::__private::service_description(#name, ::std::vec![#(#procedures),*], ::std::vec![#(#topics),*])
+        ::wamp::__private::service_description(#name, [#(#procedures),*], [#(#topics),*])
     }
 }

@@ -156,7 +156,7 @@ pub fn procedure_description(
     wire_uri: &str,
     match_policy: &str,
     invoke: &str,
-    parameters: Vec<ParameterDescription>,
+    parameters: impl Into<Vec<ParameterDescription>>,
     result: serde_json::Value,
     progress: Option<serde_json::Value>,
     errors: Vec<ErrorDescription>,
@@ -167,7 +167,7 @@ pub fn procedure_description(
         wire_uri: wire_uri.to_owned(),
         match_policy: match_policy.to_owned(),
         invoke: (!invoke.is_empty()).then(|| invoke.to_owned()),
-        parameters: number(parameters),
+        parameters: number(parameters.into()),
         result,
         progress,
         errors,
@@ -180,26 +180,26 @@ pub fn topic_description(
     uri: &str,
     wire_uri: &str,
     match_policy: &str,
-    parameters: Vec<ParameterDescription>,
+    parameters: impl Into<Vec<ParameterDescription>>,
 ) -> TopicDescription {
     TopicDescription {
         name: name.to_owned(),
         uri: uri.to_owned(),
         wire_uri: wire_uri.to_owned(),
         match_policy: match_policy.to_owned(),
-        parameters: number(parameters),
+        parameters: number(parameters.into()),
     }
 }
 
 /// A service's description (generated code).
 pub fn service_description(
     name: &str,
-    procedures: Vec<ProcedureDescription>,
-    topics: Vec<TopicDescription>,
+    procedures: impl Into<Vec<ProcedureDescription>>,
+    topics: impl Into<Vec<TopicDescription>>,
 ) -> ServiceDescription {
     ServiceDescription {
         name: name.to_owned(),
-        procedures,
-        topics,
+        procedures: procedures.into(),
+        topics: topics.into(),
     }
 }
