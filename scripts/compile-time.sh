@@ -2,11 +2,17 @@
 # Compile time added by a typed service of 50 procedures: builds a generated
 # crate with a 50-procedure #[wamp::service] and one with the same 50
 # procedures registered by hand (untyped), each from a clean build of that
-# crate alone (dependencies prebuilt), and prints both and the difference.
+# crate alone (dependencies prebuilt), and prints both and the difference,
+# then the size of each crate after macro expansion (`-Zunpretty=expanded`,
+# through RUSTC_BOOTSTRAP on the stable compiler so the prebuilt
+# dependencies are reused).
+#
+# The target directory is kept between runs (third-party dependencies are
+# built once); the generated crates are made afresh every time.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="${TMPDIR:-/tmp}/wamp-compile-time"
-rm -rf "$work" && mkdir -p "$work"
+rm -rf "$work"/bench_* "$work"/*.rs && mkdir -p "$work"
 export CARGO_TARGET_DIR="$work/target"
 
 make_crate() { # name, body-file
@@ -78,3 +84,13 @@ printf 'clean build of the crate, debug profile, deps prebuilt:\n'
 printf '  50 typed procedures (#[wamp::service])   %6.2f s\n' "$t"
 printf '  50 untyped procedures (session.register) %6.2f s\n' "$u"
 printf '  added by the macros                      %+6.2f s\n' "$(awk "BEGIN { print $t - $u }")"
+
+expanded() { # crate -> "lines bytes" of the crate after macro expansion
+    (cd "$work/$1" && RUSTC_BOOTSTRAP=1 cargo rustc --quiet --lib -- -Zunpretty=expanded 2>/dev/null) \
+        | awk '{ lines++; bytes += length($0) + 1 } END { print lines, bytes }'
+}
+read -r tl tb <<<"$(expanded bench_typed)"
+read -r ul ub <<<"$(expanded bench_untyped)"
+printf 'after macro expansion (rustc -Zunpretty=expanded):\n'
+printf '  50 typed procedures    %7d lines %9d bytes\n' "$tl" "$tb"
+printf '  50 untyped procedures  %7d lines %9d bytes\n' "$ul" "$ub"

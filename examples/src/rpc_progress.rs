@@ -2,10 +2,15 @@
 //! sends `0, 1, ..., n-1` as progressive results, one per step, then `n`
 //! as the final result; a caller that did not ask for progress just waits
 //! `n` steps for the final result.
+//!
+//! The procedure returns a [`Progressive`]: its body sends each item and
+//! returns the final value; the typed stub hands back a stream of the
+//! items, then the final value. Dropping that stream cancels the call.
 
 use std::time::Duration;
 
-use wamp::{CallResult, Payload, ProgressSender, Session};
+use wamp::service::Progressive;
+use wamp::Session;
 
 use crate::{expect, Backend, BoxError, Transcript};
 
@@ -17,20 +22,20 @@ pub struct LongOp {
 
 #[wamp::service(prefix = "com.myapp")]
 impl LongOp {
-    /// Processes `n` items, reporting each one when the caller wants progress.
+    /// Processes `n` items, reporting each one as it is done.
+    ///
+    /// A caller that did not ask for progress gets only the final value:
+    /// `send` drops the items, and the call takes as long either way.
     #[wamp::procedure("longop")]
-    async fn longop(&self, n: u32, progress: Option<ProgressSender>) -> u32 {
-        match progress {
-            Some(progress) => {
-                for i in 0..n {
-                    // A caller that went away ends the invocation anyway.
-                    let _ = progress.send(CallResult::new().with_arg(i)).await;
-                    tokio::time::sleep(self.step).await;
-                }
+    fn longop(&self, n: u32) -> Progressive<u32, u32> {
+        let step = self.step;
+        Progressive::new(move |progress| async move {
+            for i in 0..n {
+                progress.send(i).await;
+                tokio::time::sleep(step).await;
             }
-            None => tokio::time::sleep(self.step * n).await,
-        }
-        n
+            n
+        })
     }
 }
 
@@ -42,22 +47,15 @@ pub async fn backend(session: Session, interval: Duration) -> Result<Backend, Bo
     Ok(Backend::new(log).with_attached(attached))
 }
 
-/// Calls `longop(3)` asking for progressive results, printing each.
-///
-/// The typed stub has no way to ask for progress, so this uses the untyped
-/// call builder's `on_progress`.
+/// Calls `longop(3)` through the typed stub, printing each progressive
+/// result as it arrives, then the final one.
 pub async fn frontend(session: Session, _interval: Duration) -> Result<Vec<String>, BoxError> {
     let out = Transcript::new();
-    let progress_out = out.clone();
-    let result = session
-        .call("com.myapp.longop")
-        .arg(3)
-        .on_progress(move |p| match p.arg::<u64>(0) {
-            Ok(i) => progress_out.say(format!("Progress: {i}")),
-            Err(e) => progress_out.say(format!("Progress (unexpected payload): {e}")),
-        })
-        .await?;
-    out.say(format!("Final: {}", result.arg::<u64>(0)?));
+    let mut results = LongOpClient::new(session).longop(3);
+    while let Some(i) = results.next().await {
+        out.say(format!("Progress: {}", i?));
+    }
+    out.say(format!("Final: {}", results.finish().await?));
     Ok(out.lines())
 }
 

@@ -1,14 +1,23 @@
-//! Typed services end to end on the embedded router: URI binding, typed
-//! arguments, results, error mapping, stubs, topics and schemas.
+//! Typed services end to end: URI binding, typed arguments, results, error
+//! mapping, stubs, topics and schemas on the embedded router; streaming
+//! results, per-call and publish options and typed event details on the
+//! embedded router (in-process and WebSocket) and on Crossbar.io.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use wamp::router::{Router, RouterConfig};
-use wamp::{ApplicationError, CallError, CallResult, InvocationDetails, ProgressSender, Service, Session};
+use wamp::service::{Progressive, Publication, StubOptions};
+use wamp::{
+    ApplicationError, CallError, CallResult, InvocationDetails, Payload, ProgressSender, Serializer, Service,
+    Session,
+};
+use wamp_tests::python::{venv_python, Crossbar};
+use wamp_tests::{local_connector, url_connector, Connector};
 
 #[derive(Debug, Clone, PartialEq, wamp::WampError)]
 enum CatalogError {
@@ -414,4 +423,386 @@ async fn detach_unsubscribes_at_the_router() {
         .unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(HEARD.load(Ordering::SeqCst), 1);
+}
+
+// --- Streaming results and options, on every router ---------------------
+
+#[derive(Debug, Clone, PartialEq, wamp::WampError)]
+enum StreamError {
+    #[wamp(uri = "com.streams.error.too_far")]
+    TooFar { at: u32 },
+}
+
+/// Counts, into `dropped`, the invocations of `forever` whose body was
+/// dropped before it ended (an INTERRUPT after the caller canceled).
+struct DropFlag(Arc<AtomicU32>);
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+struct Streams {
+    dropped: Arc<AtomicU32>,
+    /// The publication ID and concrete topic of the last alert handled.
+    last_alert: Arc<std::sync::Mutex<Option<(u64, String)>>>,
+}
+
+#[wamp::service(prefix = "com.streams")]
+impl Streams {
+    /// Items 0..n as progress, then n.
+    #[wamp::procedure("count")]
+    fn count(&self, n: u32) -> Progressive<u32, u32> {
+        Progressive::new(move |progress| async move {
+            for i in 0..n {
+                progress.send(i).await;
+            }
+            n
+        })
+    }
+
+    /// A plain stream: progress when asked for, else collected.
+    #[wamp::procedure("ticks")]
+    fn ticks(&self, n: u32) -> impl futures_util::Stream<Item = String> {
+        futures_util::stream::iter((0..n).map(|i| format!("tick {i}")))
+    }
+
+    /// Fails mid-stream at `limit`.
+    #[wamp::procedure("bounded")]
+    async fn bounded(
+        &self,
+        n: u32,
+        limit: u32,
+    ) -> impl futures_util::Stream<Item = Result<u32, StreamError>> {
+        futures_util::stream::iter((0..n).map(move |i| {
+            if i < limit {
+                Ok(i)
+            } else {
+                Err(StreamError::TooFar { at: i })
+            }
+        }))
+    }
+
+    /// Items until canceled.
+    #[wamp::procedure("forever")]
+    fn forever(&self) -> Progressive<u64, ()> {
+        let flag = DropFlag(self.dropped.clone());
+        Progressive::new(move |progress| async move {
+            let _flag = flag;
+            let mut i = 0;
+            loop {
+                progress.send(i).await;
+                i += 1;
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        })
+    }
+
+    /// The caller as the callee sees it: always disclosed by the registration.
+    #[wamp::procedure("disclosed", disclose_caller = true, invoke = "roundrobin", concurrency = 4)]
+    async fn disclosed(&self, details: InvocationDetails) -> Option<u64> {
+        details.caller
+    }
+
+    /// The caller as the callee sees it, disclosed only on request.
+    #[wamp::procedure("caller")]
+    async fn caller(&self, details: InvocationDetails) -> Option<u64> {
+        details.caller
+    }
+
+    #[wamp::topic("alerts.<level>")]
+    async fn alerts(&self, level: String, text: String, publication: Publication) {
+        let _ = (level, text);
+        *self.last_alert.lock().unwrap() = Some((publication.id, publication.topic));
+    }
+
+    #[wamp::topic("news", get_retained = true)]
+    async fn news(&self, title: String) {
+        let _ = title;
+    }
+}
+
+async fn next_event<T>(sub: &mut wamp::service::TypedSubscription<T>) -> wamp::service::TypedEvent<T> {
+    tokio::time::timeout(Duration::from_secs(10), sub.next())
+        .await
+        .expect("an event in time")
+        .expect("the subscription is open")
+        .expect("the event binds")
+}
+
+async fn no_event<T: std::fmt::Debug>(sub: &mut wamp::service::TypedSubscription<T>) {
+    if let Ok(ev) = tokio::time::timeout(Duration::from_millis(300), sub.next()).await {
+        panic!("unexpected event {ev:?}");
+    }
+}
+
+/// Streaming results, per-call options, publish options and typed events
+/// with details, through whatever router `connect` reaches.
+async fn streams_and_options(label: &str, connect: Connector, crossbar: bool) {
+    let backend = connect().await;
+    let dropped = Arc::new(AtomicU32::new(0));
+    let last_alert = Arc::new(std::sync::Mutex::new(None));
+    let attached = backend
+        .attach(Streams {
+            dropped: dropped.clone(),
+            last_alert: last_alert.clone(),
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{label}: attach: {e}"));
+    let caller = connect().await;
+    let client = StreamsClient::new(caller.clone());
+
+    // Items, then the final value; the untyped view is the spec's.
+    let mut s = client.count(3);
+    let mut items = vec![];
+    while let Some(i) = s.next().await {
+        items.push(i.unwrap());
+    }
+    assert_eq!(items, [0, 1, 2], "{label}");
+    assert_eq!(s.finish().await.unwrap(), 3, "{label}");
+    // A caller that does not ask for progress gets the final value only.
+    let r = caller.call("com.streams.count").arg(3).await.unwrap();
+    assert_eq!(r.args, vec![wamp::Value::from(3u64)], "{label}");
+    let s = client
+        .with_options(StubOptions::new().receive_progress(false))
+        .count(4);
+    assert_eq!(s.finish().await.unwrap(), 4, "{label}");
+
+    // A plain stream: items as progress; collected for a caller without progress.
+    let ticks: Vec<String> = client.ticks(2).map(Result::unwrap).collect().await;
+    assert_eq!(ticks, ["tick 0", "tick 1"], "{label}");
+    // A stream's stub asks for the items even when told not to for Progressive.
+    let quiet = client.with_options(StubOptions::new().receive_progress(false));
+    let ticks: Vec<String> = quiet.ticks(2).map(Result::unwrap).collect().await;
+    assert_eq!(ticks, ["tick 0", "tick 1"], "{label}");
+    let r = caller.call("com.streams.ticks").arg(2).await.unwrap();
+    assert_eq!(r.arg::<Vec<String>>(0).unwrap(), ["tick 0", "tick 1"], "{label}");
+
+    // An error mid-stream ends it, mapped through WampError.
+    let got: Vec<_> = client.bounded(5, 2).collect().await;
+    assert_eq!(got.len(), 3, "{label}: {got:?}");
+    assert_eq!(
+        (got[0].as_ref().ok(), got[1].as_ref().ok()),
+        (Some(&0), Some(&1)),
+        "{label}"
+    );
+    assert!(
+        matches!(&got[2], Err(CallError::Service(StreamError::TooFar { at: 2 }))),
+        "{label}: {got:?}"
+    );
+    let e = client.bounded(5, 2).finish().await.unwrap_err();
+    assert!(
+        matches!(e, CallError::Service(StreamError::TooFar { at: 2 })),
+        "{label}: {e:?}"
+    );
+
+    // Dropping the stream cancels the call: the callee's body is dropped.
+    let mut s = client.forever();
+    for _ in 0..3 {
+        s.next().await.unwrap().unwrap();
+    }
+    drop(s);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while dropped.load(Ordering::SeqCst) == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{label}: forever was not interrupted"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // The same with the cancel mode chosen per call (kill: the callee is
+    // interrupted and the router waits for its answer).
+    let mut s = client.forever().cancel_on_drop(wamp::CancelMode::Kill);
+    s.next().await.unwrap().unwrap();
+    drop(s);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while dropped.load(Ordering::SeqCst) < 2 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{label}: forever was not killed"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // A timeout set per call ends it the same way.
+    let mut s = client.forever().timeout(Duration::from_millis(100));
+    let e = loop {
+        match s.next().await {
+            Some(Ok(_)) => continue,
+            other => break other.map(|r| r.unwrap_err()),
+        }
+    };
+    assert!(
+        matches!(&e, Some(CallError::Session(wamp::Error::Timeout(_))))
+            || e.as_ref().and_then(|e| e.uri()).as_deref() == Some("wamp.error.timeout")
+            || e.as_ref().and_then(|e| e.uri()).as_deref() == Some("wamp.error.canceled"),
+        "{label}: {e:?}"
+    );
+
+    // Per-call options: disclose_me; the attribute's disclose_caller.
+    let me = caller.id();
+    assert_eq!(client.disclosed().await.unwrap(), Some(me), "{label}");
+    assert_eq!(client.caller().disclose_me().await.unwrap(), Some(me), "{label}");
+    if !crossbar {
+        // Crossbar.io discloses by its realm's configuration (see crossbar_node.py).
+        assert_eq!(client.caller().await.unwrap(), None, "{label}");
+    }
+    assert_eq!(
+        client
+            .with_options(
+                StubOptions::new()
+                    .disclose_me(true)
+                    .timeout(Duration::from_secs(5))
+            )
+            .caller()
+            .await
+            .unwrap(),
+        Some(me),
+        "{label}"
+    );
+
+    // Publish options and typed events with their details.
+    let listener = connect().await;
+    let listening = StreamsClient::new(listener.clone());
+    let mut alerts = listening.subscribe_alerts().await.unwrap();
+    let publication = client
+        .publish_alerts("high".into(), "disk full".into())
+        .disclose_me()
+        .acknowledge()
+        .await
+        .unwrap();
+    let ev = next_event(&mut alerts).await;
+    assert_eq!(
+        (ev.level.as_str(), ev.text.as_str()),
+        ("high", "disk full"),
+        "{label}"
+    );
+    assert_eq!(ev.publication, publication, "{label}");
+    assert_eq!(ev.topic, "com.streams.alerts.high", "{label}");
+    assert_eq!(ev.publisher(), Some(me), "{label}");
+    // The service's own handler got the same publication, with its ID.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while last_alert.lock().unwrap().is_none() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{label}: no alert handled"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        last_alert.lock().unwrap().clone(),
+        Some((publication, "com.streams.alerts.high".to_owned())),
+        "{label}"
+    );
+    // exclude / eligible by session.
+    client
+        .publish_alerts("low".into(), "not for you".into())
+        .exclude(vec![listener.id()])
+        .acknowledge()
+        .await
+        .unwrap();
+    no_event(&mut alerts).await;
+    client
+        .publish_alerts("low".into(), "only you".into())
+        .eligible(vec![listener.id()])
+        .acknowledge()
+        .await
+        .unwrap();
+    // A typed subscription is a Stream too.
+    let ev = tokio::time::timeout(Duration::from_secs(10), StreamExt::next(&mut alerts))
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(ev.text, "only you", "{label}");
+    // ... and by authrole / authid (everyone here is anonymous).
+    let role = listener.details().authrole.clone().unwrap_or_default();
+    client
+        .publish_alerts("low".into(), "no anonymous".into())
+        .exclude_authrole(vec![role.clone()])
+        .await
+        .unwrap();
+    no_event(&mut alerts).await;
+    client
+        .publish_alerts("low".into(), "anonymous only".into())
+        .eligible_authrole(vec![role])
+        .await
+        .unwrap();
+    assert_eq!(next_event(&mut alerts).await.text, "anonymous only", "{label}");
+    let authid = listener
+        .details()
+        .authid
+        .clone()
+        .expect("the router names every session");
+    client
+        .publish_alerts("low".into(), "not by authid".into())
+        .exclude_authid(vec![authid.clone()])
+        .await
+        .unwrap();
+    no_event(&mut alerts).await;
+    client
+        .publish_alerts("low".into(), "by authid".into())
+        .eligible_authid(vec![authid])
+        .await
+        .unwrap();
+    assert_eq!(next_event(&mut alerts).await.text, "by authid", "{label}");
+    // exclude_me(false): the publisher hears itself.
+    let mut own = client.subscribe_alerts().await.unwrap();
+    client
+        .publish_alerts("echo".into(), "me too".into())
+        .exclude_me(false)
+        .acknowledge()
+        .await
+        .unwrap();
+    assert_eq!(next_event(&mut own).await.text, "me too", "{label}");
+    assert_eq!(next_event(&mut alerts).await.text, "me too", "{label}");
+
+    if crossbar {
+        // Retained events (our router does not retain yet): a later
+        // subscriber with get_retained (set on the attribute) gets it.
+        client
+            .publish_news("kept".into())
+            .retain(true)
+            .acknowledge()
+            .await
+            .unwrap();
+        let late = StreamsClient::new(connect().await);
+        let mut news = late.subscribe_news().await.unwrap();
+        let ev = next_event(&mut news).await;
+        assert_eq!(
+            (ev.title.as_str(), ev.details.retained),
+            ("kept", Some(true)),
+            "{label}"
+        );
+    }
+
+    attached.detach().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_and_options_in_process() {
+    let router = Router::new(RouterConfig::default().realm("realm1"));
+    streams_and_options("in-process", local_connector(router, "realm1"), false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_and_options_over_websocket() {
+    let router = Router::new(RouterConfig::default().realm("realm1"));
+    let l = router.listen_websocket("127.0.0.1:0").await.unwrap();
+    for ser in [Serializer::Json, Serializer::MsgPack] {
+        let url = format!("ws://{}/ws", l.local_addr());
+        streams_and_options(&format!("ws {ser:?}"), url_connector(url, "realm1", ser), false).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_and_options_against_crossbar() {
+    let Some(python) = venv_python() else { return };
+    let node = Crossbar::start(&python).await;
+    streams_and_options(
+        "crossbar",
+        url_connector(node.ws_url.clone(), "realm1", Serializer::Json),
+        true,
+    )
+    .await;
 }

@@ -387,7 +387,15 @@ pub async fn calls(endpoint: &Endpoint, timing: Timing, api: Api) -> Result<Call
             })
             .await
         }
-        Api::Typed => call_figures(timing, || client.add2(2, 3).map(|r| r.map_err(|e| e.to_string()))).await,
+        Api::Typed => {
+            call_figures(timing, || {
+                client
+                    .add2(2, 3)
+                    .into_future()
+                    .map(|r| r.map_err(|e| e.to_string()))
+            })
+            .await
+        }
     };
     leave_all(vec![caller, callee]).await;
     outcome

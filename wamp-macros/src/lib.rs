@@ -2,6 +2,7 @@
 //! `#[wamp::service]`, `#[wamp::procedure]`, `#[wamp::topic]` and
 //! `#[derive(wamp::WampError)]`; the `wamp` crate documents them.
 
+mod check;
 mod ctxt;
 mod expand;
 mod model;
@@ -35,16 +36,18 @@ pub fn service(args: TokenStream, input: TokenStream) -> TokenStream {
     }
 }
 
-fn method_attr_tokens(cx: &Ctxt, attr: &syn::Attribute) -> TokenStream2 {
+/// The tokens inside the attribute's parentheses; `None` (reported) for
+/// `#[wamp::procedure = "..."]`.
+fn method_attr_tokens(cx: &Ctxt, attr: &syn::Attribute) -> Option<TokenStream2> {
     match &attr.meta {
-        Meta::List(l) => l.tokens.clone(),
-        Meta::Path(_) => TokenStream2::new(),
+        Meta::List(l) => Some(l.tokens.clone()),
+        Meta::Path(_) => Some(TokenStream2::new()),
         Meta::NameValue(nv) => {
             cx.error_spanned_by(
                 nv,
                 "write the URI in parentheses: #[wamp::procedure(\"com.myapp.name\")]",
             );
-            TokenStream2::new()
+            None
         }
     }
 }
@@ -76,7 +79,9 @@ fn service_impl(args: TokenStream2, mut item: syn::ItemImpl) -> TokenStream {
         let Some((kind, attr)) = method::take_method_attr(&cx, &mut f.attrs) else {
             continue;
         };
-        let tokens = method_attr_tokens(&cx, &attr);
+        let Some(tokens) = method_attr_tokens(&cx, &attr) else {
+            continue;
+        };
         if let Some(m) = method::parse(
             &cx,
             kind,
@@ -89,7 +94,11 @@ fn service_impl(args: TokenStream2, mut item: syn::ItemImpl) -> TokenStream {
             methods.push(m);
         }
     }
-    check_methods(&cx, &name, &methods);
+    let client = format!("{}Client", name.to_string().trim_start_matches("r#"));
+    let form = Form::Impl {
+        self_ty: item.self_ty.clone(),
+    };
+    check::methods(&cx, &form, &client, &methods);
     let service = Service {
         form: Form::Impl {
             self_ty: item.self_ty.clone(),
@@ -126,7 +135,9 @@ fn service_trait(args: TokenStream2, mut item: syn::ItemTrait) -> TokenStream {
         let Some((kind, attr)) = method::take_method_attr(&cx, &mut f.attrs) else {
             continue;
         };
-        let tokens = method_attr_tokens(&cx, &attr);
+        let Some(tokens) = method_attr_tokens(&cx, &attr) else {
+            continue;
+        };
         if let Some(m) = method::parse(
             &cx,
             kind,
@@ -136,10 +147,9 @@ fn service_trait(args: TokenStream2, mut item: syn::ItemTrait) -> TokenStream {
             &mut f.sig,
             Receiver::RefSelf,
         ) {
-            if m.is_async {
-                if f.default.is_some() {
-                    cx.error_spanned_by(&f.sig, "an async handler in a service trait has no default body");
-                }
+            if m.is_async && f.default.is_some() {
+                cx.error_spanned_by(&f.sig, "an async handler in a service trait has no default body");
+            } else if m.is_async {
                 // `async fn` in a trait does not promise `Send`; handlers run on
                 // a multi-threaded runtime, so the trait method says so.
                 let output = match &f.sig.output {
@@ -153,17 +163,22 @@ fn service_trait(args: TokenStream2, mut item: syn::ItemTrait) -> TokenStream {
             methods.push(m);
         }
     }
-    check_methods(&cx, &item.ident, &methods);
+    let client = format!("{}Client", item.ident.to_string().trim_start_matches("r#"));
+    check::methods(&cx, &Form::Trait, &client, &methods);
     let wrapper = quote::format_ident!("{}Service", item.ident.to_string().trim_start_matches("r#"));
-    item.items.push(syn::parse_quote! {
-        /// This implementation as a service to attach: `session.attach(x.into_service())`.
-        fn into_service(self) -> #wrapper<Self>
-        where
-            Self: ::std::marker::Sized,
-        {
-            #wrapper::new(self)
-        }
-    });
+    // A handler of that name is reported by the checks; adding ours too
+    // would add a second error.
+    if !methods.iter().any(|m| m.ident == "into_service") {
+        item.items.push(syn::parse_quote! {
+            /// This implementation as a service to attach: `session.attach(x.into_service())`.
+            fn into_service(self) -> #wrapper<Self>
+            where
+                Self: ::std::marker::Sized,
+            {
+                #wrapper::new(self)
+            }
+        });
+    }
     let service = Service {
         form: Form::Trait,
         name: item.ident.clone(),
@@ -175,35 +190,6 @@ fn service_trait(args: TokenStream2, mut item: syn::ItemTrait) -> TokenStream {
         Err(errors) => errors,
     };
     quote!(#item #generated).into()
-}
-
-/// Checks across methods: topics return nothing, URIs are distinct.
-fn check_methods(cx: &Ctxt, name: &syn::Ident, methods: &[Method]) {
-    let _ = name;
-    for (i, m) in methods.iter().enumerate() {
-        if m.kind == model::Kind::Topic {
-            match &m.ret {
-                model::Return::Plain(t) | model::Return::Result { ok: Some(t), .. } => cx.error_spanned_by(
-                    t,
-                    "a topic handler returns `()` or `Result<(), E>`: events have no result",
-                ),
-                _ => {}
-            }
-        }
-        if methods[..i]
-            .iter()
-            .any(|o| o.kind == m.kind && o.uri.wire == m.uri.wire && o.policy() == m.policy())
-        {
-            cx.push(syn::Error::new(
-                m.span,
-                format!(
-                    "another handler of this service already uses {:?} ({})",
-                    m.uri.wire,
-                    m.policy().as_str()
-                ),
-            ));
-        }
-    }
 }
 
 fn free_function(kind: model::Kind, args: TokenStream, input: TokenStream) -> TokenStream {
@@ -234,7 +220,7 @@ fn free_function(kind: model::Kind, args: TokenStream, input: TokenStream) -> To
     let attr_span = args.clone();
     let m = method::parse(&cx, kind, args, &attr_span, None, &mut f.sig, Receiver::None);
     let methods: Vec<Method> = m.into_iter().collect();
-    check_methods(&cx, &f.sig.ident, &methods);
+    check::methods(&cx, &Form::Function, "", &methods);
     let generated = match (cx.check(), methods.is_empty()) {
         (Ok(()), false) => expand::function_form(&Service {
             form: Form::Function,

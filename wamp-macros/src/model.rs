@@ -4,7 +4,8 @@
 use proc_macro2::Span;
 use syn::{Ident, Type, Visibility};
 
-use crate::parse::uri::{Policy, UriPattern, VarKind};
+use wamp_uri::pattern::{UriPattern, VarKind};
+use wamp_uri::MatchPolicy;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -15,21 +16,17 @@ pub enum Kind {
 /// What a handler parameter is bound from.
 #[derive(Debug, Clone)]
 pub enum Source {
-    Uri { index: usize, kind: VarKind },
-    Positional { position: usize },
-    Keyword { key: String },
+    Uri {
+        index: usize,
+        kind: VarKind,
+    },
+    Positional,
+    Keyword {
+        key: String,
+    },
     Kwargs,
-    Inject(Inject),
-}
-
-/// Values injected by type rather than taken from the payload.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Inject {
-    InvocationDetails,
-    EventDetails,
-    ProgressSender,
-    OptionProgressSender,
-    Session,
+    /// Given by the session (`FromInvocation`/`FromEvent` decide what may be).
+    Inject,
 }
 
 #[derive(Debug, Clone)]
@@ -42,7 +39,7 @@ pub struct Param {
 impl Param {
     /// Whether the caller supplies it (stubs take it as an argument).
     pub fn is_caller_supplied(&self) -> bool {
-        !matches!(self.source, Source::Inject(_))
+        !matches!(self.source, Source::Inject)
     }
 }
 
@@ -54,14 +51,35 @@ pub enum Return {
     Plain(Box<Type>),
     /// `Result<T, E>`; `ok` is `None` for `Result<(), E>`.
     Result { ok: Option<Box<Type>>, err: Box<Type> },
+    /// `impl Stream<Item = T>` or `impl Stream<Item = Result<T, E>>`.
+    Stream { item: Box<Type>, err: Option<Box<Type>> },
+    /// `Progressive<T, F>` or `Progressive<T, F, E>`.
+    Progressive {
+        item: Box<Type>,
+        fin: Box<Type>,
+        err: Option<Box<Type>>,
+    },
 }
 
-/// Register/subscribe options written in the attribute.
+impl Return {
+    /// Whether results stream (the stub returns a `CallStream`).
+    pub fn is_stream(&self) -> bool {
+        matches!(self, Return::Stream { .. } | Return::Progressive { .. })
+    }
+}
+
+/// Register/subscribe options written in the attribute, as checked
+/// `(key, value)` pairs, in the order written (the match policy implied by
+/// a pattern is added by the expansion).
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    pub invoke: Option<String>,
-    pub concurrency: Option<u64>,
-    pub disclose_caller: Option<bool>,
+    pub pairs: Vec<(String, String)>,
+}
+
+impl Options {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -77,7 +95,7 @@ pub struct Method {
 }
 
 impl Method {
-    pub fn policy(&self) -> Policy {
+    pub fn policy(&self) -> MatchPolicy {
         self.uri.policy
     }
 }

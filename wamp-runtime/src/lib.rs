@@ -64,10 +64,19 @@
 //! Parameters not bound from the URI come from the positional arguments in
 //! order (`Option<T>` may be absent); `#[wamp(kwarg)]` (or
 //! `#[wamp(kwarg = "key")]`) takes a keyword argument, `#[wamp(kwargs)]` all
-//! keyword arguments as one struct. [`InvocationDetails`] (caller,
-//! procedure), `Option<`[`ProgressSender`]`>` and, for topics,
-//! [`EventDetails`] (publisher, topic) are injected by type. Wrong arity or
-//! types are `wamp.error.invalid_argument` errors naming the parameter.
+//! keyword arguments as one struct. An argument's type implements
+//! [`service::Wire`] (serde's `Serialize` and `Deserialize`, schemars'
+//! `JsonSchema`). Values the session gives rather than the caller are
+//! injected: [`InvocationDetails`] (caller, procedure), [`Session`],
+//! [`ProgressSender`] or `Option<ProgressSender>`, and for topics
+//! [`EventDetails`] or [`service::Publication`] (publication ID, concrete
+//! topic, details). The macros take a parameter whose type is written
+//! with one of these names (bare, or as a `wamp::` path) to be injected,
+//! and the compiler checks it through [`service::FromInvocation`] /
+//! [`service::FromEvent`]; a type of your own with such a name is an
+//! argument when the parameter is marked `#[wamp(arg)]` (or written with
+//! its module path, `model::Session`). Wrong arity or types are
+//! `wamp.error.invalid_argument` errors naming the parameter.
 //!
 //! Results: a `T: Serialize` is one positional result, [`CallResult`] carries
 //! several positional and keyword results, `()` is none, and `Result<T, E>`
@@ -75,9 +84,69 @@
 //! (tuple fields) or kwargs (named fields). A panic in a handler is a
 //! `wamp.error.runtime_error` to the caller; the session lives on.
 //!
-//! Options in the attribute: `invoke = "roundrobin"` (single, roundrobin,
-//! random, first, last), `concurrency = N`, `disclose_caller = true`, and
-//! `match = "prefix" | "wildcard"` for a plain wire URI.
+//! Streaming results: a procedure returns a [`service::Progressive<T, F>`]
+//! (items of type `T` sent through its body's [`service::Progress`], then
+//! the final value `F`; `Progressive<T, F, E>` built with `try_new` may
+//! fail with `E`) or `impl Stream<Item = T>` (or `Item = Result<T, E>`).
+//! Each item is a progressive RESULT when the caller asked for progressive
+//! results. A caller that did not ask gets only the final value of a
+//! `Progressive` (its items are dropped; [`service::Progress::is_wanted`]
+//! tells the body), and the items of a stream collected into one list, its
+//! only positional result. An `Err` mid-stream ends the call with `E`'s
+//! error URI. The stub method of such a procedure returns a
+//! [`service::CallStream`]: the items, then `finish()` for the final value;
+//! dropping it cancels the call.
+//!
+//! ```
+//! use wamp::service::Progressive;
+//!
+//! struct Jobs;
+//!
+//! #[wamp::service(prefix = "com.myapp")]
+//! impl Jobs {
+//!     /// Reports 0..n as progress, then returns n.
+//!     #[wamp::procedure("count")]
+//!     fn count(&self, n: u32) -> Progressive<u32, u32> {
+//!         Progressive::new(move |progress| async move {
+//!             for i in 0..n {
+//!                 progress.send(i).await;
+//!             }
+//!             n
+//!         })
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let router = wamp::router::Router::new(wamp::router::RouterConfig::default().realm("realm1"));
+//! # let backend = wamp::Session::join_local(&router, "realm1").await?;
+//! # backend.attach(Jobs).await?;
+//! # let session = wamp::Session::join_local(&router, "realm1").await?;
+//! let mut count = JobsClient::new(session).count(3);
+//! while let Some(i) = count.next().await {
+//!     println!("progress {}", i?);
+//! }
+//! assert_eq!(count.finish().await?, 3);
+//! # Ok(()) }
+//! ```
+//!
+//! Options in the attribute, checked at compile time: for procedures
+//! `invoke = "roundrobin"` (single, roundrobin, random, first, last),
+//! `concurrency = N`, `disclose_caller = true`; for topics
+//! `get_retained = true`; for both `match = "prefix" | "wildcard"` with a
+//! plain wire URI (patterns imply their policy).
+//!
+//! Options on stubs: a stub method returns a builder to await, so options
+//! are set per call without a second method: `client.get_name(7)
+//! .timeout(d).disclose_me().await`, `.cancel_on_drop(CancelMode::Kill)`;
+//! [`service::StubOptions`] set them for every call of a client
+//! (`client.with_options(..)`), including `receive_progress(false)` for
+//! streaming procedures. `publish_*` stubs take `exclude_me`, `exclude` /
+//! `eligible` (sessions, authids, authroles), `retain` and `disclose_me`,
+//! and `.acknowledge().await` returns the publication ID. `subscribe_*`
+//! stubs yield [`service::TypedEvent`]s: the bound payload (through
+//! `Deref`) with the publication ID, the concrete topic and the details
+//! (the publisher, when disclosed).
 //!
 //! Other forms: `#[wamp::service]` on a trait (a definition shared by
 //! servers and clients: the client crate needs only the trait; serve an
@@ -150,33 +219,22 @@ pub use wamp_macros::{procedure, service, topic, WampError};
 /// Support for generated code. Not a public API: it may change in any release.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::service::description::schema_of;
-    pub use crate::service::EventFuture;
-    pub use crate::service::{
-        typed_call, Bindings, EventHandler, Extractor, FromCallResult, IntoCallResult, ProcedureBinding,
-        TopicBinding, UriInt, WampError,
+    pub use crate::service::description::{
+        param, procedure_description, schema_of, service_description, topic_description,
     };
+    pub use crate::service::glue::{
+        event_ok, event_result, ok, progressive, register_options, result, stream, subscribe_options,
+        try_stream, OptionTable, Outcome,
+    };
+    pub use crate::service::{
+        Bindings, Extractor, FromEvent, FromInvocation, IntoCallResult, Stub, UriInt, WampError, Wire,
+    };
+    pub use crate::service::{EventFuture, EventHandler, ProcedureBinding, TopicBinding};
     pub use crate::session::HandlerFuture;
-    pub use schemars;
-    pub use serde;
+    #[doc(hidden)]
     pub use serde_json;
-    pub use std;
+    #[doc(hidden)]
     pub use wamp_proto;
-
-    /// Result of a handler returning `Result<T, E>`.
-    pub fn handler_result<T: IntoCallResult, E: WampError>(
-        r: Result<T, E>,
-    ) -> Result<crate::CallResult, crate::ApplicationError> {
-        match r {
-            Ok(v) => v.into_call_result(),
-            Err(e) => Err(e.to_application_error()),
-        }
-    }
-
-    /// Result of an event handler returning `Result<(), E>`.
-    pub fn event_result<E: WampError>(r: Result<(), E>) -> Result<(), crate::ApplicationError> {
-        r.map_err(|e| e.to_application_error())
-    }
 }
 
 /// The embedded router (feature `router`, on by default).

@@ -142,6 +142,37 @@ impl Arguments {
         }
     }
 
+    /// Appends an already encoded positional argument (or its encoding error).
+    pub fn push_value(&mut self, v: Result<Value, Error>) {
+        match v {
+            Ok(v) => self.args.push(v),
+            Err(e) => self.fail(e),
+        }
+    }
+
+    /// Adds an already encoded keyword argument (or its encoding error).
+    pub fn insert_value(&mut self, key: &str, v: Result<Value, Error>) {
+        match v {
+            Ok(v) => {
+                self.kwargs.insert(key.to_owned(), v);
+            }
+            Err(e) => self.fail(e),
+        }
+    }
+
+    /// Sets all keyword arguments from an encoded map (null sets none).
+    pub fn kwargs_value(&mut self, v: Result<Value, Error>) {
+        match v {
+            Ok(Value::Dict(d)) => self.kwargs = d,
+            Ok(Value::Null) => self.kwargs = Dict::new(),
+            Ok(other) => self.fail(Error::Value(format!(
+                "keyword arguments must serialize to a map, not {}",
+                other.kind()
+            ))),
+            Err(e) => self.fail(e),
+        }
+    }
+
     /// Sets all positional arguments.
     pub fn set_args(&mut self, args: List) {
         self.args = args;

@@ -1,72 +1,65 @@
-//! `Service::describe`: URIs and JSON Schemas of every signature.
+//! `Service::describe`: URIs and JSON Schemas of every signature, built by
+//! runtime constructors from a few literals and schema calls.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
 
 use crate::model::{Kind, Method, Return, Service, Source};
 
 fn parameters(m: &Method) -> TokenStream {
     let params = m.params.iter().filter(|p| p.is_caller_supplied()).map(|p| {
-        let name = p.ident.to_string();
-        let name = name.trim_start_matches("r#");
         let ty = &p.ty;
-        let (source, position) = match &p.source {
-            Source::Uri { .. } => (quote!(Uri), quote!(::std::option::Option::None)),
-            Source::Positional { position } => {
-                (quote!(Positional), quote!(::std::option::Option::Some(#position)))
-            }
-            Source::Keyword { .. } => (quote!(Keyword), quote!(::std::option::Option::None)),
-            Source::Kwargs => (quote!(Kwargs), quote!(::std::option::Option::None)),
-            Source::Inject(_) => unreachable!("filtered above"),
-        };
         let name = match &p.source {
             Source::Keyword { key } => key.clone(),
-            _ => name.to_owned(),
+            _ => p.ident.to_string().trim_start_matches("r#").to_owned(),
         };
-        quote! {
-            ::wamp::service::ParameterDescription {
-                name: ::std::string::String::from(#name),
-                source: ::wamp::service::ParameterSource::#source,
-                position: #position,
-                schema: ::wamp::__private::schema_of::<#ty>(),
-            }
-        }
+        let wire = quote_spanned!(ty.span()=> <#ty as ::wamp::__private::Wire>::schema());
+        let (source, schema) = match &p.source {
+            Source::Uri { .. } => (quote!(Uri), quote!(::wamp::__private::schema_of::<#ty>())),
+            Source::Positional => (quote!(Positional), wire),
+            Source::Keyword { .. } => (quote!(Keyword), wire),
+            Source::Kwargs => (quote!(Kwargs), wire),
+            Source::Inject => unreachable!("filtered above"),
+        };
+        quote!(::wamp::__private::param(#name, ::wamp::service::ParameterSource::#source, #schema))
     });
-    quote!(::std::vec![#(#params),*])
+    quote!([#(#params),*])
+}
+
+fn schema(t: &syn::Type) -> TokenStream {
+    quote!(::wamp::__private::schema_of::<#t>())
 }
 
 fn procedure(m: &Method) -> TokenStream {
     let name = m.ident.to_string();
     let (uri, wire, policy) = (&m.uri.pattern, &m.uri.wire, m.policy().as_str());
-    let invoke = match &m.options.invoke {
-        Some(i) => quote!(::std::option::Option::Some(::std::string::String::from(#i))),
-        None => quote!(::std::option::Option::None),
-    };
+    let invoke = m.options.get("invoke").unwrap_or("");
     let params = parameters(m);
-    let (result, errors) = match &m.ret {
-        Return::Unit | Return::Result { ok: None, .. } => {
-            (quote!(::wamp::__private::schema_of::<()>()), None)
+    let unit = quote!(::wamp::__private::schema_of::<()>());
+    let none = quote!(::std::option::Option::None);
+    let (result, progress) = match &m.ret {
+        Return::Unit | Return::Result { ok: None, .. } => (unit, none),
+        Return::Plain(t) | Return::Result { ok: Some(t), .. } => (schema(t), none),
+        Return::Stream { item, .. } => {
+            let i = quote_spanned!(item.span()=> <#item as ::wamp::__private::Wire>::schema());
+            (unit, quote!(::std::option::Option::Some(#i)))
         }
-        Return::Plain(t) | Return::Result { ok: Some(t), .. } => {
-            (quote!(::wamp::__private::schema_of::<#t>()), None)
+        Return::Progressive { item, fin, .. } => {
+            let i = quote_spanned!(item.span()=> <#item as ::wamp::__private::Wire>::schema());
+            (schema(fin), quote!(::std::option::Option::Some(#i)))
         }
     };
-    let _: Option<()> = errors;
     let errors = match &m.ret {
-        Return::Result { err, .. } => quote!(<#err as ::wamp::__private::WampError>::describe_errors()),
+        Return::Result { err, .. }
+        | Return::Stream { err: Some(err), .. }
+        | Return::Progressive { err: Some(err), .. } => {
+            quote!(<#err as ::wamp::__private::WampError>::describe_errors())
+        }
         _ => quote!(::std::vec::Vec::new()),
     };
     quote! {
-        ::wamp::service::ProcedureDescription {
-            name: ::std::string::String::from(#name),
-            uri: ::std::string::String::from(#uri),
-            wire_uri: ::std::string::String::from(#wire),
-            match_policy: ::std::string::String::from(#policy),
-            invoke: #invoke,
-            parameters: #params,
-            result: #result,
-            errors: #errors,
-        }
+        ::wamp::__private::procedure_description(#name, #uri, #wire, #policy, #invoke, #params, #result, #progress, #errors)
     }
 }
 
@@ -74,15 +67,7 @@ fn topic(m: &Method) -> TokenStream {
     let name = m.ident.to_string();
     let (uri, wire, policy) = (&m.uri.pattern, &m.uri.wire, m.policy().as_str());
     let params = parameters(m);
-    quote! {
-        ::wamp::service::TopicDescription {
-            name: ::std::string::String::from(#name),
-            uri: ::std::string::String::from(#uri),
-            wire_uri: ::std::string::String::from(#wire),
-            match_policy: ::std::string::String::from(#policy),
-            parameters: #params,
-        }
-    }
+    quote!(::wamp::__private::topic_description(#name, #uri, #wire, #policy, #params))
 }
 
 /// The body of `fn describe() -> ServiceDescription`.
@@ -95,10 +80,6 @@ pub fn describe(s: &Service) -> TokenStream {
         .map(procedure);
     let topics = s.methods.iter().filter(|m| m.kind == Kind::Topic).map(topic);
     quote! {
-        ::wamp::ServiceDescription {
-            name: ::std::string::String::from(#name),
-            procedures: ::std::vec![#(#procedures),*],
-            topics: ::std::vec![#(#topics),*],
-        }
+        ::wamp::__private::service_description(#name, [#(#procedures),*], [#(#topics),*])
     }
 }

@@ -10,16 +10,21 @@ use crate::ctxt::Ctxt;
 
 fn variant_uri(cx: &Ctxt, attrs: &[syn::Attribute], span: &dyn quote::ToTokens) -> Option<LitStr> {
     let mut uri = None;
+    let mut written = false;
     for attr in attrs.iter().filter(|a| a.path().is_ident("wamp")) {
         let res = attr.parse_nested_meta(|meta| {
             if meta.path.is_ident("uri") {
                 let s: LitStr = meta.value()?.parse()?;
-                if s.value().is_empty()
-                    || s.value()
-                        .split('.')
-                        .any(|c| c.is_empty() || c.contains(char::is_whitespace))
-                {
-                    return Err(meta.error(format!("invalid error URI {:?}", s.value())));
+                written = true;
+                if uri.is_some() {
+                    return Err(meta.error("`uri` is given twice: keep one"));
+                }
+                // The rule a callee's error URI is checked with on the wire.
+                if let Err(e) = wamp_uri::validate(&s.value(), wamp_uri::UriRule::Loose, false) {
+                    return Err(syn::Error::new(
+                        s.span(),
+                        format!("invalid error URI {:?}: {}", e.uri, e.reason),
+                    ));
                 }
                 uri = Some(s);
                 Ok(())
@@ -28,10 +33,11 @@ fn variant_uri(cx: &Ctxt, attrs: &[syn::Attribute], span: &dyn quote::ToTokens) 
             }
         });
         if let Err(e) = res {
+            written = true;
             cx.push(e);
         }
     }
-    if uri.is_none() {
+    if uri.is_none() && !written {
         cx.error_spanned_by(span, "each variant needs #[wamp(uri = \"com.myapp.error.name\")]");
     }
     uri
@@ -56,10 +62,22 @@ pub fn derive(input: DeriveInput) -> TokenStream {
     let mut to_arms = Vec::new();
     let mut from_arms = Vec::new();
     let mut describe = Vec::new();
+    let mut uris: Vec<(String, &syn::Ident)> = Vec::new();
     for v in &data.variants {
         let Some(uri) = variant_uri(&cx, &v.attrs, &v.ident) else {
             continue;
         };
+        // One URI, one variant: otherwise a received error could not be mapped back.
+        match uris.iter().find(|(u, _)| *u == uri.value()) {
+            Some((_, first)) => cx.error_spanned_by(
+                &uri,
+                format!(
+                    "variant `{first}` already maps to {:?}: each variant needs its own error URI",
+                    uri.value()
+                ),
+            ),
+            None => uris.push((uri.value(), &v.ident)),
+        }
         let vname = &v.ident;
         let vstr = vname.to_string();
         match &v.fields {

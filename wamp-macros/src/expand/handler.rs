@@ -1,61 +1,80 @@
-//! Handlers: the glue that binds a typed method to an INVOCATION or EVENT.
+//! Handlers: each method becomes one `Bindings::procedure`/`topic` call
+//! whose closure binds the parameters and calls the method; sharing the
+//! service, boxing, options and result mapping are the runtime's
+//! (`wamp::__private`).
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
+use wamp_uri::pattern::VarKind;
+use wamp_uri::MatchPolicy;
 
-use crate::model::{Inject, Kind, Method, Param, Return, Source};
-use crate::parse::uri::{Policy, VarKind};
+use crate::model::{Kind, Method, Param, Return, Source};
 
 /// How a handler is reached from the generated code.
 #[derive(Clone, Copy)]
 pub enum Target {
-    /// `__this.method(..)`, with `__this: Arc<_>` cloned into the handler.
+    /// `__this.method(..)`, `__this` being the shared service.
     This,
     /// `super::function(..)`.
     SuperFn,
 }
 
-/// Statements binding every parameter from `__x` (an `Extractor`),
-/// `__details` and `__progress`.
-pub fn bind_params(m: &Method, params: &[Param]) -> TokenStream {
+/// Whether binding `params` reads the payload (so `__x` must be `mut`).
+pub fn reads_payload(params: &[Param]) -> bool {
+    params.iter().any(|p| {
+        matches!(
+            p.source,
+            Source::Positional | Source::Keyword { .. } | Source::Kwargs
+        )
+    })
+}
+
+/// `let name = ...?;` for every parameter, from the `Extractor` `__x`.
+pub fn bind_params(kind: Kind, params: &[Param]) -> TokenStream {
     let stmts = params.iter().map(|p| {
         let (id, ty) = (&p.ident, &p.ty);
         let name = id.to_string();
         let name = name.trim_start_matches("r#");
+        // Spanned at the type: a type that does not fit is reported where it is written.
         let expr = match &p.source {
-            Source::Uri {
-                index,
-                kind: VarKind::Int,
-            } => quote_spanned!(ty.span()=> __x.uri_int::<#ty>(#index, #name)?),
-            Source::Uri {
-                index,
-                kind: VarKind::Str,
-            } => quote_spanned!(ty.span()=> __x.uri_component::<#ty>(#index, #name)?),
-            Source::Uri {
-                index,
-                kind: VarKind::Suffix,
-            } => quote_spanned!(ty.span()=> __x.uri_suffix::<#ty>(#index, #name)?),
-            Source::Positional { .. } => quote_spanned!(ty.span()=> __x.positional::<#ty>(#name)?),
-            Source::Keyword { key } => quote_spanned!(ty.span()=> __x.keyword::<#ty>(#name, #key)?),
-            Source::Kwargs => quote_spanned!(ty.span()=> __x.all_kwargs::<#ty>(#name)?),
-            Source::Inject(Inject::InvocationDetails | Inject::EventDetails) => {
-                quote!(::std::clone::Clone::clone(&__details))
+            Source::Uri { index, kind } => {
+                let f = match kind {
+                    VarKind::Int => quote_spanned!(ty.span()=> uri_int),
+                    VarKind::Str => quote_spanned!(ty.span()=> uri_component),
+                    VarKind::Suffix => quote_spanned!(ty.span()=> uri_suffix),
+                };
+                quote_spanned!(ty.span()=> __x.#f::<#ty>(#index, #name))
             }
-            Source::Inject(Inject::OptionProgressSender) => quote!(::std::clone::Clone::clone(&__progress)),
-            Source::Inject(Inject::Session) => quote!(::std::clone::Clone::clone(&__session)),
-            Source::Inject(Inject::ProgressSender) => {
-                let msg = format!(
-                    "{} sends progressive results: call it with receive_progress (progressive results)",
-                    m.uri.pattern
-                );
-                quote!(::std::clone::Clone::clone(&__progress)
-                    .ok_or_else(|| ::wamp::ApplicationError::invalid_argument(#msg))?)
+            Source::Positional => {
+                quote_spanned!(ty.span()=> <#ty as ::wamp::__private::Wire>::positional(&mut __x, #name))
             }
+            Source::Keyword { key } => {
+                quote_spanned!(ty.span()=> <#ty as ::wamp::__private::Wire>::keyword(&mut __x, #name, #key))
+            }
+            Source::Kwargs => {
+                quote_spanned!(ty.span()=> <#ty as ::wamp::__private::Wire>::kwargs(&mut __x, #name))
+            }
+            Source::Inject => match kind {
+                Kind::Procedure => quote_spanned!(ty.span()=> __x.inject::<#ty>()),
+                Kind::Topic => quote_spanned!(ty.span()=> __x.inject_event::<#ty>()),
+            },
         };
-        quote!(let #id: #ty = #expr;)
+        quote!(let #id = #expr?;)
     });
     quote!(#(#stmts)*)
+}
+
+/// The register/subscribe option table: the attribute's options and the
+/// match policy the URI implies.
+pub fn option_table(m: &Method) -> TokenStream {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    if m.policy() != MatchPolicy::Exact {
+        pairs.push(("match".into(), m.policy().as_str().into()));
+    }
+    pairs.extend(m.options.pairs.iter().cloned());
+    let each = pairs.iter().map(|(k, v)| quote!((#k, #v)));
+    quote!(&[#(#each),*])
 }
 
 fn invoke(m: &Method, target: Target) -> TokenStream {
@@ -72,112 +91,68 @@ fn invoke(m: &Method, target: Target) -> TokenStream {
     }
 }
 
-/// The `ProcedureBinding`/`TopicBinding` push for one method, inside a
-/// function that has `__service: Arc<_>` and `__bindings: Bindings`.
+/// What the handler's return value becomes: one runtime function per shape.
+fn tail(m: &Method, call: TokenStream) -> TokenStream {
+    match (&m.kind, &m.ret) {
+        (Kind::Topic, Return::Result { .. }) => quote!(::wamp::__private::event_result(#call)),
+        (Kind::Topic, _) => quote!(::wamp::__private::event_ok(#call)),
+        (_, Return::Unit) => quote!(::wamp::__private::ok(#call)),
+        // Spanned at the result type: a type that cannot be a result is
+        // reported there.
+        (_, Return::Plain(t)) => {
+            quote_spanned!(t.span()=> <#t as ::wamp::service::IntoCallResult>::into_call_result(#call))
+        }
+        (_, Return::Result { ok: Some(t), .. }) => {
+            quote_spanned!(t.span()=> ::wamp::__private::result(#call))
+        }
+        (_, Return::Result { ok: None, .. }) => quote!(::wamp::__private::result(#call)),
+        // Items are encoded by `Wire::encode`, named at the item type.
+        (_, Return::Stream { item, err }) => {
+            let f = if err.is_some() {
+                quote!(try_stream)
+            } else {
+                quote!(stream)
+            };
+            let enc = quote_spanned!(item.span()=> <#item as ::wamp::__private::Wire>::encode);
+            quote!(::wamp::__private::#f(#call, __bound, #enc).await)
+        }
+        (_, Return::Progressive { item, .. }) => {
+            let enc = quote_spanned!(item.span()=> <#item as ::wamp::__private::Wire>::encode);
+            quote!(::wamp::__private::progressive(#call, __bound, #enc).await)
+        }
+    }
+}
+
+/// The `__b.procedure(..)`/`__b.topic(..)` statement of one method, given
+/// `__s` (the shared service) and `__b` (the `Bindings`).
 pub fn binding(m: &Method, target: Target) -> TokenStream {
     let wire = &m.uri.wire;
-    let bind = bind_params(m, &m.params);
-    let call = invoke(m, target);
-    let clone_this = match target {
-        Target::This => quote!(let __this = ::std::sync::Arc::clone(&__this);),
-        Target::SuperFn => quote!(),
+    let bind = bind_params(m.kind, &m.params);
+    let call = tail(m, invoke(m, target));
+    let table = option_table(m);
+    let this = match target {
+        Target::This => quote!(__this),
+        Target::SuperFn => quote!(_),
     };
-    let outer_this = match target {
-        Target::This => quote!(let __this = ::std::sync::Arc::clone(&__service);),
-        Target::SuperFn => quote!(),
+    let x = if reads_payload(&m.params) {
+        quote!(mut __x)
+    } else {
+        quote!(__x)
     };
-    let policy = match m.policy() {
-        Policy::Exact => quote!(),
-        Policy::Prefix => {
-            quote!(__options.match_policy = ::std::option::Option::Some(::wamp::MatchPolicy::Prefix);)
-        }
-        Policy::Wildcard => {
-            quote!(__options.match_policy = ::std::option::Option::Some(::wamp::MatchPolicy::Wildcard);)
-        }
+    let finish = if m.ret.is_stream() {
+        quote!(let __bound = __x.finish()?;)
+    } else {
+        quote!(__x.finish()?;)
     };
-    match m.kind {
-        Kind::Procedure => {
-            let convert = match &m.ret {
-                Return::Unit => quote!({
-                    let () = __r;
-                    ::std::result::Result::Ok(::wamp::CallResult::new())
-                }),
-                Return::Plain(t) => {
-                    quote_spanned!(t.span()=> ::wamp::__private::IntoCallResult::into_call_result(__r))
-                }
-                Return::Result { ok: None, .. } => {
-                    quote!(::wamp::__private::handler_result(
-                        __r.map(|()| ::wamp::CallResult::new())
-                    ))
-                }
-                Return::Result { ok: Some(t), .. } => {
-                    quote_spanned!(t.span()=> ::wamp::__private::handler_result(__r))
-                }
-            };
-            let mut opts = Vec::new();
-            if let Some(invoke) = &m.options.invoke {
-                opts.push(quote!(__options.invoke = ::wamp::InvokePolicy::parse(#invoke);));
-            }
-            if let Some(n) = m.options.concurrency {
-                opts.push(quote!(__options.concurrency = ::std::option::Option::Some(#n);));
-            }
-            if let Some(b) = m.options.disclose_caller {
-                opts.push(quote!(__options.disclose_caller = ::std::option::Option::Some(#b);));
-            }
-            quote! {{
-                #outer_this
-                let mut __options = ::wamp::RegisterOptions::default();
-                #policy
-                #(#opts)*
-                __bindings.procedures.push(::wamp::__private::ProcedureBinding {
-                    uri: ::std::string::String::from(#wire),
-                    options: __options,
-                    handler: ::std::sync::Arc::new(move |__inv: ::wamp::Invocation| -> ::wamp::__private::HandlerFuture {
-                        #clone_this
-                        ::std::boxed::Box::pin(async move {
-                            let ::wamp::Invocation { procedure: __uri, details: __details, args: __args, kwargs: __kwargs, progress: __progress, session: __session, .. } = __inv;
-                            let _ = (&__details, &__progress, &__session);
-                            let mut __x = ::wamp::__private::Extractor::new(__uri, __args, __kwargs);
-                            #bind
-                            __x.finish()?;
-                            let __r = #call;
-                            #convert
-                        })
-                    }),
-                });
-            }}
-        }
-        Kind::Topic => {
-            let convert = match &m.ret {
-                Return::Result { .. } => quote!(::wamp::__private::event_result(__r)),
-                _ => quote!({
-                    let () = __r;
-                    ::std::result::Result::Ok(())
-                }),
-            };
-            quote! {{
-                #outer_this
-                let mut __options = ::wamp::SubscribeOptions::default();
-                #policy
-                __bindings.topics.push(::wamp::__private::TopicBinding {
-                    uri: ::std::string::String::from(#wire),
-                    options: __options,
-                    handler: ::std::sync::Arc::new(move |__ev: ::wamp::Event, __session: ::wamp::Session| -> ::wamp::__private::EventFuture {
-                        #clone_this
-                        ::std::boxed::Box::pin(async move {
-                            let ::wamp::Event { topic: __uri, details: __details, args: __args, kwargs: __kwargs, .. } = __ev;
-                            let _ = (&__details, &__session);
-                            let __progress: ::std::option::Option<()> = ::std::option::Option::None;
-                            let _ = &__progress;
-                            let mut __x = ::wamp::__private::Extractor::new(__uri, __args, __kwargs);
-                            #bind
-                            __x.finish()?;
-                            let __r = #call;
-                            #convert
-                        })
-                    }),
-                });
-            }}
-        }
+    let add = match m.kind {
+        Kind::Procedure => quote!(procedure),
+        Kind::Topic => quote!(topic),
+    };
+    quote! {
+        __b.#add(&__s, #wire, #table, |#this, #x| async move {
+            #bind
+            #finish
+            #call
+        });
     }
 }

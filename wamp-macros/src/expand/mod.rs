@@ -1,5 +1,6 @@
 //! Code generation from the validated model: the `Service` impl (handlers
-//! and description), the typed client stub, and typed topic events.
+//! and description), the typed client stub, and typed topic events. Each
+//! piece is a small function; the glue they call lives in the runtime.
 
 pub mod client;
 pub mod describe;
@@ -12,10 +13,12 @@ use quote::{format_ident, quote};
 use crate::model::{Kind, Method, Service};
 use handler::Target;
 
+fn bare(ident: &Ident) -> String {
+    ident.to_string().trim_start_matches("r#").to_owned()
+}
+
 fn camel(ident: &Ident) -> String {
-    ident
-        .to_string()
-        .trim_start_matches("r#")
+    bare(ident)
         .split('_')
         .filter(|s| !s.is_empty())
         .map(|s| {
@@ -28,96 +31,115 @@ fn camel(ident: &Ident) -> String {
 }
 
 fn event_ident(service: &Ident, m: &Method) -> Ident {
-    format_ident!(
-        "{}{}Event",
-        service.to_string().trim_start_matches("r#"),
-        camel(&m.ident)
-    )
+    format_ident!("{}{}Event", bare(service), camel(&m.ident))
 }
 
-/// The bindings of all methods, given `__service` in scope.
-fn bindings(s: &Service, target: Target) -> TokenStream {
+/// `impl Service`: `describe` and `bindings`, given how `__s` (the shared
+/// service) is made from `self`.
+fn service_impl(s: &Service, header: TokenStream, shared: TokenStream, target: Target) -> TokenStream {
+    let describe = describe::describe(s);
     let each = s.methods.iter().map(|m| handler::binding(m, target));
     quote! {
-        let mut __bindings = ::wamp::__private::Bindings::default();
-        #(#each)*
-        __bindings
+        #header {
+            fn describe() -> ::wamp::ServiceDescription {
+                #describe
+            }
+
+            fn bindings(self: ::std::sync::Arc<Self>) -> ::wamp::__private::Bindings {
+                let __s = #shared;
+                let mut __b = ::wamp::__private::Bindings::default();
+                #(#each)*
+                __b
+            }
+        }
+    }
+}
+
+/// One client method (two for a topic) and, for a topic, its event type.
+fn stub_method(s: &Service, m: &Method) -> (TokenStream, TokenStream) {
+    let vis = &s.vis;
+    let args = client::args_of(m);
+    let ident = &m.ident;
+    match m.kind {
+        Kind::Procedure => {
+            let ret = client::stub_type(m);
+            let body = client::call_body(m, quote!(self.stub));
+            let doc = format!(
+                "Calls `{}`; await the result, or set per-call options first.",
+                m.uri.pattern
+            );
+            let method = quote! {
+                #[doc = #doc]
+                #vis fn #ident(&self, #(#args),*) -> #ret {
+                    #body
+                }
+            };
+            (method, TokenStream::new())
+        }
+        Kind::Topic => {
+            let publish = format_ident!("publish_{}", bare(ident));
+            let subscribe = format_ident!("subscribe_{}", bare(ident));
+            let event = event_ident(&s.name, m);
+            let pbody = client::publish_body(m, quote!(self.stub));
+            let sbody = client::subscribe_body(m, quote!(self.stub), &event);
+            let pdoc = format!(
+                "Publishes to `{}`; await it, or set publish options first.",
+                m.uri.pattern
+            );
+            let sdoc = format!(
+                "Subscribes to `{}`, with events bound to [`{}`].",
+                m.uri.pattern, event
+            );
+            let method = quote! {
+                #[doc = #pdoc]
+                #vis fn #publish(&self, #(#args),*) -> ::wamp::service::TypedPublish {
+                    #pbody
+                }
+                #[doc = #sdoc]
+                #vis async fn #subscribe(&self) -> ::std::result::Result<::wamp::service::TypedSubscription<#event>, ::wamp::Error> {
+                    #sbody
+                }
+            };
+            (method, client::event_type(m, vis, &event))
+        }
     }
 }
 
 /// The `<Name>Client` stub and the typed event structs.
 fn client(s: &Service) -> TokenStream {
     let vis = &s.vis;
-    let client = format_ident!("{}Client", s.name.to_string().trim_start_matches("r#"));
+    let client = format_ident!("{}Client", bare(&s.name));
     let doc = format!(
         "Typed caller stub of the `{}` service: one method per procedure, `publish_*` and `subscribe_*` per topic.",
         s.name
     );
-    let mut methods = Vec::new();
-    let mut events = Vec::new();
-    for m in &s.methods {
-        let args = client::args_of(m);
-        let ident = &m.ident;
-        match m.kind {
-            Kind::Procedure => {
-                let (ok, err) = client::stub_types(m);
-                let body = client::call_body(m, quote!(self.session), quote!(self.timeout));
-                let doc = format!("Calls `{}`.", m.uri.pattern);
-                methods.push(quote! {
-                    #[doc = #doc]
-                    #vis async fn #ident(&self, #(#args),*) -> ::std::result::Result<#ok, ::wamp::CallError<#err>> {
-                        #body
-                    }
-                });
-            }
-            Kind::Topic => {
-                let publish = format_ident!("publish_{}", ident.to_string().trim_start_matches("r#"));
-                let subscribe = format_ident!("subscribe_{}", ident.to_string().trim_start_matches("r#"));
-                let event = event_ident(&s.name, m);
-                let pbody = client::publish_body(m, quote!(self.session));
-                let sbody = client::subscribe_body(m, quote!(self.session), &event);
-                let pdoc = format!("Publishes to `{}`.", m.uri.pattern);
-                let sdoc = format!(
-                    "Subscribes to `{}`, with events bound to [`{}`].",
-                    m.uri.pattern, event
-                );
-                events.push(client::event_type(m, vis, &event));
-                methods.push(quote! {
-                    #[doc = #pdoc]
-                    #vis async fn #publish(&self, #(#args),*) -> ::std::result::Result<(), ::wamp::Error> {
-                        #pbody
-                    }
-                    #[doc = #sdoc]
-                    #vis async fn #subscribe(&self) -> ::std::result::Result<::wamp::service::TypedSubscription<#event>, ::wamp::Error> {
-                        #sbody
-                    }
-                });
-            }
-        }
-    }
+    let (methods, events): (Vec<_>, Vec<_>) = s.methods.iter().map(|m| stub_method(s, m)).unzip();
     quote! {
         #[doc = #doc]
         #[derive(::std::fmt::Debug, ::std::clone::Clone)]
         #vis struct #client {
-            session: ::wamp::Session,
-            timeout: ::std::option::Option<::std::time::Duration>,
+            stub: ::wamp::service::Stub,
         }
 
         impl #client {
             /// A stub calling through `session`.
             #vis fn new(session: ::wamp::Session) -> Self {
-                #client { session, timeout: ::std::option::Option::None }
+                #client { stub: ::wamp::service::Stub::new(session) }
+            }
+
+            /// The same stub with these options on every call.
+            #vis fn with_options(&self, options: ::wamp::service::StubOptions) -> Self {
+                #client { stub: self.stub.with_options(options) }
             }
 
             /// The same stub with a timeout on every call.
-            #vis fn with_timeout(mut self, timeout: ::std::time::Duration) -> Self {
-                self.timeout = ::std::option::Option::Some(timeout);
-                self
+            #vis fn with_timeout(self, timeout: ::std::time::Duration) -> Self {
+                self.with_options(self.stub.options().clone().timeout(timeout))
             }
 
             /// The session the stub calls through.
             #vis fn session(&self) -> &::wamp::Session {
-                &self.session
+                self.stub.session()
             }
 
             #(#methods)*
@@ -129,31 +151,26 @@ fn client(s: &Service) -> TokenStream {
 
 /// Everything generated for an `impl` block (besides the block itself).
 pub fn impl_form(s: &Service, self_ty: &syn::Type) -> TokenStream {
-    let describe = describe::describe(s);
-    let bindings = bindings(s, Target::This);
+    let service = service_impl(
+        s,
+        quote!(impl ::wamp::Service for #self_ty),
+        quote!(self),
+        Target::This,
+    );
     let client = client(s);
-    quote! {
-        impl ::wamp::Service for #self_ty {
-            fn describe() -> ::wamp::ServiceDescription {
-                #describe
-            }
-
-            fn bindings(self: ::std::sync::Arc<Self>) -> ::wamp::__private::Bindings {
-                let __service = self;
-                #bindings
-            }
-        }
-
-        #client
-    }
+    quote!(#service #client)
 }
 
 /// Everything generated for a trait (besides the rewritten trait).
 pub fn trait_form(s: &Service, trait_ident: &Ident) -> TokenStream {
     let vis = &s.vis;
-    let wrapper = format_ident!("{}Service", trait_ident.to_string().trim_start_matches("r#"));
-    let describe = describe::describe(s);
-    let bindings = bindings(s, Target::This);
+    let wrapper = format_ident!("{}Service", bare(trait_ident));
+    let service = service_impl(
+        s,
+        quote!(impl<T: #trait_ident + ::std::marker::Send + ::std::marker::Sync + 'static> ::wamp::Service for #wrapper<T>),
+        quote!(::std::sync::Arc::clone(&self.0)),
+        Target::This,
+    );
     let client = client(s);
     let doc =
         format!("Serves any implementation of [`{trait_ident}`]: `session.attach({wrapper}::new(my_impl))`.");
@@ -179,17 +196,7 @@ pub fn trait_form(s: &Service, trait_ident: &Ident) -> TokenStream {
             }
         }
 
-        impl<T: #trait_ident + ::std::marker::Send + ::std::marker::Sync + 'static> ::wamp::Service for #wrapper<T> {
-            fn describe() -> ::wamp::ServiceDescription {
-                #describe
-            }
-
-            fn bindings(self: ::std::sync::Arc<Self>) -> ::wamp::__private::Bindings {
-                let __service = ::std::sync::Arc::clone(&self.0);
-                #bindings
-            }
-        }
-
+        #service
         #client
     }
 }
@@ -199,21 +206,22 @@ pub fn function_form(s: &Service) -> TokenStream {
     let m = &s.methods[0];
     let vis = &s.vis;
     let module = &m.ident;
-    let describe = describe::describe(s);
-    let bindings = bindings(s, Target::SuperFn);
+    let service = service_impl(
+        s,
+        quote!(impl ::wamp::Service for Handler),
+        quote!(self),
+        Target::SuperFn,
+    );
     let args = client::args_of(m);
+    let stub = quote!(::wamp::service::Stub::new(::std::clone::Clone::clone(session)));
     let stubs = match m.kind {
         Kind::Procedure => {
-            let (ok, err) = client::stub_types(m);
-            let body = client::call_body(
-                m,
-                quote!(session),
-                quote!(::std::option::Option::<::std::time::Duration>::None),
-            );
+            let ret = client::stub_type(m);
+            let body = client::call_body(m, stub);
             let doc = format!("Calls `{}`.", m.uri.pattern);
             quote! {
                 #[doc = #doc]
-                pub async fn call(session: &::wamp::Session, #(#args),*) -> ::std::result::Result<#ok, ::wamp::CallError<#err>> {
+                pub fn call(session: &::wamp::Session, #(#args),*) -> #ret {
                     #body
                 }
             }
@@ -221,14 +229,14 @@ pub fn function_form(s: &Service) -> TokenStream {
         Kind::Topic => {
             let event = format_ident!("Event");
             let event_def = client::event_type(m, &syn::parse_quote!(pub), &event);
-            let pbody = client::publish_body(m, quote!(session));
-            let sbody = client::subscribe_body(m, quote!(session), &event);
+            let pbody = client::publish_body(m, stub.clone());
+            let sbody = client::subscribe_body(m, stub, &event);
             let pdoc = format!("Publishes to `{}`.", m.uri.pattern);
             quote! {
                 #event_def
 
                 #[doc = #pdoc]
-                pub async fn publish(session: &::wamp::Session, #(#args),*) -> ::std::result::Result<(), ::wamp::Error> {
+                pub fn publish(session: &::wamp::Session, #(#args),*) -> ::wamp::service::TypedPublish {
                     #pbody
                 }
 
@@ -252,16 +260,7 @@ pub fn function_form(s: &Service) -> TokenStream {
             #[derive(::std::fmt::Debug, ::std::clone::Clone, ::std::marker::Copy, ::std::default::Default)]
             pub struct Handler;
 
-            impl ::wamp::Service for Handler {
-                fn describe() -> ::wamp::ServiceDescription {
-                    #describe
-                }
-
-                fn bindings(self: ::std::sync::Arc<Self>) -> ::wamp::__private::Bindings {
-                    let _ = self;
-                    #bindings
-                }
-            }
+            #service
 
             #stubs
         }

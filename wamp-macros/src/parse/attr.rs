@@ -26,7 +26,13 @@ impl ServiceArgs {
                 return out;
             }
         };
+        let mut seen = Seen::default();
         for meta in metas {
+            if let Meta::NameValue(nv) = &meta {
+                if !seen.first(cx, &nv.path, "#[wamp::service]") {
+                    continue;
+                }
+            }
             match &meta {
                 Meta::NameValue(nv) if nv.path.is_ident("prefix") => match lit_str(&nv.value) {
                     Some(s) => out.prefix = Some(s),
@@ -53,12 +59,32 @@ impl ServiceArgs {
     }
 }
 
+/// Keys met so far in one attribute: a key given twice is an error at its
+/// second occurrence, and the second value is ignored.
+#[derive(Default)]
+struct Seen(Vec<String>);
+
+impl Seen {
+    fn first(&mut self, cx: &Ctxt, key: &dyn quote::ToTokens, attr: &str) -> bool {
+        let name = quote::ToTokens::to_token_stream(key).to_string();
+        if self.0.contains(&name) {
+            cx.error_spanned_by(key, format!("`{name}` is given twice in {attr}: keep one"));
+            return false;
+        }
+        self.0.push(name);
+        true
+    }
+}
+
 /// The arguments of a procedure or topic attribute.
 pub struct MethodArgs {
     pub uri: LitStr,
     pub match_policy: Option<LitStr>,
     pub options: Options,
 }
+
+const INVOKE: [&str; 5] = ["single", "roundrobin", "random", "first", "last"];
+const MATCH: [&str; 3] = ["exact", "prefix", "wildcard"];
 
 /// `key = value`, where the key may be a keyword (`match`).
 struct KeyValue {
@@ -142,36 +168,40 @@ impl MethodArgs {
             match_policy: None,
             options: Options::default(),
         };
+        let mut seen = Seen::default();
         for nv in raw.rest {
+            if !seen.first(cx, &nv.key, &format!("#[wamp::{what}]")) {
+                continue;
+            }
             let key = nv.key.to_string();
-            match (key.as_str(), &nv.value) {
-                ("match", v) => match lit_str(v) {
-                    Some(s) if ["exact", "prefix", "wildcard"].contains(&s.value().as_str()) => out.match_policy = Some(s),
+            let mut push = |v: String| out.options.pairs.push((key.clone(), v));
+            match (kind, key.as_str(), &nv.value) {
+                (_, "match", v) => match lit_str(v) {
+                    Some(s) if MATCH.contains(&s.value().as_str()) => out.match_policy = Some(s),
                     _ => cx.error_spanned_by(v, "`match` is one of \"exact\", \"prefix\", \"wildcard\""),
                 },
-                ("invoke", v) if kind == Kind::Procedure => match lit_str(v) {
-                    Some(s) if ["single", "roundrobin", "random", "first", "last"].contains(&s.value().as_str()) => {
-                        out.options.invoke = Some(s.value())
-                    }
+                (Kind::Procedure, "invoke", v) => match lit_str(v) {
+                    Some(s) if INVOKE.contains(&s.value().as_str()) => push(s.value()),
                     _ => cx.error_spanned_by(
                         v,
                         "`invoke` is one of \"single\", \"roundrobin\", \"random\", \"first\", \"last\"",
                     ),
                 },
-                ("concurrency", Expr::Lit(ExprLit { lit: Lit::Int(i), .. })) if kind == Kind::Procedure => {
-                    match i.base10_parse::<u64>() {
-                        Ok(n) if n > 0 => out.options.concurrency = Some(n),
-                        _ => cx.error_spanned_by(i, "`concurrency` is a positive integer"),
+                (Kind::Procedure, "concurrency", v) => match v {
+                    Expr::Lit(ExprLit { lit: Lit::Int(i), .. }) if matches!(i.base10_parse::<u64>(), Ok(n) if n > 0) => {
+                        push(i.base10_digits().to_owned())
                     }
-                }
-                ("disclose_caller", Expr::Lit(ExprLit { lit: Lit::Bool(b), .. })) if kind == Kind::Procedure => {
-                    out.options.disclose_caller = Some(b.value)
-                }
+                    _ => cx.error_spanned_by(v, "`concurrency` is a positive integer, like concurrency = 4"),
+                },
+                (Kind::Procedure, "disclose_caller", v) | (Kind::Topic, "get_retained", v) => match v {
+                    Expr::Lit(ExprLit { lit: Lit::Bool(b), .. }) => push(b.value.to_string()),
+                    _ => cx.error_spanned_by(v, format!("`{key}` is `true` or `false`")),
+                },
                 _ => cx.error_spanned_by(
                     &nv.key,
                     match kind {
                         Kind::Procedure => "unknown #[wamp::procedure] option: expected `match`, `invoke`, `concurrency` or `disclose_caller`",
-                        Kind::Topic => "unknown #[wamp::topic] option: expected `match`",
+                        Kind::Topic => "unknown #[wamp::topic] option: expected `match` or `get_retained`",
                     },
                 ),
             }
@@ -199,6 +229,9 @@ pub fn method_kind(attr: &Attribute) -> Option<Kind> {
 pub enum ParamAttr {
     Kwarg(Option<LitStr>),
     Kwargs,
+    /// A positional argument, even if its type is named like one the
+    /// session injects (`Session`, `EventDetails`, ...).
+    Arg,
 }
 
 /// Reads and removes `#[wamp(...)]` attributes of a parameter.
@@ -211,8 +244,16 @@ pub fn take_param_attr(cx: &Ctxt, attrs: &mut Vec<Attribute>) -> Option<ParamAtt
             continue;
         }
         let parsed = attr.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated);
+        if found.is_some() && matches!(&parsed, Ok(m) if m.len() == 1) {
+            cx.error_spanned_by(
+                &attr,
+                "a parameter takes one #[wamp(...)] attribute: remove this one",
+            );
+            continue;
+        }
         match parsed {
             Ok(metas) if metas.len() == 1 => match &metas[0] {
+                Meta::Path(p) if p.is_ident("arg") => found = Some(ParamAttr::Arg),
                 Meta::Path(p) if p.is_ident("kwarg") => found = Some(ParamAttr::Kwarg(None)),
                 Meta::Path(p) if p.is_ident("kwargs") => found = Some(ParamAttr::Kwargs),
                 Meta::NameValue(nv) if nv.path.is_ident("kwarg") => match lit_str(&nv.value) {
@@ -221,10 +262,13 @@ pub fn take_param_attr(cx: &Ctxt, attrs: &mut Vec<Attribute>) -> Option<ParamAtt
                 },
                 other => cx.error_spanned_by(
                     other,
-                    "unknown parameter attribute: expected #[wamp(kwarg)], #[wamp(kwarg = \"name\")] or #[wamp(kwargs)]",
+                    "unknown parameter attribute: expected #[wamp(kwarg)], #[wamp(kwarg = \"name\")], #[wamp(kwargs)] or #[wamp(arg)]",
                 ),
             },
-            Ok(_) => cx.error_spanned_by(&attr, "expected one of #[wamp(kwarg)], #[wamp(kwarg = \"name\")], #[wamp(kwargs)]"),
+            Ok(_) => cx.error_spanned_by(
+                &attr,
+                "expected one of #[wamp(kwarg)], #[wamp(kwarg = \"name\")], #[wamp(kwargs)], #[wamp(arg)]",
+            ),
             Err(e) => cx.push(e),
         }
     }

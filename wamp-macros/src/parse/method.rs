@@ -4,10 +4,12 @@
 use syn::spanned::Spanned;
 use syn::{Attribute, FnArg, GenericArgument, Pat, PathArguments, ReturnType, Signature, Type};
 
+use wamp_uri::pattern::{self, UriPattern};
+use wamp_uri::{MatchPolicy, UriRule};
+
 use super::attr::{method_kind, take_param_attr, MethodArgs, ParamAttr};
-use super::uri::{self, Policy, UriPattern};
 use crate::ctxt::Ctxt;
-use crate::model::{Inject, Kind, Method, Param, Return, Source};
+use crate::model::{Kind, Method, Param, Return, Source};
 
 /// Whether the handler takes `&self` (methods) or no receiver (free functions).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -43,18 +45,39 @@ fn single_generic(seg: &syn::PathSegment) -> Option<&Type> {
     }
 }
 
-fn inject_kind(ty: &Type) -> Option<Inject> {
-    let seg = last_segment(ty)?;
+/// The names of the types the session injects. A stub's signature is
+/// decided here, from the tokens; whether the type really is injectable is
+/// decided by the compiler, by the `FromInvocation`/`FromEvent` traits,
+/// which report a type that is not (`#[wamp(arg)]` makes such a parameter
+/// an argument). Paths into other modules (`crate::model::Session`) are
+/// arguments without asking.
+const INJECTED: [&str; 5] = [
+    "InvocationDetails",
+    "EventDetails",
+    "ProgressSender",
+    "Publication",
+    "Session",
+];
+
+fn is_injected(ty: &Type) -> bool {
+    let Type::Path(tp) = ty else { return false };
+    if tp.qself.is_some() {
+        return false;
+    }
+    let segs: Vec<String> = tp.path.segments.iter().map(|s| s.ident.to_string()).collect();
+    let ours = match segs.as_slice() {
+        [_] => true,
+        [first, ..] => first == "wamp",
+        [] => false,
+    };
+    let Some(seg) = tp.path.segments.last() else {
+        return false;
+    };
     match seg.ident.to_string().as_str() {
-        "InvocationDetails" => Some(Inject::InvocationDetails),
-        "EventDetails" => Some(Inject::EventDetails),
-        "ProgressSender" => Some(Inject::ProgressSender),
-        "Session" => Some(Inject::Session),
-        "Option" => {
-            let inner = last_segment(single_generic(seg)?)?;
-            (inner.ident == "ProgressSender").then_some(Inject::OptionProgressSender)
-        }
-        _ => None,
+        // `Option<ProgressSender>`: progress only when the caller asked.
+        "Option" => single_generic(seg)
+            .is_some_and(|t| is_injected(t) && last_segment(t).is_some_and(|s| s.ident == "ProgressSender")),
+        name => ours && INJECTED.contains(&name),
     }
 }
 
@@ -62,7 +85,46 @@ fn is_unit(ty: &Type) -> bool {
     matches!(ty, Type::Tuple(t) if t.elems.is_empty())
 }
 
-fn parse_return(ret: &ReturnType) -> Return {
+/// `Result<T, E>` as `(T, E)`.
+fn result_parts(ty: &Type) -> Option<(&Type, &Type)> {
+    let seg = last_segment(ty)?;
+    if seg.ident != "Result" {
+        return None;
+    }
+    match &seg.arguments {
+        PathArguments::AngleBracketed(a) => match (a.args.len(), a.args.first(), a.args.last()) {
+            (2, Some(GenericArgument::Type(ok)), Some(GenericArgument::Type(err))) => Some((ok, err)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `impl Stream<Item = X>`: `Some(Ok(X))`; an `impl Stream` without an
+/// item type: `Some(Err(..))`; anything else: `None`.
+fn stream_item(ty: &Type) -> Option<Result<&Type, &'static str>> {
+    let Type::ImplTrait(it) = ty else { return None };
+    let stream = it.bounds.iter().find_map(|b| match b {
+        syn::TypeParamBound::Trait(t) => t.path.segments.last().filter(|s| s.ident == "Stream"),
+        _ => None,
+    });
+    let Some(seg) = stream else {
+        return Some(Err(
+            "a procedure returning `impl Trait` returns `impl Stream<Item = T>` (streaming results); \
+             return a concrete type otherwise",
+        ));
+    };
+    let item = match &seg.arguments {
+        PathArguments::AngleBracketed(a) => a.args.iter().find_map(|g| match g {
+            GenericArgument::AssocType(at) if at.ident == "Item" => Some(&at.ty),
+            _ => None,
+        }),
+        _ => None,
+    };
+    Some(item.ok_or("write the item type: `impl Stream<Item = T>` or `impl Stream<Item = Result<T, E>>`"))
+}
+
+fn parse_return(cx: &Ctxt, kind: Kind, ret: &ReturnType) -> Return {
     let ty = match ret {
         ReturnType::Default => return Return::Unit,
         ReturnType::Type(_, ty) => ty.as_ref(),
@@ -70,19 +132,88 @@ fn parse_return(ret: &ReturnType) -> Return {
     if is_unit(ty) {
         return Return::Unit;
     }
-    if let Some(seg) = last_segment(ty) {
-        if seg.ident == "Result" {
-            if let PathArguments::AngleBracketed(a) = &seg.arguments {
-                if let (2, Some(GenericArgument::Type(ok)), Some(GenericArgument::Type(err))) =
-                    (a.args.len(), a.args.first(), a.args.last())
-                {
-                    return Return::Result {
-                        ok: (!is_unit(ok)).then(|| Box::new(ok.clone())),
-                        err: Box::new(err.clone()),
-                    };
-                }
-            }
+    let streaming = |what: &str| {
+        if kind == Kind::Topic {
+            cx.error_spanned_by(
+                ty,
+                format!("a topic handler cannot return {what}: events have no result"),
+            );
         }
+    };
+    if let Some(item) = stream_item(ty) {
+        streaming("a stream");
+        return match item {
+            Ok(item) => match result_parts(item) {
+                Some((ok, err)) => Return::Stream {
+                    item: Box::new(ok.clone()),
+                    err: Some(Box::new(err.clone())),
+                },
+                None => Return::Stream {
+                    item: Box::new(item.clone()),
+                    err: None,
+                },
+            },
+            Err(msg) => {
+                cx.error_spanned_by(ty, msg);
+                Return::Unit
+            }
+        };
+    }
+    if let Some(seg) = last_segment(ty).filter(|s| s.ident == "Progressive") {
+        streaming("a `Progressive`");
+        let tys: Vec<&Type> = match &seg.arguments {
+            PathArguments::AngleBracketed(a) => a
+                .args
+                .iter()
+                .filter_map(|g| match g {
+                    GenericArgument::Type(t) => Some(t),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        return match tys.as_slice() {
+            [item, fin] | [item, fin, _] if result_parts(fin).is_some() => {
+                cx.error_spanned_by(
+                    fin,
+                    "the final value of a `Progressive` is not a `Result`: write the error type third, \
+                     `Progressive<T, F, E>`, and build it with `Progressive::try_new`",
+                );
+                let _ = item;
+                Return::Unit
+            }
+            [item, fin] => Return::Progressive {
+                item: Box::new((*item).clone()),
+                fin: Box::new((*fin).clone()),
+                err: None,
+            },
+            [item, fin, err] => Return::Progressive {
+                item: Box::new((*item).clone()),
+                fin: Box::new((*fin).clone()),
+                err: Some(Box::new((*err).clone())),
+            },
+            _ => {
+                cx.error_spanned_by(
+                    seg,
+                    "`Progressive` takes the item type and the final type (and an error type): `Progressive<T, F>`",
+                );
+                Return::Unit
+            }
+        };
+    }
+    if let Some((ok, err)) = result_parts(ty) {
+        if stream_item(ok).is_some() || last_segment(ok).is_some_and(|s| s.ident == "Progressive") {
+            cx.error_spanned_by(
+                ok,
+                "a stream cannot be inside a `Result`: return `impl Stream<Item = Result<T, E>>`, \
+                 or a `Progressive<T, F, E>` built with `Progressive::try_new`",
+            );
+            return Return::Unit;
+        }
+        return Return::Result {
+            ok: (!is_unit(ok)).then(|| Box::new(ok.clone())),
+            err: Box::new(err.clone()),
+        };
     }
     Return::Plain(Box::new(ty.clone()))
 }
@@ -121,11 +252,7 @@ pub fn parse(
     let full = join_prefix(prefix, &args.uri.value());
     let uri = match &args.match_policy {
         Some(m) => {
-            let policy = match m.value().as_str() {
-                "prefix" => Policy::Prefix,
-                "wildcard" => Policy::Wildcard,
-                _ => Policy::Exact,
-            };
+            let policy = MatchPolicy::parse(&m.value()).unwrap_or_default();
             if full.contains('<') {
                 cx.error_spanned_by(
                     m,
@@ -133,7 +260,7 @@ pub fn parse(
                 );
                 return None;
             }
-            if let Err(e) = plain_uri(&full, policy) {
+            if let Err(e) = wamp_uri::validate_pattern(&full, policy, UriRule::Loose) {
                 cx.error_spanned_by(&args.uri, e);
                 return None;
             }
@@ -145,7 +272,7 @@ pub fn parse(
                 format: full.replace('{', "{{").replace('}', "}}"),
             }
         }
-        None => match uri::parse(&full) {
+        None => match pattern::parse(&full) {
             Ok(p) => p,
             Err(e) => {
                 cx.error_spanned_by(&args.uri, format!("invalid URI pattern {full:?}: {e}"));
@@ -154,15 +281,11 @@ pub fn parse(
         },
     };
 
-    if let Some(asyncness) = &sig.asyncness {
-        let _ = asyncness;
-    }
     if !sig.generics.params.is_empty() {
         cx.error_spanned_by(&sig.generics, "WAMP handlers cannot be generic");
     }
 
     let mut params = Vec::new();
-    let mut position = 0;
     let mut saw_receiver = false;
     for (i, input) in sig.inputs.iter_mut().enumerate() {
         match input {
@@ -193,47 +316,29 @@ pub fn parse(
                 let name = ident.to_string();
                 let ty = (*pt.ty).clone();
                 let var = uri.vars.iter().find(|v| v.name == name.trim_start_matches("r#"));
-                let source = match (var, attr, inject_kind(&ty)) {
-                    (Some(v), None, _) => Source::Uri {
+                let source = match (var, attr) {
+                    (Some(v), None) => Source::Uri {
                         index: v.index,
                         kind: v.kind,
                     },
-                    (Some(_), Some(_), _) => {
+                    (Some(v), Some(_)) => {
                         cx.error_spanned_by(
                             &ident,
-                            format!("`{name}` is bound from the URI; it cannot also be a keyword argument"),
+                            format!("`{name}` is bound from the URI; remove its #[wamp(...)] attribute"),
                         );
-                        continue;
+                        Source::Uri {
+                            index: v.index,
+                            kind: v.kind,
+                        }
                     }
-                    (None, Some(ParamAttr::Kwarg(key)), _) => Source::Keyword {
+                    (None, Some(ParamAttr::Kwarg(key))) => Source::Keyword {
                         key: key
                             .map(|k| k.value())
                             .unwrap_or_else(|| name.trim_start_matches("r#").to_owned()),
                     },
-                    (None, Some(ParamAttr::Kwargs), _) => Source::Kwargs,
-                    (None, None, Some(inject)) => {
-                        let fits = match kind {
-                            Kind::Procedure => inject != Inject::EventDetails,
-                            Kind::Topic => matches!(inject, Inject::EventDetails | Inject::Session),
-                        };
-                        if !fits {
-                            cx.error_spanned_by(
-                                &pt.ty,
-                                match kind {
-                                    Kind::Procedure => "a procedure gets `InvocationDetails` or a `ProgressSender`, not `EventDetails`",
-                                    Kind::Topic => "a topic handler gets `EventDetails` or the `Session`; `InvocationDetails` and `ProgressSender` are for procedures",
-                                },
-                            );
-                            continue;
-                        }
-                        Source::Inject(inject)
-                    }
-                    (None, None, None) => {
-                        position += 1;
-                        Source::Positional {
-                            position: position - 1,
-                        }
-                    }
+                    (None, Some(ParamAttr::Kwargs)) => Source::Kwargs,
+                    (None, None) if is_injected(&ty) => Source::Inject,
+                    (None, None | Some(ParamAttr::Arg)) => Source::Positional,
                 };
                 params.push(Param { ident, ty, source });
             }
@@ -266,27 +371,7 @@ pub fn parse(
         uri,
         options: args.options,
         params,
-        ret: parse_return(&sig.output),
+        ret: parse_return(cx, kind, &sig.output),
         span: sig.span(),
     })
-}
-
-/// Checks a URI written with an explicit `match`: empty components only for patterns.
-fn plain_uri(uri: &str, policy: Policy) -> Result<(), String> {
-    if uri.is_empty() {
-        return Err("the URI is empty".into());
-    }
-    for c in uri.split('.') {
-        if c.is_empty() && policy == Policy::Exact {
-            return Err(format!(
-                "invalid URI {uri:?}: empty component (allowed only with match = \"prefix\" or \"wildcard\")"
-            ));
-        }
-        if c.chars().any(|ch| ch.is_whitespace() || ch == '#') {
-            return Err(format!(
-                "invalid URI {uri:?}: component {c:?} contains whitespace or '#'"
-            ));
-        }
-    }
-    Ok(())
 }

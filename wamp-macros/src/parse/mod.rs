@@ -4,4 +4,3 @@
 
 pub mod attr;
 pub mod method;
-pub mod uri;

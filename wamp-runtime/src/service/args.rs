@@ -6,9 +6,11 @@
 use std::str::FromStr;
 
 use serde::de::DeserializeOwned;
-use wamp_proto::{from_value, Dict, List, Value};
+use serde::Serialize;
+use wamp_proto::{from_value, Dict, EventDetails, InvocationDetails, List, Value};
 
 use crate::error::ApplicationError;
+use crate::session::{Event, Invocation, ProgressSender, Session};
 
 /// Integer types a `<int:name>` URI component binds to; parsing checks the
 /// type's range.
@@ -23,6 +25,193 @@ macro_rules! uri_ints {
 }
 uri_ints!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize);
 
+/// A value that travels as a WAMP argument or result: serializable,
+/// deserializable and described by a JSON Schema. Implemented for every type
+/// with those three traits; generated code goes through it, so a type
+/// missing one is reported once, at the parameter's type.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot travel as a WAMP argument",
+    label = "a WAMP argument needs serde's `Serialize` and `Deserialize` and schemars' `JsonSchema`",
+    note = "derive them: `#[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)]`"
+)]
+pub trait Wire: Sized {
+    /// The next positional argument, for parameter `name`.
+    fn positional(x: &mut Extractor, name: &str) -> Result<Self, ApplicationError>;
+
+    /// The keyword argument `key`, for parameter `name`.
+    fn keyword(x: &mut Extractor, name: &str, key: &str) -> Result<Self, ApplicationError>;
+
+    /// All keyword arguments as one value, for parameter `name`.
+    fn kwargs(x: &mut Extractor, name: &str) -> Result<Self, ApplicationError>;
+
+    /// The JSON Schema of the type.
+    fn schema() -> serde_json::Value;
+
+    /// The value to send; a value that cannot be serialized fails the call
+    /// or publication before anything is sent.
+    fn encode(&self) -> Result<Value, crate::Error>;
+}
+
+// Not looked through in diagnostics: a type that is not a `Wire` gets the
+// one message above, once, rather than one error per missing trait and use.
+#[diagnostic::do_not_recommend]
+impl<T: Serialize + DeserializeOwned + schemars::JsonSchema> Wire for T {
+    fn positional(x: &mut Extractor, name: &str) -> Result<Self, ApplicationError> {
+        x.positional(name)
+    }
+
+    fn keyword(x: &mut Extractor, name: &str, key: &str) -> Result<Self, ApplicationError> {
+        x.keyword(name, key)
+    }
+
+    fn kwargs(x: &mut Extractor, name: &str) -> Result<Self, ApplicationError> {
+        x.all_kwargs(name)
+    }
+
+    fn schema() -> serde_json::Value {
+        super::description::schema_of::<Self>()
+    }
+
+    fn encode(&self) -> Result<Value, crate::Error> {
+        wamp_proto::to_value(self)
+            .map_err(|e| crate::Error::Value(format!("cannot serialize an argument: {e}")))
+    }
+}
+
+/// A value a procedure handler is given by the session rather than by the
+/// caller: [`InvocationDetails`], [`Session`], [`ProgressSender`] (the call
+/// fails with `wamp.error.invalid_argument` when the caller did not ask for
+/// progressive results) or `Option<ProgressSender>`.
+#[diagnostic::on_unimplemented(
+    message = "a procedure handler cannot be given `{Self}` by the session",
+    label = "not injected into procedures",
+    note = "procedures are given `wamp::InvocationDetails`, `wamp::Session`, `wamp::ProgressSender` or `Option<wamp::ProgressSender>`",
+    note = "a type of your own named like one of these is an argument when the parameter is marked #[wamp(arg)]"
+)]
+pub trait FromInvocation: Sized {
+    /// Takes the value from the invocation being bound.
+    fn from_invocation(x: &Extractor) -> Result<Self, ApplicationError>;
+}
+
+/// A value a topic handler is given by the session rather than by the
+/// publisher: [`EventDetails`], [`Publication`] or [`Session`].
+#[diagnostic::on_unimplemented(
+    message = "a topic handler cannot be given `{Self}` by the session",
+    label = "not injected into topic handlers",
+    note = "topic handlers are given `wamp::EventDetails`, `wamp::service::Publication` or `wamp::Session`",
+    note = "a type of your own named like one of these is an argument when the parameter is marked #[wamp(arg)]"
+)]
+pub trait FromEvent: Sized {
+    /// Takes the value from the event being bound.
+    fn from_event(x: &Extractor) -> Result<Self, ApplicationError>;
+}
+
+fn missing(what: &str) -> ApplicationError {
+    ApplicationError::new(wamp_proto::error_uri::RUNTIME_ERROR).with_arg(format!("no {what} here"))
+}
+
+impl FromInvocation for InvocationDetails {
+    fn from_invocation(x: &Extractor) -> Result<Self, ApplicationError> {
+        match &x.ctx {
+            Context::Invocation { details, .. } => Ok(details.clone()),
+            _ => Err(missing("invocation")),
+        }
+    }
+}
+
+impl FromInvocation for Option<ProgressSender> {
+    fn from_invocation(x: &Extractor) -> Result<Self, ApplicationError> {
+        match &x.ctx {
+            Context::Invocation { progress, .. } => Ok(progress.clone()),
+            _ => Err(missing("invocation")),
+        }
+    }
+}
+
+impl FromInvocation for ProgressSender {
+    fn from_invocation(x: &Extractor) -> Result<Self, ApplicationError> {
+        Option::<ProgressSender>::from_invocation(x)?.ok_or_else(|| {
+            ApplicationError::invalid_argument(format!(
+                "{} sends progressive results: call it with receive_progress (progressive results)",
+                x.uri
+            ))
+        })
+    }
+}
+
+impl FromInvocation for Session {
+    fn from_invocation(x: &Extractor) -> Result<Self, ApplicationError> {
+        match &x.ctx {
+            Context::Invocation { session, .. } => Ok(session.clone()),
+            _ => Err(missing("session")),
+        }
+    }
+}
+
+impl FromEvent for EventDetails {
+    fn from_event(x: &Extractor) -> Result<Self, ApplicationError> {
+        match &x.ctx {
+            Context::Event { details, .. } => Ok(details.clone()),
+            _ => Err(missing("event")),
+        }
+    }
+}
+
+impl FromEvent for Session {
+    fn from_event(x: &Extractor) -> Result<Self, ApplicationError> {
+        match &x.ctx {
+            Context::Event { session, .. } => Ok(session.clone()),
+            _ => Err(missing("session")),
+        }
+    }
+}
+
+/// What a topic handler can know of the event besides its payload: the
+/// publication ID, the concrete topic and the details (the publisher, when
+/// disclosed). Injected into a topic handler that takes it.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Publication {
+    /// The publication ID.
+    pub id: wamp_proto::Id,
+    /// The concrete topic (for pattern subscriptions, the topic published to).
+    pub topic: String,
+    /// The EVENT details.
+    pub details: EventDetails,
+}
+
+impl FromEvent for Publication {
+    fn from_event(x: &Extractor) -> Result<Self, ApplicationError> {
+        match &x.ctx {
+            Context::Event {
+                details, publication, ..
+            } => Ok(Publication {
+                id: *publication,
+                topic: x.uri.clone(),
+                details: details.clone(),
+            }),
+            _ => Err(missing("event")),
+        }
+    }
+}
+
+/// What the payload arrived with, for injected parameters.
+#[derive(Debug, Default)]
+enum Context {
+    #[default]
+    Payload,
+    Invocation {
+        details: InvocationDetails,
+        progress: Option<ProgressSender>,
+        session: Session,
+    },
+    Event {
+        details: EventDetails,
+        publication: wamp_proto::Id,
+        session: Session,
+    },
+}
+
 /// The payload of one invocation or event, consumed parameter by parameter.
 #[derive(Debug)]
 pub struct Extractor {
@@ -30,6 +219,15 @@ pub struct Extractor {
     args: List,
     kwargs: Dict,
     next: usize,
+    ctx: Context,
+}
+
+/// What is left of an invocation once its parameters are bound: the
+/// progress channel, which a streaming result needs.
+#[derive(Debug, Default)]
+pub struct Bound {
+    /// Where progressive results go, if the caller asked for them.
+    pub progress: Option<ProgressSender>,
 }
 
 /// `alloc::string::String` -> `String`, `core::option::Option<i64>` -> `Option<i64>`.
@@ -58,7 +256,49 @@ impl Extractor {
             args,
             kwargs,
             next: 0,
+            ctx: Context::Payload,
         }
+    }
+
+    /// Starts binding an invocation (its details, progress channel and
+    /// session can be injected).
+    pub fn from_invocation(inv: Invocation) -> Self {
+        Extractor {
+            uri: inv.procedure,
+            args: inv.args,
+            kwargs: inv.kwargs,
+            next: 0,
+            ctx: Context::Invocation {
+                details: inv.details,
+                progress: inv.progress,
+                session: inv.session,
+            },
+        }
+    }
+
+    /// Starts binding an event (its details and the session can be injected).
+    pub fn from_event(ev: Event, session: Session) -> Self {
+        Extractor {
+            uri: ev.topic,
+            args: ev.args,
+            kwargs: ev.kwargs,
+            next: 0,
+            ctx: Context::Event {
+                details: ev.details,
+                publication: ev.publication,
+                session,
+            },
+        }
+    }
+
+    /// A value injected into a procedure handler.
+    pub fn inject<T: FromInvocation>(&self) -> Result<T, ApplicationError> {
+        T::from_invocation(self)
+    }
+
+    /// A value injected into a topic handler.
+    pub fn inject_event<T: FromEvent>(&self) -> Result<T, ApplicationError> {
+        T::from_event(self)
     }
 
     fn component(&self, index: usize, name: &str) -> Result<&str, ApplicationError> {
@@ -161,8 +401,9 @@ impl Extractor {
         })
     }
 
-    /// Checks that no positional argument was left over.
-    pub fn finish(self) -> Result<(), ApplicationError> {
+    /// Checks that no positional argument was left over; returns what a
+    /// streaming result still needs.
+    pub fn finish(self) -> Result<Bound, ApplicationError> {
         if self.args.len() > self.next {
             return Err(ApplicationError::invalid_argument(format!(
                 "expected at most {} positional argument(s), got {}",
@@ -170,7 +411,12 @@ impl Extractor {
                 self.args.len()
             )));
         }
-        Ok(())
+        Ok(Bound {
+            progress: match self.ctx {
+                Context::Invocation { progress, .. } => progress,
+                _ => None,
+            },
+        })
     }
 }
 

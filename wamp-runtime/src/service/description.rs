@@ -65,8 +65,12 @@ pub struct ProcedureDescription {
     /// Parameters, in declaration order.
     pub parameters: Vec<ParameterDescription>,
     /// JSON Schema of the result (of the single positional result, or of the
-    /// whole `CallResult`).
+    /// whole `CallResult`); for a streaming procedure, of the final result.
     pub result: serde_json::Value,
+    /// For a streaming procedure, JSON Schema of each progressive result
+    /// (its single positional argument).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress: Option<serde_json::Value>,
     /// Error URIs the procedure may answer with.
     pub errors: Vec<ErrorDescription>,
 }
@@ -148,4 +152,82 @@ pub fn schema_of<T: schemars::JsonSchema + ?Sized>() -> serde_json::Value {
     schemars::SchemaGenerator::default()
         .into_root_schema_for::<T>()
         .to_value()
+}
+
+/// A parameter's description (generated code). Positions are given in
+/// [`service_description`] order.
+pub fn param(name: &str, source: ParameterSource, schema: serde_json::Value) -> ParameterDescription {
+    ParameterDescription {
+        name: name.to_owned(),
+        source,
+        position: None,
+        schema,
+    }
+}
+
+/// Numbers the positional parameters in order.
+fn number(mut params: Vec<ParameterDescription>) -> Vec<ParameterDescription> {
+    let positional = params
+        .iter_mut()
+        .filter(|p| p.source == ParameterSource::Positional);
+    for (i, p) in positional.enumerate() {
+        p.position = Some(i);
+    }
+    params
+}
+
+/// A procedure's description (generated code); `invoke` is empty for the default.
+#[allow(clippy::too_many_arguments)]
+pub fn procedure_description(
+    name: &str,
+    uri: &str,
+    wire_uri: &str,
+    match_policy: &str,
+    invoke: &str,
+    parameters: impl Into<Vec<ParameterDescription>>,
+    result: serde_json::Value,
+    progress: Option<serde_json::Value>,
+    errors: Vec<ErrorDescription>,
+) -> ProcedureDescription {
+    ProcedureDescription {
+        name: name.to_owned(),
+        uri: uri.to_owned(),
+        wire_uri: wire_uri.to_owned(),
+        match_policy: match_policy.to_owned(),
+        invoke: (!invoke.is_empty()).then(|| invoke.to_owned()),
+        parameters: number(parameters.into()),
+        result,
+        progress,
+        errors,
+    }
+}
+
+/// A topic's description (generated code).
+pub fn topic_description(
+    name: &str,
+    uri: &str,
+    wire_uri: &str,
+    match_policy: &str,
+    parameters: impl Into<Vec<ParameterDescription>>,
+) -> TopicDescription {
+    TopicDescription {
+        name: name.to_owned(),
+        uri: uri.to_owned(),
+        wire_uri: wire_uri.to_owned(),
+        match_policy: match_policy.to_owned(),
+        parameters: number(parameters.into()),
+    }
+}
+
+/// A service's description (generated code).
+pub fn service_description(
+    name: &str,
+    procedures: impl Into<Vec<ProcedureDescription>>,
+    topics: impl Into<Vec<TopicDescription>>,
+) -> ServiceDescription {
+    ServiceDescription {
+        name: name.to_owned(),
+        procedures: procedures.into(),
+        topics: topics.into(),
+    }
 }

@@ -10,6 +10,9 @@
 
 mod args;
 pub(crate) mod description;
+pub(crate) mod glue;
+mod stream;
+mod stub;
 mod typed;
 
 use std::future::Future;
@@ -18,16 +21,21 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use futures_util::FutureExt;
-use wamp_proto::{RegisterOptions, SubscribeOptions};
+use wamp_proto::{EventDetails, Id, RegisterOptions, SubscribeOptions};
 
 use crate::error::{ApplicationError, Error};
 use crate::session::{Event, Handler, Registration, Session};
 
-pub use args::{Extractor, UriInt};
+pub use args::{Bound, Extractor, FromEvent, FromInvocation, Publication, UriInt, Wire};
 pub use description::{
     ErrorDescription, ParameterDescription, ParameterSource, ProcedureDescription, ServiceDescription,
     TopicDescription,
 };
+/// The `Stream` trait a procedure's streaming result implements
+/// (`futures::Stream`).
+pub use futures_util::Stream;
+pub use stream::{Progress, Progressive};
+pub use stub::{Acknowledged, CallStream, Stub, StubOptions, TypedCall, TypedCallFuture, TypedPublish};
 pub use typed::{typed_call, CallError, FromCallResult, IntoCallResult, WampError};
 
 /// The last components of the procedure through which an attached service
@@ -43,11 +51,47 @@ pub type EventFuture = Pin<Box<dyn Future<Output = Result<(), ApplicationError>>
 /// arrived on; events are handled one at a time, in order.
 pub type EventHandler = Arc<dyn Fn(Event, Session) -> EventFuture + Send + Sync>;
 
+/// A typed event with what the router said about it: the publication ID,
+/// the concrete topic (for pattern subscriptions, the topic published to)
+/// and the details (the publisher, when disclosed). Dereferences to the
+/// bound payload.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct TypedEvent<T> {
+    /// The bound payload (and URI components).
+    pub data: T,
+    /// The publication ID.
+    pub publication: Id,
+    /// The concrete topic.
+    pub topic: String,
+    /// The EVENT details.
+    pub details: EventDetails,
+}
+
+impl<T> TypedEvent<T> {
+    /// The publisher's session ID, when the publisher disclosed itself.
+    pub fn publisher(&self) -> Option<Id> {
+        self.details.publisher
+    }
+
+    /// The bound payload.
+    pub fn into_inner(self) -> T {
+        self.data
+    }
+}
+
+impl<T> std::ops::Deref for TypedEvent<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.data
+    }
+}
+
 /// A subscription whose events are bound to a typed struct (generated for
-/// each topic of a service).
+/// each topic of a service); also a `Stream` of them.
 pub struct TypedSubscription<T> {
     inner: crate::session::Subscription,
-    decode: fn(Event) -> Result<T, ApplicationError>,
+    decode: fn(Extractor) -> Result<T, ApplicationError>,
 }
 
 impl<T> std::fmt::Debug for TypedSubscription<T> {
@@ -56,11 +100,38 @@ impl<T> std::fmt::Debug for TypedSubscription<T> {
     }
 }
 
+impl<T> futures_util::Stream for TypedSubscription<T> {
+    type Item = Result<TypedEvent<T>, ApplicationError>;
+
+    fn poll_next(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        let decode = self.decode;
+        std::pin::Pin::new(&mut self.inner)
+            .poll_next(cx)
+            .map(|ev| ev.map(|ev| bind_event(ev, decode)))
+    }
+}
+
+fn bind_event<T>(
+    ev: Event,
+    decode: fn(Extractor) -> Result<T, ApplicationError>,
+) -> Result<TypedEvent<T>, ApplicationError> {
+    let (publication, topic, details) = (ev.publication, ev.topic.clone(), ev.details.clone());
+    decode(Extractor::new(ev.topic, ev.args, ev.kwargs)).map(|data| TypedEvent {
+        data,
+        publication,
+        topic,
+        details,
+    })
+}
+
 impl<T> TypedSubscription<T> {
     /// Wraps a subscription with a decoder.
     pub fn new(
         inner: crate::session::Subscription,
-        decode: fn(Event) -> Result<T, ApplicationError>,
+        decode: fn(Extractor) -> Result<T, ApplicationError>,
     ) -> Self {
         TypedSubscription { inner, decode }
     }
@@ -68,8 +139,9 @@ impl<T> TypedSubscription<T> {
     /// The next event, bound; `Err` when the payload does not fit the type
     /// (the event is skipped, the subscription goes on); `None` when the
     /// session has ended.
-    pub async fn next(&mut self) -> Option<Result<T, ApplicationError>> {
-        self.inner.next().await.map(self.decode)
+    pub async fn next(&mut self) -> Option<Result<TypedEvent<T>, ApplicationError>> {
+        let ev = self.inner.next().await?;
+        Some(bind_event(ev, self.decode))
     }
 
     /// Unsubscribes.

@@ -133,16 +133,23 @@ impl<E> CallError<E> {
     }
 }
 
-/// Runs a call and decodes its answer (used by the generated stubs).
+/// Runs a call and decodes its answer.
 pub async fn typed_call<T: FromCallResult, E: WampError>(
     call: impl Future<Output = Result<CallResult, Error>>,
 ) -> Result<T, CallError<E>> {
     match call.await {
         Ok(r) => T::from_call_result(r).map_err(CallError::InvalidResult),
-        Err(Error::Application(app)) => Err(match E::from_application_error(&app) {
+        Err(e) => Err(decode_error(e)),
+    }
+}
+
+/// A failed call as a typed error: one of `E`'s URIs becomes `E`.
+pub(crate) fn decode_error<E: WampError>(e: Error) -> CallError<E> {
+    match e {
+        Error::Application(app) => match E::from_application_error(&app) {
             Some(e) => CallError::Service(e),
             None => CallError::Application(app),
-        }),
-        Err(e) => Err(CallError::Session(e)),
+        },
+        e => CallError::Session(e),
     }
 }

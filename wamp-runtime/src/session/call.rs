@@ -11,7 +11,7 @@ use wamp_proto::msg;
 use serde::Serialize;
 use tokio::sync::mpsc;
 use wamp_proto::transport::TrySendError;
-use wamp_proto::{error_uri, CallOptions, CancelMode, CancelOptions, Dict, Id, List, Message};
+use wamp_proto::{error_uri, CallOptions, CancelMode, CancelOptions, Dict, Id, List, Message, Value};
 
 use super::{Pending, Session, Shared};
 use crate::error::Error;
@@ -87,6 +87,7 @@ struct CallState {
     options: CallOptions,
     timeout: Option<Duration>,
     on_progress: Option<ProgressCallback>,
+    drop_mode: CancelMode,
 }
 
 impl Session {
@@ -99,6 +100,7 @@ impl Session {
             options: CallOptions::default(),
             timeout: None,
             on_progress: None,
+            drop_mode: CancelMode::KillNoWait,
         }))
     }
 }
@@ -107,6 +109,27 @@ impl Call {
     /// Appends a positional argument.
     pub fn arg(mut self, v: impl Serialize) -> Self {
         self.0.arguments.push(v);
+        self
+    }
+
+    /// Appends an encoded positional argument (typed stubs).
+    #[doc(hidden)]
+    pub fn arg_value(mut self, v: Result<Value, Error>) -> Self {
+        self.0.arguments.push_value(v);
+        self
+    }
+
+    /// Adds an encoded keyword argument (typed stubs).
+    #[doc(hidden)]
+    pub fn kwarg_value(mut self, key: &str, v: Result<Value, Error>) -> Self {
+        self.0.arguments.insert_value(key, v);
+        self
+    }
+
+    /// Sets all keyword arguments from an encoded map (typed stubs).
+    #[doc(hidden)]
+    pub fn kwargs_value(mut self, v: Result<Value, Error>) -> Self {
+        self.0.arguments.kwargs_value(v);
         self
     }
 
@@ -186,6 +209,13 @@ impl Call {
         self
     }
 
+    /// How the call is canceled when it is dropped unfinished (default
+    /// `killnowait`: the callee is interrupted and nobody waits for it).
+    pub fn cancel_on_drop(mut self, mode: CancelMode) -> Self {
+        self.0.drop_mode = mode;
+        self
+    }
+
     /// Sends the CALL and returns a handle to the call in flight.
     pub async fn start(self) -> Result<CallHandle, Error> {
         let (mut handle, msg) = self.prepare()?;
@@ -205,6 +235,7 @@ impl Call {
             options,
             timeout,
             on_progress: _,
+            drop_mode,
         } = *self.0;
         let (args, kwargs) = arguments.into_parts()?;
         wamp_proto::uri::validate(&procedure, Default::default(), false)?;
@@ -235,6 +266,7 @@ impl Call {
             progress: progress_rx,
             timeout,
             done: false,
+            drop_mode,
         };
         Ok((handle, msg))
     }
@@ -367,6 +399,7 @@ pub struct CallHandle {
     progress: Option<mpsc::Receiver<CallResult>>,
     timeout: Option<Duration>,
     done: bool,
+    drop_mode: CancelMode,
 }
 
 impl CallHandle {
@@ -403,8 +436,17 @@ impl CallHandle {
         Error::Timeout(self.timeout.unwrap_or_default())
     }
 
+    /// The next progressive result if one is queued; `Ready(None)` once the
+    /// final answer has arrived (or progress was not asked for).
+    pub(crate) fn poll_progress(&mut self, cx: &mut Context<'_>) -> Poll<Option<CallResult>> {
+        match self.progress.as_mut() {
+            Some(rx) => rx.poll_recv(cx),
+            None => Poll::Ready(None),
+        }
+    }
+
     /// The final outcome if it has arrived; otherwise waits for it.
-    fn poll_result(&mut self, cx: &mut Context<'_>) -> Poll<Result<CallResult, Error>> {
+    pub(crate) fn poll_result(&mut self, cx: &mut Context<'_>) -> Poll<Result<CallResult, Error>> {
         let mut st = self.shared.lock();
         if let Some(outcome) = st.settled.remove(&self.request) {
             self.done = true;
@@ -489,7 +531,7 @@ impl IntoFuture for CallHandle {
 impl Drop for CallHandle {
     fn drop(&mut self) {
         if !self.done {
-            self.send_cancel(CancelMode::KillNoWait);
+            self.send_cancel(self.drop_mode);
         }
     }
 }

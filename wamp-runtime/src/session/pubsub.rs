@@ -9,7 +9,7 @@ use wamp_proto::msg;
 
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
-use wamp_proto::{Dict, EventDetails, Id, List, Message, PublishOptions, SubscribeOptions};
+use wamp_proto::{Dict, EventDetails, Id, List, Message, PublishOptions, SubscribeOptions, Value};
 
 use super::{LocalSubscriber, Pending, Session, Shared};
 use crate::error::Error;
@@ -209,6 +209,27 @@ impl Publish {
         self
     }
 
+    /// Appends an encoded positional argument (typed stubs).
+    #[doc(hidden)]
+    pub fn arg_value(mut self, v: Result<Value, Error>) -> Self {
+        self.arguments.push_value(v);
+        self
+    }
+
+    /// Adds an encoded keyword argument (typed stubs).
+    #[doc(hidden)]
+    pub fn kwarg_value(mut self, key: &str, v: Result<Value, Error>) -> Self {
+        self.arguments.insert_value(key, v);
+        self
+    }
+
+    /// Sets all keyword arguments from an encoded map (typed stubs).
+    #[doc(hidden)]
+    pub fn kwargs_value(mut self, v: Result<Value, Error>) -> Self {
+        self.arguments.kwargs_value(v);
+        self
+    }
+
     /// Sets all positional arguments.
     pub fn args(mut self, args: List) -> Self {
         self.arguments.set_args(args);
@@ -254,6 +275,37 @@ impl Publish {
     /// Only these session IDs may receive the event.
     pub fn eligible(mut self, sessions: Vec<Id>) -> Self {
         self.options.eligible = Some(sessions);
+        self
+    }
+
+    /// Authids that must not receive the event.
+    pub fn exclude_authid(mut self, authids: Vec<String>) -> Self {
+        self.options.exclude_authid = Some(authids);
+        self
+    }
+
+    /// Authroles that must not receive the event.
+    pub fn exclude_authrole(mut self, authroles: Vec<String>) -> Self {
+        self.options.exclude_authrole = Some(authroles);
+        self
+    }
+
+    /// Only sessions with these authids may receive the event.
+    pub fn eligible_authid(mut self, authids: Vec<String>) -> Self {
+        self.options.eligible_authid = Some(authids);
+        self
+    }
+
+    /// Only sessions with these authroles may receive the event.
+    pub fn eligible_authrole(mut self, authroles: Vec<String>) -> Self {
+        self.options.eligible_authrole = Some(authroles);
+        self
+    }
+
+    /// Asks the router to keep the event for subscribers that ask for the
+    /// retained event when they subscribe (`get_retained`).
+    pub fn retain(mut self, yes: bool) -> Self {
+        self.options.retain = Some(yes);
         self
     }
 

@@ -1,4 +1,4 @@
-//! URI patterns of `#[wamp::procedure]` and `#[wamp::topic]`:
+//! Typed URI patterns, as `#[wamp::procedure]` and `#[wamp::topic]` take them:
 //! `<name>` / `<string:name>` bind one component as a string (any `FromStr`),
 //! `<int:name>` one component as an integer, `<suffix:name>` the rest of the
 //! URI (prefix match, last only). From the pattern come the wire URI and the
@@ -6,55 +6,47 @@
 //! `com.myapp.item..get_name` with `match = "wildcard"`, and
 //! `com.myapp.<suffix:path>` registers `com.myapp.` with `match = "prefix"`.
 
+//!
+//! Literal components follow the loose URI rule of [`validate`],
+//! checked by that same function.
+
+use crate::{validate, MatchPolicy, UriRule};
+
+/// How a pattern variable binds its component(s).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VarKind {
+    /// `<name>` or `<string:name>`: one component, as a string.
     Str,
+    /// `<int:name>`: one component, as an integer.
     Int,
+    /// `<suffix:name>`: the rest of the URI (prefix match).
     Suffix,
 }
 
+/// A variable of a pattern.
 #[derive(Debug, Clone)]
 pub struct Var {
+    /// Its name (a Rust identifier).
     pub name: String,
+    /// What it binds.
     pub kind: VarKind,
     /// Component index in the concrete URI.
     pub index: usize,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Policy {
-    Exact,
-    Prefix,
-    Wildcard,
-}
-
-impl Policy {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Policy::Exact => "exact",
-            Policy::Prefix => "prefix",
-            Policy::Wildcard => "wildcard",
-        }
-    }
-}
-
+/// A parsed pattern.
 #[derive(Debug, Clone)]
 pub struct UriPattern {
     /// The pattern as written (after the service prefix).
     pub pattern: String,
     /// The URI on the wire.
     pub wire: String,
-    pub policy: Policy,
+    /// The match policy the variables imply.
+    pub policy: MatchPolicy,
+    /// The variables, in order.
     pub vars: Vec<Var>,
     /// `format!` string for the concrete URI, with `{}` per variable in order.
     pub format: String,
-}
-
-fn valid_literal(c: &str) -> bool {
-    !c.is_empty()
-        && !c
-            .chars()
-            .any(|ch| ch.is_whitespace() || ch == '#' || ch == '<' || ch == '>')
 }
 
 fn valid_name(n: &str) -> bool {
@@ -72,7 +64,7 @@ pub fn parse(pattern: &str) -> Result<UriPattern, String> {
     let mut vars: Vec<Var> = Vec::new();
     let mut wire_parts = Vec::new();
     let mut format_parts = Vec::new();
-    let mut policy = Policy::Exact;
+    let mut policy = MatchPolicy::Exact;
     for (index, c) in components.iter().enumerate() {
         if c.starts_with('<') || c.ends_with('>') || c.contains('<') || c.contains('>') {
             let inner = c
@@ -107,11 +99,11 @@ pub fn parse(pattern: &str) -> Result<UriPattern, String> {
                         "`<suffix:{name}>` needs at least one literal component before it"
                     ));
                 }
-                policy = Policy::Prefix;
+                policy = MatchPolicy::Prefix;
                 wire_parts.push(String::new());
             } else {
-                if policy == Policy::Exact {
-                    policy = Policy::Wildcard;
+                if policy == MatchPolicy::Exact {
+                    policy = MatchPolicy::Wildcard;
                 }
                 wire_parts.push(String::new());
             }
@@ -122,18 +114,19 @@ pub fn parse(pattern: &str) -> Result<UriPattern, String> {
                 index,
             });
         } else {
-            if !valid_literal(c) {
-                return Err(if c.is_empty() {
-                    "empty URI component: write a pattern variable like `<name>` instead of `..`".to_owned()
-                } else {
-                    format!("URI component {c:?} contains whitespace or '#'")
-                });
+            if c.is_empty() {
+                return Err(
+                    "empty URI component: write a pattern variable like `<name>` instead of `..`".to_owned(),
+                );
+            }
+            if let Err(e) = validate(c, UriRule::Loose, false) {
+                return Err(format!("URI component {c:?}: {}", e.reason));
             }
             wire_parts.push((*c).to_owned());
             format_parts.push(c.replace('{', "{{").replace('}', "}}"));
         }
     }
-    if policy == Policy::Prefix && vars.iter().any(|v| v.kind != VarKind::Suffix) {
+    if policy == MatchPolicy::Prefix && vars.iter().any(|v| v.kind != VarKind::Suffix) {
         return Err("`<suffix:...>` cannot be combined with other pattern variables".into());
     }
     Ok(UriPattern {
@@ -154,15 +147,15 @@ mod tests {
         let p = parse("com.myapp.item.<int:id>.get_name").unwrap();
         assert_eq!(
             (p.wire.as_str(), p.policy),
-            ("com.myapp.item..get_name", Policy::Wildcard)
+            ("com.myapp.item..get_name", MatchPolicy::Wildcard)
         );
         assert_eq!((p.vars[0].index, p.vars[0].kind), (3, VarKind::Int));
         assert_eq!(p.format, "com.myapp.item.{}.get_name");
         let p = parse("com.myapp.<suffix:path>").unwrap();
-        assert_eq!((p.wire.as_str(), p.policy), ("com.myapp.", Policy::Prefix));
+        assert_eq!((p.wire.as_str(), p.policy), ("com.myapp.", MatchPolicy::Prefix));
         let p = parse("com.myapp.<string:obj_type>.<int:id>.get_name").unwrap();
         assert_eq!(p.wire, "com.myapp...get_name");
-        assert_eq!(parse("com.myapp.hello").unwrap().policy, Policy::Exact);
+        assert_eq!(parse("com.myapp.hello").unwrap().policy, MatchPolicy::Exact);
     }
 
     #[test]

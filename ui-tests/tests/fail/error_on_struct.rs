@@ -1,0 +1,8 @@
+#![allow(unused)]
+
+#[derive(Debug, wamp::WampError)]
+struct NotAnEnum {
+    reason: String,
+}
+
+fn main() {}

@@ -1,0 +1,11 @@
+#![allow(unused)]
+
+struct S;
+
+#[wamp::service]
+impl S {
+    #[wamp::procedure("com.myapp.get")]
+    async fn get(&self, #[wamp(kwarg = name)] n: String) {}
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#![allow(unused)]
+
+#[wamp::procedure("com.myapp.get")]
+struct Get;
+
+fn main() {}
