@@ -390,3 +390,71 @@ async fn wamp_namespace_in_process() {
 async fn wamp_namespace_over_websocket() {
     router_owns_the_wamp_namespace(Via::WebSocket).await;
 }
+
+/// A callee streams progressive results far faster than its caller reads
+/// them: the router holds the callee back as it holds back a publisher
+/// (a progressive RESULT is new work for the caller), so every result
+/// arrives, in order, then the final one, and nobody is closed. The
+/// stream is many times the caller's queue and its hard limit.
+async fn progressive_results_to_a_slow_caller(via: Via, n: u64) {
+    let ep = Endpoint::new(small_queues(), via).await;
+    let callee = ep.join().await;
+    callee
+        .register("com.test.stream", Default::default(), move |inv| async move {
+            let progress = inv.progress.clone().expect("the caller asked for progress");
+            for i in 0..n {
+                progress
+                    .send(CallResult::new().with_arg(i))
+                    .await
+                    .expect("the caller is there");
+            }
+            Ok(CallResult::new().with_arg("done"))
+        })
+        .await
+        .unwrap();
+    let caller = ep.join().await;
+    let joined = ep.sessions();
+    let mut call = caller
+        .call("com.test.stream")
+        .progressive()
+        .start()
+        .await
+        .unwrap();
+    let mut next = 0u64;
+    while let Some(p) = tokio::time::timeout(Duration::from_secs(30), call.progress())
+        .await
+        .unwrap_or_else(|_| panic!("{via:?}: progressive result {next} of {n} never came"))
+    {
+        assert_eq!(p.args[0].as_u64(), Some(next), "{via:?}: results in order");
+        next += 1;
+        if next.is_multiple_of(512) {
+            // A caller that keeps up only now and then.
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+    if next != n {
+        panic!(
+            "{via:?}: {next} of {n} progressive results, then {:?}",
+            call.result().await
+        );
+    }
+    let last = call.result().await.unwrap();
+    assert_eq!(last.arg::<String>(0).unwrap(), "done");
+    assert!(caller.is_open() && callee.is_open());
+    assert_eq!(ep.sessions(), joined, "{via:?}: nobody was closed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progressive_results_in_process() {
+    progressive_results_to_a_slow_caller(Via::Local, 20_000).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progressive_results_over_websocket() {
+    progressive_results_to_a_slow_caller(Via::WebSocket, 20_000).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progressive_results_over_rawsocket() {
+    progressive_results_to_a_slow_caller(Via::RawSocket, 20_000).await;
+}

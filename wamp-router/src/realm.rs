@@ -194,21 +194,26 @@ impl Deliver for SharedMessage {
 }
 
 /// Whether a client's message makes the router send new work (EVENTs,
-/// an INVOCATION): only then can it congest anyone ([`pressure`]).
+/// an INVOCATION, a progressive RESULT): only then can it congest anyone
+/// ([`pressure`]).
 fn gives_new_work(msg: &Message) -> bool {
-    matches!(
-        msg,
-        Message::Publish(msg::Publish { .. }) | Message::Call(msg::Call { .. })
-    )
+    match msg {
+        Message::Publish(_) | Message::Call(_) => true,
+        Message::Yield(y) => y.options.progress == Some(true),
+        _ => false,
+    }
 }
 
 /// Whether a message gives its receiver new work (rather than answering
 /// it): the kind whose sender is held back while the receiver is congested.
+/// A progressive RESULT counts: a callee may stream any number of them,
+/// and only the final one is an answer owed.
 fn is_new_work(msg: &Message) -> bool {
-    matches!(
-        msg,
-        Message::Event(msg::Event { .. }) | Message::Invocation(msg::Invocation { .. })
-    )
+    match msg {
+        Message::Event(_) | Message::Invocation(_) => true,
+        Message::Result(r) => r.details.progress == Some(true),
+        _ => false,
+    }
 }
 
 /// Notes a congested receiver of new work for the sender to wait on, or
@@ -535,7 +540,16 @@ impl Realm {
         if !gives_new_work(&msg) {
             return dispatch(msg).map(|()| Congestion::default());
         }
-        let (handled, congestion) = pressure::collect(self.flow.stall_timeout, || dispatch(msg));
+        let (handled, mut congestion) = pressure::collect(self.flow.stall_timeout, || dispatch(msg));
+        if !congestion.is_empty() {
+            // An in-process client must not wait for its own incoming queue:
+            // the task that sends is often the one its reader feeds (a caller
+            // that reads a callee's progressive results only once its CALL
+            // is sent), and it would wait on itself.
+            if let Some(entry) = self.lock().sessions.get(&sid) {
+                congestion.remove(entry.outbound.tx.watch());
+            }
+        }
         handled.map(|()| congestion)
     }
 

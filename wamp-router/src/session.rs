@@ -220,6 +220,14 @@ struct Backlog {
     bytes: usize,
     max_messages: usize,
     max_bytes: usize,
+    /// Progressive YIELDs waiting here: while there are any, every answer
+    /// to an INVOCATION waits behind them, so none overtakes them.
+    progress: usize,
+}
+
+/// A YIELD with `progress: true`.
+fn is_progressive_yield(msg: &Message) -> bool {
+    matches!(msg, Message::Yield(y) if y.options.progress == Some(true))
 }
 
 /// How many times its bound, in messages and in bytes, a backlog grows
@@ -233,6 +241,7 @@ impl Backlog {
             bytes: 0,
             max_messages: max_messages.max(1),
             max_bytes,
+            progress: 0,
         }
     }
 
@@ -249,12 +258,14 @@ impl Backlog {
 
     fn push(&mut self, msg: Message) {
         self.bytes += msg.approx_size();
+        self.progress += usize::from(is_progressive_yield(&msg));
         self.messages.push_back(msg);
     }
 
     fn pop(&mut self) -> Option<Message> {
         let msg = self.messages.pop_front()?;
         self.bytes -= msg.approx_size();
+        self.progress -= usize::from(is_progressive_yield(&msg));
         Some(msg)
     }
 }
@@ -430,13 +441,21 @@ impl Joined<'_> {
             tokio::pin!(invoked);
             invoked.as_mut().enable();
             let room = self.backlog.has_room();
-            let read = room || outbound.owes_answers();
+            // Past its bound, the backlog grows for answers owed, but not
+            // for a stream of progressive results: that callee's
+            // connection then pushes back, as a publisher's does.
+            let read = room || (outbound.owes_answers() && self.backlog.progress == 0);
             tokio::select! {
                 d = &mut until => return Ok(d),
                 // It was sent an INVOCATION: read again to take its answer.
                 _ = &mut invoked, if !read => {}
                 m = self.conn.receiver.recv(), if read => match m {
-                    Some(m @ (Message::Yield(msg::Yield { .. }) | Message::Error(msg::Error { request_type: MessageType::Invocation, .. }))) => {
+                    // Answers are taken at once, but a progressive YIELD is
+                    // new work for its caller: it waits, and so does every
+                    // answer after it.
+                    Some(m @ (Message::Yield(msg::Yield { .. }) | Message::Error(msg::Error { request_type: MessageType::Invocation, .. })))
+                        if self.backlog.progress == 0 && !is_progressive_yield(&m) =>
+                    {
                         if let Flow::Stop = self.handle(m).await {
                             return Err(Flow::Stop);
                         }

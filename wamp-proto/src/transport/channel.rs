@@ -423,6 +423,11 @@ impl Congestion {
         }
     }
 
+    /// Leaves `queue` out.
+    pub fn remove(&mut self, queue: &QueueWatch) {
+        self.gauges.retain(|g| !Arc::ptr_eq(g, &queue.0));
+    }
+
     /// Adds what `other` holds.
     pub fn merge(&mut self, other: Congestion) {
         self.stall = self.stall.max(other.stall);

@@ -65,6 +65,8 @@ impl Payload for Invocation {
 pub struct ProgressSender {
     shared: Arc<Shared>,
     request: Id,
+    /// Whether this sender has let its handler's task yield once.
+    yielded: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for ProgressSender {
@@ -81,6 +83,14 @@ impl ProgressSender {
     /// Fails with [`Error::InvalidArgument`] for a value the session's
     /// serializer cannot carry (see [`wamp_proto::repr`]); nothing is sent.
     pub async fn send(&self, r: CallResult) -> Result<(), Error> {
+        // A handler starts inside the task that delivered its INVOCATION,
+        // which in-process is the caller's own: a stream must go on in a
+        // task of its own, or the caller could not read it until the
+        // stream is over (and the router holds a callee back until its
+        // caller reads).
+        if !self.yielded.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            tokio::task::yield_now().await;
+        }
         self.shared.check_payload(&r.args, &r.kwargs)?;
         self.shared
             .send(Message::Yield(msg::Yield {
@@ -281,6 +291,7 @@ pub(crate) fn invoke(
     let progress = details.receive_progress.unwrap_or(false).then(|| ProgressSender {
         shared: shared.clone(),
         request,
+        yielded: Default::default(),
     });
     let inv = Invocation {
         request,
