@@ -45,6 +45,79 @@ pub use value::{from_value, to_value, Dict, List, Value, ValueError};
 #[doc(hidden)]
 pub use serde_json as __serde_json;
 
+/// The router's meta API: procedure and topic URIs of the session,
+/// registration and subscription meta APIs (the spec's
+/// `meta_api_*.md`), and the features that announce them.
+pub mod meta_uri {
+    /// The number of sessions joined (optional list of authroles to count).
+    pub const SESSION_COUNT: &str = "wamp.session.count";
+    /// The IDs of the sessions joined (optional list of authroles).
+    pub const SESSION_LIST: &str = "wamp.session.list";
+    /// The details of one session.
+    pub const SESSION_GET: &str = "wamp.session.get";
+    /// Closes another session with GOODBYE.
+    pub const SESSION_KILL: &str = "wamp.session.kill";
+    /// Closes every other session of an authid.
+    pub const SESSION_KILL_BY_AUTHID: &str = "wamp.session.kill_by_authid";
+    /// Closes every other session of an authrole.
+    pub const SESSION_KILL_BY_AUTHROLE: &str = "wamp.session.kill_by_authrole";
+    /// Closes every other session of the realm.
+    pub const SESSION_KILL_ALL: &str = "wamp.session.kill_all";
+    /// Event: a session joined (its details).
+    pub const SESSION_ON_JOIN: &str = "wamp.session.on_join";
+    /// Event: a session left (session, authid, authrole).
+    pub const SESSION_ON_LEAVE: &str = "wamp.session.on_leave";
+
+    /// Registration IDs by match policy.
+    pub const REGISTRATION_LIST: &str = "wamp.registration.list";
+    /// The registration of a procedure under a match policy, or null.
+    pub const REGISTRATION_LOOKUP: &str = "wamp.registration.lookup";
+    /// The registration a call of a procedure would reach, or null.
+    pub const REGISTRATION_MATCH: &str = "wamp.registration.match";
+    /// The details of one registration.
+    pub const REGISTRATION_GET: &str = "wamp.registration.get";
+    /// The callees of a registration.
+    pub const REGISTRATION_LIST_CALLEES: &str = "wamp.registration.list_callees";
+    /// How many callees a registration has.
+    pub const REGISTRATION_COUNT_CALLEES: &str = "wamp.registration.count_callees";
+    /// Event: a registration was created (session, details).
+    pub const REGISTRATION_ON_CREATE: &str = "wamp.registration.on_create";
+    /// Event: a callee was added to a registration (session, registration).
+    pub const REGISTRATION_ON_REGISTER: &str = "wamp.registration.on_register";
+    /// Event: a callee was removed from a registration (session, registration).
+    pub const REGISTRATION_ON_UNREGISTER: &str = "wamp.registration.on_unregister";
+    /// Event: a registration was deleted (last session, registration).
+    pub const REGISTRATION_ON_DELETE: &str = "wamp.registration.on_delete";
+
+    /// Subscription IDs by match policy.
+    pub const SUBSCRIPTION_LIST: &str = "wamp.subscription.list";
+    /// The subscription of a topic under a match policy, or null.
+    pub const SUBSCRIPTION_LOOKUP: &str = "wamp.subscription.lookup";
+    /// Every subscription an event on a topic reaches, or null.
+    pub const SUBSCRIPTION_MATCH: &str = "wamp.subscription.match";
+    /// The details of one subscription.
+    pub const SUBSCRIPTION_GET: &str = "wamp.subscription.get";
+    /// The subscribers of a subscription.
+    pub const SUBSCRIPTION_LIST_SUBSCRIBERS: &str = "wamp.subscription.list_subscribers";
+    /// How many subscribers a subscription has.
+    pub const SUBSCRIPTION_COUNT_SUBSCRIBERS: &str = "wamp.subscription.count_subscribers";
+    /// Event: a subscription was created (session, details).
+    pub const SUBSCRIPTION_ON_CREATE: &str = "wamp.subscription.on_create";
+    /// Event: a subscriber was added (session, subscription).
+    pub const SUBSCRIPTION_ON_SUBSCRIBE: &str = "wamp.subscription.on_subscribe";
+    /// Event: a subscriber was removed (session, subscription).
+    pub const SUBSCRIPTION_ON_UNSUBSCRIBE: &str = "wamp.subscription.on_unsubscribe";
+    /// Event: a subscription was deleted (last session, subscription).
+    pub const SUBSCRIPTION_ON_DELETE: &str = "wamp.subscription.on_delete";
+
+    /// Feature (broker and dealer): the session meta API.
+    pub const FEATURE_SESSION: &str = "session_meta_api";
+    /// Feature (dealer): the registration meta API.
+    pub const FEATURE_REGISTRATION: &str = "registration_meta_api";
+    /// Feature (broker): the subscription meta API.
+    pub const FEATURE_SUBSCRIPTION: &str = "subscription_meta_api";
+}
+
 /// Well-known error and close reason URIs of the WAMP specification.
 pub mod error_uri {
     /// Peer provided an incorrect URI.
@@ -96,6 +169,9 @@ pub mod error_uri {
     pub const SYSTEM_SHUTDOWN: &str = "wamp.close.system_shutdown";
     /// The session was killed or closed because it could not keep up.
     pub const CLOSE_REALM: &str = "wamp.close.close_realm";
+    /// The session was killed through the meta API (`wamp.session.kill`
+    /// and friends) without another reason.
+    pub const CLOSE_KILLED: &str = "wamp.close.killed";
     /// This SDK's router, not the spec: the session stopped reading (its
     /// outgoing queue stayed over high water with no progress for the
     /// router's stall timeout) and was closed.

@@ -1,22 +1,38 @@
 //! The broker: subscriptions (exact, prefix, wildcard) and event routing with
 //! publisher exclusion, black/white-listing and publisher disclosure.
 
+use std::time::SystemTime;
 use wamp_proto::msg;
 use wamp_proto::repr::{self, SerializerSet};
 use wamp_proto::transport::SharedMessage;
 use wamp_proto::uri::{self, MatchPolicy, UriRule};
-use wamp_proto::{error_uri, id, EventDetails, Id, IdMap, Message, MessageType, PublishOptions, Serializer};
+use wamp_proto::{
+    error_uri, id, meta_uri, Dict, EventDetails, Id, IdMap, List, Message, MessageType, PublishOptions,
+    Serializer, Value,
+};
 
 use crate::matching::PatternIndex;
+use crate::meta;
 use crate::realm::{send_error, send_to, SessionEntry, Sessions};
 use crate::transcode::{transcoded, Payload};
 
 #[derive(Debug)]
-struct Subscription {
-    uri: String,
-    policy: MatchPolicy,
+pub(crate) struct Subscription {
+    pub uri: String,
+    pub policy: MatchPolicy,
     /// Subscribed sessions, in subscription order.
-    subscribers: Vec<Id>,
+    pub subscribers: Vec<Id>,
+    /// When it was created, for the meta API.
+    pub created: SystemTime,
+}
+
+impl Subscription {
+    /// Whether its changes are announced by meta events: not for
+    /// subscriptions to the router's own `wamp.` topics (as Crossbar.io),
+    /// which would announce the meta API's listeners to themselves.
+    fn announced(&self) -> bool {
+        !uri::is_router_namespace(&self.uri)
+    }
 }
 
 /// Subscriptions of one realm.
@@ -44,8 +60,8 @@ impl Broker {
                 e.to_string(),
             );
         }
-        let sub_id = match self.index.get(&topic, policy) {
-            Some(existing) => existing,
+        let (sub_id, created) = match self.index.get(&topic, policy) {
+            Some(existing) => (existing, false),
             None => {
                 let new_id = id::random_id();
                 self.index.insert(topic.clone(), policy, new_id);
@@ -55,14 +71,17 @@ impl Broker {
                         uri: topic,
                         policy,
                         subscribers: Vec::new(),
+                        created: SystemTime::now(),
                     },
                 );
-                new_id
+                (new_id, true)
             }
         };
+        let mut added = false;
         if let Some(sub) = self.subscriptions.get_mut(&sub_id) {
             if !sub.subscribers.contains(&sid) {
                 sub.subscribers.push(sid);
+                added = true;
             }
         }
         send_to(
@@ -73,6 +92,22 @@ impl Broker {
                 subscription: sub_id,
             }),
         );
+        let Some(sub) = self.subscriptions.get(&sub_id).filter(|s| s.announced()) else {
+            return;
+        };
+        if created {
+            self.publish_meta(sessions, meta_uri::SUBSCRIPTION_ON_CREATE, || {
+                vec![
+                    Value::UInt(sid),
+                    Value::Dict(meta::subscription_details(sub_id, sub)),
+                ]
+            });
+        }
+        if added {
+            self.publish_meta(sessions, meta_uri::SUBSCRIPTION_ON_SUBSCRIBE, || {
+                vec![Value::UInt(sid), Value::UInt(sub_id)]
+            });
+        }
     }
 
     pub fn unsubscribe(&mut self, sessions: &Sessions, sid: Id, msg: msg::Unsubscribe) {
@@ -80,7 +115,7 @@ impl Broker {
             request,
             subscription,
         } = msg;
-        if self.detach(sid, subscription) {
+        if let Some(removal) = self.detach(sid, subscription) {
             send_to(
                 sessions,
                 sid,
@@ -89,6 +124,7 @@ impl Broker {
                     details: None,
                 }),
             );
+            self.announce_removal(sessions, sid, subscription, removal);
         } else {
             send_error(
                 sessions,
@@ -101,23 +137,35 @@ impl Broker {
         }
     }
 
-    /// Removes `sid` from a subscription, deleting it when it is left empty.
-    fn detach(&mut self, sid: Id, subscription: Id) -> bool {
-        let Some(sub) = self.subscriptions.get_mut(&subscription) else {
-            return false;
-        };
-        let Some(pos) = sub.subscribers.iter().position(|s| *s == sid) else {
-            return false;
-        };
+    /// Removes `sid` from a subscription, deleting it when it is left
+    /// empty; `None` when `sid` was not subscribed.
+    fn detach(&mut self, sid: Id, subscription: Id) -> Option<Removal> {
+        let sub = self.subscriptions.get_mut(&subscription)?;
+        let pos = sub.subscribers.iter().position(|s| *s == sid)?;
         sub.subscribers.remove(pos);
-        if sub.subscribers.is_empty() {
+        let announced = sub.announced();
+        let deleted = sub.subscribers.is_empty();
+        if deleted {
             let sub = self.subscriptions.remove(&subscription).expect("present above");
             self.index.remove(&sub.uri, sub.policy);
         }
-        true
+        Some(Removal { announced, deleted })
     }
 
-    pub fn remove_session(&mut self, sid: Id) {
+    /// Publishes `on_unsubscribe`, then `on_delete` if the subscription went.
+    fn announce_removal(&self, sessions: &Sessions, sid: Id, subscription: Id, removal: Removal) {
+        if !removal.announced {
+            return;
+        }
+        let args = || vec![Value::UInt(sid), Value::UInt(subscription)];
+        self.publish_meta(sessions, meta_uri::SUBSCRIPTION_ON_UNSUBSCRIBE, args);
+        if removal.deleted {
+            self.publish_meta(sessions, meta_uri::SUBSCRIPTION_ON_DELETE, args);
+        }
+    }
+
+    /// Removes a leaving session's subscriptions, with their meta events.
+    pub fn remove_session(&mut self, sessions: &Sessions, sid: Id) {
         let held: Vec<Id> = self
             .subscriptions
             .iter()
@@ -125,8 +173,66 @@ impl Broker {
             .map(|(id, _)| *id)
             .collect();
         for sub in held {
-            self.detach(sid, sub);
+            if let Some(removal) = self.detach(sid, sub) {
+                self.announce_removal(sessions, sid, sub, removal);
+            }
         }
+    }
+
+    /// Publishes a meta event from the router to the subscribers of
+    /// `topic`, into their queues as any event. Nothing is built (`args`
+    /// is not called) when nobody subscribed to anything that matches: one
+    /// lookup in the index, as long as the URI.
+    pub fn publish_meta(&self, sessions: &Sessions, topic: &str, args: impl FnOnce() -> List) {
+        if self.index.best_match(topic).is_none() {
+            return;
+        }
+        let payload = wamp_proto::Payload::new(args(), Dict::new());
+        let publication = id::random_id();
+        for (sub_id, policy) in self.index.all_matches(topic) {
+            let Some(sub) = self.subscriptions.get(&sub_id) else {
+                continue;
+            };
+            let mut details = EventDetails::default();
+            if policy != MatchPolicy::Exact {
+                details.topic = Some(topic.to_owned());
+            }
+            let event = Message::Event(msg::Event {
+                subscription: sub_id,
+                publication,
+                details,
+                payload: payload.clone(),
+            });
+            match sub.subscribers.as_slice() {
+                [] => {}
+                [only] => send_to(sessions, *only, event),
+                many => {
+                    let event = SharedMessage::new(event);
+                    for &target in many {
+                        send_to(sessions, target, event.clone());
+                    }
+                }
+            }
+        }
+    }
+
+    /// The subscriptions, for the meta API.
+    pub fn subscriptions(&self) -> &IdMap<Id, Subscription> {
+        &self.subscriptions
+    }
+
+    /// The subscription of exactly this topic and policy.
+    pub fn lookup(&self, topic: &str, policy: MatchPolicy) -> Option<Id> {
+        self.index.get(topic, policy)
+    }
+
+    /// Every subscription an event on `topic` reaches.
+    pub fn matches(&self, topic: &str) -> Vec<Id> {
+        self.index
+            .all_matches(topic)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect()
     }
 
     pub fn publish(&mut self, sessions: &Sessions, sid: Id, msg: msg::Publish) {
@@ -303,6 +409,15 @@ impl Broker {
             );
         }
     }
+}
+
+/// What removing a subscriber did, for its meta events.
+#[derive(Debug, Clone, Copy)]
+struct Removal {
+    /// The subscription's changes are announced.
+    announced: bool,
+    /// It had no subscriber left and was deleted.
+    deleted: bool,
 }
 
 /// The value itself the last time, a clone before.

@@ -5,30 +5,34 @@
 //! no caller session, its answer goes to a channel.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 use wamp_proto::msg;
 
 use tokio::sync::oneshot;
 use wamp_proto::repr::ReprError;
 use wamp_proto::uri::{self, MatchPolicy, UriRule};
 use wamp_proto::{
-    error_uri, id, CancelMode, Dict, Id, IdMap, InterruptOptions, InvocationDetails, InvokePolicy, List,
-    Message, MessageType, ResultDetails, Value,
+    error_uri, id, meta_uri, CancelMode, Dict, Id, IdMap, InterruptOptions, InvocationDetails, InvokePolicy,
+    List, Message, MessageType, ResultDetails, Value,
 };
 
+use crate::broker::Broker;
 use crate::matching::PatternIndex;
+use crate::meta;
 use crate::realm::{send_error, send_to, Realm, Sessions};
 use crate::transcode::Payload;
 
 #[derive(Debug)]
-struct Registration {
-    uri: String,
-    policy: MatchPolicy,
-    invoke: InvokePolicy,
+pub(crate) struct Registration {
+    pub uri: String,
+    pub policy: MatchPolicy,
+    pub invoke: InvokePolicy,
     disclose_caller: bool,
     /// Callees in registration order.
-    callees: Vec<Id>,
+    pub callees: Vec<Id>,
     next: usize,
+    /// When it was created, for the meta API.
+    pub created: SystemTime,
 }
 
 #[derive(Debug)]
@@ -111,7 +115,7 @@ pub(crate) struct Dealer {
 }
 
 impl Dealer {
-    pub fn register(&mut self, sessions: &Sessions, sid: Id, msg: msg::Register) {
+    pub fn register(&mut self, sessions: &Sessions, broker: &Broker, sid: Id, msg: msg::Register) {
         let msg::Register {
             request,
             options,
@@ -130,7 +134,7 @@ impl Dealer {
                 format!("cannot register {procedure:?}: the wamp. namespace belongs to the router"),
             );
         }
-        let reg_id = match self.index.get(&procedure, policy) {
+        let (reg_id, created) = match self.index.get(&procedure, policy) {
             Some(existing) => {
                 let reg = self
                     .registrations
@@ -162,7 +166,7 @@ impl Dealer {
                     );
                 }
                 reg.callees.push(sid);
-                existing
+                (existing, false)
             }
             None => {
                 let reg_id = id::random_id();
@@ -176,9 +180,10 @@ impl Dealer {
                         disclose_caller: options.disclose_caller.unwrap_or(false),
                         callees: vec![sid],
                         next: 0,
+                        created: SystemTime::now(),
                     },
                 );
-                reg_id
+                (reg_id, true)
             }
         };
         send_to(
@@ -189,14 +194,26 @@ impl Dealer {
                 registration: reg_id,
             }),
         );
+        if created {
+            broker.publish_meta(sessions, meta_uri::REGISTRATION_ON_CREATE, || {
+                let reg = &self.registrations[&reg_id];
+                vec![
+                    Value::UInt(sid),
+                    Value::Dict(meta::registration_details(reg_id, reg)),
+                ]
+            });
+        }
+        broker.publish_meta(sessions, meta_uri::REGISTRATION_ON_REGISTER, || {
+            vec![Value::UInt(sid), Value::UInt(reg_id)]
+        });
     }
 
-    pub fn unregister(&mut self, sessions: &Sessions, sid: Id, msg: msg::Unregister) {
+    pub fn unregister(&mut self, sessions: &Sessions, broker: &Broker, sid: Id, msg: msg::Unregister) {
         let msg::Unregister {
             request,
             registration,
         } = msg;
-        if self.detach(sid, registration) {
+        if let Some(deleted) = self.detach(sid, registration) {
             send_to(
                 sessions,
                 sid,
@@ -205,6 +222,7 @@ impl Dealer {
                     details: None,
                 }),
             );
+            announce_removal(sessions, broker, sid, registration, deleted);
         } else {
             send_error(
                 sessions,
@@ -217,19 +235,34 @@ impl Dealer {
         }
     }
 
-    fn detach(&mut self, sid: Id, registration: Id) -> bool {
-        let Some(reg) = self.registrations.get_mut(&registration) else {
-            return false;
-        };
-        let Some(pos) = reg.callees.iter().position(|c| *c == sid) else {
-            return false;
-        };
+    /// Removes `sid` from a registration's callees, deleting it when none
+    /// is left: says whether it was deleted, `None` when `sid` was no
+    /// callee of it.
+    fn detach(&mut self, sid: Id, registration: Id) -> Option<bool> {
+        let reg = self.registrations.get_mut(&registration)?;
+        let pos = reg.callees.iter().position(|c| *c == sid)?;
         reg.callees.remove(pos);
-        if reg.callees.is_empty() {
+        let deleted = reg.callees.is_empty();
+        if deleted {
             let reg = self.registrations.remove(&registration).expect("present above");
             self.index.remove(&reg.uri, reg.policy);
         }
-        true
+        Some(deleted)
+    }
+
+    /// The registrations, for the meta API.
+    pub fn registrations(&self) -> &IdMap<Id, Registration> {
+        &self.registrations
+    }
+
+    /// The registration of exactly this procedure and policy.
+    pub fn lookup(&self, procedure: &str, policy: MatchPolicy) -> Option<Id> {
+        self.index.get(procedure, policy)
+    }
+
+    /// The registration a call of `procedure` would reach.
+    pub fn best_match(&self, procedure: &str) -> Option<Id> {
+        self.index.best_match(procedure).map(|(id, _)| id)
     }
 
     pub fn call(&mut self, realm: &Arc<Realm>, sessions: &Sessions, sid: Id, msg: msg::Call) {
@@ -567,7 +600,7 @@ impl Dealer {
     /// Removes a leaving session's registrations; its calls in flight fail
     /// at once for their callers, and its own calls are interrupted at their
     /// callees.
-    pub fn remove_session(&mut self, sessions: &Sessions, sid: Id) {
+    pub fn remove_session(&mut self, sessions: &Sessions, broker: &Broker, sid: Id) {
         let held: Vec<Id> = self
             .registrations
             .iter()
@@ -575,7 +608,9 @@ impl Dealer {
             .map(|(id, _)| *id)
             .collect();
         for reg in held {
-            self.detach(sid, reg);
+            if let Some(deleted) = self.detach(sid, reg) {
+                announce_removal(sessions, broker, sid, reg, deleted);
+            }
         }
         let as_callee: Vec<Id> = self
             .invocations
@@ -605,6 +640,15 @@ impl Dealer {
             self.finish(sessions, callee, invocation);
             interrupt_if_understood(sessions, callee, invocation, error_uri::CANCELED);
         }
+    }
+}
+
+/// Publishes `on_unregister`, then `on_delete` if the registration went.
+fn announce_removal(sessions: &Sessions, broker: &Broker, sid: Id, registration: Id, deleted: bool) {
+    let args = || vec![Value::UInt(sid), Value::UInt(registration)];
+    broker.publish_meta(sessions, meta_uri::REGISTRATION_ON_UNREGISTER, args);
+    if deleted {
+        broker.publish_meta(sessions, meta_uri::REGISTRATION_ON_DELETE, args);
     }
 }
 

@@ -62,6 +62,7 @@ mod broker;
 mod dealer;
 mod listener;
 pub mod matching;
+mod meta;
 mod realm;
 mod session;
 mod transcode;

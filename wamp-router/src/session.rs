@@ -11,7 +11,7 @@ use wamp_proto::msg;
 use tokio::sync::watch;
 use wamp_proto::transport::{Alarm, Congestion, Connection, QueueWatch, Route, TransportKind};
 use wamp_proto::{
-    error_uri, id, Dict, HelloDetails, Id, IdSequence, Message, MessageType, Value, WelcomeDetails,
+    error_uri, id, meta_uri, Dict, HelloDetails, Id, IdSequence, Message, MessageType, Value, WelcomeDetails,
 };
 
 use crate::auth::config::Action;
@@ -112,6 +112,9 @@ async fn serve(router: Arc<RouterInner>, conn: &mut Connection) {
         outbound: outbound.clone(),
         authid: identity.authid.clone(),
         authrole: identity.authrole.clone(),
+        authmethod: identity.authmethod.as_str(),
+        authprovider: identity.authprovider,
+        transport: identity.transport.clone(),
         serializer: conn.serializer,
         callee_cancels,
         invocation_ids: IdSequence::new(),
@@ -298,6 +301,8 @@ impl Joined<'_> {
                         _ = self.conn.closer.closed() => None,
                         alarm = self.conn.sender.alarmed() => return self.close(Closing::Alarm(alarm)).await,
                         _ = self.shutdown.changed() => return self.close(Closing::Shutdown).await,
+                        // Its GOODBYE is queued and the realm forgot it.
+                        _ = self.outbound.killed.notified() => return,
                     };
                     match next {
                         Some(m) => m,
@@ -461,6 +466,7 @@ impl Joined<'_> {
                     }
                 },
                 _ = self.conn.closer.closed() => return Err(Flow::Stop),
+                _ = outbound.killed.notified() => return Err(Flow::Stop),
                 alarm = self.conn.sender.alarmed() => {
                     self.close(Closing::Alarm(alarm)).await;
                     return Err(Flow::Stop);
@@ -678,6 +684,8 @@ fn router_roles() -> Dict {
             "publisher_exclusion",
             "subscriber_blackwhite_listing",
             "pattern_based_subscription",
+            meta_uri::FEATURE_SESSION,
+            meta_uri::FEATURE_SUBSCRIPTION,
         ]),
     );
     roles.insert(
@@ -689,6 +697,8 @@ fn router_roles() -> Dict {
             "progressive_call_results",
             "call_canceling",
             "call_timeout",
+            meta_uri::FEATURE_SESSION,
+            meta_uri::FEATURE_REGISTRATION,
         ]),
     );
     roles

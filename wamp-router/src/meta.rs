@@ -1,0 +1,469 @@
+//! The meta API: the session, registration and subscription procedures of
+//! the spec (`meta_api_*.md`), answered by the realm itself under its lock
+//! like any routed call, so they see the realm's state as it is and nothing
+//! else (another realm is another state). A caller is authorized as for any
+//! call before its CALL gets here. Meta events are published by the broker
+//! (`Broker::publish_meta`), only when somebody listens.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use wamp_proto::uri::{self, MatchPolicy, UriRule};
+use wamp_proto::{
+    error_uri, meta_uri, msg, CloseDetails, Dict, Id, List, Message, MessageType, Payload, ResultDetails,
+    Value,
+};
+
+use crate::broker::Subscription;
+use crate::dealer::Registration;
+use crate::realm::{remove_session, send_error, send_to, RealmState, SessionEntry};
+
+/// A meta procedure the router answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Procedure {
+    SessionCount,
+    SessionList,
+    SessionGet,
+    SessionKill,
+    SessionKillByAuthid,
+    SessionKillByAuthrole,
+    SessionKillAll,
+    RegistrationList,
+    RegistrationLookup,
+    RegistrationMatch,
+    RegistrationGet,
+    RegistrationListCallees,
+    RegistrationCountCallees,
+    SubscriptionList,
+    SubscriptionLookup,
+    SubscriptionMatch,
+    SubscriptionGet,
+    SubscriptionListSubscribers,
+    SubscriptionCountSubscribers,
+}
+
+/// The meta procedure `uri` names, if it names one. Cheap for other URIs:
+/// one prefix comparison.
+pub(crate) fn procedure(uri: &str) -> Option<Procedure> {
+    use Procedure::*;
+    if !uri::is_router_namespace(uri) {
+        return None;
+    }
+    Some(match uri {
+        meta_uri::SESSION_COUNT => SessionCount,
+        meta_uri::SESSION_LIST => SessionList,
+        meta_uri::SESSION_GET => SessionGet,
+        meta_uri::SESSION_KILL => SessionKill,
+        meta_uri::SESSION_KILL_BY_AUTHID => SessionKillByAuthid,
+        meta_uri::SESSION_KILL_BY_AUTHROLE => SessionKillByAuthrole,
+        meta_uri::SESSION_KILL_ALL => SessionKillAll,
+        meta_uri::REGISTRATION_LIST => RegistrationList,
+        meta_uri::REGISTRATION_LOOKUP => RegistrationLookup,
+        meta_uri::REGISTRATION_MATCH => RegistrationMatch,
+        meta_uri::REGISTRATION_GET => RegistrationGet,
+        meta_uri::REGISTRATION_LIST_CALLEES => RegistrationListCallees,
+        meta_uri::REGISTRATION_COUNT_CALLEES => RegistrationCountCallees,
+        meta_uri::SUBSCRIPTION_LIST => SubscriptionList,
+        meta_uri::SUBSCRIPTION_LOOKUP => SubscriptionLookup,
+        meta_uri::SUBSCRIPTION_MATCH => SubscriptionMatch,
+        meta_uri::SUBSCRIPTION_GET => SubscriptionGet,
+        meta_uri::SUBSCRIPTION_LIST_SUBSCRIBERS => SubscriptionListSubscribers,
+        meta_uri::SUBSCRIPTION_COUNT_SUBSCRIBERS => SubscriptionCountSubscribers,
+        _ => return None,
+    })
+}
+
+/// Why a meta call failed: the ERROR's URI and message.
+type Failure = (&'static str, String);
+
+/// Answers a call of a meta procedure from session `sid` with RESULT or ERROR.
+pub(crate) fn call(st: &mut RealmState, sid: Id, procedure: Procedure, call: msg::Call) {
+    let request = call.request;
+    let answer = match call.payload.into_values() {
+        Ok((args, kwargs)) => answer(st, sid, procedure, &Args(args), &kwargs),
+        Err(e) => Err((error_uri::INVALID_ARGUMENT, e.to_string())),
+    };
+    match answer {
+        Ok(args) => send_to(
+            &st.sessions,
+            sid,
+            Message::Result(msg::Result {
+                request,
+                details: ResultDetails::default(),
+                payload: Payload::new(args, Dict::new()),
+            }),
+        ),
+        Err((error, message)) => send_error(&st.sessions, sid, MessageType::Call, request, error, message),
+    }
+}
+
+fn answer(
+    st: &mut RealmState,
+    sid: Id,
+    procedure: Procedure,
+    args: &Args,
+    kwargs: &Dict,
+) -> Result<List, Failure> {
+    use Procedure::*;
+    let one = |v: Value| Ok(vec![v]);
+    match procedure {
+        SessionCount => {
+            let roles = args.authroles()?;
+            one(Value::UInt(sessions_of(st, roles.as_deref()).count() as u64))
+        }
+        SessionList => {
+            let roles = args.authroles()?;
+            one(ids(sessions_of(st, roles.as_deref()).map(|s| s.id)))
+        }
+        SessionGet => {
+            let target = args.id(0, "session")?;
+            match st.sessions.get(&target) {
+                Some(entry) => one(Value::Dict(session_details(entry))),
+                None => Err(no_such_session(target)),
+            }
+        }
+        SessionKill => {
+            let target = args.id(0, "session")?;
+            let closing = Closing::from_kwargs(kwargs)?;
+            // The caller is no *other* session: the spec's answer for it.
+            if target == sid || !st.sessions.contains_key(&target) {
+                return Err(no_such_session(target));
+            }
+            kill(st, &[target], &closing, true);
+            Ok(vec![])
+        }
+        SessionKillByAuthid => {
+            let authid = args.string(0, "authid")?;
+            let closing = Closing::from_kwargs(kwargs)?;
+            let targets = others(st, sid, |s| s.authid == authid);
+            kill(st, &targets, &closing, true);
+            one(ids(targets))
+        }
+        SessionKillByAuthrole => {
+            let authrole = args.string(0, "authrole")?;
+            let closing = Closing::from_kwargs(kwargs)?;
+            let targets = others(st, sid, |s| s.authrole == authrole);
+            kill(st, &targets, &closing, true);
+            one(Value::UInt(targets.len() as u64))
+        }
+        SessionKillAll => {
+            let closing = Closing::from_kwargs(kwargs)?;
+            let targets = others(st, sid, |_| true);
+            // The spec: closing every session generates no session meta events.
+            kill(st, &targets, &closing, false);
+            one(Value::UInt(targets.len() as u64))
+        }
+        RegistrationList => {
+            let regs = st.dealer.registrations().iter().map(|(id, r)| (*id, r.policy));
+            one(by_policy(regs))
+        }
+        RegistrationLookup => {
+            let procedure = args.string(0, "procedure")?;
+            let policy = args.match_policy(1)?;
+            one(nullable(st.dealer.lookup(procedure, policy)))
+        }
+        RegistrationMatch => {
+            let procedure = args.string(0, "procedure")?;
+            one(nullable(st.dealer.best_match(procedure)))
+        }
+        RegistrationGet | RegistrationListCallees | RegistrationCountCallees => {
+            let id = args.id(0, "registration")?;
+            let Some(reg) = st.dealer.registrations().get(&id) else {
+                return Err((
+                    error_uri::NO_SUCH_REGISTRATION,
+                    format!("no registration with ID {id} exists on this realm"),
+                ));
+            };
+            one(match procedure {
+                RegistrationGet => Value::Dict(registration_details(id, reg)),
+                RegistrationListCallees => ids(reg.callees.iter().copied()),
+                _ => Value::UInt(reg.callees.len() as u64),
+            })
+        }
+        SubscriptionList => {
+            let subs = st.broker.subscriptions().iter().map(|(id, s)| (*id, s.policy));
+            one(by_policy(subs))
+        }
+        SubscriptionLookup => {
+            let topic = args.string(0, "topic")?;
+            let policy = args.match_policy(1)?;
+            one(nullable(st.broker.lookup(topic, policy)))
+        }
+        SubscriptionMatch => {
+            let topic = args.string(0, "topic")?;
+            let matches = st.broker.matches(topic);
+            // The spec's "(Nullable) list": null when nothing matches.
+            one(if matches.is_empty() {
+                Value::Null
+            } else {
+                ids(matches)
+            })
+        }
+        SubscriptionGet | SubscriptionListSubscribers | SubscriptionCountSubscribers => {
+            let id = args.id(0, "subscription")?;
+            let Some(sub) = st.broker.subscriptions().get(&id) else {
+                return Err((
+                    error_uri::NO_SUCH_SUBSCRIPTION,
+                    format!("no subscription with ID {id} exists on this realm"),
+                ));
+            };
+            one(match procedure {
+                SubscriptionGet => Value::Dict(subscription_details(id, sub)),
+                SubscriptionListSubscribers => ids(sub.subscribers.iter().copied()),
+                _ => Value::UInt(sub.subscribers.len() as u64),
+            })
+        }
+    }
+}
+
+fn no_such_session(target: Id) -> Failure {
+    (
+        error_uri::NO_SUCH_SESSION,
+        format!("no other session with ID {target} exists on this realm"),
+    )
+}
+
+/// The sessions joined, only those of `roles` if given.
+fn sessions_of<'a>(
+    st: &'a RealmState,
+    roles: Option<&'a [String]>,
+) -> impl Iterator<Item = &'a SessionEntry> {
+    st.sessions
+        .values()
+        .filter(move |s| roles.is_none_or(|r| r.contains(&s.authrole)))
+}
+
+/// The sessions other than the caller that `pick` picks.
+fn others(st: &RealmState, caller: Id, pick: impl Fn(&SessionEntry) -> bool) -> Vec<Id> {
+    st.sessions
+        .values()
+        .filter(|s| s.id != caller && pick(s))
+        .map(|s| s.id)
+        .collect()
+}
+
+/// The GOODBYE a killed session gets.
+struct Closing {
+    reason: String,
+    message: Option<String>,
+}
+
+impl Closing {
+    /// From a kill's keyword arguments `reason` (a URI, `wamp.close.killed`
+    /// if absent) and `message`.
+    fn from_kwargs(kwargs: &Dict) -> Result<Closing, Failure> {
+        let reason = match kwargs.get("reason") {
+            None | Some(Value::Null) => error_uri::CLOSE_KILLED.to_owned(),
+            Some(Value::Str(r)) if !r.is_empty() && uri::validate(r, UriRule::Loose, false).is_ok() => {
+                r.clone()
+            }
+            Some(other) => {
+                return Err((
+                    error_uri::INVALID_URI,
+                    format!("reason must be a non-empty URI, not {other}"),
+                ))
+            }
+        };
+        let message = match kwargs.get("message") {
+            None | Some(Value::Null) => None,
+            Some(Value::Str(m)) => Some(m.clone()),
+            Some(other) => {
+                return Err((
+                    error_uri::INVALID_ARGUMENT,
+                    format!("message must be a string, not {}", other.kind()),
+                ))
+            }
+        };
+        Ok(Closing { reason, message })
+    }
+}
+
+/// Closes sessions: each is forgotten by the realm at once (with the meta
+/// events of what it owned; its `on_leave` when `announce`), gets GOODBYE
+/// and its task stops.
+fn kill(st: &mut RealmState, targets: &[Id], closing: &Closing, announce: bool) {
+    for &target in targets {
+        let Some(entry) = remove_session(st, target, announce) else {
+            continue;
+        };
+        tracing::debug!(session = target, reason = %closing.reason, "session killed through the meta API");
+        let goodbye = Message::Goodbye(msg::Goodbye {
+            details: CloseDetails {
+                message: closing.message.clone(),
+                ..Default::default()
+            },
+            reason: closing.reason.clone(),
+        });
+        // Its last message: past the high-water mark like any closing one.
+        let _ = entry.outbound.tx.push(goodbye);
+        entry.outbound.killed.notify_one();
+    }
+}
+
+/// A session's details: `wamp.session.get` and `wamp.session.on_join`.
+pub(crate) fn session_details(s: &SessionEntry) -> Dict {
+    let mut d = Dict::new();
+    d.insert("session".into(), Value::UInt(s.id));
+    d.insert("authid".into(), Value::Str(s.authid.clone()));
+    d.insert("authrole".into(), Value::Str(s.authrole.clone()));
+    d.insert("authmethod".into(), Value::Str(s.authmethod.into()));
+    d.insert("authprovider".into(), Value::Str(s.authprovider.into()));
+    d.insert("transport".into(), Value::Dict(s.transport.clone()));
+    d
+}
+
+/// A registration's details: `wamp.registration.get` and `on_create`.
+pub(crate) fn registration_details(id: Id, r: &Registration) -> Dict {
+    let mut d = Dict::new();
+    d.insert("id".into(), Value::UInt(id));
+    d.insert("created".into(), Value::Str(iso8601(r.created)));
+    d.insert("uri".into(), Value::Str(r.uri.clone()));
+    d.insert("match".into(), Value::Str(r.policy.as_str().into()));
+    d.insert("invoke".into(), Value::Str(r.invoke.as_str().into()));
+    d
+}
+
+/// A subscription's details: `wamp.subscription.get` and `on_create`.
+pub(crate) fn subscription_details(id: Id, s: &Subscription) -> Dict {
+    let mut d = Dict::new();
+    d.insert("id".into(), Value::UInt(id));
+    d.insert("created".into(), Value::Str(iso8601(s.created)));
+    d.insert("uri".into(), Value::Str(s.uri.clone()));
+    d.insert("match".into(), Value::Str(s.policy.as_str().into()));
+    d
+}
+
+fn ids(ids: impl IntoIterator<Item = Id>) -> Value {
+    Value::List(ids.into_iter().map(Value::UInt).collect())
+}
+
+fn nullable(id: Option<Id>) -> Value {
+    id.map_or(Value::Null, Value::UInt)
+}
+
+/// `{"exact": [..], "prefix": [..], "wildcard": [..]}`.
+fn by_policy(entries: impl Iterator<Item = (Id, MatchPolicy)>) -> Value {
+    let mut lists: [(MatchPolicy, List); 3] = [
+        (MatchPolicy::Exact, vec![]),
+        (MatchPolicy::Prefix, vec![]),
+        (MatchPolicy::Wildcard, vec![]),
+    ];
+    for (id, policy) in entries {
+        if let Some((_, l)) = lists.iter_mut().find(|(p, _)| *p == policy) {
+            l.push(Value::UInt(id));
+        }
+    }
+    Value::Dict(
+        lists
+            .into_iter()
+            .map(|(p, l)| (p.as_str().to_owned(), Value::List(l)))
+            .collect(),
+    )
+}
+
+/// A meta call's positional arguments, read with errors that name them.
+struct Args(List);
+
+impl Args {
+    fn id(&self, i: usize, name: &str) -> Result<Id, Failure> {
+        self.0
+            .get(i)
+            .and_then(Value::as_u64)
+            .ok_or_else(|| invalid(format!("argument {i} ({name}) must be an ID")))
+    }
+
+    fn string(&self, i: usize, name: &str) -> Result<&str, Failure> {
+        self.0
+            .get(i)
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid(format!("argument {i} ({name}) must be a string")))
+    }
+
+    /// The optional list of authroles of `count` and `list`.
+    fn authroles(&self) -> Result<Option<Vec<String>>, Failure> {
+        match self.0.first() {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::List(l)) => l
+                .iter()
+                .map(|v| v.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+                .map(Some)
+                .ok_or_else(|| invalid("filter_authroles must be a list of strings".into())),
+            Some(other) => Err(invalid(format!(
+                "filter_authroles must be a list of strings, not {}",
+                other.kind()
+            ))),
+        }
+    }
+
+    /// The `match` of the optional options dict of `lookup` (exact by default).
+    fn match_policy(&self, i: usize) -> Result<MatchPolicy, Failure> {
+        let m = match self.0.get(i) {
+            None | Some(Value::Null) => return Ok(MatchPolicy::Exact),
+            Some(Value::Dict(d)) => d.get("match"),
+            Some(other) => return Err(invalid(format!("options must be a dict, not {}", other.kind()))),
+        };
+        match m {
+            None | Some(Value::Null) => Ok(MatchPolicy::Exact),
+            Some(Value::Str(s)) => {
+                MatchPolicy::parse(s).ok_or_else(|| invalid(format!("unknown match policy {s:?}")))
+            }
+            Some(other) => Err(invalid(format!("match must be a string, not {}", other.kind()))),
+        }
+    }
+}
+
+fn invalid(message: String) -> Failure {
+    (error_uri::INVALID_ARGUMENT, message)
+}
+
+/// `2026-11-30T08:02:12.123Z`: UTC, milliseconds, as ISO 8601 (the
+/// spec's `time_created|iso_8601_string`).
+pub(crate) fn iso8601(t: SystemTime) -> String {
+    let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = since.as_secs();
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        since.subsec_millis()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn iso8601_dates() {
+        assert_eq!(iso8601(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+        // 2000-02-29 (a leap day of a century year) 12:34:56.789
+        let t = UNIX_EPOCH + Duration::from_millis(951_827_696_789);
+        assert_eq!(iso8601(t), "2000-02-29T12:34:56.789Z");
+        let t = UNIX_EPOCH + Duration::from_secs(1_796_083_200); // 2026-12-01
+        assert_eq!(iso8601(t), "2026-12-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn only_meta_procedures_are_taken() {
+        assert_eq!(procedure("wamp.session.count"), Some(Procedure::SessionCount));
+        assert_eq!(
+            procedure("wamp.subscription.match"),
+            Some(Procedure::SubscriptionMatch)
+        );
+        assert_eq!(procedure("wamp.session.nothing"), None);
+        assert_eq!(procedure("com.example.wamp.session.count"), None);
+    }
+}
