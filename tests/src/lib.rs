@@ -4,6 +4,7 @@
 //! the authentication fixture, and temporary directories.
 
 pub mod fixture;
+pub mod meta_scenarios;
 pub mod python;
 pub mod scenarios;
 
