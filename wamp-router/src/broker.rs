@@ -442,3 +442,50 @@ fn eligible(o: &PublishOptions, target: Option<&SessionEntry>) -> bool {
         || named(&o.eligible_authrole, &t.authrole) == Some(false);
     !excluded && !not_eligible
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use wamp_proto::SubscribeOptions;
+
+    use super::*;
+
+    fn subscribe(broker: &mut Broker, sid: Id, topic: &str, policy: MatchPolicy) {
+        let options = SubscribeOptions {
+            match_policy: Some(policy),
+            ..Default::default()
+        };
+        let sessions = Sessions::default();
+        broker.subscribe(
+            &sessions,
+            sid,
+            msg::Subscribe {
+                request: 1,
+                options,
+                topic: topic.into(),
+            },
+        );
+    }
+
+    /// A meta event nobody subscribed to costs one lookup: its arguments
+    /// are not even built.
+    #[test]
+    fn meta_events_cost_nothing_without_subscribers() {
+        let mut broker = Broker::default();
+        let sessions = Sessions::default();
+        let built = Cell::new(0);
+        let args = || {
+            built.set(built.get() + 1);
+            vec![]
+        };
+        broker.publish_meta(&sessions, meta_uri::SESSION_ON_JOIN, args);
+        subscribe(&mut broker, 7, "com.example.", MatchPolicy::Prefix);
+        subscribe(&mut broker, 7, meta_uri::SESSION_ON_LEAVE, MatchPolicy::Exact);
+        broker.publish_meta(&sessions, meta_uri::SESSION_ON_JOIN, args);
+        assert_eq!(built.get(), 0);
+        subscribe(&mut broker, 7, "wamp.session.", MatchPolicy::Prefix);
+        broker.publish_meta(&sessions, meta_uri::SESSION_ON_JOIN, args);
+        assert_eq!(built.get(), 1);
+    }
+}
