@@ -159,6 +159,12 @@ pub mod error_uri {
     pub const OPTION_NOT_ALLOWED: &str = "wamp.error.option_not_allowed";
     /// Authentication failed.
     pub const AUTHENTICATION_FAILED: &str = "wamp.error.authentication_failed";
+    /// None of the authentication methods a client offered is enabled.
+    pub const NO_AUTH_METHOD: &str = "wamp.error.no_auth_method";
+    /// The authid is unknown (or none could be assigned).
+    pub const NO_SUCH_PRINCIPAL: &str = "wamp.error.no_such_principal";
+    /// A client cannot answer the router's CHALLENGE.
+    pub const CANNOT_AUTHENTICATE: &str = "wamp.error.cannot_authenticate";
     /// A handler failed in an unexpected way (panicked).
     pub const RUNTIME_ERROR: &str = "wamp.error.runtime_error";
     /// Normal session close.
