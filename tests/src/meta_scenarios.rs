@@ -11,8 +11,11 @@
 
 use std::time::Duration;
 
-use wamp::meta::{Change, Kill, MetaEvent, MetaEvents};
-use wamp::{error_uri, CallResult, Error, Id, InvokePolicy, MatchPolicy, RegisterOptions, SubscribeOptions};
+use wamp::meta::{Change, Kill, MetaEvent, MetaEvents, TestamentScope};
+use wamp::{
+    error_uri, CallResult, Error, Id, InvokePolicy, MatchPolicy, Payload, RegisterOptions, Session,
+    SubscribeOptions, Value,
+};
 
 use crate::{unique, Connector};
 
@@ -531,4 +534,117 @@ pub async fn meta_subscription_list_wildcard(c: &Connector) {
     let list = watcher.meta().subscriptions().await.unwrap();
     assert!(list.wildcard.contains(&wild.id), "{list:?}");
     assert!(list.contains(wild.id));
+}
+
+async fn leave_testament(s: &Session, topic: &str, arg: &str, scope: TestamentScope) {
+    let mut kwargs = wamp::Dict::new();
+    kwargs.insert("from".into(), Value::UInt(s.id()));
+    s.meta()
+        .add_testament(
+            topic,
+            vec![Value::Str(arg.into())],
+            kwargs,
+            Default::default(),
+            scope,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("add_testament {arg}: {e}"));
+}
+
+async fn next_arg(sub: &mut wamp::Subscription, what: &str) -> String {
+    let ev = within(what, sub.next())
+        .await
+        .unwrap_or_else(|| panic!("session ended waiting for {what}"));
+    ev.arg::<String>(0).unwrap()
+}
+
+/// A session whose connection drops has its testament published, with its
+/// arguments and keyword arguments.
+pub async fn testament_on_lost_connection(c: &Connector) {
+    let (watcher, s) = (c().await, c().await);
+    let topic = unique("com.test.testament");
+    let mut sub = watcher
+        .subscribe(&topic, SubscribeOptions::default())
+        .await
+        .unwrap();
+    leave_testament(&s, &topic, "seeya", TestamentScope::Destroyed).await;
+    let sid = s.id();
+    s.disconnect();
+    let ev = within("the testament", sub.next()).await.expect("an event");
+    assert_eq!(ev.arg::<String>(0).unwrap(), "seeya");
+    assert_eq!(ev.kwarg::<Id>("from").unwrap(), sid);
+}
+
+/// A killed session's testament is published too.
+pub async fn testament_on_kill(c: &Connector) {
+    let (watcher, s) = (c().await, c().await);
+    let topic = unique("com.test.testament");
+    let mut sub = watcher
+        .subscribe(&topic, SubscribeOptions::default())
+        .await
+        .unwrap();
+    leave_testament(&s, &topic, "killed", TestamentScope::Destroyed).await;
+    watcher.meta().kill(s.id(), Kill::new()).await.unwrap();
+    assert_eq!(next_arg(&mut sub, "the testament").await, "killed");
+}
+
+/// Testaments are published in the order added, the detached ones before
+/// the destroyed ones (the spec, for a router without session resumption),
+/// also after a GOODBYE; flushed ones never.
+pub async fn testament_order_and_flush(c: &Connector) {
+    let (watcher, s) = (c().await, c().await);
+    let topic = unique("com.test.testament");
+    let mut sub = watcher
+        .subscribe(&topic, SubscribeOptions::default())
+        .await
+        .unwrap();
+    leave_testament(&s, &topic, "flushed-detached", TestamentScope::Detached).await;
+    leave_testament(&s, &topic, "flushed-destroyed", TestamentScope::Destroyed).await;
+    s.meta().flush_testaments(TestamentScope::Detached).await.unwrap();
+    s.meta()
+        .flush_testaments(TestamentScope::Destroyed)
+        .await
+        .unwrap();
+    leave_testament(&s, &topic, "x1", TestamentScope::Destroyed).await;
+    leave_testament(&s, &topic, "d1", TestamentScope::Detached).await;
+    leave_testament(&s, &topic, "x2", TestamentScope::Destroyed).await;
+    leave_testament(&s, &topic, "d2", TestamentScope::Detached).await;
+    s.leave().await.unwrap();
+    let mut got = Vec::new();
+    for _ in 0..4 {
+        got.push(next_arg(&mut sub, "a testament").await);
+    }
+    assert_eq!(got, ["d1", "d2", "x1", "x2"]);
+}
+
+/// After a flush, a session that goes publishes nothing: the next event
+/// on the topic is somebody else's.
+pub async fn testament_flushed_is_not_published(c: &Connector) {
+    let (watcher, s, marker) = (c().await, c().await, c().await);
+    let topic = unique("com.test.testament");
+    let mut sub = watcher
+        .subscribe(&topic, SubscribeOptions::default())
+        .await
+        .unwrap();
+    leave_testament(&s, &topic, "flushed", TestamentScope::Destroyed).await;
+    s.meta()
+        .flush_testaments(TestamentScope::Destroyed)
+        .await
+        .unwrap();
+    let sid = s.id();
+    s.disconnect();
+    // Once its leave is known, anything it left would have been published.
+    within("its leave", async {
+        while watcher.meta().sessions(None).await.unwrap().contains(&sid) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    marker
+        .publish(&topic)
+        .arg("marker")
+        .acknowledge(true)
+        .await
+        .unwrap();
+    assert_eq!(next_arg(&mut sub, "the marker").await, "marker");
 }

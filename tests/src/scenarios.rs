@@ -829,6 +829,10 @@ scenarios!(
     meta_subscription_api,
     meta_subscription_match,
     meta_subscription_list_wildcard,
+    testament_on_lost_connection,
+    testament_on_kill,
+    testament_order_and_flush,
+    testament_flushed_is_not_published,
 );
 
 /// Runs every scenario (except `skip`), each as its own task so one failure

@@ -7,10 +7,12 @@
 use std::time::Duration;
 
 use wamp::auth::Credentials;
-use wamp::meta::{Kill, MetaEvent, MetaEvents, SessionInfo};
+use wamp::meta::{Kill, MetaEvent, MetaEvents, SessionInfo, TestamentScope};
 use wamp::router::auth::{Allow, AuthMethod, Permission, RealmConfig, Role, TicketUser};
 use wamp::router::{Router, RouterConfig};
-use wamp::{error_uri, meta_uri, CallResult, Error, Id, RegisterOptions, Serializer, Session, SessionConfig};
+use wamp::{
+    error_uri, meta_uri, CallResult, Error, Id, Payload, RegisterOptions, Serializer, Session, SessionConfig,
+};
 use wamp_tests::fixture::{fixture, fixture_path, fixture_realm, str_at};
 use wamp_tests::python::{venv_python, Crossbar};
 use wamp_tests::{init_tracing, local_connector, url_connector};
@@ -348,4 +350,59 @@ async fn fixture_roles_refuse_the_meta_api_on_both_routers() {
         }
         s.leave().await.unwrap();
     }
+}
+
+/// A testament is a publication: the role must be allowed to publish to
+/// its topic, and the router's `wamp.` topics are not for testaments.
+/// kill_all publishes no testament (the spec).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn testaments_are_authorized() {
+    init_tracing();
+    let router = Router::new(RouterConfig::default().realm_with(guarded_realm()));
+    let join = |authid: &'static str, ticket: &'static str| {
+        let router = router.clone();
+        async move {
+            Session::join_local_with(&router, "guarded", as_user(authid, ticket))
+                .await
+                .unwrap()
+        }
+    };
+    let (admin, joe) = (join("admin", "admin-t").await, join("joe", "joe-t").await);
+    async fn leave(s: &Session, topic: &str) -> Result<(), Error> {
+        s.meta()
+            .add_testament(
+                topic,
+                vec![],
+                Default::default(),
+                Default::default(),
+                TestamentScope::Destroyed,
+            )
+            .await
+    }
+    let e = leave(&joe, "com.example.gone").await.unwrap_err();
+    assert_eq!(uri_of(&e), error_uri::NOT_AUTHORIZED, "joe may not publish");
+    let e = leave(&admin, meta_uri::SESSION_ON_LEAVE).await.unwrap_err();
+    assert_eq!(uri_of(&e), error_uri::INVALID_URI);
+
+    let other = join("admin", "admin-t").await;
+    leave(&other, "com.example.gone").await.unwrap();
+    let mut sub = admin
+        .subscribe("com.example.gone", Default::default())
+        .await
+        .unwrap();
+    assert_eq!(admin.meta().kill_all(Kill::new()).await.unwrap(), 2);
+    within("the end of the others", other.closed()).await;
+    admin
+        .publish("com.example.gone")
+        .arg("marker")
+        .exclude_me(false)
+        .acknowledge(true)
+        .await
+        .unwrap();
+    let ev = within("the marker", sub.next()).await.unwrap();
+    assert_eq!(
+        ev.arg::<String>(0).unwrap(),
+        "marker",
+        "kill_all published a testament"
+    );
 }

@@ -110,12 +110,20 @@ pub mod meta_uri {
     /// Event: a subscription was deleted (last session, subscription).
     pub const SUBSCRIPTION_ON_DELETE: &str = "wamp.subscription.on_delete";
 
+    /// Adds a testament: an event the router publishes when the caller's
+    /// session goes (topic, args, kwargs; `publish_options`, `scope`).
+    pub const SESSION_ADD_TESTAMENT: &str = "wamp.session.add_testament";
+    /// Removes the caller's testaments of a scope.
+    pub const SESSION_FLUSH_TESTAMENTS: &str = "wamp.session.flush_testaments";
+
     /// Feature (broker and dealer): the session meta API.
     pub const FEATURE_SESSION: &str = "session_meta_api";
     /// Feature (dealer): the registration meta API.
     pub const FEATURE_REGISTRATION: &str = "registration_meta_api";
     /// Feature (broker): the subscription meta API.
     pub const FEATURE_SUBSCRIPTION: &str = "subscription_meta_api";
+    /// Feature (dealer): testaments.
+    pub const FEATURE_TESTAMENT: &str = "testament_meta_api";
 }
 
 /// Well-known error and close reason URIs of the WAMP specification.

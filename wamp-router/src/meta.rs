@@ -9,13 +9,15 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use wamp_proto::uri::{self, MatchPolicy, UriRule};
 use wamp_proto::{
-    error_uri, meta_uri, msg, CloseDetails, Dict, Id, List, Message, MessageType, Payload, ResultDetails,
-    Value,
+    error_uri, meta_uri, msg, CloseDetails, Dict, Id, List, Message, MessageType, Payload, PublishOptions,
+    ResultDetails, Value,
 };
 
+use crate::auth::config::Action;
+use crate::authorize::Verdict;
 use crate::broker::Subscription;
 use crate::dealer::Registration;
-use crate::realm::{remove_session, send_error, send_to, RealmState, SessionEntry};
+use crate::realm::{remove_session, send_error, send_to, Realm, RealmState, SessionEntry};
 
 /// A meta procedure the router answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +29,8 @@ pub(crate) enum Procedure {
     SessionKillByAuthid,
     SessionKillByAuthrole,
     SessionKillAll,
+    AddTestament,
+    FlushTestaments,
     RegistrationList,
     RegistrationLookup,
     RegistrationMatch,
@@ -56,6 +60,8 @@ pub(crate) fn procedure(uri: &str) -> Option<Procedure> {
         meta_uri::SESSION_KILL_BY_AUTHID => SessionKillByAuthid,
         meta_uri::SESSION_KILL_BY_AUTHROLE => SessionKillByAuthrole,
         meta_uri::SESSION_KILL_ALL => SessionKillAll,
+        meta_uri::SESSION_ADD_TESTAMENT => AddTestament,
+        meta_uri::SESSION_FLUSH_TESTAMENTS => FlushTestaments,
         meta_uri::REGISTRATION_LIST => RegistrationList,
         meta_uri::REGISTRATION_LOOKUP => RegistrationLookup,
         meta_uri::REGISTRATION_MATCH => RegistrationMatch,
@@ -76,10 +82,14 @@ pub(crate) fn procedure(uri: &str) -> Option<Procedure> {
 type Failure = (&'static str, String);
 
 /// Answers a call of a meta procedure from session `sid` with RESULT or ERROR.
-pub(crate) fn call(st: &mut RealmState, sid: Id, procedure: Procedure, call: msg::Call) {
+pub(crate) fn call(realm: &Realm, st: &mut RealmState, sid: Id, procedure: Procedure, call: msg::Call) {
     let request = call.request;
     let answer = match call.payload.into_values() {
-        Ok((args, kwargs)) => answer(st, sid, procedure, &Args(args), &kwargs),
+        Ok((args, kwargs)) => match procedure {
+            Procedure::AddTestament => add_testament(realm, st, sid, args, &kwargs),
+            Procedure::FlushTestaments => flush_testaments(st, sid, &kwargs),
+            _ => answer(st, sid, procedure, &Args(args), &kwargs),
+        },
         Err(e) => Err((error_uri::INVALID_ARGUMENT, e.to_string())),
     };
     match answer {
@@ -148,10 +158,12 @@ fn answer(
         SessionKillAll => {
             let closing = Closing::from_kwargs(kwargs)?;
             let targets = others(st, sid, |_| true);
-            // The spec: closing every session generates no session meta events.
+            // The spec: closing every session generates no session meta
+            // events and no testaments.
             kill(st, &targets, &closing, false);
             one(Value::UInt(targets.len() as u64))
         }
+        AddTestament | FlushTestaments => unreachable!("answered by call()"),
         RegistrationList => {
             let regs = st.dealer.registrations().iter().map(|(id, r)| (*id, r.policy));
             one(by_policy(regs))
@@ -297,6 +309,154 @@ fn kill(st: &mut RealmState, targets: &[Id], closing: &Closing, announce: bool) 
         let _ = entry.outbound.tx.push(goodbye);
         entry.outbound.killed.notify_one();
     }
+}
+
+/// Most testaments a session may have per scope.
+pub(crate) const MAX_TESTAMENTS: usize = 64;
+
+/// A session's testaments: PUBLISHes the router makes for it when it goes,
+/// the `detached` ones first (the spec's order for a router without
+/// session resumption, where both happen at once), each in the order added.
+#[derive(Debug, Default)]
+pub(crate) struct Testaments {
+    detached: Vec<msg::Publish>,
+    destroyed: Vec<msg::Publish>,
+}
+
+impl Testaments {
+    fn scope(&mut self, scope: Scope) -> &mut Vec<msg::Publish> {
+        match scope {
+            Scope::Detached => &mut self.detached,
+            Scope::Destroyed => &mut self.destroyed,
+        }
+    }
+
+    /// What to publish, in order.
+    pub fn into_publishes(self) -> impl Iterator<Item = msg::Publish> {
+        self.detached.into_iter().chain(self.destroyed)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Scope {
+    Detached,
+    Destroyed,
+}
+
+/// The `scope` keyword argument, `destroyed` by default (the spec).
+fn scope(kwargs: &Dict) -> Result<Scope, Failure> {
+    match kwargs.get("scope") {
+        None | Some(Value::Null) => Ok(Scope::Destroyed),
+        Some(Value::Str(s)) if s == "destroyed" => Ok(Scope::Destroyed),
+        Some(Value::Str(s)) if s == "detached" => Ok(Scope::Detached),
+        Some(other) => Err(invalid(format!(
+            "scope must be \"destroyed\" or \"detached\", not {other}"
+        ))),
+    }
+}
+
+/// `wamp.session.add_testament(topic, args, kwargs, publish_options=, scope=)`:
+/// the caller's role must be allowed to publish to `topic` (statically:
+/// a dynamic authorizer cannot be asked here, under the realm's lock).
+fn add_testament(
+    realm: &Realm,
+    st: &mut RealmState,
+    sid: Id,
+    args: List,
+    kwargs: &Dict,
+) -> Result<List, Failure> {
+    let mut args = args.into_iter();
+    let topic = match args.next() {
+        Some(Value::Str(t)) => t,
+        _ => return Err(invalid("argument 0 (topic) must be a URI".into())),
+    };
+    if let Err(e) = uri::validate(&topic, UriRule::Loose, false) {
+        return Err((error_uri::INVALID_URI, e.to_string()));
+    }
+    if uri::is_router_namespace(&topic) {
+        return Err((
+            error_uri::INVALID_URI,
+            format!("cannot leave a testament on {topic:?}: the wamp. namespace belongs to the router"),
+        ));
+    }
+    let event_args = match args.next() {
+        None | Some(Value::Null) => List::new(),
+        Some(Value::List(l)) => l,
+        Some(other) => {
+            return Err(invalid(format!(
+                "argument 1 (args) must be a list, not {}",
+                other.kind()
+            )))
+        }
+    };
+    let event_kwargs = match args.next() {
+        None | Some(Value::Null) => Dict::new(),
+        Some(Value::Dict(d)) => d,
+        Some(other) => {
+            return Err(invalid(format!(
+                "argument 2 (kwargs) must be a dict, not {}",
+                other.kind()
+            )))
+        }
+    };
+    let mut options = match kwargs.get("publish_options") {
+        None | Some(Value::Null) => PublishOptions::default(),
+        Some(Value::Dict(d)) => {
+            PublishOptions::from_dict(d.clone()).map_err(|e| invalid(format!("publish_options: {e}")))?
+        }
+        Some(other) => {
+            return Err(invalid(format!(
+                "publish_options must be a dict, not {}",
+                other.kind()
+            )))
+        }
+    };
+    // Nobody is left to acknowledge to.
+    options.acknowledge = None;
+    let scope = scope(kwargs)?;
+    let entry = st.sessions.get_mut(&sid).ok_or_else(|| no_such_session(sid))?;
+    match realm.check(&entry.authrole, Action::Publish, &topic) {
+        Verdict::Allow => {}
+        Verdict::Deny => {
+            return Err((
+                error_uri::NOT_AUTHORIZED,
+                format!(
+                    "role {:?} may not publish to {topic:?}, so it may not leave a testament there",
+                    entry.authrole
+                ),
+            ))
+        }
+        Verdict::Ask(_) => {
+            return Err((
+                error_uri::NOT_AUTHORIZED,
+                format!(
+                    "role {:?} is authorized dynamically: a testament needs a static permission to publish",
+                    entry.authrole
+                ),
+            ))
+        }
+    }
+    let bucket = entry.testaments.scope(scope);
+    if bucket.len() >= MAX_TESTAMENTS {
+        return Err(invalid(format!(
+            "a session may leave at most {MAX_TESTAMENTS} testaments per scope"
+        )));
+    }
+    bucket.push(msg::Publish {
+        request: 0,
+        options,
+        topic,
+        payload: Payload::new(event_args, event_kwargs),
+    });
+    Ok(vec![])
+}
+
+/// `wamp.session.flush_testaments(scope=)`.
+fn flush_testaments(st: &mut RealmState, sid: Id, kwargs: &Dict) -> Result<List, Failure> {
+    let scope = scope(kwargs)?;
+    let entry = st.sessions.get_mut(&sid).ok_or_else(|| no_such_session(sid))?;
+    entry.testaments.scope(scope).clear();
+    Ok(vec![])
 }
 
 /// A session's details: `wamp.session.get` and `wamp.session.on_join`.

@@ -58,6 +58,8 @@ pub(crate) struct SessionEntry {
     pub callee_cancels: bool,
     /// Request IDs of INVOCATIONs sent to this session.
     pub invocation_ids: IdSequence,
+    /// Events to publish when it goes (`wamp.session.add_testament`).
+    pub testaments: crate::meta::Testaments,
 }
 
 /// The sessions joined to a realm, by session ID.
@@ -383,18 +385,24 @@ pub(crate) fn send_error(
     );
 }
 
-/// Removes a session from the realm with everything it owned; the meta
-/// events of what goes (registrations, subscriptions, then the session
-/// itself when `announce`) go to whoever listens. Gives back its entry,
-/// or `None` when it was gone already.
+/// Removes a session from the realm with everything it owned. When
+/// `announce`, its testaments are published first (detached, then
+/// destroyed); the meta events of what goes (registrations, subscriptions,
+/// then the session itself when `announce`) go to whoever listens. Gives
+/// back its entry, or `None` when it was gone already.
 pub(crate) fn remove_session(st: &mut RealmState, sid: Id, announce: bool) -> Option<SessionEntry> {
     let RealmState {
         sessions,
         broker,
         dealer,
     } = st;
-    if !sessions.contains_key(&sid) {
-        return None;
+    let testaments = std::mem::take(&mut sessions.get_mut(&sid)?.testaments);
+    if announce {
+        // Published as the session's own, while its identity is known
+        // (disclosure, exclusion lists), before anything of it goes.
+        for publish in testaments.into_publishes() {
+            broker.publish(sessions, sid, publish);
+        }
     }
     broker.remove_session(sessions, sid);
     dealer.remove_session(sessions, broker, sid);
@@ -599,7 +607,7 @@ impl Realm {
         }
         if let Message::Call(m) = msg {
             match crate::meta::procedure(&m.procedure) {
-                Some(p) => crate::meta::call(st, sid, p, m),
+                Some(p) => crate::meta::call(self, st, sid, p, m),
                 None => st.dealer.call(self, &st.sessions, sid, m),
             }
             return Ok(());

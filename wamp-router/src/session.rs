@@ -118,6 +118,7 @@ async fn serve(router: Arc<RouterInner>, conn: &mut Connection) {
         serializer: conn.serializer,
         callee_cancels,
         invocation_ids: IdSequence::new(),
+        testaments: Default::default(),
     });
     let welcome = WelcomeDetails {
         roles: Some(router_roles()),
@@ -699,6 +700,7 @@ fn router_roles() -> Dict {
             "call_timeout",
             meta_uri::FEATURE_SESSION,
             meta_uri::FEATURE_REGISTRATION,
+            meta_uri::FEATURE_TESTAMENT,
         ]),
     );
     roles

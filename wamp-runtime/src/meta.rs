@@ -64,6 +64,27 @@ impl Kill {
     }
 }
 
+/// When a testament is published: when the session is detached or when
+/// it is destroyed (without session resumption, both when it goes:
+/// detached ones first).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TestamentScope {
+    /// When the session is detached.
+    Detached,
+    /// When the session is destroyed (the default).
+    #[default]
+    Destroyed,
+}
+
+impl TestamentScope {
+    fn as_str(self) -> &'static str {
+        match self {
+            TestamentScope::Detached => "detached",
+            TestamentScope::Destroyed => "destroyed",
+        }
+    }
+}
+
 /// A session as the router describes it (`wamp.session.get`,
 /// `wamp.session.on_join`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -326,6 +347,39 @@ impl Meta<'_> {
             .call(meta_uri::SESSION_KILL_ALL, vec![], kill_kwargs(how))
             .await?;
         arg(&r.args, 0)
+    }
+
+    /// Leaves a testament: the router publishes `args` and `kwargs` to
+    /// `topic` (with `options`; never acknowledged) when this session goes,
+    /// however it goes (GOODBYE, a dropped connection, killed), unless
+    /// flushed first.
+    pub async fn add_testament(
+        &self,
+        topic: &str,
+        args: List,
+        kwargs: Dict,
+        options: crate::PublishOptions,
+        scope: TestamentScope,
+    ) -> Result<(), Error> {
+        let mut kw = Dict::new();
+        kw.insert("scope".into(), Value::Str(scope.as_str().into()));
+        let options = options.to_dict();
+        if !options.is_empty() {
+            kw.insert("publish_options".into(), Value::Dict(options));
+        }
+        let args = vec![Value::Str(topic.into()), Value::List(args), Value::Dict(kwargs)];
+        self.call(meta_uri::SESSION_ADD_TESTAMENT, args, kw)
+            .await
+            .map(drop)
+    }
+
+    /// Removes this session's testaments of `scope`.
+    pub async fn flush_testaments(&self, scope: TestamentScope) -> Result<(), Error> {
+        let mut kw = Dict::new();
+        kw.insert("scope".into(), Value::Str(scope.as_str().into()));
+        self.call(meta_uri::SESSION_FLUSH_TESTAMENTS, vec![], kw)
+            .await
+            .map(drop)
     }
 
     /// Sessions joining, from now on.
