@@ -14,7 +14,7 @@ use wamp::{
     error_uri, meta_uri, CallResult, Error, Id, Payload, RegisterOptions, Serializer, Session, SessionConfig,
 };
 use wamp_tests::fixture::{fixture, fixture_path, fixture_realm, str_at};
-use wamp_tests::python::{venv_python, Crossbar};
+use wamp_tests::python::{run_script, venv_python, Crossbar};
 use wamp_tests::{init_tracing, local_connector, url_connector};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -404,5 +404,39 @@ async fn testaments_are_authorized() {
         ev.arg::<String>(0).unwrap(),
         "marker",
         "kill_all published a testament"
+    );
+}
+
+/// Autobahn|Python uses the meta API and testaments
+/// (`tests/python/meta_client.py`) on our router, with each serializer and
+/// over RawSocket, and on Crossbar.io: the same checks pass on both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn autobahn_python_uses_the_meta_api() {
+    init_tracing();
+    let Some(python) = venv_python() else { return };
+    let router = Router::new(RouterConfig::default().realm("realm1"));
+    let ws = router.listen_websocket("127.0.0.1:0").await.unwrap();
+    let rs = router.listen_rawsocket("127.0.0.1:0").await.unwrap();
+    let node = Crossbar::start(&python).await;
+    let ws_url = format!("ws://{}/ws", ws.local_addr());
+    let rs_url = format!("rs://{}", rs.local_addr());
+    let mut failures = Vec::new();
+    for (url, serializer) in [
+        (ws_url.as_str(), "json"),
+        (ws_url.as_str(), "msgpack"),
+        (rs_url.as_str(), "cbor"),
+        (node.ws_url.as_str(), "json"),
+        (node.rs_url.as_str(), "msgpack"),
+    ] {
+        let args = ["--url", url, "--serializer", serializer];
+        let (ok, out) = run_script(&python, "meta_client.py", &args, Duration::from_secs(120)).await;
+        eprintln!("--- meta_client.py {url} {serializer} ---\n{out}");
+        if !ok {
+            failures.push(format!("{url} {serializer}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "Autobahn|Python meta API checks failed: {failures:?}"
     );
 }
