@@ -648,3 +648,88 @@ pub async fn testament_flushed_is_not_published(c: &Connector) {
         .unwrap();
     assert_eq!(next_arg(&mut sub, "the marker").await, "marker");
 }
+
+/// `wamp.registration.remove_callee`: the callee is removed as by an
+/// UNREGISTER (same meta events), calls find nobody; unknown sessions and
+/// registrations are errors.
+pub async fn revoke_callee(c: &Connector) {
+    let (admin, callee, caller) = (c().await, c().await, c().await);
+    let meta = admin.meta();
+    let mut changes = meta.registration_changes().await.unwrap();
+    let uri = unique("com.test.meta.revoked");
+    let reg = callee
+        .register(&uri, RegisterOptions::default(), |_| async {
+            Ok(CallResult::new())
+        })
+        .await
+        .unwrap();
+    let mut id = Some(reg.id);
+    changes_of(&mut changes, &uri, &mut id, 2).await;
+    meta.remove_callee(reg.id, callee.id(), Some("moving to another callee"))
+        .await
+        .unwrap();
+    let seen = changes_of(&mut changes, &uri, &mut id, 2).await;
+    assert_eq!(
+        seen,
+        vec![
+            Change::Removed {
+                session: Some(callee.id()),
+                id: reg.id
+            },
+            Change::Deleted {
+                session: Some(callee.id()),
+                id: reg.id
+            }
+        ]
+    );
+    let e = caller.call(&uri).await.unwrap_err();
+    assert_eq!(uri_of(&e), error_uri::NO_SUCH_PROCEDURE);
+    let e = meta.remove_callee(reg.id, callee.id(), None).await.unwrap_err();
+    assert_eq!(uri_of(&e), error_uri::NO_SUCH_REGISTRATION);
+    let e = meta.remove_callee(reg.id, 1, None).await.unwrap_err();
+    assert_eq!(uri_of(&e), error_uri::NO_SUCH_SESSION);
+    assert!(callee.is_open());
+}
+
+/// `wamp.subscription.remove_subscriber`: our client announced
+/// `subscription_revocation`, so it is told (UNSUBSCRIBED with request 0)
+/// and its event stream ends; events go elsewhere only.
+pub async fn revoke_subscriber(c: &Connector) {
+    let (admin, subscriber, other, publisher) = (c().await, c().await, c().await, c().await);
+    let topic = unique("com.test.meta.revoked");
+    let mut revoked = subscriber
+        .subscribe(&topic, SubscribeOptions::default())
+        .await
+        .unwrap();
+    let mut kept = other
+        .subscribe(&topic, SubscribeOptions::default())
+        .await
+        .unwrap();
+    admin
+        .meta()
+        .remove_subscriber(revoked.id, subscriber.id(), Some("quota"))
+        .await
+        .unwrap();
+    assert!(
+        within("the end of the revoked stream", revoked.next())
+            .await
+            .is_none(),
+        "a revoked subscription's stream ends"
+    );
+    publisher.publish(&topic).arg(1).acknowledge(true).await.unwrap();
+    assert_eq!(
+        within("the kept event", kept.next())
+            .await
+            .unwrap()
+            .arg::<i32>(0)
+            .unwrap(),
+        1
+    );
+    assert_eq!(admin.meta().subscribers(kept.id).await.unwrap(), vec![other.id()]);
+    let e = admin
+        .meta()
+        .remove_subscriber(kept.id, subscriber.id(), None)
+        .await
+        .unwrap_err();
+    assert_eq!(uri_of(&e), error_uri::NO_SUCH_SUBSCRIPTION);
+}

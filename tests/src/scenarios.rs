@@ -833,6 +833,8 @@ scenarios!(
     testament_on_kill,
     testament_order_and_flush,
     testament_flushed_is_not_published,
+    revoke_callee,
+    revoke_subscriber,
 );
 
 /// Runs every scenario (except `skip`), each as its own task so one failure

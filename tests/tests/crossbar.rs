@@ -25,6 +25,10 @@ const CROSSBAR_DEVIATIONS: &[&str] = &[
     // wamp.subscription.list always gives an empty "wildcard" list (a
     // FIXME in its source).
     "meta_subscription_list_wildcard",
+    // wamp.registration.remove_callee answers wamp.error.runtime_error
+    // ("'NoneType' object has no attribute 'forward_for'"): its dealer's
+    // _unregister reads the UNREGISTER message, which a revocation has not.
+    "revoke_callee",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

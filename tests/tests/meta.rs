@@ -421,14 +421,17 @@ async fn autobahn_python_uses_the_meta_api() {
     let ws_url = format!("ws://{}/ws", ws.local_addr());
     let rs_url = format!("rs://{}", rs.local_addr());
     let mut failures = Vec::new();
-    for (url, serializer) in [
-        (ws_url.as_str(), "json"),
-        (ws_url.as_str(), "msgpack"),
-        (rs_url.as_str(), "cbor"),
-        (node.ws_url.as_str(), "json"),
-        (node.rs_url.as_str(), "msgpack"),
+    // Crossbar.io's wamp.registration.remove_callee fails (see crossbar.rs).
+    let crossbar_skip = ["--skip", "remove_callee"];
+    for (url, serializer, skip) in [
+        (ws_url.as_str(), "json", &[][..]),
+        (ws_url.as_str(), "msgpack", &[]),
+        (rs_url.as_str(), "cbor", &[]),
+        (node.ws_url.as_str(), "json", &crossbar_skip[..]),
+        (node.rs_url.as_str(), "msgpack", &crossbar_skip),
     ] {
-        let args = ["--url", url, "--serializer", serializer];
+        let mut args = vec!["--url", url, "--serializer", serializer];
+        args.extend(skip);
         let (ok, out) = run_script(&python, "meta_client.py", &args, Duration::from_secs(120)).await;
         eprintln!("--- meta_client.py {url} {serializer} ---\n{out}");
         if !ok {
@@ -439,4 +442,109 @@ async fn autobahn_python_uses_the_meta_api() {
         failures.is_empty(),
         "Autobahn|Python meta API checks failed: {failures:?}"
     );
+}
+
+async fn recv(conn: &mut wamp::proto::transport::Connection) -> wamp::proto::Message {
+    within("a message from the router", conn.receiver.recv())
+        .await
+        .expect("the router's message")
+}
+
+/// A raw peer on the router: HELLO with the given callee and subscriber
+/// features, then one REGISTER and one SUBSCRIBE. Gives the connection,
+/// its session ID, registration ID and subscription ID.
+async fn raw_peer(router: &Router, revocation: bool) -> (wamp::proto::transport::Connection, Id, Id, Id) {
+    use wamp::proto::{msg, Dict, Message, Value};
+    let mut conn = router.connect_local();
+    let mut features = Dict::new();
+    if revocation {
+        features.insert("registration_revocation".into(), Value::Bool(true));
+        features.insert("subscription_revocation".into(), Value::Bool(true));
+    }
+    let mut role = Dict::new();
+    role.insert("features".into(), Value::Dict(features));
+    let mut roles = Dict::new();
+    for name in ["caller", "callee", "subscriber"] {
+        roles.insert(name.into(), Value::Dict(role.clone()));
+    }
+    let hello = msg::Hello {
+        realm: "realm1".into(),
+        details: wamp::proto::HelloDetails {
+            roles: Some(roles),
+            ..Default::default()
+        },
+    };
+    conn.sender.send(hello.into()).await.unwrap();
+    let Message::Welcome(msg::Welcome { session, .. }) = recv(&mut conn).await else {
+        panic!("no WELCOME")
+    };
+    let register = msg::Register {
+        request: 1,
+        options: Default::default(),
+        procedure: wamp_tests::unique("com.example.raw"),
+    };
+    conn.sender.send(register.into()).await.unwrap();
+    let Message::Registered(msg::Registered { registration, .. }) = recv(&mut conn).await else {
+        panic!("no REGISTERED")
+    };
+    let subscribe = msg::Subscribe {
+        request: 2,
+        options: Default::default(),
+        topic: wamp_tests::unique("com.example.raw"),
+    };
+    conn.sender.send(subscribe.into()).await.unwrap();
+    let Message::Subscribed(msg::Subscribed { subscription, .. }) = recv(&mut conn).await else {
+        panic!("no SUBSCRIBED")
+    };
+    (conn, session, registration, subscription)
+}
+
+/// Revocation on the wire: a peer that announced `registration_revocation`
+/// and `subscription_revocation` gets UNREGISTERED and UNSUBSCRIBED with
+/// request 0, the ID and the reason; one that did not gets nothing (the
+/// next message it sees is the GOODBYE of its kill).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocation_is_told_to_peers_that_announced_it() {
+    use wamp::proto::{msg, Message, RevokeDetails};
+    init_tracing();
+    let router = Router::new(RouterConfig::default().realm("realm1"));
+    let admin = Session::join_local(&router, "realm1").await.unwrap();
+    let meta = admin.meta();
+    for announced in [true, false] {
+        let (mut conn, session, registration, subscription) = raw_peer(&router, announced).await;
+        meta.remove_callee(registration, session, Some("moved"))
+            .await
+            .unwrap();
+        meta.remove_subscriber(subscription, session, None).await.unwrap();
+        meta.kill(session, Kill::new()).await.unwrap();
+        let mut seen = Vec::new();
+        while let Some(m) = within("the peer's messages", conn.receiver.recv()).await {
+            let end = matches!(m, Message::Goodbye(_));
+            seen.push(m);
+            if end {
+                break;
+            }
+        }
+        let goodbye = Message::goodbye(error_uri::CLOSE_KILLED);
+        if announced {
+            let unregistered = Message::Unregistered(msg::Unregistered {
+                request: 0,
+                details: Some(RevokeDetails {
+                    registration: Some(registration),
+                    reason: Some("moved".into()),
+                    ..Default::default()
+                }),
+            });
+            let unsubscribed = Message::Unsubscribed(msg::Unsubscribed {
+                request: 0,
+                details: Some(RevokeDetails {
+                    subscription: Some(subscription),
+                    ..Default::default()
+                }),
+            });
+            assert_eq!(seen, vec![unregistered, unsubscribed, goodbye]);
+        } else {
+            assert_eq!(seen, vec![goodbye]);
+        }
+    }
 }

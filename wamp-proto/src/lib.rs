@@ -116,12 +116,23 @@ pub mod meta_uri {
     /// Removes the caller's testaments of a scope.
     pub const SESSION_FLUSH_TESTAMENTS: &str = "wamp.session.flush_testaments";
 
+    /// Removes a callee from a registration (Crossbar.io's name; the
+    /// spec's registration revocation).
+    pub const REGISTRATION_REMOVE_CALLEE: &str = "wamp.registration.remove_callee";
+    /// Removes a subscriber from a subscription (Crossbar.io's name; the
+    /// spec's subscription revocation).
+    pub const SUBSCRIPTION_REMOVE_SUBSCRIBER: &str = "wamp.subscription.remove_subscriber";
+
     /// Feature (broker and dealer): the session meta API.
     pub const FEATURE_SESSION: &str = "session_meta_api";
     /// Feature (dealer): the registration meta API.
     pub const FEATURE_REGISTRATION: &str = "registration_meta_api";
     /// Feature (broker): the subscription meta API.
     pub const FEATURE_SUBSCRIPTION: &str = "subscription_meta_api";
+    /// Feature (dealer and callee): registration revocation.
+    pub const FEATURE_REGISTRATION_REVOCATION: &str = "registration_revocation";
+    /// Feature (broker and subscriber): subscription revocation.
+    pub const FEATURE_SUBSCRIPTION_REVOCATION: &str = "subscription_revocation";
     /// Feature (dealer): testaments.
     pub const FEATURE_TESTAMENT: &str = "testament_meta_api";
 }

@@ -216,6 +216,40 @@ impl Broker {
         }
     }
 
+    /// Removes `subscriber` from a subscription on the router's initiative
+    /// (`wamp.subscription.remove_subscriber`), with the meta events of an
+    /// UNSUBSCRIBE; a subscriber that announced `subscription_revocation`
+    /// gets UNSUBSCRIBED with request 0. `false` when it was no subscriber
+    /// of the subscription.
+    pub fn revoke(
+        &mut self,
+        sessions: &Sessions,
+        subscriber: Id,
+        subscription: Id,
+        reason: Option<String>,
+    ) -> bool {
+        let Some(removal) = self.detach(subscriber, subscription) else {
+            return false;
+        };
+        if sessions.get(&subscriber).is_some_and(|s| s.revocation.1) {
+            let details = wamp_proto::RevokeDetails {
+                subscription: Some(subscription),
+                reason,
+                ..Default::default()
+            };
+            send_to(
+                sessions,
+                subscriber,
+                Message::Unsubscribed(msg::Unsubscribed {
+                    request: 0,
+                    details: Some(details),
+                }),
+            );
+        }
+        self.announce_removal(sessions, subscriber, subscription, removal);
+        true
+    }
+
     /// The subscriptions, for the meta API.
     pub fn subscriptions(&self) -> &IdMap<Id, Subscription> {
         &self.subscriptions

@@ -250,6 +250,41 @@ impl Dealer {
         Some(deleted)
     }
 
+    /// Removes `callee` from a registration on the router's initiative
+    /// (`wamp.registration.remove_callee`), with the meta events of an
+    /// UNREGISTER; a callee that announced `registration_revocation` gets
+    /// UNREGISTERED with request 0. Calls it is running go on. `false`
+    /// when it was no callee of the registration.
+    pub fn revoke(
+        &mut self,
+        sessions: &Sessions,
+        broker: &Broker,
+        callee: Id,
+        registration: Id,
+        reason: Option<String>,
+    ) -> bool {
+        let Some(deleted) = self.detach(callee, registration) else {
+            return false;
+        };
+        if sessions.get(&callee).is_some_and(|c| c.revocation.0) {
+            let details = wamp_proto::RevokeDetails {
+                registration: Some(registration),
+                reason,
+                ..Default::default()
+            };
+            send_to(
+                sessions,
+                callee,
+                Message::Unregistered(msg::Unregistered {
+                    request: 0,
+                    details: Some(details),
+                }),
+            );
+        }
+        announce_removal(sessions, broker, callee, registration, deleted);
+        true
+    }
+
     /// The registrations, for the meta API.
     pub fn registrations(&self) -> &IdMap<Id, Registration> {
         &self.registrations

@@ -37,12 +37,14 @@ pub(crate) enum Procedure {
     RegistrationGet,
     RegistrationListCallees,
     RegistrationCountCallees,
+    RegistrationRemoveCallee,
     SubscriptionList,
     SubscriptionLookup,
     SubscriptionMatch,
     SubscriptionGet,
     SubscriptionListSubscribers,
     SubscriptionCountSubscribers,
+    SubscriptionRemoveSubscriber,
 }
 
 /// The meta procedure `uri` names, if it names one. Cheap for other URIs:
@@ -68,12 +70,14 @@ pub(crate) fn procedure(uri: &str) -> Option<Procedure> {
         meta_uri::REGISTRATION_GET => RegistrationGet,
         meta_uri::REGISTRATION_LIST_CALLEES => RegistrationListCallees,
         meta_uri::REGISTRATION_COUNT_CALLEES => RegistrationCountCallees,
+        meta_uri::REGISTRATION_REMOVE_CALLEE => RegistrationRemoveCallee,
         meta_uri::SUBSCRIPTION_LIST => SubscriptionList,
         meta_uri::SUBSCRIPTION_LOOKUP => SubscriptionLookup,
         meta_uri::SUBSCRIPTION_MATCH => SubscriptionMatch,
         meta_uri::SUBSCRIPTION_GET => SubscriptionGet,
         meta_uri::SUBSCRIPTION_LIST_SUBSCRIBERS => SubscriptionListSubscribers,
         meta_uri::SUBSCRIPTION_COUNT_SUBSCRIBERS => SubscriptionCountSubscribers,
+        meta_uri::SUBSCRIPTION_REMOVE_SUBSCRIBER => SubscriptionRemoveSubscriber,
         _ => return None,
     })
 }
@@ -164,6 +168,39 @@ fn answer(
             one(Value::UInt(targets.len() as u64))
         }
         AddTestament | FlushTestaments => unreachable!("answered by call()"),
+        RegistrationRemoveCallee => {
+            let (registration, callee) = (args.id(0, "registration")?, args.id(1, "callee")?);
+            let reason = args.reason(2, kwargs)?;
+            if !st.sessions.contains_key(&callee) {
+                return Err(no_such_session(callee));
+            }
+            let RealmState {
+                sessions,
+                broker,
+                dealer,
+            } = st;
+            if !dealer.revoke(sessions, broker, callee, registration, reason) {
+                return Err((
+                    error_uri::NO_SUCH_REGISTRATION,
+                    format!("session {callee} is no callee of a registration {registration} on this realm"),
+                ));
+            }
+            Ok(vec![])
+        }
+        SubscriptionRemoveSubscriber => {
+            let (subscription, subscriber) = (args.id(0, "subscription")?, args.id(1, "subscriber")?);
+            let reason = args.reason(2, kwargs)?;
+            if !st.sessions.contains_key(&subscriber) {
+                return Err(no_such_session(subscriber));
+            }
+            if !st.broker.revoke(&st.sessions, subscriber, subscription, reason) {
+                return Err((
+                    error_uri::NO_SUCH_SUBSCRIPTION,
+                    format!("session {subscriber} is no subscriber of a subscription {subscription} on this realm"),
+                ));
+            }
+            Ok(vec![])
+        }
         RegistrationList => {
             let regs = st.dealer.registrations().iter().map(|(id, r)| (*id, r.policy));
             one(by_policy(regs))
@@ -536,6 +573,16 @@ impl Args {
             .get(i)
             .and_then(Value::as_str)
             .ok_or_else(|| invalid(format!("argument {i} ({name}) must be a string")))
+    }
+
+    /// The optional reason of a revocation: positional argument `i` or
+    /// keyword `reason` (Crossbar.io takes either).
+    fn reason(&self, i: usize, kwargs: &Dict) -> Result<Option<String>, Failure> {
+        match self.0.get(i).or_else(|| kwargs.get("reason")) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Str(r)) => Ok(Some(r.clone())),
+            Some(other) => Err(invalid(format!("reason must be a string, not {}", other.kind()))),
+        }
     }
 
     /// The optional list of authroles of `count` and `list`.

@@ -56,6 +56,10 @@ pub(crate) struct SessionEntry {
     pub serializer: Option<Serializer>,
     /// The callee announced `call_canceling`, so it understands INTERRUPT.
     pub callee_cancels: bool,
+    /// It announced `registration_revocation` (callee) and
+    /// `subscription_revocation` (subscriber): it understands UNREGISTERED
+    /// and UNSUBSCRIBED with request 0.
+    pub revocation: (bool, bool),
     /// Request IDs of INVOCATIONs sent to this session.
     pub invocation_ids: IdSequence,
     /// Events to publish when it goes (`wamp.session.add_testament`).

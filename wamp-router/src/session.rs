@@ -99,7 +99,13 @@ async fn serve(router: Arc<RouterInner>, conn: &mut Connection) {
             unchecked: realm.allows_everything(&identity.authrole),
         });
     }
-    let callee_cancels = feature(&details, "callee", "call_canceling");
+    // Crossbar.io's spelling too.
+    let callee_cancels =
+        feature(&details, "callee", "call_canceling") || feature(&details, "callee", "call_cancelling");
+    let revocation = (
+        feature(&details, "callee", meta_uri::FEATURE_REGISTRATION_REVOCATION),
+        feature(&details, "subscriber", meta_uri::FEATURE_SUBSCRIPTION_REVOCATION),
+    );
     // HELLO's details (the client's roles and features) are not needed any
     // more: freed now rather than kept for the whole session.
     drop(details);
@@ -117,6 +123,7 @@ async fn serve(router: Arc<RouterInner>, conn: &mut Connection) {
         transport: identity.transport.clone(),
         serializer: conn.serializer,
         callee_cancels,
+        revocation,
         invocation_ids: IdSequence::new(),
         testaments: Default::default(),
     });
@@ -687,6 +694,7 @@ fn router_roles() -> Dict {
             "pattern_based_subscription",
             meta_uri::FEATURE_SESSION,
             meta_uri::FEATURE_SUBSCRIPTION,
+            meta_uri::FEATURE_SUBSCRIPTION_REVOCATION,
         ]),
     );
     roles.insert(
@@ -700,6 +708,7 @@ fn router_roles() -> Dict {
             "call_timeout",
             meta_uri::FEATURE_SESSION,
             meta_uri::FEATURE_REGISTRATION,
+            meta_uri::FEATURE_REGISTRATION_REVOCATION,
             meta_uri::FEATURE_TESTAMENT,
         ]),
     );

@@ -446,6 +446,25 @@ impl Meta<'_> {
         arg(&r.args, 0)
     }
 
+    /// Removes `callee` from a registration (Crossbar.io's
+    /// `wamp.registration.remove_callee`); a callee that announced
+    /// `registration_revocation` (this SDK's does) is told, with `reason`.
+    pub async fn remove_callee(
+        &self,
+        registration: Id,
+        callee: Id,
+        reason: Option<&str>,
+    ) -> Result<(), Error> {
+        let mut kw = Dict::new();
+        if let Some(r) = reason {
+            kw.insert("reason".into(), Value::Str(r.into()));
+        }
+        let args = vec![Value::UInt(registration), Value::UInt(callee)];
+        self.call(meta_uri::REGISTRATION_REMOVE_CALLEE, args, kw)
+            .await
+            .map(drop)
+    }
+
     /// Registration changes, in order, from now on (one prefix
     /// subscription to `wamp.registration.`).
     pub async fn registration_changes(&self) -> Result<MetaEvents<Change>, Error> {
@@ -504,6 +523,26 @@ impl Meta<'_> {
             .call(meta_uri::SUBSCRIPTION_COUNT_SUBSCRIBERS, args, Dict::new())
             .await?;
         arg(&r.args, 0)
+    }
+
+    /// Removes `subscriber` from a subscription (Crossbar.io's
+    /// `wamp.subscription.remove_subscriber`); a subscriber that announced
+    /// `subscription_revocation` (this SDK's does: its streams of the
+    /// subscription end) is told, with `reason`.
+    pub async fn remove_subscriber(
+        &self,
+        subscription: Id,
+        subscriber: Id,
+        reason: Option<&str>,
+    ) -> Result<(), Error> {
+        let mut kw = Dict::new();
+        if let Some(r) = reason {
+            kw.insert("reason".into(), Value::Str(r.into()));
+        }
+        let args = vec![Value::UInt(subscription), Value::UInt(subscriber)];
+        self.call(meta_uri::SUBSCRIPTION_REMOVE_SUBSCRIBER, args, kw)
+            .await
+            .map(drop)
     }
 
     /// Subscription changes, in order, from now on (one prefix

@@ -553,6 +553,8 @@ fn client_roles() -> Dict {
             "shared_registration",
             "progressive_call_results",
             "call_canceling",
+            // UNREGISTERED with request 0 forgets the registration.
+            wamp_proto::meta_uri::FEATURE_REGISTRATION_REVOCATION,
         ]),
     );
     roles.insert(
@@ -565,7 +567,12 @@ fn client_roles() -> Dict {
     );
     roles.insert(
         "subscriber".into(),
-        role(&["publisher_identification", "pattern_based_subscription"]),
+        role(&[
+            "publisher_identification",
+            "pattern_based_subscription",
+            // UNSUBSCRIBED with request 0 ends the subscription's streams.
+            wamp_proto::meta_uri::FEATURE_SUBSCRIPTION_REVOCATION,
+        ]),
     );
     roles
 }
