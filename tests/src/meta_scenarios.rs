@@ -733,3 +733,137 @@ pub async fn revoke_subscriber(c: &Connector) {
         .unwrap_err();
     assert_eq!(uri_of(&e), error_uri::NO_SUCH_SUBSCRIPTION);
 }
+
+fn get_retained(policy: MatchPolicy) -> SubscribeOptions {
+    SubscribeOptions {
+        match_policy: Some(policy),
+        get_retained: Some(true),
+        ..Default::default()
+    }
+}
+
+/// Event retention: a subscriber asking for it gets the topic's most
+/// recent retained event at once, marked `retained`; one that does not
+/// ask gets nothing.
+pub async fn retained_event(c: &Connector) {
+    let (publisher, late, plain) = (c().await, c().await, c().await);
+    let base = unique("com.test.retained");
+    let topic = format!("{base}.a.temperature");
+    for n in [1, 2] {
+        publisher
+            .publish(&topic)
+            .arg(n)
+            .retain(true)
+            .acknowledge(true)
+            .await
+            .unwrap();
+    }
+    // Not retained: the retained event stays the second one.
+    publisher.publish(&topic).arg(3).acknowledge(true).await.unwrap();
+    let mut exact = late
+        .subscribe(&topic, get_retained(MatchPolicy::Exact))
+        .await
+        .unwrap();
+    let ev = within("the retained event", exact.next()).await.unwrap();
+    assert_eq!(ev.arg::<i32>(0).unwrap(), 2);
+    assert_eq!(ev.details.retained, Some(true));
+    let mut sub = plain
+        .subscribe(&topic, SubscribeOptions::default())
+        .await
+        .unwrap();
+    publisher.publish(&topic).arg(4).acknowledge(true).await.unwrap();
+    let ev = within("a live event", sub.next()).await.unwrap();
+    assert_eq!(
+        (ev.arg::<i32>(0).unwrap(), ev.details.retained),
+        (4, None),
+        "no retained event unasked"
+    );
+}
+
+/// Prefix and wildcard subscriptions get the retained events of the topics
+/// they match (the spec: what they would have received).
+pub async fn retained_event_patterns(c: &Connector) {
+    let (publisher, late) = (c().await, c().await);
+    let base = unique("com.test.retained");
+    let topic = format!("{base}.a.temperature");
+    publisher
+        .publish(&topic)
+        .arg(2)
+        .retain(true)
+        .acknowledge(true)
+        .await
+        .unwrap();
+    let mut prefix = late
+        .subscribe(format!("{base}."), get_retained(MatchPolicy::Prefix))
+        .await
+        .unwrap();
+    let ev = within("the retained event (prefix)", prefix.next())
+        .await
+        .unwrap();
+    assert_eq!(
+        (ev.arg::<i32>(0).unwrap(), ev.topic.as_str()),
+        (2, topic.as_str())
+    );
+    let mut wild = late
+        .subscribe(
+            format!("{base}..temperature"),
+            get_retained(MatchPolicy::Wildcard),
+        )
+        .await
+        .unwrap();
+    let ev = within("the retained event (wildcard)", wild.next())
+        .await
+        .unwrap();
+    assert_eq!((ev.arg::<i32>(0).unwrap(), ev.details.retained), (2, Some(true)));
+}
+
+/// A retained event goes only to those who could have received it when it
+/// was published: publisher exclusion and the black- and white-lists hold.
+pub async fn retained_event_eligibility(c: &Connector) {
+    let (publisher, allowed, excluded) = (c().await, c().await, c().await);
+    let topic = unique("com.test.retained");
+    publisher
+        .publish(&topic)
+        .arg("for you")
+        .retain(true)
+        .exclude(vec![excluded.id()])
+        .acknowledge(true)
+        .await
+        .unwrap();
+    let mut sub = excluded
+        .subscribe(&topic, get_retained(MatchPolicy::Exact))
+        .await
+        .unwrap();
+    let mut own = publisher
+        .subscribe(&topic, get_retained(MatchPolicy::Exact))
+        .await
+        .unwrap();
+    let mut ok = allowed
+        .subscribe(&topic, get_retained(MatchPolicy::Exact))
+        .await
+        .unwrap();
+    assert_eq!(
+        within("the retained event", ok.next())
+            .await
+            .unwrap()
+            .arg::<String>(0)
+            .unwrap(),
+        "for you"
+    );
+    // A marker from a third session: events arrive in order, so once it is
+    // there, a retained event sent before it would have been seen.
+    allowed
+        .publish(&topic)
+        .arg("marker")
+        .acknowledge(true)
+        .await
+        .unwrap();
+    for (s, who) in [(&mut sub, "the excluded"), (&mut own, "the publisher")] {
+        let ev = within("the marker", s.next()).await.unwrap();
+        assert_eq!(
+            ev.arg::<String>(0).unwrap(),
+            "marker",
+            "{who} got the retained event"
+        );
+    }
+}

@@ -835,6 +835,9 @@ scenarios!(
     testament_flushed_is_not_published,
     revoke_callee,
     revoke_subscriber,
+    retained_event,
+    retained_event_patterns,
+    retained_event_eligibility,
 );
 
 /// Runs every scenario (except `skip`), each as its own task so one failure

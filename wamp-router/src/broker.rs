@@ -1,6 +1,7 @@
 //! The broker: subscriptions (exact, prefix, wildcard) and event routing with
 //! publisher exclusion, black/white-listing and publisher disclosure.
 
+use std::collections::BTreeMap;
 use std::time::SystemTime;
 use wamp_proto::msg;
 use wamp_proto::repr::{self, SerializerSet};
@@ -35,11 +36,33 @@ impl Subscription {
     }
 }
 
+/// Most topics with a retained event per realm: past it, `retain` on a
+/// new topic is ignored (the spec lets a broker decline), with a log line.
+pub(crate) const MAX_RETAINED_TOPICS: usize = 10_000;
+
+/// The retained event of a topic (`PUBLISH.Options.retain`), and what
+/// decides who may get it: the publisher's options and identity as they
+/// were when it was published.
+#[derive(Debug)]
+struct Retained {
+    publication: Id,
+    publisher: Id,
+    publisher_authid: String,
+    publisher_authrole: String,
+    sender: Option<Serializer>,
+    options: PublishOptions,
+    payload: wamp_proto::Payload,
+    /// The serializers the payload can travel in.
+    reach: SerializerSet,
+}
+
 /// Subscriptions of one realm.
 #[derive(Debug, Default)]
 pub(crate) struct Broker {
     subscriptions: IdMap<Id, Subscription>,
     index: PatternIndex,
+    /// Retained events by topic (ordered, for prefix subscriptions).
+    retained: BTreeMap<String, Retained>,
 }
 
 impl Broker {
@@ -50,6 +73,7 @@ impl Broker {
             topic,
         } = msg;
         let policy = options.match_policy.unwrap_or_default();
+        let get_retained = options.get_retained.unwrap_or(false);
         if let Err(e) = uri::validate_pattern(&topic, policy, UriRule::Loose) {
             return send_error(
                 sessions,
@@ -92,6 +116,9 @@ impl Broker {
                 subscription: sub_id,
             }),
         );
+        if get_retained {
+            self.send_retained(sessions, sid, sub_id);
+        }
         let Some(sub) = self.subscriptions.get(&sub_id).filter(|s| s.announced()) else {
             return;
         };
@@ -213,6 +240,91 @@ impl Broker {
                     }
                 }
             }
+        }
+    }
+
+    /// Keeps `payload` as the retained event of `topic`, replacing the
+    /// one before.
+    fn retain(
+        &mut self,
+        topic: &str,
+        publication: Id,
+        publisher: Option<&SessionEntry>,
+        options: &PublishOptions,
+        payload: &wamp_proto::Payload,
+    ) {
+        let Some(p) = publisher else { return };
+        if self.retained.len() >= MAX_RETAINED_TOPICS && !self.retained.contains_key(topic) {
+            tracing::warn!(
+                session = p.id,
+                %topic,
+                "not retaining the event: the realm retains events on {MAX_RETAINED_TOPICS} topics already"
+            );
+            return;
+        }
+        self.retained.insert(
+            topic.to_owned(),
+            Retained {
+                publication,
+                publisher: p.id,
+                publisher_authid: p.authid.clone(),
+                publisher_authrole: p.authrole.clone(),
+                sender: p.serializer,
+                options: options.clone(),
+                payload: payload.clone(),
+                reach: payload.reach().intersection(repr::str_serializers(topic)),
+            },
+        );
+    }
+
+    /// Sends `sid`, just subscribed to `sub_id` with `get_retained`, the
+    /// retained events of the topics the subscription matches that it
+    /// would have got when they were published (publisher exclusion,
+    /// black- and white-lists, its serializer), with `retained: true`.
+    fn send_retained(&self, sessions: &Sessions, sid: Id, sub_id: Id) {
+        let (Some(sub), Some(target)) = (self.subscriptions.get(&sub_id), sessions.get(&sid)) else {
+            return;
+        };
+        let candidates: Box<dyn Iterator<Item = (&String, &Retained)>> = match sub.policy {
+            MatchPolicy::Exact => Box::new(self.retained.get_key_value(&sub.uri).into_iter()),
+            MatchPolicy::Prefix => Box::new(
+                self.retained
+                    .range(sub.uri.clone()..)
+                    .take_while(|(t, _)| t.starts_with(&sub.uri)),
+            ),
+            MatchPolicy::Wildcard => Box::new(
+                self.retained
+                    .iter()
+                    .filter(|(t, _)| uri::wildcard_matches(&sub.uri, t)),
+            ),
+        };
+        for (topic, r) in candidates {
+            let excluded_me = r.options.exclude_me.unwrap_or(true) && r.publisher == sid;
+            if excluded_me || !eligible(&r.options, Some(target)) {
+                continue;
+            }
+            if transcoded(r.sender, target.serializer).is_some_and(|s| !r.reach.contains(s)) {
+                continue;
+            }
+            let mut details = EventDetails {
+                retained: Some(true),
+                ..Default::default()
+            };
+            if sub.policy != MatchPolicy::Exact {
+                details.topic = Some(topic.clone());
+            }
+            if r.options.disclose_me == Some(true) {
+                details.publisher = Some(r.publisher);
+                details.publisher_authid = Some(r.publisher_authid.clone());
+                details.publisher_authrole = Some(r.publisher_authrole.clone());
+            }
+            let event = Message::Event(msg::Event {
+                subscription: sub_id,
+                publication: r.publication,
+                details,
+                payload: r.payload.clone(),
+            });
+            send_to(sessions, sid, event);
         }
     }
 
@@ -372,6 +484,9 @@ impl Broker {
         }
 
         let publication = id::random_id();
+        if options.retain == Some(true) {
+            self.retain(&topic, publication, publisher, &options, &payload);
+        }
         let disclose = options.disclose_me.unwrap_or(false);
         let mut skipped: Vec<(Id, Serializer)> = Vec::new();
         let mut payload = Some(payload);

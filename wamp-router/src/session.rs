@@ -695,6 +695,7 @@ fn router_roles() -> Dict {
             meta_uri::FEATURE_SESSION,
             meta_uri::FEATURE_SUBSCRIPTION,
             meta_uri::FEATURE_SUBSCRIPTION_REVOCATION,
+            "event_retention",
         ]),
     );
     roles.insert(
