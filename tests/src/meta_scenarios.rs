@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use wamp::meta::{Change, Kill, MetaEvent, MetaEvents, TestamentScope};
+use wamp::meta::{Change, EventQuery, Kill, MetaEvent, MetaEvents, StoredEvent, TestamentScope};
 use wamp::{
     error_uri, CallResult, Error, Id, InvokePolicy, MatchPolicy, Payload, RegisterOptions, Session,
     SubscribeOptions, Value,
@@ -866,4 +866,112 @@ pub async fn retained_event_eligibility(c: &Connector) {
             "{who} got the retained event"
         );
     }
+}
+
+/// The prefix whose events the routers of the suite keep (`HISTORY_LIMIT`
+/// of them) for `event_history`.
+pub const HISTORY_PREFIX: &str = "com.test.history.";
+/// How many events of [`HISTORY_PREFIX`] the suite's routers keep.
+pub const HISTORY_LIMIT: usize = 10;
+
+/// Event history: the configured prefix has its subscription from the
+/// start (a subscriber shares its ID); `wamp.subscription.get_events`
+/// gives the last events kept, filtered (topic, reverse, limit,
+/// publications, times); events published with session lists are not
+/// kept, and authrole lists hold for the reader.
+pub async fn event_history(c: &Connector) {
+    let (publisher, reader) = (c().await, c().await);
+    let meta = reader.meta();
+    let hid = meta
+        .lookup_subscription(HISTORY_PREFIX, MatchPolicy::Prefix)
+        .await
+        .unwrap()
+        .expect("the history subscription exists before anyone subscribes");
+    let topic = format!("{}.a", unique("com.test.history"));
+    let mut publications = Vec::new();
+    for n in 0..(HISTORY_LIMIT + 2) {
+        let p = publisher.publish(&topic).arg(n).acknowledge(true).await.unwrap();
+        publications.push(p.expect("a publication ID"));
+    }
+    // Neither kept (a session list) nor shown to this reader (its role excluded).
+    publisher
+        .publish(&topic)
+        .arg("for one session")
+        .eligible(vec![reader.id()])
+        .acknowledge(true)
+        .await
+        .unwrap();
+    let role = reader.details().authrole.clone().unwrap();
+    let hidden = wamp::PublishOptions {
+        exclude_authrole: Some(vec![role]),
+        ..Default::default()
+    };
+    publisher
+        .publish(&topic)
+        .arg("not for this role")
+        .options(hidden)
+        .acknowledge(true)
+        .await
+        .unwrap();
+
+    let sub = reader
+        .subscribe(
+            HISTORY_PREFIX,
+            SubscribeOptions {
+                match_policy: Some(MatchPolicy::Prefix),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(sub.id, hid);
+
+    let q = || EventQuery::new().topic(topic.clone());
+    let args = |events: &[StoredEvent]| -> Vec<Value> {
+        events
+            .iter()
+            .map(|e| e.args.first().cloned().unwrap_or_default())
+            .collect()
+    };
+    let n = |range: std::ops::Range<usize>| -> Vec<Value> { range.map(|n| Value::UInt(n as u64)).collect() };
+    // The limit counts the hidden event too: the oldest three are gone.
+    let all = meta.get_events(hid, q()).await.unwrap();
+    assert_eq!(args(&all), n(3..HISTORY_LIMIT + 2), "{all:?}");
+    let first = &all[0];
+    assert_eq!((first.subscription, first.publication), (hid, publications[3]));
+    assert_eq!(
+        first.details.get("topic").and_then(Value::as_str),
+        Some(topic.as_str())
+    );
+    assert!(!first.timestamp.is_empty());
+
+    let newest = meta.get_events(hid, q().reverse().limit(2)).await.unwrap();
+    assert_eq!(args(&newest), vec![Value::UInt(11), Value::UInt(10)]);
+    let page = meta
+        .get_events(hid, q().after_publication(publications[8]).limit(2))
+        .await
+        .unwrap();
+    assert_eq!(args(&page), n(9..11));
+    let mut until = q();
+    until.until_publication = Some(publications[5]);
+    assert_eq!(args(&meta.get_events(hid, until).await.unwrap()), n(3..6));
+    let mut future = q();
+    future.from_time = Some("2999-01-01T00:00:00Z".into());
+    assert_eq!(meta.get_events(hid, future).await.unwrap(), vec![]);
+    let mut past = q();
+    past.after_time = Some("2000-01-01T00:00:00.000+01:00".into());
+    assert_eq!(meta.get_events(hid, past).await.unwrap().len(), all.len());
+    let other = meta
+        .get_events(hid, EventQuery::new().topic(unique("com.test.history.none")))
+        .await
+        .unwrap();
+    assert_eq!(other, vec![]);
+
+    // A subscription without history says so.
+    let plain = reader
+        .subscribe(unique("com.test.nohistory"), SubscribeOptions::default())
+        .await
+        .unwrap();
+    let e = meta.get_events(plain.id, EventQuery::new()).await.unwrap_err();
+    assert_eq!(uri_of(&e), error_uri::HISTORY_UNAVAILABLE);
 }

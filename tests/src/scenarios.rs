@@ -838,6 +838,7 @@ scenarios!(
     retained_event,
     retained_event_patterns,
     retained_event_eligibility,
+    event_history,
 );
 
 /// Runs every scenario (except `skip`), each as its own task so one failure

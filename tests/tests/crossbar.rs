@@ -37,6 +37,10 @@ const CROSSBAR_DEVIATIONS: &[&str] = &[
     // also on the eligible list (so nobody, without one); exclude_me is not
     // looked at, so the publisher gets its own.
     "retained_event_eligibility",
+    // Event history needs a realm store, which crossbar_node.py does not
+    // configure, and wamp.subscription.get_events takes only `limit` (10 by
+    // default), none of the spec's filters.
+    "event_history",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

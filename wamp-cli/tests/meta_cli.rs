@@ -43,9 +43,10 @@ async fn wamp_json(args: &[&str]) -> Json {
 }
 
 /// `wamp router` on a free port: its WebSocket URL.
-async fn start_router() -> (Child, String) {
+async fn start_router(extra: &[&str]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_wamp"))
         .args(["router", "--ws", "127.0.0.1:0", "--log", "warn"])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .kill_on_drop(true)
@@ -122,7 +123,7 @@ async fn suite(url: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn meta_subcommands_against_wamp_router() {
-    let (_router, url) = start_router().await;
+    let (_router, url) = start_router(&[]).await;
     suite(&url).await;
 }
 
@@ -131,4 +132,66 @@ async fn meta_subcommands_against_crossbar() {
     let Some(python) = venv_python() else { return };
     let node = Crossbar::start(&python).await;
     suite(&node.ws_url).await;
+}
+
+/// `wamp router --event-history URI=LIMIT` keeps that many events of a
+/// prefix (a URI ending in a dot) or a topic; a bad one is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn router_keeps_the_event_history_it_is_told() {
+    use wamp::meta::EventQuery;
+    let (_router, url) = start_router(&[
+        "--event-history",
+        "com.clitest.history.=3",
+        "--event-history",
+        "com.clitest.state=1",
+    ])
+    .await;
+    let s = Session::connect(&url, "realm1").await.unwrap();
+    let meta = s.meta();
+    for n in 0..5 {
+        s.publish("com.clitest.history.x")
+            .arg(n)
+            .acknowledge(true)
+            .await
+            .unwrap();
+        s.publish("com.clitest.state")
+            .arg(n)
+            .acknowledge(true)
+            .await
+            .unwrap();
+    }
+    let prefix = meta
+        .lookup_subscription("com.clitest.history.", MatchPolicy::Prefix)
+        .await
+        .unwrap()
+        .expect("a history subscription for the prefix");
+    let kept: Vec<u64> = meta
+        .get_events(prefix, EventQuery::new())
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.args[0].as_u64().unwrap())
+        .collect();
+    assert_eq!(kept, [2, 3, 4]);
+    let state = meta
+        .lookup_subscription("com.clitest.state", MatchPolicy::Exact)
+        .await
+        .unwrap()
+        .expect("a history subscription for the topic");
+    assert_eq!(meta.get_events(state, EventQuery::new()).await.unwrap().len(), 1);
+    s.leave().await.unwrap();
+
+    let out = Command::new(env!("CARGO_BIN_EXE_wamp"))
+        .args([
+            "router",
+            "--ws",
+            "127.0.0.1:0",
+            "--event-history",
+            "com.clitest.x=0",
+        ])
+        .stdin(Stdio::null())
+        .output();
+    let out = tokio::time::timeout(LIMIT, out).await.unwrap().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("limit"), "{out:?}");
 }

@@ -116,6 +116,9 @@ pub mod meta_uri {
     /// Removes the caller's testaments of a scope.
     pub const SESSION_FLUSH_TESTAMENTS: &str = "wamp.session.flush_testaments";
 
+    /// The event history of a subscription (`subscription`; `reverse`,
+    /// `limit`, `topic`, `*_publication` and `*_time` filters).
+    pub const SUBSCRIPTION_GET_EVENTS: &str = "wamp.subscription.get_events";
     /// Removes a callee from a registration (Crossbar.io's name; the
     /// spec's registration revocation).
     pub const REGISTRATION_REMOVE_CALLEE: &str = "wamp.registration.remove_callee";
@@ -133,6 +136,8 @@ pub mod meta_uri {
     pub const FEATURE_REGISTRATION_REVOCATION: &str = "registration_revocation";
     /// Feature (broker and subscriber): subscription revocation.
     pub const FEATURE_SUBSCRIPTION_REVOCATION: &str = "subscription_revocation";
+    /// Feature (broker): event history.
+    pub const FEATURE_EVENT_HISTORY: &str = "event_history";
     /// Feature (dealer): testaments.
     pub const FEATURE_TESTAMENT: &str = "testament_meta_api";
 }
@@ -204,6 +209,8 @@ pub mod error_uri {
     /// This SDK's router, not the spec: the session's outgoing queue
     /// reached its hard limit (see `transport::QueueLimits`) and was closed.
     pub const CLOSE_OVERFLOW: &str = "wamp.close.overflow";
+    /// No event history is kept for the subscription (Crossbar.io's URI).
+    pub const HISTORY_UNAVAILABLE: &str = "wamp.error.history_unavailable";
     /// A message exceeded the negotiated maximum size.
     pub const PAYLOAD_SIZE_EXCEEDED: &str = "wamp.error.payload_size_exceeded";
 }

@@ -25,6 +25,28 @@ pub(crate) struct Subscription {
     pub subscribers: Vec<Id>,
     /// When it was created, for the meta API.
     pub created: SystemTime,
+    /// Its event history, when configured ([`crate::EventHistory`]): it
+    /// then lives without subscribers too.
+    pub history: Option<History>,
+}
+
+/// The last events of a subscription with event history, oldest first.
+#[derive(Debug)]
+pub(crate) struct History {
+    pub limit: usize,
+    pub events: std::collections::VecDeque<HistoryEvent>,
+}
+
+/// One event kept in a history, with what decides who may read it.
+#[derive(Debug)]
+pub(crate) struct HistoryEvent {
+    pub time: SystemTime,
+    pub publication: Id,
+    pub details: EventDetails,
+    pub payload: wamp_proto::Payload,
+    /// The publication's authid and authrole lists (session lists are
+    /// never kept: sessions do not outlive the router, see the spec).
+    pub options: PublishOptions,
 }
 
 impl Subscription {
@@ -66,6 +88,41 @@ pub(crate) struct Broker {
 }
 
 impl Broker {
+    /// A broker whose history subscriptions exist from the start.
+    pub fn with_history(entries: &[crate::EventHistory]) -> Broker {
+        let mut broker = Broker::default();
+        for h in entries {
+            let history = History {
+                limit: h.limit,
+                events: Default::default(),
+            };
+            match broker.index.get(&h.uri, h.match_policy) {
+                // Listed twice: the larger limit.
+                Some(id) => {
+                    if let Some(existing) = broker.subscriptions.get_mut(&id).and_then(|s| s.history.as_mut())
+                    {
+                        existing.limit = existing.limit.max(h.limit);
+                    }
+                }
+                None => {
+                    let id = id::random_id();
+                    broker.index.insert(h.uri.clone(), h.match_policy, id);
+                    broker.subscriptions.insert(
+                        id,
+                        Subscription {
+                            uri: h.uri.clone(),
+                            policy: h.match_policy,
+                            subscribers: Vec::new(),
+                            created: SystemTime::now(),
+                            history: Some(history),
+                        },
+                    );
+                }
+            }
+        }
+        broker
+    }
+
     pub fn subscribe(&mut self, sessions: &Sessions, sid: Id, msg: msg::Subscribe) {
         let msg::Subscribe {
             request,
@@ -96,6 +153,7 @@ impl Broker {
                         policy,
                         subscribers: Vec::new(),
                         created: SystemTime::now(),
+                        history: None,
                     },
                 );
                 (new_id, true)
@@ -171,7 +229,8 @@ impl Broker {
         let pos = sub.subscribers.iter().position(|s| *s == sid)?;
         sub.subscribers.remove(pos);
         let announced = sub.announced();
-        let deleted = sub.subscribers.is_empty();
+        // One with history stays, for its history (and its ID with it).
+        let deleted = sub.subscribers.is_empty() && sub.history.is_none();
         if deleted {
             let sub = self.subscriptions.remove(&subscription).expect("present above");
             self.index.remove(&sub.uri, sub.policy);
@@ -488,6 +547,45 @@ impl Broker {
             self.retain(&topic, publication, publisher, &options, &payload);
         }
         let disclose = options.disclose_me.unwrap_or(false);
+        // Events published with session lists are not kept (the spec).
+        let keep = options.exclude.is_none() && options.eligible.is_none();
+        for &(sub_id, policy) in &matches {
+            let Some(history) = self
+                .subscriptions
+                .get_mut(&sub_id)
+                .and_then(|s| s.history.as_mut())
+            else {
+                continue;
+            };
+            if !keep {
+                continue;
+            }
+            let mut details = EventDetails::default();
+            if policy != MatchPolicy::Exact {
+                details.topic = Some(topic.clone());
+            }
+            if let (true, Some(p)) = (disclose, publisher) {
+                details.publisher = Some(p.id);
+                details.publisher_authid = Some(p.authid.clone());
+                details.publisher_authrole = Some(p.authrole.clone());
+            }
+            if history.events.len() >= history.limit {
+                history.events.pop_front();
+            }
+            history.events.push_back(HistoryEvent {
+                time: SystemTime::now(),
+                publication,
+                details,
+                payload: payload.clone(),
+                options: PublishOptions {
+                    exclude_authid: options.exclude_authid.clone(),
+                    exclude_authrole: options.exclude_authrole.clone(),
+                    eligible_authid: options.eligible_authid.clone(),
+                    eligible_authrole: options.eligible_authrole.clone(),
+                    ..Default::default()
+                },
+            });
+        }
         let mut skipped: Vec<(Id, Serializer)> = Vec::new();
         let mut payload = Some(payload);
         for (i, &(sub_id, policy)) in matches.iter().enumerate() {
@@ -579,7 +677,7 @@ fn take_last<T: Clone + Default>(v: &mut Option<T>, last: bool) -> T {
 }
 
 /// Applies the black- and white-lists of PUBLISH.Options to one receiver.
-fn eligible(o: &PublishOptions, target: Option<&SessionEntry>) -> bool {
+pub(crate) fn eligible(o: &PublishOptions, target: Option<&SessionEntry>) -> bool {
     let Some(t) = target else { return false };
     let listed = |list: &Option<Vec<Id>>| list.as_ref().map(|l| l.contains(&t.id));
     let named = |list: &Option<Vec<String>>, v: &str| list.as_ref().map(|l| l.iter().any(|x| x == v));

@@ -45,6 +45,7 @@ pub(crate) enum Procedure {
     SubscriptionListSubscribers,
     SubscriptionCountSubscribers,
     SubscriptionRemoveSubscriber,
+    SubscriptionGetEvents,
 }
 
 /// The meta procedure `uri` names, if it names one. Cheap for other URIs:
@@ -78,6 +79,7 @@ pub(crate) fn procedure(uri: &str) -> Option<Procedure> {
         meta_uri::SUBSCRIPTION_LIST_SUBSCRIBERS => SubscriptionListSubscribers,
         meta_uri::SUBSCRIPTION_COUNT_SUBSCRIBERS => SubscriptionCountSubscribers,
         meta_uri::SUBSCRIPTION_REMOVE_SUBSCRIBER => SubscriptionRemoveSubscriber,
+        meta_uri::SUBSCRIPTION_GET_EVENTS => SubscriptionGetEvents,
         _ => return None,
     })
 }
@@ -92,6 +94,7 @@ pub(crate) fn call(realm: &Realm, st: &mut RealmState, sid: Id, procedure: Proce
         Ok((args, kwargs)) => match procedure {
             Procedure::AddTestament => add_testament(realm, st, sid, args, &kwargs),
             Procedure::FlushTestaments => flush_testaments(st, sid, &kwargs),
+            Procedure::SubscriptionGetEvents => get_events(realm, st, sid, &Args(args), &kwargs),
             _ => answer(st, sid, procedure, &Args(args), &kwargs),
         },
         Err(e) => Err((error_uri::INVALID_ARGUMENT, e.to_string())),
@@ -167,7 +170,7 @@ fn answer(
             kill(st, &targets, &closing, false);
             one(Value::UInt(targets.len() as u64))
         }
-        AddTestament | FlushTestaments => unreachable!("answered by call()"),
+        AddTestament | FlushTestaments | SubscriptionGetEvents => unreachable!("answered by call()"),
         RegistrationRemoveCallee => {
             let (registration, callee) = (args.id(0, "registration")?, args.id(1, "callee")?);
             let reason = args.reason(2, kwargs)?;
@@ -496,6 +499,238 @@ fn flush_testaments(st: &mut RealmState, sid: Id, kwargs: &Dict) -> Result<List,
     Ok(vec![])
 }
 
+/// `wamp.subscription.get_events(subscription, reverse=, limit=, topic=,
+/// from_publication=, after_publication=, before_publication=,
+/// until_publication=, from_time=, after_time=, before_time=,
+/// until_time=)`: the subscription's kept events the caller may see (its
+/// role may subscribe to the subscription's URI, and each event's authid
+/// and authrole lists let it), filters ANDed, oldest first unless
+/// `reverse`, at most `limit`.
+fn get_events(realm: &Realm, st: &RealmState, sid: Id, args: &Args, kwargs: &Dict) -> Result<List, Failure> {
+    let id = args.id(0, "subscription")?;
+    let caller = st.sessions.get(&sid).ok_or_else(|| no_such_session(sid))?;
+    let Some(sub) = st.broker.subscriptions().get(&id) else {
+        return Err((
+            error_uri::NO_SUCH_SUBSCRIPTION,
+            format!("no subscription with ID {id} exists on this realm"),
+        ));
+    };
+    match realm.check(&caller.authrole, Action::Subscribe, &sub.uri) {
+        Verdict::Allow => {}
+        _ => {
+            return Err((
+                error_uri::NOT_AUTHORIZED,
+                format!(
+                    "role {:?} may not subscribe to {:?} (statically), so it may not read its history",
+                    caller.authrole, sub.uri
+                ),
+            ))
+        }
+    }
+    let Some(history) = &sub.history else {
+        return Err((
+            error_uri::HISTORY_UNAVAILABLE,
+            format!(
+                "no event history is kept for subscription {id} ({:?}): see RouterConfig::event_history",
+                sub.uri
+            ),
+        ));
+    };
+    let f = HistoryFilter::from_kwargs(kwargs)?;
+    let events: Vec<&crate::broker::HistoryEvent> = history.events.iter().collect();
+    // Publication bounds are positions in the history (IDs are not ordered).
+    let position = |p: Option<Id>| -> Result<Option<usize>, Failure> {
+        match p {
+            None => Ok(None),
+            Some(p) => events
+                .iter()
+                .position(|e| e.publication == p)
+                .map(Some)
+                .ok_or_else(|| invalid(format!("publication {p} is not in the history"))),
+        }
+    };
+    let (from, after, before, until) = (
+        position(f.from_publication)?,
+        position(f.after_publication)?,
+        position(f.before_publication)?,
+        position(f.until_publication)?,
+    );
+    let mut picked: Vec<Value> = Vec::new();
+    let mut indices: Vec<usize> = (0..events.len()).collect();
+    if f.reverse {
+        indices.reverse();
+    }
+    for i in indices {
+        if picked.len() >= f.limit.unwrap_or(usize::MAX) {
+            break;
+        }
+        let e = events[i];
+        let millis = millis_of(e.time);
+        let in_range = from.is_none_or(|p| i >= p)
+            && after.is_none_or(|p| i > p)
+            && before.is_none_or(|p| i < p)
+            && until.is_none_or(|p| i <= p)
+            && f.from_time.is_none_or(|t| millis >= t)
+            && f.after_time.is_none_or(|t| millis > t)
+            && f.before_time.is_none_or(|t| millis < t)
+            && f.until_time.is_none_or(|t| millis <= t);
+        let topic = e.details.topic.as_deref().unwrap_or(&sub.uri);
+        let on_topic = f.topic.as_deref().is_none_or(|t| t == topic);
+        if !in_range || !on_topic || !crate::broker::eligible(&e.options, Some(caller)) {
+            continue;
+        }
+        let Ok((args, kwargs)) = e.payload.to_values() else {
+            continue; // checked on arrival: not expected
+        };
+        let mut d = Dict::new();
+        d.insert("timestamp".into(), Value::Str(iso8601(e.time)));
+        d.insert("subscription".into(), Value::UInt(id));
+        d.insert("publication".into(), Value::UInt(e.publication));
+        d.insert("details".into(), Value::Dict(e.details.to_dict()));
+        d.insert("args".into(), Value::List(args));
+        d.insert("kwargs".into(), Value::Dict(kwargs));
+        picked.push(Value::Dict(d));
+    }
+    Ok(vec![Value::List(picked)])
+}
+
+/// The keyword arguments of `get_events`; times as milliseconds since 1970.
+#[derive(Debug, Default)]
+struct HistoryFilter {
+    reverse: bool,
+    limit: Option<usize>,
+    topic: Option<String>,
+    from_publication: Option<Id>,
+    after_publication: Option<Id>,
+    before_publication: Option<Id>,
+    until_publication: Option<Id>,
+    from_time: Option<i64>,
+    after_time: Option<i64>,
+    before_time: Option<i64>,
+    until_time: Option<i64>,
+}
+
+impl HistoryFilter {
+    fn from_kwargs(kwargs: &Dict) -> Result<HistoryFilter, Failure> {
+        let id = |k: &str| match kwargs.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v
+                .as_u64()
+                .map(Some)
+                .ok_or_else(|| invalid(format!("{k} must be a publication ID"))),
+        };
+        let time = |k: &str| match kwargs.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Str(s)) => parse_rfc3339(s)
+                .map(Some)
+                .ok_or_else(|| invalid(format!("{k}: {s:?} is no RFC 3339 timestamp"))),
+            Some(other) => Err(invalid(format!(
+                "{k} must be an RFC 3339 string, not {}",
+                other.kind()
+            ))),
+        };
+        Ok(HistoryFilter {
+            reverse: match kwargs.get("reverse") {
+                None | Some(Value::Null) => false,
+                Some(Value::Bool(b)) => *b,
+                Some(other) => {
+                    return Err(invalid(format!(
+                        "reverse must be a boolean, not {}",
+                        other.kind()
+                    )))
+                }
+            },
+            limit: match kwargs.get("limit") {
+                None | Some(Value::Null) => None,
+                Some(v) => match v.as_u64() {
+                    Some(n) if n > 0 => Some(n as usize),
+                    _ => return Err(invalid("limit must be a positive integer".into())),
+                },
+            },
+            topic: match kwargs.get("topic") {
+                None | Some(Value::Null) => None,
+                Some(Value::Str(t)) => Some(t.clone()),
+                Some(other) => return Err(invalid(format!("topic must be a URI, not {}", other.kind()))),
+            },
+            from_publication: id("from_publication")?,
+            after_publication: id("after_publication")?,
+            before_publication: id("before_publication")?,
+            until_publication: id("until_publication")?,
+            from_time: time("from_time")?,
+            after_time: time("after_time")?,
+            before_time: time("before_time")?,
+            until_time: time("until_time")?,
+        })
+    }
+}
+
+fn millis_of(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Milliseconds since 1970 of an RFC 3339 timestamp
+/// (`2026-11-30T08:02:12.123Z`, `...+01:00`; fractions past milliseconds
+/// are cut).
+fn parse_rfc3339(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let part = s.get(r)?;
+        part.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| part.parse().ok())?
+    };
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let mut i = 19;
+    let mut millis = 0;
+    if b.get(i) == Some(&b'.') {
+        let start = i + 1;
+        i = start;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        let digits = &s[start..i.min(start + 3)];
+        millis = digits.parse::<i64>().ok()? * 10_i64.pow(3 - digits.len() as u32);
+    }
+    let offset_minutes = match b.get(i)? {
+        b'Z' | b'z' if i + 1 == b.len() => 0,
+        sign @ (b'+' | b'-') if i + 6 == b.len() && b[i + 3] == b':' => {
+            let m = num(i + 1..i + 3)? * 60 + num(i + 4..i + 6)?;
+            if *sign == b'+' {
+                m
+            } else {
+                -m
+            }
+        }
+        _ => return None,
+    };
+    // Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
+    Some(secs * 1000 + millis)
+}
+
 /// A session's details: `wamp.session.get` and `wamp.session.on_join`.
 pub(crate) fn session_details(s: &SessionEntry) -> Dict {
     let mut d = Dict::new();
@@ -661,6 +896,27 @@ mod tests {
         assert_eq!(iso8601(t), "2000-02-29T12:34:56.789Z");
         let t = UNIX_EPOCH + Duration::from_secs(1_796_083_200); // 2026-12-01
         assert_eq!(iso8601(t), "2026-12-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn rfc3339_reads_what_iso8601_writes() {
+        for ms in [0_u64, 951_827_696_789, 1_796_083_200_123] {
+            let t = UNIX_EPOCH + Duration::from_millis(ms);
+            assert_eq!(parse_rfc3339(&iso8601(t)), Some(ms as i64));
+        }
+        assert_eq!(
+            parse_rfc3339("2026-11-30T09:02:12.5+01:00"),
+            parse_rfc3339("2026-11-30T08:02:12.500Z")
+        );
+        assert_eq!(parse_rfc3339("2026-11-30T08:02:12Z"), Some(1_796_025_732_000));
+        for bad in [
+            "2026-11-30",
+            "2026-13-30T08:02:12Z",
+            "2026-11-30T08:02:12",
+            "2026-11-30T08:02:12.Z",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -434,7 +434,7 @@ pub struct Realm {
 }
 
 impl Realm {
-    pub(crate) fn new(config: RealmConfig, flow: FlowLimits) -> Arc<Realm> {
+    pub(crate) fn new(config: RealmConfig, flow: FlowLimits, history: &[crate::EventHistory]) -> Arc<Realm> {
         let roles = config
             .roles
             .iter()
@@ -445,7 +445,10 @@ impl Realm {
             config,
             flow,
             roles,
-            state: Mutex::new(RealmState::default()),
+            state: Mutex::new(RealmState {
+                broker: Broker::with_history(history),
+                ..Default::default()
+            }),
         })
     }
 

@@ -696,6 +696,7 @@ fn router_roles() -> Dict {
             meta_uri::FEATURE_SUBSCRIPTION,
             meta_uri::FEATURE_SUBSCRIPTION_REVOCATION,
             "event_retention",
+            meta_uri::FEATURE_EVENT_HISTORY,
         ]),
     );
     roles.insert(

@@ -85,6 +85,119 @@ impl TestamentScope {
     }
 }
 
+/// Which kept events `get_events` gives (the spec's event history
+/// filters, ANDed); the default: all, oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EventQuery {
+    /// Newest first.
+    pub reverse: bool,
+    /// At most this many.
+    pub limit: Option<u64>,
+    /// Only events on this topic (for pattern subscriptions).
+    pub topic: Option<String>,
+    /// Only events from this publication on (included).
+    pub from_publication: Option<Id>,
+    /// Only events after this publication.
+    pub after_publication: Option<Id>,
+    /// Only events before this publication.
+    pub before_publication: Option<Id>,
+    /// Only events up to this publication (included).
+    pub until_publication: Option<Id>,
+    /// Only events at or after this RFC 3339 time.
+    pub from_time: Option<String>,
+    /// Only events after this RFC 3339 time.
+    pub after_time: Option<String>,
+    /// Only events before this RFC 3339 time.
+    pub before_time: Option<String>,
+    /// Only events at or before this RFC 3339 time.
+    pub until_time: Option<String>,
+}
+
+impl EventQuery {
+    /// Every kept event, oldest first.
+    pub fn new() -> Self {
+        EventQuery::default()
+    }
+
+    /// Newest first.
+    pub fn reverse(mut self) -> Self {
+        self.reverse = true;
+        self
+    }
+
+    /// At most `n` events.
+    pub fn limit(mut self, n: u64) -> Self {
+        self.limit = Some(n);
+        self
+    }
+
+    /// Only events after `publication` (the next page, oldest first).
+    pub fn after_publication(mut self, publication: Id) -> Self {
+        self.after_publication = Some(publication);
+        self
+    }
+
+    /// Only events on `topic`.
+    pub fn topic(mut self, topic: impl Into<String>) -> Self {
+        self.topic = Some(topic.into());
+        self
+    }
+
+    fn kwargs(self) -> Dict {
+        let mut d = Dict::new();
+        if self.reverse {
+            d.insert("reverse".into(), Value::Bool(true));
+        }
+        let ids = [
+            ("limit", self.limit),
+            ("from_publication", self.from_publication),
+            ("after_publication", self.after_publication),
+            ("before_publication", self.before_publication),
+            ("until_publication", self.until_publication),
+        ];
+        for (k, v) in ids {
+            if let Some(v) = v {
+                d.insert(k.into(), Value::UInt(v));
+            }
+        }
+        let strings = [
+            ("topic", self.topic),
+            ("from_time", self.from_time),
+            ("after_time", self.after_time),
+            ("before_time", self.before_time),
+            ("until_time", self.until_time),
+        ];
+        for (k, v) in strings {
+            if let Some(v) = v {
+                d.insert(k.into(), Value::Str(v));
+            }
+        }
+        d
+    }
+}
+
+/// An event from a subscription's history (`wamp.subscription.get_events`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct StoredEvent {
+    /// When the router got it (RFC 3339).
+    pub timestamp: String,
+    /// The subscription it was kept for.
+    pub subscription: Id,
+    /// Its publication ID.
+    pub publication: Id,
+    /// Its details as its subscribers got them.
+    #[serde(default)]
+    pub details: Dict,
+    /// Its positional arguments.
+    #[serde(default)]
+    pub args: List,
+    /// Its keyword arguments.
+    #[serde(default)]
+    pub kwargs: Dict,
+}
+
 /// A session as the router describes it (`wamp.session.get`,
 /// `wamp.session.on_join`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -543,6 +656,16 @@ impl Meta<'_> {
         self.call(meta_uri::SUBSCRIPTION_REMOVE_SUBSCRIBER, args, kw)
             .await
             .map(drop)
+    }
+
+    /// The kept events of a subscription with event history (the router
+    /// must keep some for it: `wamp router --event-history URI=LIMIT`).
+    pub async fn get_events(&self, subscription: Id, query: EventQuery) -> Result<Vec<StoredEvent>, Error> {
+        let args = vec![Value::UInt(subscription)];
+        let r = self
+            .call(meta_uri::SUBSCRIPTION_GET_EVENTS, args, query.kwargs())
+            .await?;
+        arg(&r.args, 0)
     }
 
     /// Subscription changes, in order, from now on (one prefix
