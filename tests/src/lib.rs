@@ -47,6 +47,21 @@ pub fn local_connector(router: wamp::router::Router, realm: &str) -> Connector {
     })
 }
 
+/// The configuration of a router the scenario suite runs against: an open
+/// `realm`, and the event history that `meta_scenarios::event_history`
+/// reads.
+pub fn suite_router_config(realm: &str) -> wamp::router::RouterConfig {
+    let history = format!(
+        "{}={}",
+        meta_scenarios::HISTORY_PREFIX,
+        meta_scenarios::HISTORY_LIMIT
+    );
+    let history = wamp::router::EventHistory::parse(&history).expect("a valid event history");
+    wamp::router::RouterConfig::default()
+        .realm(realm)
+        .event_history(history)
+}
+
 /// A unique URI suffix, so scenarios sharing a router never collide.
 pub fn unique(prefix: &str) -> String {
     format!("{prefix}.t{}", wamp::proto::id::random_id())

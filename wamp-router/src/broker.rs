@@ -85,12 +85,18 @@ pub(crate) struct Broker {
     index: PatternIndex,
     /// Retained events by topic (ordered, for prefix subscriptions).
     retained: BTreeMap<String, Retained>,
+    /// Some subscription keeps event history: only then does a publication
+    /// look for one.
+    has_history: bool,
 }
 
 impl Broker {
     /// A broker whose history subscriptions exist from the start.
     pub fn with_history(entries: &[crate::EventHistory]) -> Broker {
-        let mut broker = Broker::default();
+        let mut broker = Broker {
+            has_history: !entries.is_empty(),
+            ..Default::default()
+        };
         for h in entries {
             let history = History {
                 limit: h.limit,
@@ -548,8 +554,8 @@ impl Broker {
         }
         let disclose = options.disclose_me.unwrap_or(false);
         // Events published with session lists are not kept (the spec).
-        let keep = options.exclude.is_none() && options.eligible.is_none();
-        for &(sub_id, policy) in &matches {
+        let keep = self.has_history && options.exclude.is_none() && options.eligible.is_none();
+        for &(sub_id, policy) in matches.iter().filter(|_| keep) {
             let Some(history) = self
                 .subscriptions
                 .get_mut(&sub_id)
