@@ -136,6 +136,8 @@ pub mod meta_uri {
     pub const FEATURE_REGISTRATION_REVOCATION: &str = "registration_revocation";
     /// Feature (broker and subscriber): subscription revocation.
     pub const FEATURE_SUBSCRIPTION_REVOCATION: &str = "subscription_revocation";
+    /// Feature (caller, callee, dealer): progressive call invocations.
+    pub const FEATURE_PROGRESSIVE_CALL_INVOCATIONS: &str = "progressive_call_invocations";
     /// Feature (broker): event history.
     pub const FEATURE_EVENT_HISTORY: &str = "event_history";
     /// Feature (dealer): testaments.
@@ -209,6 +211,8 @@ pub mod error_uri {
     /// This SDK's router, not the spec: the session's outgoing queue
     /// reached its hard limit (see `transport::QueueLimits`) and was closed.
     pub const CLOSE_OVERFLOW: &str = "wamp.close.overflow";
+    /// A peer does not support a feature the request needs.
+    pub const FEATURE_NOT_SUPPORTED: &str = "wamp.error.feature_not_supported";
     /// No event history is kept for the subscription (Crossbar.io's URI).
     pub const HISTORY_UNAVAILABLE: &str = "wamp.error.history_unavailable";
     /// A message exceeded the negotiated maximum size.

@@ -19,7 +19,7 @@ use wamp_proto::{
 use crate::broker::Broker;
 use crate::matching::PatternIndex;
 use crate::meta;
-use crate::realm::{send_error, send_to, Realm, Sessions};
+use crate::realm::{send_error, send_to, Realm, Sessions, Violation};
 use crate::transcode::Payload;
 
 #[derive(Debug)]
@@ -43,7 +43,25 @@ struct PendingCall {
     timer: Option<tokio::task::AbortHandle>,
     /// Where the answer goes when the router itself is the caller.
     internal: Option<oneshot::Sender<InternalOutcome>>,
+    /// A call with progressive invocations (its first CALL had `progress`).
+    progressive: Option<Box<ProgressiveInput>>,
 }
+
+/// What continuing a call with progressive invocations needs.
+#[derive(Debug)]
+struct ProgressiveInput {
+    /// Continuations must name the same procedure.
+    procedure: String,
+    registration: Id,
+    /// More CALLs may come (the last one had no `progress`, or the call
+    /// was canceled: later ones are dropped).
+    open: bool,
+}
+
+/// How many ended calls with progressive invocations the dealer remembers,
+/// so that continuations sent before their caller learnt of the end are
+/// dropped rather than taken for new calls.
+const ENDED_INPUTS: usize = 4096;
 
 /// The caller ID of calls the router makes itself; session IDs start at 1.
 pub(crate) const ROUTER_CALLER: Id = 0;
@@ -112,6 +130,10 @@ pub(crate) struct Dealer {
     calls: IdMap<(Id, Id), (Id, Id)>,
     /// Request IDs of the router's own calls.
     internal_ids: wamp_proto::IdSequence,
+    /// (caller, request) of calls with progressive invocations that ended,
+    /// oldest first, at most [`ENDED_INPUTS`].
+    ended_inputs: std::collections::VecDeque<(Id, Id)>,
+    ended_lookup: std::collections::HashSet<(Id, Id)>,
 }
 
 impl Dealer {
@@ -300,12 +322,124 @@ impl Dealer {
         self.index.best_match(procedure).map(|(id, _)| id)
     }
 
-    pub fn call(&mut self, realm: &Arc<Realm>, sessions: &Sessions, sid: Id, msg: msg::Call) {
+    /// The protocol errors of a CALL, found before it is handled (an
+    /// in-process session's direct route gives such a message back to go
+    /// through its task, which aborts the session): `progress` from a
+    /// caller that did not announce progressive call invocations, or a
+    /// continuation naming another procedure.
+    pub fn precheck(&self, sessions: &Sessions, sid: Id, msg: &msg::Call) -> Result<(), Violation> {
+        if msg.options.progress == Some(true)
+            && !sessions.get(&sid).is_some_and(|s| s.progressive_invocations.0)
+        {
+            return Err(Violation(format!(
+                "CALL {} with progress, but progressive_call_invocations was not announced",
+                msg.request
+            )));
+        }
+        let input = self
+            .calls
+            .get(&(sid, msg.request))
+            .and_then(|key| self.invocations.get(key))
+            .and_then(|c| c.progressive.as_ref());
+        match input {
+            Some(input) if input.procedure != msg.procedure => Err(Violation(format!(
+                "CALL {} continues a call of {:?} with {:?}",
+                msg.request, input.procedure, msg.procedure
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// A CALL: a new call, or the continuation of one with progressive
+    /// invocations (the same request ID). `Err` aborts the caller's session.
+    pub fn call(
+        &mut self,
+        realm: &Arc<Realm>,
+        sessions: &Sessions,
+        sid: Id,
+        msg: msg::Call,
+    ) -> Result<(), Violation> {
         let request = msg.request;
+        if let Some(&(callee, invocation)) = self.calls.get(&(sid, request)) {
+            let open = self
+                .invocations
+                .get(&(callee, invocation))
+                .and_then(|c| c.progressive.as_ref())
+                .map(|p| p.open);
+            match open {
+                Some(true) => return self.continue_call(sessions, sid, callee, invocation, msg),
+                // After its last chunk (or a cancel): dropped.
+                Some(false) => return Ok(()),
+                None => {} // a reused request ID: refused below
+            }
+        } else if self.ended_lookup.contains(&(sid, request)) {
+            // The continuation of a call that ended meanwhile: its caller
+            // has (or will have) its outcome. Dropped, as the spec says.
+            return Ok(());
+        }
         let routed = self.route(realm, sessions, sid, msg, &mut None);
         if let Err((error, msg)) = routed {
             send_error(sessions, sid, MessageType::Call, request, error, msg);
         }
+        Ok(())
+    }
+
+    /// Forwards a chunk of a call with progressive invocations to the
+    /// callee of its first CALL, as an INVOCATION with the same request.
+    fn continue_call(
+        &mut self,
+        sessions: &Sessions,
+        sid: Id,
+        callee: Id,
+        invocation: Id,
+        msg: msg::Call,
+    ) -> Result<(), Violation> {
+        let msg::Call {
+            options,
+            procedure,
+            payload,
+            ..
+        } = msg;
+        let Some(input) = self
+            .invocations
+            .get_mut(&(callee, invocation))
+            .and_then(|c| c.progressive.as_mut())
+        else {
+            return Ok(());
+        };
+        debug_assert_eq!(input.procedure, procedure, "checked by precheck");
+        let more = options.progress == Some(true);
+        if !more {
+            input.open = false;
+        }
+        let registration = input.registration;
+        let checked = Payload {
+            body: &payload,
+            dicts: &[],
+            strs: &[],
+        };
+        let caller_serializer = sessions.get(&sid).and_then(|c| c.serializer);
+        let callee_serializer = sessions.get(&callee).and_then(|c| c.serializer);
+        if let Some(e) = checked.refusal(caller_serializer, callee_serializer) {
+            let cause = format!("a chunk of the call: {e}, which the callee uses");
+            self.fail_undeliverable(sessions, callee, invocation, true, cause);
+            return Ok(());
+        }
+        let details = InvocationDetails {
+            progress: more.then_some(true),
+            ..Default::default()
+        };
+        send_to(
+            sessions,
+            callee,
+            Message::Invocation(msg::Invocation {
+                request: invocation,
+                registration,
+                details,
+                payload,
+            }),
+        );
+        Ok(())
     }
 
     /// A call made by the router itself; the answer (or the failure to
@@ -377,10 +511,29 @@ impl Dealer {
         if let Some(e) = checked.refusal(caller_serializer, callee_entry.serializer) {
             return Err((error_uri::INVALID_ARGUMENT, format!("{e}, which the callee uses")));
         }
+        let progressive = options.progress == Some(true);
+        if progressive && !(callee_entry.progressive_invocations.1 && callee_entry.callee_cancels) {
+            return Err((
+                error_uri::FEATURE_NOT_SUPPORTED,
+                format!(
+                    "the callee of {procedure:?} did not announce progressive_call_invocations and call_canceling"
+                ),
+            ));
+        }
+        let progressive = progressive.then(|| {
+            Box::new(ProgressiveInput {
+                procedure: procedure.clone(),
+                registration: reg_id,
+                open: true,
+            })
+        });
         let invocation = callee_entry.invocation_ids.next();
 
         let receive_progress = options.receive_progress.unwrap_or(false);
         let mut details = InvocationDetails::default();
+        if progressive.is_some() {
+            details.progress = Some(true);
+        }
         if reg.policy != MatchPolicy::Exact {
             details.procedure = Some(procedure);
         }
@@ -418,6 +571,7 @@ impl Dealer {
                 receive_progress,
                 timer,
                 internal: internal.take(),
+                progressive,
             },
         );
         self.calls.insert((sid, request), (callee, invocation));
@@ -442,6 +596,16 @@ impl Dealer {
     fn finish(&mut self, sessions: &Sessions, callee: Id, invocation: Id) -> Option<PendingCall> {
         let call = self.invocations.remove(&(callee, invocation))?;
         self.calls.remove(&(call.caller, call.call_request));
+        if call.progressive.is_some() {
+            let key = (call.caller, call.call_request);
+            if self.ended_inputs.len() >= ENDED_INPUTS {
+                if let Some(old) = self.ended_inputs.pop_front() {
+                    self.ended_lookup.remove(&old);
+                }
+            }
+            self.ended_inputs.push_back(key);
+            self.ended_lookup.insert(key);
+        }
         if let Some(caller) = sessions.get(&call.caller) {
             caller.outbound.call_ended();
         }
@@ -593,6 +757,14 @@ impl Dealer {
         let Some(&(callee, invocation)) = self.calls.get(&(sid, request)) else {
             return; // already answered: nothing to cancel
         };
+        // A canceled call takes no more chunks.
+        if let Some(p) = self
+            .invocations
+            .get_mut(&(callee, invocation))
+            .and_then(|c| c.progressive.as_mut())
+        {
+            p.open = false;
+        }
         let callee_cancels = sessions.get(&callee).is_some_and(|c| c.callee_cancels);
         let mut mode = options.mode.unwrap_or_default();
         if !callee_cancels {

@@ -60,6 +60,8 @@ pub(crate) struct SessionEntry {
     /// `subscription_revocation` (subscriber): it understands UNREGISTERED
     /// and UNSUBSCRIBED with request 0.
     pub revocation: (bool, bool),
+    /// It announced `progressive_call_invocations` as caller, as callee.
+    pub progressive_invocations: (bool, bool),
     /// Request IDs of INVOCATIONs sent to this session.
     pub invocation_ids: IdSequence,
     /// Events to publish when it goes (`wamp.session.add_testament`).
@@ -581,6 +583,12 @@ impl Realm {
             if !st.sessions.contains_key(&sid) {
                 return Err(msg);
             }
+            if let Message::Call(m) = &msg {
+                if st.dealer.precheck(&st.sessions, sid, m).is_err() {
+                    // Through the session's task, which aborts it.
+                    return Err(msg);
+                }
+            }
             Self::dispatch(self, &mut st, sid, msg).map_err(|v| {
                 // Unreachable for the messages a direct route takes.
                 tracing::error!(session = sid, "direct route took a message it may not: {}", v.0);
@@ -613,11 +621,15 @@ impl Realm {
             return Ok(());
         }
         if let Message::Call(m) = msg {
-            match crate::meta::procedure(&m.procedure) {
-                Some(p) => crate::meta::call(self, st, sid, p, m),
+            // The spec: protocol errors abort the session.
+            st.dealer.precheck(&st.sessions, sid, &m)?;
+            return match crate::meta::procedure(&m.procedure) {
+                Some(p) => {
+                    crate::meta::call(self, st, sid, p, m);
+                    Ok(())
+                }
                 None => st.dealer.call(self, &st.sessions, sid, m),
-            }
-            return Ok(());
+            };
         }
         let RealmState {
             sessions,

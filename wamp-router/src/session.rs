@@ -102,6 +102,12 @@ async fn serve(router: Arc<RouterInner>, conn: &mut Connection) {
     // Crossbar.io's spelling too.
     let callee_cancels =
         feature(&details, "callee", "call_canceling") || feature(&details, "callee", "call_cancelling");
+    // Crossbar.io's and others' older name too.
+    let progressive = |role| {
+        feature(&details, role, meta_uri::FEATURE_PROGRESSIVE_CALL_INVOCATIONS)
+            || feature(&details, role, "progressive_calls")
+    };
+    let progressive_invocations = (progressive("caller"), progressive("callee"));
     let revocation = (
         feature(&details, "callee", meta_uri::FEATURE_REGISTRATION_REVOCATION),
         feature(&details, "subscriber", meta_uri::FEATURE_SUBSCRIPTION_REVOCATION),
@@ -124,6 +130,7 @@ async fn serve(router: Arc<RouterInner>, conn: &mut Connection) {
         serializer: conn.serializer,
         callee_cancels,
         revocation,
+        progressive_invocations,
         invocation_ids: IdSequence::new(),
         testaments: Default::default(),
     });
@@ -712,6 +719,7 @@ fn router_roles() -> Dict {
             meta_uri::FEATURE_REGISTRATION,
             meta_uri::FEATURE_REGISTRATION_REVOCATION,
             meta_uri::FEATURE_TESTAMENT,
+            meta_uri::FEATURE_PROGRESSIVE_CALL_INVOCATIONS,
         ]),
     );
     roles
