@@ -328,13 +328,15 @@ impl Dealer {
     /// caller that did not announce progressive call invocations, or a
     /// continuation naming another procedure.
     pub fn precheck(&self, sessions: &Sessions, sid: Id, msg: &msg::Call) -> Result<(), Violation> {
-        if msg.options.progress == Some(true)
-            && !sessions.get(&sid).is_some_and(|s| s.progressive_invocations.0)
-        {
-            return Err(Violation(format!(
-                "CALL {} with progress, but progressive_call_invocations was not announced",
-                msg.request
-            )));
+        if !sessions.get(&sid).is_some_and(|s| s.progressive_invocations.0) {
+            // It continues nothing: its reused request IDs are refused as ever.
+            if msg.options.progress == Some(true) {
+                return Err(Violation(format!(
+                    "CALL {} with progress, but progressive_call_invocations was not announced",
+                    msg.request
+                )));
+            }
+            return Ok(());
         }
         let input = self
             .calls
@@ -360,7 +362,10 @@ impl Dealer {
         msg: msg::Call,
     ) -> Result<(), Violation> {
         let request = msg.request;
-        if let Some(&(callee, invocation)) = self.calls.get(&(sid, request)) {
+        let streams = sessions.get(&sid).is_some_and(|s| s.progressive_invocations.0);
+        if !streams {
+            // A caller that continues no call: nothing to look up for it.
+        } else if let Some(&(callee, invocation)) = self.calls.get(&(sid, request)) {
             let open = self
                 .invocations
                 .get(&(callee, invocation))
