@@ -26,7 +26,7 @@ impl ComplexResults {
             [forename, surname] => Ok(CallResult::new().with_arg(forename).with_arg(surname)),
             // What Python's `forename, surname = fullname.split()` raises,
             // which Autobahn sends as wamp.error.runtime_error.
-            ref parts => Err(ApplicationError::new("wamp.error.runtime_error").with_arg(
+            ref parts => Err(ApplicationError::new(wamp::error_uri::RUNTIME_ERROR).with_arg(
                 if parts.len() > 2 {
                     "too many values to unpack (expected 2)".to_owned()
                 } else {

@@ -4,6 +4,7 @@
 //! the authentication fixture, and temporary directories.
 
 pub mod fixture;
+pub mod meta_scenarios;
 pub mod python;
 pub mod scenarios;
 
@@ -44,6 +45,21 @@ pub fn local_connector(router: wamp::router::Router, realm: &str) -> Connector {
                 .expect("join in-process")
         })
     })
+}
+
+/// The configuration of a router the scenario suite runs against: an open
+/// `realm`, and the event history that `meta_scenarios::event_history`
+/// reads.
+pub fn suite_router_config(realm: &str) -> wamp::router::RouterConfig {
+    let history = format!(
+        "{}={}",
+        meta_scenarios::HISTORY_PREFIX,
+        meta_scenarios::HISTORY_LIMIT
+    );
+    let history = wamp::router::EventHistory::parse(&history).expect("a valid event history");
+    wamp::router::RouterConfig::default()
+        .realm(realm)
+        .event_history(history)
 }
 
 /// A unique URI suffix, so scenarios sharing a router never collide.

@@ -15,6 +15,7 @@ use wamp::{
     Session, SubscribeOptions,
 };
 
+use crate::meta_scenarios::*;
 use crate::{unique, Connector};
 
 /// Upper bound for any single wait in a scenario.
@@ -816,6 +817,28 @@ scenarios!(
     cleanup_on_leave,
     unregister,
     pending_fail_on_close,
+    meta_session_on_join_leave,
+    meta_session_on_leave_details,
+    meta_session_count_list_get,
+    meta_session_kill,
+    meta_session_kill_default_reason,
+    meta_session_kill_spares_the_caller,
+    meta_registration_api,
+    meta_registration_removed_on_leave,
+    meta_registration_match,
+    meta_subscription_api,
+    meta_subscription_match,
+    meta_subscription_list_wildcard,
+    testament_on_lost_connection,
+    testament_on_kill,
+    testament_order_and_flush,
+    testament_flushed_is_not_published,
+    revoke_callee,
+    revoke_subscriber,
+    retained_event,
+    retained_event_patterns,
+    retained_event_eligibility,
+    event_history,
 );
 
 /// Runs every scenario (except `skip`), each as its own task so one failure

@@ -12,66 +12,20 @@ use serde_json::Value as Json;
 use wamp::auth::{Credentials, CryptosignKey};
 use wamp::proto::uri::MatchPolicy;
 use wamp::router::auth::{
-    Allow, AuthMethod, CryptosignUser, Method, Permission, RealmConfig, Role, TicketUser, WampCraUser,
+    Allow, AuthMethod, CryptosignUser, Method, Permission, RealmConfig, Role, TicketUser,
 };
 use wamp::router::{Router, RouterConfig};
 use wamp::{
     ApplicationError, CallResult, Dict, Error, Payload, RegisterOptions, Serializer, Session, SessionConfig,
     SubscribeOptions, Value,
 };
-use wamp_tests::fixture::{fixture, fixture_path, str_at as s};
+use wamp_tests::fixture::{fixture, fixture_path, fixture_realm, str_at as s};
 use wamp_tests::python::{run_script, venv_python, Crossbar};
 use wamp_tests::{init_tracing, unique};
 
 const NOT_AUTHORIZED: &str = "wamp.error.not_authorized";
 
 // --- the fixture shared with Crossbar.io and Autobahn|Python ---------------
-
-/// The fixture's realm, users and roles as our router's configuration.
-fn fixture_realm(fx: &Json) -> RealmConfig {
-    let mut realm = RealmConfig::new(s(fx, &["realm"]));
-    for (name, permissions) in fx["roles"].as_object().unwrap() {
-        let mut role = Role::new(name);
-        for p in permissions.as_array().unwrap() {
-            let allowed = |k: &str| p["allow"][k].as_bool().unwrap_or(false);
-            role = role.permit(Permission {
-                uri: s(p, &["uri"]).to_owned(),
-                match_policy: MatchPolicy::parse(s(p, &["match"])).unwrap(),
-                allow: Allow {
-                    call: allowed("call"),
-                    register: allowed("register"),
-                    publish: allowed("publish"),
-                    subscribe: allowed("subscribe"),
-                },
-            });
-        }
-        realm = realm.role(role);
-    }
-    let tickets = fx["ticket"].as_object().unwrap().iter().map(|(authid, u)| {
-        (
-            authid.clone(),
-            TicketUser::new(s(u, &["ticket"]), s(u, &["role"])),
-        )
-    });
-    let cra = fx["wampcra"].as_object().unwrap().iter().map(|(authid, u)| {
-        let mut user = WampCraUser::new(s(u, &["secret"]), s(u, &["role"]));
-        if let Some(salt) = u["salt"].as_str() {
-            let n = |k: &str| u[k].as_u64().unwrap() as u32;
-            user = user.salted(salt, n("iterations"), n("keylen"));
-        }
-        (authid.clone(), user)
-    });
-    let keys = fx["cryptosign"].as_object().unwrap().iter().map(|(authid, u)| {
-        (
-            authid.clone(),
-            CryptosignUser::new(s(u, &["public_key"]), s(u, &["role"])),
-        )
-    });
-    realm
-        .auth(AuthMethod::ticket(tickets))
-        .auth(AuthMethod::wampcra(cra))
-        .auth(AuthMethod::cryptosign(keys))
-}
 
 /// A router with the fixture's realm and an open `realm1`.
 fn fixture_router() -> Router {

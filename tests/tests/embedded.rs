@@ -1,14 +1,14 @@
 //! The scenario suite against the embedded router, over every transport and
 //! serializer.
 
-use wamp::router::{Router, RouterConfig};
+use wamp::router::Router;
 use wamp::Serializer;
-use wamp_tests::{init_tracing, local_connector, scenarios, url_connector};
+use wamp_tests::{init_tracing, local_connector, scenarios, suite_router_config, url_connector};
 
 const REALM: &str = "realm1";
 
 fn router() -> Router {
-    Router::new(RouterConfig::default().realm(REALM))
+    Router::new(suite_router_config(REALM))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,7 +17,7 @@ use rcgen::{
 };
 use wamp::proto::transport::tls::{TlsClientConfig, TlsConfigError, TlsServerConfig};
 use wamp::proto::transport::{TransportError, TransportKind};
-use wamp::router::{Router, RouterConfig};
+use wamp::router::Router;
 use wamp::{
     CallResult, Error, Payload, RegisterOptions, Serializer, Session, SessionConfig, SubscribeOptions,
 };
@@ -118,7 +118,7 @@ impl Pki {
 }
 
 fn router() -> Router {
-    Router::new(RouterConfig::default().realm(REALM))
+    Router::new(wamp_tests::suite_router_config(REALM))
 }
 
 fn connector(url: String, config: SessionConfig) -> Connector {

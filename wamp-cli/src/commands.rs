@@ -151,7 +151,7 @@ fn check_uri(what: &str, uri: &str, policy: MatchPolicy) -> Result<(), CliError>
 }
 
 /// Leaves the session without waiting long for the router.
-async fn leave(session: &Session) {
+pub(crate) async fn leave(session: &Session) {
     let _ = tokio::time::timeout(LEAVE_TIMEOUT, session.leave()).await;
 }
 
@@ -443,8 +443,8 @@ pub(crate) async fn describe(top: ConnectArgs, a: DescribeArgs) -> Result<(), Cl
     let connect_args = top.merge(a.connect);
     let Some(prefix) = a.prefix.as_deref() else {
         return Err(CliError::Usage(
-            "describe needs a PREFIX (com.myapp): listing every attached service needs the \
-             router's meta API, which it does not have yet"
+            "describe needs a PREFIX (com.myapp); `wamp registrations` lists what is registered, \
+             a typed service's description at PREFIX.reflection.describe"
                 .into(),
         ));
     };

@@ -7,6 +7,8 @@
 //!   JSON travel as JSON values, results are printed as JSON.
 //! - `wamp keygen` makes a cryptosign key pair, `wamp describe PREFIX`
 //!   asks an attached typed service for its description.
+//! - `wamp sessions`, `registrations` and `subscriptions` print what the
+//!   router's meta API says (see [`meta`]).
 //!
 //! Exit codes: 0 done, 1 could not connect or join (or the session was
 //! lost), 2 bad input (usage), 5 the peer answered with an ERROR (as
@@ -14,6 +16,7 @@
 
 mod client;
 mod commands;
+mod meta;
 mod output;
 mod router;
 
@@ -53,6 +56,12 @@ enum Command {
     Describe(commands::DescribeArgs),
     /// Make a cryptosign (Ed25519) key pair and print it in hex.
     Keygen(commands::KeygenArgs),
+    /// List the sessions joined to the realm (the router's meta API), as a JSON array.
+    Sessions(meta::SessionsArgs),
+    /// List the registrations of the realm with their callees, as a JSON array.
+    Registrations(meta::ObservationsArgs),
+    /// List the subscriptions of the realm with their subscribers, as a JSON array.
+    Subscriptions(meta::ObservationsArgs),
 }
 
 #[tokio::main]
@@ -80,6 +89,9 @@ async fn main() -> std::process::ExitCode {
         Command::Subscribe(args) => commands::subscribe(top, args).await,
         Command::Register(args) => commands::register(top, args).await,
         Command::Describe(args) => commands::describe(top, args).await,
+        Command::Sessions(args) => meta::sessions(top, args).await,
+        Command::Registrations(args) => meta::observations(top, args, meta::Listing::Registrations).await,
+        Command::Subscriptions(args) => meta::observations(top, args, meta::Listing::Subscriptions).await,
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,

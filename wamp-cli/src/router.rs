@@ -64,6 +64,10 @@ pub(crate) struct RouterArgs {
     /// nothing new from it until one is answered (default 1024).
     #[arg(long, value_name = "N")]
     max_pending_calls: Option<usize>,
+    /// Keep the last LIMIT events of a topic for wamp.subscription.get_events
+    /// (event history); a URI ending in a dot is a prefix (repeatable)
+    #[arg(long, value_name = "URI=LIMIT", value_parser = wamp::router::EventHistory::parse)]
+    event_history: Vec<wamp::router::EventHistory>,
     /// Log filter (tracing EnvFilter syntax), overridden by RUST_LOG.
     #[arg(long, default_value = "info")]
     log: String,
@@ -102,6 +106,8 @@ pub(crate) async fn run_router(mut args: RouterArgs) -> Result<(), String> {
     flow.stall_timeout = args.stall_timeout_ms.map(Duration::from_millis);
     flow.max_pending_calls = args.max_pending_calls;
     flow.apply_to(&mut config);
+    // Flags add to the file's [[event_history]].
+    config.event_history.extend(args.event_history.iter().cloned());
     if args.realm.is_empty() && config.realm_configs.is_empty() {
         args.realm.push("realm1".into());
     }

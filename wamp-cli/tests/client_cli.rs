@@ -425,7 +425,7 @@ async fn bad_input_is_a_clear_error() {
     expect(&out, 2, "a ticket without --authid");
     let out = wamp(&["describe"]).await;
     expect(&out, 2, "describe without a prefix");
-    assert!(text(&out.stderr).contains("meta API"), "{out:?}");
+    assert!(text(&out.stderr).contains("wamp registrations"), "{out:?}");
     let out = wamp(&["--private-key", "zz", "call", "com.example.x"]).await;
     expect(&out, 2, "a private key that is no hex");
     let out = wamp(&["--url", "ws://127.0.0.1:1/ws", "router"]).await;

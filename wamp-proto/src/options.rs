@@ -348,6 +348,9 @@ options! {
         receive_progress: bool = "receive_progress",
         /// Ask the dealer to disclose the caller to the callee.
         disclose_me: bool = "disclose_me",
+        /// A chunk of a progressive call invocation; more follow (the
+        /// last CALL of the request has none).
+        progress: bool = "progress",
     }
 }
 
@@ -396,6 +399,8 @@ options! {
         receive_progress: bool = "receive_progress",
         /// The call's timeout in milliseconds, if any.
         timeout: u64 = "timeout",
+        /// A chunk of a progressive call invocation; more follow.
+        progress: bool = "progress",
     }
 }
 

@@ -211,14 +211,22 @@ fn event() -> impl Strategy<Value = EventDetails> {
 }
 
 fn call() -> impl Strategy<Value = CallOptions> {
-    (opt(any::<u64>()), opt(any::<bool>()), opt(any::<bool>()), extra()).prop_map(
-        |(timeout, receive_progress, disclose_me, extra)| CallOptions {
-            timeout,
-            receive_progress,
-            disclose_me,
-            extra,
-        },
+    (
+        opt(any::<u64>()),
+        opt(any::<bool>()),
+        opt(any::<bool>()),
+        opt(any::<bool>()),
+        extra(),
     )
+        .prop_map(
+            |(timeout, receive_progress, disclose_me, progress, extra)| CallOptions {
+                timeout,
+                receive_progress,
+                disclose_me,
+                progress,
+                extra,
+            },
+        )
 }
 
 fn cancel() -> impl Strategy<Value = CancelOptions> {
@@ -255,10 +263,18 @@ fn invocation() -> impl Strategy<Value = InvocationDetails> {
         opt(text()),
         opt(any::<bool>()),
         opt(any::<u64>()),
+        opt(any::<bool>()),
         extra(),
     )
         .prop_map(
-            |((caller, caller_authid, caller_authrole), procedure, receive_progress, timeout, extra)| {
+            |(
+                (caller, caller_authid, caller_authrole),
+                procedure,
+                receive_progress,
+                timeout,
+                progress,
+                extra,
+            )| {
                 InvocationDetails {
                     caller,
                     caller_authid,
@@ -266,6 +282,7 @@ fn invocation() -> impl Strategy<Value = InvocationDetails> {
                     procedure,
                     receive_progress,
                     timeout,
+                    progress,
                     extra,
                 }
             },

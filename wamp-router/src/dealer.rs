@@ -5,30 +5,34 @@
 //! no caller session, its answer goes to a channel.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 use wamp_proto::msg;
 
 use tokio::sync::oneshot;
 use wamp_proto::repr::ReprError;
 use wamp_proto::uri::{self, MatchPolicy, UriRule};
 use wamp_proto::{
-    error_uri, id, CancelMode, Dict, Id, IdMap, InterruptOptions, InvocationDetails, InvokePolicy, List,
-    Message, MessageType, ResultDetails, Value,
+    error_uri, id, meta_uri, CancelMode, Dict, Id, IdMap, InterruptOptions, InvocationDetails, InvokePolicy,
+    List, Message, MessageType, ResultDetails, Value,
 };
 
+use crate::broker::Broker;
 use crate::matching::PatternIndex;
-use crate::realm::{send_error, send_to, Realm, Sessions};
+use crate::meta;
+use crate::realm::{send_error, send_to, Realm, Sessions, Violation};
 use crate::transcode::Payload;
 
 #[derive(Debug)]
-struct Registration {
-    uri: String,
-    policy: MatchPolicy,
-    invoke: InvokePolicy,
+pub(crate) struct Registration {
+    pub uri: String,
+    pub policy: MatchPolicy,
+    pub invoke: InvokePolicy,
     disclose_caller: bool,
     /// Callees in registration order.
-    callees: Vec<Id>,
+    pub callees: Vec<Id>,
     next: usize,
+    /// When it was created, for the meta API.
+    pub created: SystemTime,
 }
 
 #[derive(Debug)]
@@ -39,7 +43,25 @@ struct PendingCall {
     timer: Option<tokio::task::AbortHandle>,
     /// Where the answer goes when the router itself is the caller.
     internal: Option<oneshot::Sender<InternalOutcome>>,
+    /// A call with progressive invocations (its first CALL had `progress`).
+    progressive: Option<Box<ProgressiveInput>>,
 }
+
+/// What continuing a call with progressive invocations needs.
+#[derive(Debug)]
+struct ProgressiveInput {
+    /// Continuations must name the same procedure.
+    procedure: String,
+    registration: Id,
+    /// More CALLs may come (the last one had no `progress`, or the call
+    /// was canceled: later ones are dropped).
+    open: bool,
+}
+
+/// How many ended calls with progressive invocations the dealer remembers,
+/// so that continuations sent before their caller learnt of the end are
+/// dropped rather than taken for new calls.
+const ENDED_INPUTS: usize = 4096;
 
 /// The caller ID of calls the router makes itself; session IDs start at 1.
 pub(crate) const ROUTER_CALLER: Id = 0;
@@ -108,10 +130,14 @@ pub(crate) struct Dealer {
     calls: IdMap<(Id, Id), (Id, Id)>,
     /// Request IDs of the router's own calls.
     internal_ids: wamp_proto::IdSequence,
+    /// (caller, request) of calls with progressive invocations that ended,
+    /// oldest first, at most [`ENDED_INPUTS`].
+    ended_inputs: std::collections::VecDeque<(Id, Id)>,
+    ended_lookup: std::collections::HashSet<(Id, Id)>,
 }
 
 impl Dealer {
-    pub fn register(&mut self, sessions: &Sessions, sid: Id, msg: msg::Register) {
+    pub fn register(&mut self, sessions: &Sessions, broker: &Broker, sid: Id, msg: msg::Register) {
         let msg::Register {
             request,
             options,
@@ -130,7 +156,7 @@ impl Dealer {
                 format!("cannot register {procedure:?}: the wamp. namespace belongs to the router"),
             );
         }
-        let reg_id = match self.index.get(&procedure, policy) {
+        let (reg_id, created) = match self.index.get(&procedure, policy) {
             Some(existing) => {
                 let reg = self
                     .registrations
@@ -162,7 +188,7 @@ impl Dealer {
                     );
                 }
                 reg.callees.push(sid);
-                existing
+                (existing, false)
             }
             None => {
                 let reg_id = id::random_id();
@@ -176,9 +202,10 @@ impl Dealer {
                         disclose_caller: options.disclose_caller.unwrap_or(false),
                         callees: vec![sid],
                         next: 0,
+                        created: SystemTime::now(),
                     },
                 );
-                reg_id
+                (reg_id, true)
             }
         };
         send_to(
@@ -189,14 +216,26 @@ impl Dealer {
                 registration: reg_id,
             }),
         );
+        if created {
+            broker.publish_meta(sessions, meta_uri::REGISTRATION_ON_CREATE, || {
+                let reg = &self.registrations[&reg_id];
+                vec![
+                    Value::UInt(sid),
+                    Value::Dict(meta::registration_details(reg_id, reg)),
+                ]
+            });
+        }
+        broker.publish_meta(sessions, meta_uri::REGISTRATION_ON_REGISTER, || {
+            vec![Value::UInt(sid), Value::UInt(reg_id)]
+        });
     }
 
-    pub fn unregister(&mut self, sessions: &Sessions, sid: Id, msg: msg::Unregister) {
+    pub fn unregister(&mut self, sessions: &Sessions, broker: &Broker, sid: Id, msg: msg::Unregister) {
         let msg::Unregister {
             request,
             registration,
         } = msg;
-        if self.detach(sid, registration) {
+        if let Some(deleted) = self.detach(sid, registration) {
             send_to(
                 sessions,
                 sid,
@@ -205,6 +244,7 @@ impl Dealer {
                     details: None,
                 }),
             );
+            announce_removal(sessions, broker, sid, registration, deleted);
         } else {
             send_error(
                 sessions,
@@ -217,27 +257,194 @@ impl Dealer {
         }
     }
 
-    fn detach(&mut self, sid: Id, registration: Id) -> bool {
-        let Some(reg) = self.registrations.get_mut(&registration) else {
-            return false;
-        };
-        let Some(pos) = reg.callees.iter().position(|c| *c == sid) else {
-            return false;
-        };
+    /// Removes `sid` from a registration's callees, deleting it when none
+    /// is left: says whether it was deleted, `None` when `sid` was no
+    /// callee of it.
+    fn detach(&mut self, sid: Id, registration: Id) -> Option<bool> {
+        let reg = self.registrations.get_mut(&registration)?;
+        let pos = reg.callees.iter().position(|c| *c == sid)?;
         reg.callees.remove(pos);
-        if reg.callees.is_empty() {
+        let deleted = reg.callees.is_empty();
+        if deleted {
             let reg = self.registrations.remove(&registration).expect("present above");
             self.index.remove(&reg.uri, reg.policy);
         }
+        Some(deleted)
+    }
+
+    /// Removes `callee` from a registration on the router's initiative
+    /// (`wamp.registration.remove_callee`), with the meta events of an
+    /// UNREGISTER; a callee that announced `registration_revocation` gets
+    /// UNREGISTERED with request 0. Calls it is running go on. `false`
+    /// when it was no callee of the registration.
+    pub fn revoke(
+        &mut self,
+        sessions: &Sessions,
+        broker: &Broker,
+        callee: Id,
+        registration: Id,
+        reason: Option<String>,
+    ) -> bool {
+        let Some(deleted) = self.detach(callee, registration) else {
+            return false;
+        };
+        if sessions.get(&callee).is_some_and(|c| c.revocation.0) {
+            let details = wamp_proto::RevokeDetails {
+                registration: Some(registration),
+                reason,
+                ..Default::default()
+            };
+            send_to(
+                sessions,
+                callee,
+                Message::Unregistered(msg::Unregistered {
+                    request: 0,
+                    details: Some(details),
+                }),
+            );
+        }
+        announce_removal(sessions, broker, callee, registration, deleted);
         true
     }
 
-    pub fn call(&mut self, realm: &Arc<Realm>, sessions: &Sessions, sid: Id, msg: msg::Call) {
+    /// The registrations, for the meta API.
+    pub fn registrations(&self) -> &IdMap<Id, Registration> {
+        &self.registrations
+    }
+
+    /// The registration of exactly this procedure and policy.
+    pub fn lookup(&self, procedure: &str, policy: MatchPolicy) -> Option<Id> {
+        self.index.get(procedure, policy)
+    }
+
+    /// The registration a call of `procedure` would reach.
+    pub fn best_match(&self, procedure: &str) -> Option<Id> {
+        self.index.best_match(procedure).map(|(id, _)| id)
+    }
+
+    /// The protocol errors of a CALL, found before it is handled (an
+    /// in-process session's direct route gives such a message back to go
+    /// through its task, which aborts the session): `progress` from a
+    /// caller that did not announce progressive call invocations, or a
+    /// continuation naming another procedure.
+    pub fn precheck(&self, sessions: &Sessions, sid: Id, msg: &msg::Call) -> Result<(), Violation> {
+        if !sessions.get(&sid).is_some_and(|s| s.progressive_invocations.0) {
+            // It continues nothing: its reused request IDs are refused as ever.
+            if msg.options.progress == Some(true) {
+                return Err(Violation(format!(
+                    "CALL {} with progress, but progressive_call_invocations was not announced",
+                    msg.request
+                )));
+            }
+            return Ok(());
+        }
+        let input = self
+            .calls
+            .get(&(sid, msg.request))
+            .and_then(|key| self.invocations.get(key))
+            .and_then(|c| c.progressive.as_ref());
+        match input {
+            Some(input) if input.procedure != msg.procedure => Err(Violation(format!(
+                "CALL {} continues a call of {:?} with {:?}",
+                msg.request, input.procedure, msg.procedure
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// A CALL: a new call, or the continuation of one with progressive
+    /// invocations (the same request ID). `Err` aborts the caller's session.
+    pub fn call(
+        &mut self,
+        realm: &Arc<Realm>,
+        sessions: &Sessions,
+        sid: Id,
+        msg: msg::Call,
+    ) -> Result<(), Violation> {
         let request = msg.request;
+        let streams = sessions.get(&sid).is_some_and(|s| s.progressive_invocations.0);
+        if !streams {
+            // A caller that continues no call: nothing to look up for it.
+        } else if let Some(&(callee, invocation)) = self.calls.get(&(sid, request)) {
+            let open = self
+                .invocations
+                .get(&(callee, invocation))
+                .and_then(|c| c.progressive.as_ref())
+                .map(|p| p.open);
+            match open {
+                Some(true) => return self.continue_call(sessions, sid, callee, invocation, msg),
+                // After its last chunk (or a cancel): dropped.
+                Some(false) => return Ok(()),
+                None => {} // a reused request ID: refused below
+            }
+        } else if self.ended_lookup.contains(&(sid, request)) {
+            // The continuation of a call that ended meanwhile: its caller
+            // has (or will have) its outcome. Dropped, as the spec says.
+            return Ok(());
+        }
         let routed = self.route(realm, sessions, sid, msg, &mut None);
         if let Err((error, msg)) = routed {
             send_error(sessions, sid, MessageType::Call, request, error, msg);
         }
+        Ok(())
+    }
+
+    /// Forwards a chunk of a call with progressive invocations to the
+    /// callee of its first CALL, as an INVOCATION with the same request.
+    fn continue_call(
+        &mut self,
+        sessions: &Sessions,
+        sid: Id,
+        callee: Id,
+        invocation: Id,
+        msg: msg::Call,
+    ) -> Result<(), Violation> {
+        let msg::Call {
+            options,
+            procedure,
+            payload,
+            ..
+        } = msg;
+        let Some(input) = self
+            .invocations
+            .get_mut(&(callee, invocation))
+            .and_then(|c| c.progressive.as_mut())
+        else {
+            return Ok(());
+        };
+        debug_assert_eq!(input.procedure, procedure, "checked by precheck");
+        let more = options.progress == Some(true);
+        if !more {
+            input.open = false;
+        }
+        let registration = input.registration;
+        let checked = Payload {
+            body: &payload,
+            dicts: &[],
+            strs: &[],
+        };
+        let caller_serializer = sessions.get(&sid).and_then(|c| c.serializer);
+        let callee_serializer = sessions.get(&callee).and_then(|c| c.serializer);
+        if let Some(e) = checked.refusal(caller_serializer, callee_serializer) {
+            let cause = format!("a chunk of the call: {e}, which the callee uses");
+            self.fail_undeliverable(sessions, callee, invocation, true, cause);
+            return Ok(());
+        }
+        let details = InvocationDetails {
+            progress: more.then_some(true),
+            ..Default::default()
+        };
+        send_to(
+            sessions,
+            callee,
+            Message::Invocation(msg::Invocation {
+                request: invocation,
+                registration,
+                details,
+                payload,
+            }),
+        );
+        Ok(())
     }
 
     /// A call made by the router itself; the answer (or the failure to
@@ -309,10 +516,29 @@ impl Dealer {
         if let Some(e) = checked.refusal(caller_serializer, callee_entry.serializer) {
             return Err((error_uri::INVALID_ARGUMENT, format!("{e}, which the callee uses")));
         }
+        let progressive = options.progress == Some(true);
+        if progressive && !(callee_entry.progressive_invocations.1 && callee_entry.callee_cancels) {
+            return Err((
+                error_uri::FEATURE_NOT_SUPPORTED,
+                format!(
+                    "the callee of {procedure:?} did not announce progressive_call_invocations and call_canceling"
+                ),
+            ));
+        }
+        let progressive = progressive.then(|| {
+            Box::new(ProgressiveInput {
+                procedure: procedure.clone(),
+                registration: reg_id,
+                open: true,
+            })
+        });
         let invocation = callee_entry.invocation_ids.next();
 
         let receive_progress = options.receive_progress.unwrap_or(false);
         let mut details = InvocationDetails::default();
+        if progressive.is_some() {
+            details.progress = Some(true);
+        }
         if reg.policy != MatchPolicy::Exact {
             details.procedure = Some(procedure);
         }
@@ -350,6 +576,7 @@ impl Dealer {
                 receive_progress,
                 timer,
                 internal: internal.take(),
+                progressive,
             },
         );
         self.calls.insert((sid, request), (callee, invocation));
@@ -374,6 +601,16 @@ impl Dealer {
     fn finish(&mut self, sessions: &Sessions, callee: Id, invocation: Id) -> Option<PendingCall> {
         let call = self.invocations.remove(&(callee, invocation))?;
         self.calls.remove(&(call.caller, call.call_request));
+        if call.progressive.is_some() {
+            let key = (call.caller, call.call_request);
+            if self.ended_inputs.len() >= ENDED_INPUTS {
+                if let Some(old) = self.ended_inputs.pop_front() {
+                    self.ended_lookup.remove(&old);
+                }
+            }
+            self.ended_inputs.push_back(key);
+            self.ended_lookup.insert(key);
+        }
         if let Some(caller) = sessions.get(&call.caller) {
             caller.outbound.call_ended();
         }
@@ -525,6 +762,14 @@ impl Dealer {
         let Some(&(callee, invocation)) = self.calls.get(&(sid, request)) else {
             return; // already answered: nothing to cancel
         };
+        // A canceled call takes no more chunks.
+        if let Some(p) = self
+            .invocations
+            .get_mut(&(callee, invocation))
+            .and_then(|c| c.progressive.as_mut())
+        {
+            p.open = false;
+        }
         let callee_cancels = sessions.get(&callee).is_some_and(|c| c.callee_cancels);
         let mut mode = options.mode.unwrap_or_default();
         if !callee_cancels {
@@ -567,7 +812,7 @@ impl Dealer {
     /// Removes a leaving session's registrations; its calls in flight fail
     /// at once for their callers, and its own calls are interrupted at their
     /// callees.
-    pub fn remove_session(&mut self, sessions: &Sessions, sid: Id) {
+    pub fn remove_session(&mut self, sessions: &Sessions, broker: &Broker, sid: Id) {
         let held: Vec<Id> = self
             .registrations
             .iter()
@@ -575,7 +820,9 @@ impl Dealer {
             .map(|(id, _)| *id)
             .collect();
         for reg in held {
-            self.detach(sid, reg);
+            if let Some(deleted) = self.detach(sid, reg) {
+                announce_removal(sessions, broker, sid, reg, deleted);
+            }
         }
         let as_callee: Vec<Id> = self
             .invocations
@@ -605,6 +852,15 @@ impl Dealer {
             self.finish(sessions, callee, invocation);
             interrupt_if_understood(sessions, callee, invocation, error_uri::CANCELED);
         }
+    }
+}
+
+/// Publishes `on_unregister`, then `on_delete` if the registration went.
+fn announce_removal(sessions: &Sessions, broker: &Broker, sid: Id, registration: Id, deleted: bool) {
+    let args = || vec![Value::UInt(sid), Value::UInt(registration)];
+    broker.publish_meta(sessions, meta_uri::REGISTRATION_ON_UNREGISTER, args);
+    if deleted {
+        broker.publish_meta(sessions, meta_uri::REGISTRATION_ON_DELETE, args);
     }
 }
 

@@ -62,6 +62,7 @@ mod broker;
 mod dealer;
 mod listener;
 pub mod matching;
+mod meta;
 mod realm;
 mod session;
 mod transcode;
@@ -114,6 +115,70 @@ pub struct RouterConfig {
     /// results may queue past the high-water mark: keep this well below
     /// the queue's hard limit (`wamp_proto::transport::QueueLimits`).
     pub max_pending_calls: usize,
+    /// Topics and patterns whose events every realm keeps, for
+    /// `wamp.subscription.get_events` (the spec's event history).
+    pub event_history: Vec<EventHistory>,
+}
+
+/// Event history for one topic or pattern: its subscription exists from the
+/// realm's start (subscribers or not), and keeps the last `limit` events
+/// published to what it matches, for `wamp.subscription.get_events`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EventHistory {
+    /// The topic, or the pattern.
+    pub uri: String,
+    /// How `uri` matches.
+    pub match_policy: wamp_proto::uri::MatchPolicy,
+    /// How many events are kept (the oldest go first).
+    pub limit: usize,
+}
+
+/// Most events one topic's history may keep.
+pub const MAX_EVENT_HISTORY: usize = 100_000;
+
+impl EventHistory {
+    /// History of `uri` under `match_policy`, `limit` events; checked.
+    pub fn new(
+        uri: impl Into<String>,
+        match_policy: wamp_proto::uri::MatchPolicy,
+        limit: usize,
+    ) -> Result<EventHistory, String> {
+        let uri = uri.into();
+        wamp_proto::uri::validate_pattern(&uri, match_policy, wamp_proto::uri::UriRule::Loose)
+            .map_err(|e| format!("{uri:?}: {e}"))?;
+        if wamp_proto::uri::is_router_namespace(&uri) {
+            return Err(format!("{uri:?}: the wamp. namespace belongs to the router"));
+        }
+        if limit == 0 || limit > MAX_EVENT_HISTORY {
+            return Err(format!(
+                "{uri:?}: the limit must be 1 to {MAX_EVENT_HISTORY}, not {limit}"
+            ));
+        }
+        Ok(EventHistory {
+            uri,
+            match_policy,
+            limit,
+        })
+    }
+
+    /// `URI=LIMIT`, a URI ending in a dot being a prefix
+    /// (`com.example.=100`), as `wamp router --event-history` takes it.
+    pub fn parse(spec: &str) -> Result<EventHistory, String> {
+        let (uri, limit) = spec
+            .rsplit_once('=')
+            .ok_or_else(|| format!("{spec:?}: expected URI=LIMIT"))?;
+        let limit = limit
+            .trim()
+            .parse()
+            .map_err(|e| format!("{spec:?}: the limit is no number: {e}"))?;
+        let policy = if uri.ends_with('.') {
+            wamp_proto::uri::MatchPolicy::Prefix
+        } else {
+            wamp_proto::uri::MatchPolicy::Exact
+        };
+        EventHistory::new(uri.trim(), policy, limit)
+    }
 }
 
 impl Default for RouterConfig {
@@ -133,6 +198,7 @@ impl Default for RouterConfig {
             max_connections: 100_000,
             stall_timeout: Duration::from_secs(5),
             max_pending_calls: 1024,
+            event_history: Vec::new(),
         }
     }
 }
@@ -147,6 +213,12 @@ impl RouterConfig {
     /// Adds a realm with its authentication and roles.
     pub fn realm_with(mut self, realm: RealmConfig) -> Self {
         self.realm_configs.push(realm);
+        self
+    }
+
+    /// Keeps event history for a topic or pattern in every realm.
+    pub fn event_history(mut self, history: EventHistory) -> Self {
+        self.event_history.push(history);
         self
     }
 }
@@ -255,7 +327,7 @@ impl Router {
         let mut realms = self.inner.realms.write().unwrap_or_else(|p| p.into_inner());
         realms
             .entry(realm.name.clone())
-            .or_insert_with(|| Realm::new(realm, self.inner.flow()));
+            .or_insert_with(|| Realm::new(realm, self.inner.flow(), &self.inner.config.event_history));
     }
 
     /// A realm by name.

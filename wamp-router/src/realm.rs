@@ -11,7 +11,9 @@ use wamp_proto::msg;
 
 use tokio::sync::{oneshot, Notify};
 use wamp_proto::transport::{Congestion, Outgoing, Sender, SharedMessage, TrySendError};
-use wamp_proto::{error_uri, Dict, Id, IdMap, IdSequence, List, Message, MessageType, Serializer, Value};
+use wamp_proto::{
+    error_uri, meta_uri, Dict, Id, IdMap, IdSequence, List, Message, MessageType, Serializer, Value,
+};
 
 use crate::auth::config::{Action, RealmConfig};
 use crate::authorize::{CompiledRole, Verdict};
@@ -42,14 +44,28 @@ pub(crate) struct SessionEntry {
     pub outbound: Arc<Outbound>,
     pub authid: String,
     pub authrole: String,
+    /// How it authenticated, and who checked (`static`, `dynamic`): for
+    /// the meta API.
+    pub authmethod: &'static str,
+    pub authprovider: &'static str,
+    /// `type` and `peer` of its transport, as the meta API shows them.
+    pub transport: Dict,
     /// The serializer its messages are encoded in, `None` in-process (it
     /// takes every value as it is). Payloads are checked against it where
     /// the router transcodes (see `transcode`).
     pub serializer: Option<Serializer>,
     /// The callee announced `call_canceling`, so it understands INTERRUPT.
     pub callee_cancels: bool,
+    /// It announced `registration_revocation` (callee) and
+    /// `subscription_revocation` (subscriber): it understands UNREGISTERED
+    /// and UNSUBSCRIBED with request 0.
+    pub revocation: (bool, bool),
+    /// It announced `progressive_call_invocations` as caller, as callee.
+    pub progressive_invocations: (bool, bool),
     /// Request IDs of INVOCATIONs sent to this session.
     pub invocation_ids: IdSequence,
+    /// Events to publish when it goes (`wamp.session.add_testament`).
+    pub testaments: crate::meta::Testaments,
 }
 
 /// The sessions joined to a realm, by session ID.
@@ -70,6 +86,9 @@ pub(crate) struct Outbound {
     pub owed: AtomicUsize,
     /// Woken when it comes to owe an answer.
     pub invoked: Notify,
+    /// Told once the meta API killed it: the realm forgot it already and
+    /// its GOODBYE is queued, its task only has to stop.
+    pub killed: Notify,
 }
 
 impl Outbound {
@@ -81,6 +100,7 @@ impl Outbound {
             call_answered: Notify::new(),
             owed: AtomicUsize::new(0),
             invoked: Notify::new(),
+            killed: Notify::new(),
         }
     }
 
@@ -376,6 +396,40 @@ pub(crate) fn send_error(
     );
 }
 
+/// Removes a session from the realm with everything it owned. When
+/// `announce`, its testaments are published first (detached, then
+/// destroyed); the meta events of what goes (registrations, subscriptions,
+/// then the session itself when `announce`) go to whoever listens. Gives
+/// back its entry, or `None` when it was gone already.
+pub(crate) fn remove_session(st: &mut RealmState, sid: Id, announce: bool) -> Option<SessionEntry> {
+    let RealmState {
+        sessions,
+        broker,
+        dealer,
+    } = st;
+    let testaments = std::mem::take(&mut sessions.get_mut(&sid)?.testaments);
+    if announce {
+        // Published as the session's own, while its identity is known
+        // (disclosure, exclusion lists), before anything of it goes.
+        for publish in testaments.into_publishes() {
+            broker.publish(sessions, sid, publish);
+        }
+    }
+    broker.remove_session(sessions, sid);
+    dealer.remove_session(sessions, broker, sid);
+    let entry = sessions.remove(&sid)?;
+    if announce {
+        broker.publish_meta(sessions, meta_uri::SESSION_ON_LEAVE, || {
+            vec![
+                Value::UInt(sid),
+                Value::Str(entry.authid.clone()),
+                Value::Str(entry.authrole.clone()),
+            ]
+        });
+    }
+    Some(entry)
+}
+
 /// A realm of the router.
 #[derive(Debug)]
 pub struct Realm {
@@ -387,7 +441,7 @@ pub struct Realm {
 }
 
 impl Realm {
-    pub(crate) fn new(config: RealmConfig, flow: FlowLimits) -> Arc<Realm> {
+    pub(crate) fn new(config: RealmConfig, flow: FlowLimits, history: &[crate::EventHistory]) -> Arc<Realm> {
         let roles = config
             .roles
             .iter()
@@ -398,7 +452,10 @@ impl Realm {
             config,
             flow,
             roles,
-            state: Mutex::new(RealmState::default()),
+            state: Mutex::new(RealmState {
+                broker: Broker::with_history(history),
+                ..Default::default()
+            }),
         })
     }
 
@@ -489,22 +546,22 @@ impl Realm {
         }
     }
 
+    /// Adds a session; its `wamp.session.on_join` goes to whoever listens.
     pub(crate) fn join(&self, entry: SessionEntry) {
-        self.lock().sessions.insert(entry.id, entry);
+        let mut st = self.lock();
+        let sid = entry.id;
+        st.sessions.insert(sid, entry);
+        let RealmState { sessions, broker, .. } = &*st;
+        broker.publish_meta(sessions, meta_uri::SESSION_ON_JOIN, || {
+            vec![Value::Dict(crate::meta::session_details(&sessions[&sid]))]
+        });
     }
 
     /// Removes a session and everything it owned: registrations,
-    /// subscriptions, and calls in flight to or from it.
+    /// subscriptions, and calls in flight to or from it. Nothing happens
+    /// for a session already gone (killed through the meta API).
     pub(crate) fn leave(&self, sid: Id) {
-        let mut st = self.lock();
-        let RealmState {
-            sessions,
-            broker,
-            dealer,
-        } = &mut *st;
-        broker.remove_session(sid);
-        dealer.remove_session(sessions, sid);
-        sessions.remove(&sid);
+        remove_session(&mut self.lock(), sid, true);
     }
 
     /// Handles one message from a joined session; says which sessions'
@@ -530,6 +587,12 @@ impl Realm {
             let mut st = self.lock();
             if !st.sessions.contains_key(&sid) {
                 return Err(msg);
+            }
+            if let Message::Call(m) = &msg {
+                if st.dealer.precheck(&st.sessions, sid, m).is_err() {
+                    // Through the session's task, which aborts it.
+                    return Err(msg);
+                }
             }
             Self::dispatch(self, &mut st, sid, msg).map_err(|v| {
                 // Unreachable for the messages a direct route takes.
@@ -566,6 +629,22 @@ impl Realm {
     }
 
     fn dispatch(self: &Arc<Self>, st: &mut RealmState, sid: Id, msg: Message) -> Result<(), Violation> {
+        if !st.sessions.contains_key(&sid) {
+            // Killed through the meta API while this was read: nothing it
+            // sends may leave state behind (a registration nobody removes).
+            return Ok(());
+        }
+        if let Message::Call(m) = msg {
+            // The spec: protocol errors abort the session.
+            st.dealer.precheck(&st.sessions, sid, &m)?;
+            return match crate::meta::procedure(&m.procedure) {
+                Some(p) => {
+                    crate::meta::call(self, st, sid, p, m);
+                    Ok(())
+                }
+                None => st.dealer.call(self, &st.sessions, sid, m),
+            };
+        }
         let RealmState {
             sessions,
             broker,
@@ -575,10 +654,9 @@ impl Realm {
             Message::Publish(m) => broker.publish(sessions, sid, m),
             Message::Subscribe(m) => broker.subscribe(sessions, sid, m),
             Message::Unsubscribe(m) => broker.unsubscribe(sessions, sid, m),
-            Message::Call(m) => dealer.call(self, sessions, sid, m),
             Message::Cancel(m) => dealer.cancel(sessions, sid, m),
-            Message::Register(m) => dealer.register(sessions, sid, m),
-            Message::Unregister(m) => dealer.unregister(sessions, sid, m),
+            Message::Register(m) => dealer.register(sessions, broker, sid, m),
+            Message::Unregister(m) => dealer.unregister(sessions, broker, sid, m),
             Message::Yield(m) => dealer.on_yield(sessions, sid, m),
             Message::Error(m) if m.request_type == MessageType::Invocation => {
                 dealer.on_invocation_error(sessions, sid, m)

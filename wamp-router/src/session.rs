@@ -11,7 +11,7 @@ use wamp_proto::msg;
 use tokio::sync::watch;
 use wamp_proto::transport::{Alarm, Congestion, Connection, QueueWatch, Route, TransportKind};
 use wamp_proto::{
-    error_uri, id, Dict, HelloDetails, Id, IdSequence, Message, MessageType, Value, WelcomeDetails,
+    error_uri, id, meta_uri, Dict, HelloDetails, Id, IdSequence, Message, MessageType, Value, WelcomeDetails,
 };
 
 use crate::auth::config::Action;
@@ -99,7 +99,19 @@ async fn serve(router: Arc<RouterInner>, conn: &mut Connection) {
             unchecked: realm.allows_everything(&identity.authrole),
         });
     }
-    let callee_cancels = feature(&details, "callee", "call_canceling");
+    // Crossbar.io's spelling too.
+    let callee_cancels =
+        feature(&details, "callee", "call_canceling") || feature(&details, "callee", "call_cancelling");
+    // Crossbar.io's and others' older name too.
+    let progressive = |role| {
+        feature(&details, role, meta_uri::FEATURE_PROGRESSIVE_CALL_INVOCATIONS)
+            || feature(&details, role, "progressive_calls")
+    };
+    let progressive_invocations = (progressive("caller"), progressive("callee"));
+    let revocation = (
+        feature(&details, "callee", meta_uri::FEATURE_REGISTRATION_REVOCATION),
+        feature(&details, "subscriber", meta_uri::FEATURE_SUBSCRIPTION_REVOCATION),
+    );
     // HELLO's details (the client's roles and features) are not needed any
     // more: freed now rather than kept for the whole session.
     drop(details);
@@ -112,9 +124,15 @@ async fn serve(router: Arc<RouterInner>, conn: &mut Connection) {
         outbound: outbound.clone(),
         authid: identity.authid.clone(),
         authrole: identity.authrole.clone(),
+        authmethod: identity.authmethod.as_str(),
+        authprovider: identity.authprovider,
+        transport: identity.transport.clone(),
         serializer: conn.serializer,
         callee_cancels,
+        revocation,
+        progressive_invocations,
         invocation_ids: IdSequence::new(),
+        testaments: Default::default(),
     });
     let welcome = WelcomeDetails {
         roles: Some(router_roles()),
@@ -309,6 +327,8 @@ impl Joined<'_> {
                         _ = self.conn.closer.closed() => None,
                         alarm = self.conn.sender.alarmed() => return self.close(Closing::Alarm(alarm)).await,
                         _ = self.shutdown.changed() => return self.close(Closing::Shutdown).await,
+                        // Its GOODBYE is queued and the realm forgot it.
+                        _ = self.outbound.killed.notified() => return,
                     };
                     match next {
                         Some(m) => m,
@@ -480,6 +500,7 @@ impl Joined<'_> {
                     }
                 },
                 _ = self.conn.closer.closed() => return Err(Flow::Stop),
+                _ = outbound.killed.notified() => return Err(Flow::Stop),
                 alarm = self.conn.sender.alarmed() => {
                     self.close(Closing::Alarm(alarm)).await;
                     return Err(Flow::Stop);
@@ -697,6 +718,11 @@ fn router_roles() -> Dict {
             "publisher_exclusion",
             "subscriber_blackwhite_listing",
             "pattern_based_subscription",
+            meta_uri::FEATURE_SESSION,
+            meta_uri::FEATURE_SUBSCRIPTION,
+            meta_uri::FEATURE_SUBSCRIPTION_REVOCATION,
+            "event_retention",
+            meta_uri::FEATURE_EVENT_HISTORY,
         ]),
     );
     roles.insert(
@@ -708,6 +734,11 @@ fn router_roles() -> Dict {
             "progressive_call_results",
             "call_canceling",
             "call_timeout",
+            meta_uri::FEATURE_SESSION,
+            meta_uri::FEATURE_REGISTRATION,
+            meta_uri::FEATURE_REGISTRATION_REVOCATION,
+            meta_uri::FEATURE_TESTAMENT,
+            meta_uri::FEATURE_PROGRESSIVE_CALL_INVOCATIONS,
         ]),
     );
     roles

@@ -194,6 +194,7 @@ pub mod auth;
 pub mod component;
 pub mod config;
 mod error;
+pub mod meta;
 mod payload;
 pub mod service;
 pub mod session;
@@ -209,8 +210,8 @@ pub use session::{
 pub use wamp_proto as proto;
 pub use wamp_proto::uri::MatchPolicy;
 pub use wamp_proto::{
-    error_uri, CallOptions, CancelMode, Dict, EventDetails, Id, InvocationDetails, InvokePolicy, List,
-    PublishOptions, RegisterOptions, Serializer, SubscribeOptions, Value,
+    error_uri, meta_uri, CallOptions, CancelMode, Dict, EventDetails, Id, InvocationDetails, InvokePolicy,
+    List, PublishOptions, RegisterOptions, Serializer, SubscribeOptions, Value,
 };
 
 pub use service::{Attached, CallError, Service, ServiceDescription, WampError};

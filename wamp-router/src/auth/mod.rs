@@ -119,7 +119,7 @@ pub(crate) async fn authenticate(
     else {
         let enabled: Vec<&str> = config.auth.iter().map(|m| m.kind().as_str()).collect();
         return Err(deny(
-            "wamp.error.no_auth_method",
+            error_uri::NO_AUTH_METHOD,
             format!(
                 "cannot authenticate using any of the offered authmethods {offered:?} (enabled: {enabled:?})"
             ),
@@ -471,7 +471,7 @@ impl Pending<'_> {
         };
         let principal = Principal::parse(returned, hello.authid.as_deref())?;
         if principal.authid.is_empty() && method != Method::Anonymous {
-            return Err(deny("wamp.error.no_such_principal", "no authid assigned"));
+            return Err(deny(error_uri::NO_SUCH_PRINCIPAL, "no authid assigned"));
         }
         Ok(principal)
     }

@@ -49,6 +49,9 @@
 //!   may make no progress before its session is closed, default 5000) and
 //!   `max_pending_calls` (per session, default 1024). The policy is in the
 //!   `wamp::router` docs, "Flow control".
+//! - `[[event_history]]`: `uri` and `limit`: every realm keeps the last
+//!   `limit` events of the topic, or of the prefix when `uri` ends in a dot,
+//!   for `wamp.subscription.get_events` (`wamp::router::EventHistory`).
 //! - `[[transports]]`: `type` (`websocket`, `rawsocket`, `unix`), `endpoint`
 //!   (`HOST:PORT`, or the socket's path for `unix`), `tls = { cert, key }`
 //!   (PEM files; not for `unix`), and for `websocket` `web = "DIR"`: the
@@ -141,6 +144,9 @@ struct Sections {
     #[cfg_attr(not(feature = "router"), allow(dead_code))]
     flow: Option<FlowEntry>,
     #[serde(default)]
+    #[cfg_attr(not(feature = "router"), allow(dead_code))]
+    event_history: Vec<EventHistoryEntry>,
+    #[serde(default)]
     components: Vec<ComponentEntry>,
 }
 
@@ -153,6 +159,16 @@ struct FlowEntry {
     queue_bytes: Option<usize>,
     stall_timeout_ms: Option<u64>,
     max_pending_calls: Option<usize>,
+}
+
+/// `[[event_history]]`: a topic (or, ending in a dot, a prefix) whose last
+/// `limit` events every realm keeps for `wamp.subscription.get_events`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(not(feature = "router"), allow(dead_code))]
+struct EventHistoryEntry {
+    uri: toml::Spanned<String>,
+    limit: usize,
 }
 
 /// The text a file was parsed from, to turn spans into line numbers in
@@ -302,6 +318,11 @@ impl ConfigFile {
         }
         for t in &sections.transports {
             t.check(&source)?;
+        }
+        #[cfg(feature = "router")]
+        for h in &sections.event_history {
+            h.event_history()
+                .map_err(|e| source.invalid(h.uri.span(), "event_history", e))?;
         }
         component::check_all(&sections.components, &source)?;
         Ok(ConfigFile { sections, source })

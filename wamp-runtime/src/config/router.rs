@@ -246,7 +246,14 @@ mod build {
     use wamp_router::{FlowSettings, RealmConfig, Router, RouterConfig, TlsServerConfig};
 
     use super::*;
-    use crate::config::{ConfigFile, FlowEntry};
+    use crate::config::{ConfigFile, EventHistoryEntry, FlowEntry};
+
+    impl EventHistoryEntry {
+        /// The router's setting (a URI ending in a dot is a prefix).
+        pub(in crate::config) fn event_history(&self) -> Result<wamp_router::EventHistory, String> {
+            wamp_router::EventHistory::parse(&format!("{}={}", self.uri.get_ref(), self.limit))
+        }
+    }
 
     impl FlowEntry {
         /// The section's settings.
@@ -298,6 +305,13 @@ mod build {
             if let Some(flow) = &self.sections.flow {
                 flow.settings().apply_to(&mut config);
             }
+            // Checked when the file was loaded.
+            config.event_history = self
+                .sections
+                .event_history
+                .iter()
+                .filter_map(|h| h.event_history().ok())
+                .collect();
             config
         }
 
@@ -543,6 +557,28 @@ keylen = 16
         assert!(e.contains("line 5"), "{e}");
         let e = parse("max_message_size = \"big\"\n").unwrap_err();
         assert!(e.contains("max_message_size") || e.contains("line 1"), "{e}");
+    }
+
+    #[test]
+    fn event_history_is_configured_and_checked() {
+        let text = "[[event_history]]\nuri = \"com.example.log.\"\nlimit = 100\n\n[[event_history]]\nuri = \"com.example.state\"\nlimit = 1\n";
+        let config = parse(text).unwrap().router_config();
+        let got: Vec<(&str, &str, usize)> = config
+            .event_history
+            .iter()
+            .map(|h| (h.uri.as_str(), h.match_policy.as_str(), h.limit))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("com.example.log.", "prefix", 100),
+                ("com.example.state", "exact", 1)
+            ]
+        );
+        let e = parse("\n[[event_history]]\nuri = \"wamp.session.\"\nlimit = 5\n").unwrap_err();
+        assert!(e.contains("line 3") && e.contains("wamp. namespace"), "{e}");
+        let e = parse("[[event_history]]\nuri = \"com.x\"\nlimit = 0\n").unwrap_err();
+        assert!(e.contains("line 2") && e.contains("limit"), "{e}");
     }
 
     #[test]

@@ -451,7 +451,7 @@ async fn handshake(
         let reply = tokio::time::timeout_at(deadline, conn.receiver.recv())
             .await
             .map_err(|_| Error::JoinRefused {
-                reason: "wamp.error.timeout".into(),
+                reason: wamp_proto::error_uri::TIMEOUT.into(),
                 message: Some(format!("no WELCOME within {:?}", config.join_timeout)),
             })?;
         match reply {
@@ -481,7 +481,7 @@ async fn handshake(
                             .map_err(|_| transport_lost(conn))?;
                     }
                     Err(message) => {
-                        const CANNOT: &str = "wamp.error.cannot_authenticate";
+                        const CANNOT: &str = wamp_proto::error_uri::CANNOT_AUTHENTICATE;
                         let _ = conn.sender.send(Message::abort(CANNOT, message.clone())).await;
                         return Err(Error::JoinRefused {
                             reason: CANNOT.into(),
@@ -553,6 +553,8 @@ fn client_roles() -> Dict {
             "shared_registration",
             "progressive_call_results",
             "call_canceling",
+            // UNREGISTERED with request 0 forgets the registration.
+            wamp_proto::meta_uri::FEATURE_REGISTRATION_REVOCATION,
         ]),
     );
     roles.insert(
@@ -565,7 +567,12 @@ fn client_roles() -> Dict {
     );
     roles.insert(
         "subscriber".into(),
-        role(&["publisher_identification", "pattern_based_subscription"]),
+        role(&[
+            "publisher_identification",
+            "pattern_based_subscription",
+            // UNSUBSCRIBED with request 0 ends the subscription's streams.
+            wamp_proto::meta_uri::FEATURE_SUBSCRIPTION_REVOCATION,
+        ]),
     );
     roles
 }

@@ -260,6 +260,14 @@ impl Publish {
         self
     }
 
+    /// Asks the router to retain the event for the topic's later
+    /// subscribers that ask for it (`SubscribeOptions::get_retained`; the
+    /// event then has `details.retained`).
+    pub fn retain(mut self, yes: bool) -> Self {
+        self.options.retain = Some(yes);
+        self
+    }
+
     /// Whether the publisher itself may receive the event (default: excluded).
     pub fn exclude_me(mut self, yes: bool) -> Self {
         self.options.exclude_me = Some(yes);
