@@ -310,13 +310,6 @@ impl Publish {
         self
     }
 
-    /// Asks the router to keep the event for subscribers that ask for the
-    /// retained event when they subscribe (`get_retained`).
-    pub fn retain(mut self, yes: bool) -> Self {
-        self.options.retain = Some(yes);
-        self
-    }
-
     /// Asks the router to disclose the publisher to subscribers.
     pub fn disclose_me(mut self) -> Self {
         self.options.disclose_me = Some(true);
