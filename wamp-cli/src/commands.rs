@@ -438,15 +438,20 @@ async fn run_command(
 
 /// `wamp describe PREFIX`: calls `P.reflection.describe` for PREFIX and each
 /// shorter prefix of it, longest first, until one answers; prints the
-/// description, with only what is under PREFIX.
+/// description, with only what is under PREFIX. Without PREFIX: every
+/// typed service's description (a JSON array), found through the router's
+/// meta API (`wamp.registration.list`).
 pub(crate) async fn describe(top: ConnectArgs, a: DescribeArgs) -> Result<(), CliError> {
     let connect_args = top.merge(a.connect);
     let Some(prefix) = a.prefix.as_deref() else {
-        return Err(CliError::Usage(
-            "describe needs a PREFIX (com.myapp); `wamp registrations` lists what is registered, \
-             a typed service's description at PREFIX.reflection.describe"
-                .into(),
-        ));
+        let session = connect(&connect_args, &mut 0).await?;
+        let outcome = tokio::select! {
+            r = all_descriptions(&session) => r,
+            _ = tokio::signal::ctrl_c() => Err(CliError::Interrupted),
+        };
+        leave(&session).await;
+        say(&json(&Value::List(outcome?), !a.compact));
+        return Ok(());
     };
     let prefix = prefix.trim_end_matches('.');
     check_uri("prefix", prefix, MatchPolicy::Exact)?;
@@ -464,6 +469,25 @@ pub(crate) async fn describe(top: ConnectArgs, a: DescribeArgs) -> Result<(), Cl
     }
     say(&json(&Value::Dict(description), !a.compact));
     Ok(())
+}
+
+/// The description of every typed service attached in the realm: each
+/// registration ending in `.reflection.describe`, called, by URI.
+async fn all_descriptions(session: &Session) -> Result<List, CliError> {
+    let suffix = format!(".{}", wamp::service::DESCRIBE_SUFFIX);
+    let mut out = Vec::new();
+    for uri in crate::meta::registered_uris(session).await? {
+        if !uri.ends_with(&suffix) {
+            continue;
+        }
+        match session.call(uri.as_str()).await {
+            Ok(r) => out.extend(r.args.into_iter().next()),
+            // Detached meanwhile.
+            Err(e) if e.uri() == Some(wamp::error_uri::NO_SUCH_PROCEDURE) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(out)
 }
 
 /// Whether a procedure or topic of a description has a URI under `prefix`.

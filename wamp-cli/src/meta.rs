@@ -153,6 +153,15 @@ pub(crate) async fn observations(
     Ok(())
 }
 
+/// The URIs of every registration of the realm, through its meta API.
+pub(crate) async fn registered_uris(session: &Session) -> Result<Vec<String>, CliError> {
+    Ok(list_observations(session, Listing::Registrations)
+        .await?
+        .iter()
+        .filter_map(|d| d.get("uri").and_then(Value::as_str).map(str::to_owned))
+        .collect())
+}
+
 async fn list_observations(session: &Session, what: Listing) -> Result<Vec<Dict>, CliError> {
     let (list, get, members, key, gone) = what.uris();
     let mut all = Vec::new();

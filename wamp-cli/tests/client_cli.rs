@@ -361,6 +361,14 @@ async fn suite(ws: &str, rs: &str) {
     assert_eq!(d["topics"][0]["uri"], "com.clitest.shop.on_sale", "{d}");
     let out = run(with(&["describe", &uri("none")])).await;
     expect(&out, 5, "describe where no service is");
+    // Without a prefix: every attached service, found through the meta API.
+    let out = run(with(&["describe", "--compact"])).await;
+    let all: serde_json::Value = serde_json::from_str(&expect(&out, 0, "describe without a prefix")).unwrap();
+    assert!(
+        all.as_array()
+            .is_some_and(|a| a.iter().any(|d| d["name"] == "Shop")),
+        "{all}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -423,9 +431,8 @@ async fn bad_input_is_a_clear_error() {
     expect(&out, 2, "a command that does not exist");
     let out = wamp(&["--ticket", "t", "call", "com.example.x"]).await;
     expect(&out, 2, "a ticket without --authid");
-    let out = wamp(&["describe"]).await;
-    expect(&out, 2, "describe without a prefix");
-    assert!(text(&out.stderr).contains("wamp registrations"), "{out:?}");
+    let out = wamp(&["describe", "com.example", "--url", "ws://127.0.0.1:1/ws"]).await;
+    expect(&out, 1, "describe where no router is");
     let out = wamp(&["--private-key", "zz", "call", "com.example.x"]).await;
     expect(&out, 2, "a private key that is no hex");
     let out = wamp(&["--url", "ws://127.0.0.1:1/ws", "router"]).await;
