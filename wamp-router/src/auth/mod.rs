@@ -40,8 +40,9 @@ pub(crate) struct Identity {
     pub authmethod: Method,
     pub authprovider: &'static str,
     pub authextra: Option<Dict>,
-    /// `type` and `peer` of the transport.
-    pub transport: Dict,
+    /// `type` and `peer` of the transport (shared with the realm's entry
+    /// of the session: one map per session).
+    pub transport: Arc<Dict>,
 }
 
 impl Identity {
@@ -58,7 +59,7 @@ impl Identity {
             "authextra".into(),
             self.authextra.clone().map(Value::Dict).unwrap_or(Value::Null),
         );
-        d.insert("transport".into(), Value::Dict(self.transport.clone()));
+        d.insert("transport".into(), Value::Dict(Dict::clone(&self.transport)));
         d
     }
 }
@@ -96,7 +97,7 @@ struct Pending<'a> {
     sid: Id,
     hello: &'a HelloDetails,
     conn: &'a mut Connection,
-    transport: Dict,
+    transport: Arc<Dict>,
 }
 
 /// Authenticates the session that sent HELLO `hello` for `realm`.
@@ -136,7 +137,7 @@ pub(crate) async fn authenticate(
         sid,
         hello,
         conn,
-        transport,
+        transport: Arc::new(transport),
     };
     let identity = match method {
         AuthMethod::Anonymous { role } => p.identity(
@@ -444,7 +445,7 @@ impl Pending<'_> {
             "authextra".into(),
             hello.authextra.clone().map(Value::Dict).unwrap_or(Value::Null),
         );
-        details.insert("transport".into(), Value::Dict(self.transport.clone()));
+        details.insert("transport".into(), Value::Dict(Dict::clone(&self.transport)));
         if let Some(ticket) = ticket {
             details.insert("ticket".into(), Value::Str(ticket));
         }
