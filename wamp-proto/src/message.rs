@@ -74,7 +74,7 @@ impl fmt::Display for MessageType {
 }
 
 /// A WAMP message: one variant per message type, each holding the struct
-/// of the same name in [`msg`](crate::msg). Non-exhaustive: later versions
+/// of the same name in [`msg`]. Non-exhaustive: later versions
 /// of the specification add message types.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]

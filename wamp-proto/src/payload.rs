@@ -6,7 +6,7 @@
 //! as values ([`Payload::to_values`]). A router decodes incoming frames
 //! with [`PayloadMode::Encoded`](crate::serializer::PayloadMode): the
 //! payload stays the sender's bytes ([`EncodedPayload`]), checked on
-//! arrival (it decodes, within [`repr`](crate::repr)'s rules) and with the
+//! arrival (it decodes, within [`repr`]'s rules) and with the
 //! set of serializers that can carry it noted. Writing it to a peer that
 //! uses the sender's serializer copies those bytes into the frame as they
 //! are; writing it in another serializer decodes it once and encodes the
@@ -157,7 +157,7 @@ impl Payload {
     }
 
     /// The serializers that carry this payload unchanged (see
-    /// [`repr`](crate::repr)): computed for values, noted on arrival for
+    /// [`repr`]): computed for values, noted on arrival for
     /// bytes.
     pub fn reach(&self) -> SerializerSet {
         match &self.0 {

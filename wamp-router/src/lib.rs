@@ -404,7 +404,7 @@ impl Router {
     /// Starts a WebSocket listener that also serves the files of a
     /// directory on the same port, as Crossbar.io's web transport does:
     /// WAMP at `ws://ADDR/ws` (`wss://` with `tls`), every other path a
-    /// file of `web` (see [`web`](crate::web) for what is served and
+    /// file of `web` (see [`web`] for what is served and
     /// refused).
     ///
     /// ```no_run

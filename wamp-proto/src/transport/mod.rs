@@ -3,7 +3,7 @@
 //! Whatever carries the bytes (WebSocket, RawSocket, or nothing at all for
 //! the in-process transport), a session sees a [`Connection`]: a [`Sender`]
 //! of outgoing messages, a bounded queue in front of a writer task (encode,
-//! batch frames, flush once), and a [`Receiver`] of incoming [`Message`]s.
+//! batch frames, flush once), and a [`Receiver`] of incoming [`Message`](crate::Message)s.
 //! For socket transports the receiver reads and decodes frames itself when
 //! the session awaits the next message, so an incoming message reaches its
 //! session with no task hand-off; socket back-pressure does the bounding.
