@@ -72,8 +72,9 @@ struct Args {
     /// `autobahn`): for profiling one stack at a time.
     #[arg(long, value_name = "SUBSTRING")]
     filter: Option<String>,
-    /// Sessions connected for the memory measurement.
-    #[arg(long, default_value_t = 10_000)]
+    /// Sessions connected for the memory measurement (fewer, with a note, where
+    /// the open-files limit is lower).
+    #[arg(long, default_value_t = 50_000)]
     sessions: usize,
     /// Where to write the Markdown and JSON results (default: <workspace>/bench-results).
     #[arg(long)]

@@ -42,10 +42,11 @@ pub async fn run(wanted: usize) -> Memory {
         _ => wanted,
     };
     memory.sessions = count;
-    if let Some(limit) = fd_limit {
-        memory.note.push_str(&format!(
+    match fd_limit {
+        Some(limit) if count == wanted => memory.note.push_str(&format!(
             "ulimit -n {limit}: enough, as client and router are separate processes of ~{count} fds each; "
-        ));
+        )),
+        _ => {}
     }
     match measure(count, &mut memory).await {
         Ok(()) => {}
