@@ -457,3 +457,53 @@ async fn crossbar_refuses_before_sending() {
     let count = session.call("wamp.session.count").await.unwrap();
     assert_eq!(count.arg::<u64>(0).unwrap(), 1);
 }
+
+/// Many chunks to a callee that reads slowly: none is lost or reordered
+/// (the callee's bounded input queue holds back its reader, the router
+/// holds back the caller).
+async fn slow_reader(via: Via) {
+    let ep = Endpoint::new(via).await;
+    let callee = ep.join().await;
+    callee
+        .register(
+            "com.test.ordered",
+            RegisterOptions::default(),
+            |mut inv: Invocation| async move {
+                let mut expected: i64 = inv.arg::<i64>(0)? + 1;
+                let input = inv.input.as_mut().ok_or_else(|| app("com.test.no_input"))?;
+                while let Some(c) = input.next().await {
+                    if c.arg::<i64>(0)? != expected {
+                        return Err(app("com.test.out_of_order"));
+                    }
+                    if expected % 500 == 0 {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                    expected += 1;
+                }
+                Ok(CallResult::new().with_arg(expected - 1))
+            },
+        )
+        .await
+        .unwrap();
+    let caller = ep.join().await;
+    let mut call = caller
+        .call("com.test.ordered")
+        .arg(0)
+        .stream_input()
+        .start()
+        .await
+        .unwrap();
+    for n in 1..5_000 {
+        call.send_input(chunk(n)).await.unwrap();
+    }
+    call.finish_input(chunk(5_000)).await.unwrap();
+    let r = tokio::time::timeout(WAIT, call.result()).await.unwrap().unwrap();
+    assert_eq!(r.arg::<i64>(0).unwrap(), 5_000, "{via:?}");
+}
+
+#[tokio::test]
+async fn slow_reader_everywhere() {
+    for via in ALL {
+        slow_reader(via).await;
+    }
+}
