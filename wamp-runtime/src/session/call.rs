@@ -688,6 +688,34 @@ mod tests {
         (caller, callee)
     }
 
+    #[test]
+    fn the_router_announces_streamed_input_under_either_name() {
+        use wamp_proto::{Dict, Value};
+        let roles = |feature: &str, on: bool| {
+            let mut features = Dict::new();
+            features.insert(feature.into(), Value::Bool(on));
+            let mut dealer = Dict::new();
+            dealer.insert("features".into(), Value::Dict(features));
+            let mut roles = Dict::new();
+            roles.insert("dealer".into(), Value::Dict(dealer));
+            roles
+        };
+        assert!(super::router_streams_input(&roles(
+            "progressive_call_invocations",
+            true
+        )));
+        assert!(super::router_streams_input(&roles("progressive_calls", true)));
+        assert!(!super::router_streams_input(&roles(
+            "progressive_call_invocations",
+            false
+        )));
+        assert!(!super::router_streams_input(&roles(
+            "progressive_call_results",
+            true
+        )));
+        assert!(!super::router_streams_input(&Dict::new()));
+    }
+
     fn requests(s: &Session) -> (usize, usize) {
         let st = s.shared.lock();
         (st.pending.len(), st.settled.len())

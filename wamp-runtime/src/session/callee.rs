@@ -118,8 +118,10 @@ impl ProgressSender {
 ///
 /// Bounded: while a handler does not read, the chunks wait in a small
 /// queue and then hold back the session's reader (and so the router and
-/// the caller), as an unread subscription does. Dropping the stream drops
-/// the rest of the input.
+/// the caller), as an unread subscription does: a handler that keeps its
+/// stream but stops reading holds back everything else the session
+/// receives (an INTERRUPT for it too) once the queue is full. Dropping the
+/// stream drops the rest of the input.
 ///
 /// ```no_run
 /// # async fn demo(session: wamp::Session) -> Result<(), wamp::Error> {
@@ -580,4 +582,27 @@ fn error_message(request: Id, error: &str, message: &str) -> Message {
         vec![Value::Str(message.to_owned())],
         Dict::new(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{EndedInputs, ENDED_INPUTS};
+
+    #[test]
+    fn ended_inputs_forget_the_oldest_past_their_bound() {
+        let mut ended = EndedInputs::default();
+        assert!(!ended.contains(1));
+        for request in 1..=ENDED_INPUTS as u64 + 1 {
+            ended.insert(request);
+        }
+        assert!(!ended.contains(1), "the oldest is forgotten");
+        assert!(ended.contains(2) && ended.contains(ENDED_INPUTS as u64 + 1));
+        assert_eq!(ended.order.len(), ENDED_INPUTS);
+        ended.remove(2);
+        assert!(!ended.contains(2));
+        assert_eq!(
+            (ended.order.len(), ended.set.len()),
+            (ENDED_INPUTS - 1, ENDED_INPUTS - 1)
+        );
+    }
 }
