@@ -214,6 +214,9 @@ pub(crate) enum InputChunk {
 /// Whether an INVOCATION continues a streaming invocation (and where its
 /// chunk goes); the last chunk (`last`, no `progress`) closes the stream.
 pub(crate) fn input_chunk(shared: &Shared, request: Id, last: bool) -> InputChunk {
+    if !shared.inputs_seen.load(Ordering::Acquire) {
+        return InputChunk::New;
+    }
     let mut st = shared.lock();
     if last {
         if let Some(tx) = st.inputs.remove(&request) {
@@ -234,6 +237,9 @@ pub(crate) fn input_chunk(shared: &Shared, request: Id, last: bool) -> InputChun
 /// Whether an INVOCATION continues a streaming invocation this session
 /// knows of (to leave it to the reader, in order, with backpressure).
 pub(crate) fn is_input_chunk(shared: &Shared, request: Id) -> bool {
+    if !shared.inputs_seen.load(Ordering::Acquire) {
+        return false;
+    }
     let st = shared.lock();
     st.inputs.contains_key(&request) || st.ended_inputs.contains(request)
 }
@@ -412,6 +418,7 @@ pub(crate) fn invoke(
     let input = (details.progress == Some(true)).then(|| {
         let (tx, rx) = mpsc::channel(INPUT_QUEUE);
         shared.lock().inputs.insert(request, tx);
+        shared.inputs_seen.store(true, Ordering::Release);
         InputStream { rx }
     });
     // The registered URI is only needed (and cloned) when the router did

@@ -226,6 +226,9 @@ pub(crate) struct Shared {
     /// Becomes `Some` when the session has ended.
     pub ended: watch::Sender<Option<Error>>,
     pub invocation_slots: callee::InvocationSlots,
+    /// Set at the first invocation whose caller streams input: until then
+    /// an INVOCATION costs no look-up of input streams.
+    pub inputs_seen: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -337,6 +340,7 @@ impl Session {
             state: Mutex::new(State::default()),
             details,
             invocation_slots: callee::InvocationSlots::new(config.max_concurrent_invocations),
+            inputs_seen: Default::default(),
             config,
             ended,
         });
