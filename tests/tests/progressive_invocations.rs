@@ -1,6 +1,6 @@
 //! Progressive call invocations through the router, on the wire: raw
-//! in-process peers send and read the messages themselves (our client does
-//! not stream call input yet). A caller's CALLs with one request ID reach
+//! in-process peers send and read the messages themselves (our client on
+//! both ends: `progressive_call_client.rs`). A caller's CALLs with one request ID reach
 //! the callee of the first as INVOCATIONs with one request ID, with
 //! progressive results flowing back meanwhile; cancel, timeout and a
 //! leaving callee end the call mid-stream; late chunks are dropped; peers

@@ -40,6 +40,7 @@ fn invocation(session: &Session, i: i64) -> Invocation {
         args: vec![Value::Int(-i), Value::UInt(3)],
         kwargs: Default::default(),
         progress: None,
+        input: None,
         session: session.clone(),
     }
 }

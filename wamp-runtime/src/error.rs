@@ -139,6 +139,17 @@ pub enum Error {
     /// A bound was reached (too many pending requests).
     #[error("limit reached: {0}")]
     Overloaded(String),
+    /// Something the request needs is not available: the router did not
+    /// announce a feature (the message names it), or the request cannot be
+    /// made this way. Nothing was sent.
+    #[error("not supported: {0}")]
+    Unsupported(String),
+    /// A call's input cannot take another chunk: it was not started with
+    /// [`Call::stream_input`](crate::Call::stream_input), its last chunk
+    /// was sent, or the call has ended (its outcome is the handle's
+    /// result). Nothing was sent.
+    #[error("the call's input is closed")]
+    InputClosed,
 }
 
 impl Error {

@@ -202,8 +202,8 @@ pub mod session;
 pub use error::{ApplicationError, Error};
 pub use payload::{CallResult, Payload};
 pub use session::{
-    Call, CallFuture, CallHandle, Event, Handler, Invocation, ProgressSender, Publish, Registration, Session,
-    SessionConfig, SessionDetails, Subscription,
+    Call, CallFuture, CallHandle, Event, Handler, InputStream, Invocation, ProgressSender, Publish,
+    Registration, Session, SessionConfig, SessionDetails, Subscription,
 };
 
 /// The wire protocol layer: messages, serializers, transports, URIs, IDs.

@@ -88,6 +88,7 @@ struct CallState {
     timeout: Option<Duration>,
     on_progress: Option<ProgressCallback>,
     drop_mode: CancelMode,
+    stream_input: bool,
 }
 
 impl Session {
@@ -101,6 +102,7 @@ impl Session {
             timeout: None,
             on_progress: None,
             drop_mode: CancelMode::KillNoWait,
+            stream_input: false,
         }))
     }
 }
@@ -209,6 +211,35 @@ impl Call {
         self
     }
 
+    /// Streams the call's input (progressive call invocations): the
+    /// arguments set here are its first chunk, [`CallHandle::send_input`]
+    /// sends more and [`CallHandle::finish_input`] the last. Each chunk is a
+    /// CALL with the same request ID, all but the last with
+    /// `options.progress`; the callee gets them as INVOCATIONs of one
+    /// invocation ([`Invocation::input`](crate::Invocation::input)). Start
+    /// the call with [`start`](Self::start) (awaiting the builder fails
+    /// with [`Error::Unsupported`]); with [`progressive`](Self::progressive)
+    /// results stream back meanwhile. Cancel, timeout (from the first
+    /// chunk) and dropping the handle end the call mid-stream.
+    ///
+    /// Needs a router that announced `progressive_call_invocations`;
+    /// otherwise `start` fails with [`Error::Unsupported`] before anything
+    /// is sent.
+    ///
+    /// ```no_run
+    /// # async fn demo(session: wamp::Session) -> Result<(), wamp::Error> {
+    /// use wamp::{CallResult, Payload};
+    /// let mut call = session.call("com.example.sum").arg(1).stream_input().start().await?;
+    /// call.send_input(CallResult::new().with_arg(2)).await?;
+    /// call.finish_input(CallResult::new().with_arg(3)).await?;
+    /// assert_eq!(call.result().await?.arg::<i64>(0)?, 6);
+    /// # Ok(()) }
+    /// ```
+    pub fn stream_input(mut self) -> Self {
+        self.0.stream_input = true;
+        self
+    }
+
     /// How the call is canceled when it is dropped unfinished (default
     /// `killnowait`: the callee is interrupted and nobody waits for it).
     pub fn cancel_on_drop(mut self, mode: CancelMode) -> Self {
@@ -236,10 +267,25 @@ impl Call {
             timeout,
             on_progress: _,
             drop_mode,
+            stream_input,
         } = *self.0;
+        let mut options = options;
         let (args, kwargs) = arguments.into_parts()?;
         wamp_proto::uri::validate(&procedure, Default::default(), false)?;
         session.shared.check_payload(&args, &kwargs)?;
+        let input = if stream_input {
+            if !router_streams_input(&session.shared.details.router_roles) {
+                return Err(Error::Unsupported(format!(
+                    "the router did not announce {} (dealer role), so the call's input cannot stream",
+                    wamp_proto::meta_uri::FEATURE_PROGRESSIVE_CALL_INVOCATIONS
+                )));
+            }
+            options.progress = Some(true);
+            Some(procedure.clone())
+        } else {
+            options.progress = None;
+            None
+        };
         let (progress, progress_rx) = if options.receive_progress == Some(true) {
             let (tx, rx) = mpsc::channel(PROGRESS_QUEUE);
             (Some(tx), Some(rx))
@@ -267,6 +313,7 @@ impl Call {
             timeout,
             done: false,
             drop_mode,
+            input,
         };
         Ok((handle, msg))
     }
@@ -364,6 +411,11 @@ impl Call {
     /// needs more (a timeout, a progress callback, a full queue) goes the
     /// general, boxed way.
     fn start_now(self) -> Result<Stage, Error> {
+        if self.0.stream_input {
+            return Err(Error::Unsupported(
+                "a call whose input streams is started with start(), which gives the handle to send it; awaited, it would never finish".into(),
+            ));
+        }
         if self.0.timeout.is_some() || self.0.on_progress.is_some() {
             return Ok(Stage::Boxed(Box::pin(self.run())));
         }
@@ -400,9 +452,76 @@ pub struct CallHandle {
     timeout: Option<Duration>,
     done: bool,
     drop_mode: CancelMode,
+    /// The procedure, while the call's input streams.
+    input: Option<String>,
+}
+
+/// Whether the router's WELCOME roles announce progressive call
+/// invocations for its dealer (or the older name `progressive_calls`).
+fn router_streams_input(roles: &Dict) -> bool {
+    let feature = |name: &str| {
+        matches!(
+            roles.get("dealer"),
+            Some(Value::Dict(d)) if matches!(
+                d.get("features"),
+                Some(Value::Dict(f)) if matches!(f.get(name), Some(Value::Bool(true)))
+            )
+        )
+    };
+    feature(wamp_proto::meta_uri::FEATURE_PROGRESSIVE_CALL_INVOCATIONS) || feature("progressive_calls")
 }
 
 impl CallHandle {
+    /// Sends one more chunk of the call's input (a CALL with the same
+    /// request ID and `options.progress`); waits while the session's
+    /// outgoing queue is full. See [`Call::stream_input`].
+    ///
+    /// Fails with [`Error::InputClosed`] if the input does not stream (any
+    /// more), or the call has ended (its outcome is then the
+    /// [`result`](Self::result)); with [`Error::InvalidArgument`] for a
+    /// value the session's serializer cannot carry. Nothing is sent then.
+    pub async fn send_input(&mut self, chunk: CallResult) -> Result<(), Error> {
+        self.input(chunk, false).await
+    }
+
+    /// Sends the last chunk of the call's input (a CALL with the same
+    /// request ID and no `progress`); the call then waits for its result.
+    /// Fails as [`send_input`](Self::send_input) does.
+    pub async fn finish_input(&mut self, chunk: CallResult) -> Result<(), Error> {
+        self.input(chunk, true).await
+    }
+
+    async fn input(&mut self, chunk: CallResult, last: bool) -> Result<(), Error> {
+        let Some(procedure) = self.input.as_ref() else {
+            return Err(Error::InputClosed);
+        };
+        let running = {
+            let st = self.shared.lock();
+            matches!(st.pending.get(&self.request), Some(Pending::Call(_)))
+        };
+        if !running {
+            self.input = None;
+            return Err(Error::InputClosed);
+        }
+        self.shared.check_payload(&chunk.args, &chunk.kwargs)?;
+        let procedure = if last {
+            self.input.take().unwrap_or_default()
+        } else {
+            procedure.clone()
+        };
+        self.shared
+            .send(Message::Call(msg::Call {
+                request: self.request,
+                options: CallOptions {
+                    progress: (!last).then_some(true),
+                    ..Default::default()
+                },
+                procedure,
+                payload: wamp_proto::Payload::new(chunk.args, chunk.kwargs),
+            }))
+            .await
+    }
+
     /// The CALL request ID.
     pub fn request_id(&self) -> Id {
         self.request
@@ -567,6 +686,34 @@ mod tests {
             .unwrap();
         let caller = Session::join_local(&router, REALM).await.unwrap();
         (caller, callee)
+    }
+
+    #[test]
+    fn the_router_announces_streamed_input_under_either_name() {
+        use wamp_proto::{Dict, Value};
+        let roles = |feature: &str, on: bool| {
+            let mut features = Dict::new();
+            features.insert(feature.into(), Value::Bool(on));
+            let mut dealer = Dict::new();
+            dealer.insert("features".into(), Value::Dict(features));
+            let mut roles = Dict::new();
+            roles.insert("dealer".into(), Value::Dict(dealer));
+            roles
+        };
+        assert!(super::router_streams_input(&roles(
+            "progressive_call_invocations",
+            true
+        )));
+        assert!(super::router_streams_input(&roles("progressive_calls", true)));
+        assert!(!super::router_streams_input(&roles(
+            "progressive_call_invocations",
+            false
+        )));
+        assert!(!super::router_streams_input(&roles(
+            "progressive_call_results",
+            true
+        )));
+        assert!(!super::router_streams_input(&Dict::new()));
     }
 
     fn requests(s: &Session) -> (usize, usize) {

@@ -12,7 +12,7 @@ use wamp_proto::msg;
 
 use futures_util::task::noop_waker_ref;
 use futures_util::FutureExt;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 use wamp_proto::transport::TrySendError;
 use wamp_proto::{
     error_uri, Dict, Id, InvocationDetails, List, Message, MessageType, RegisterOptions, Value, YieldOptions,
@@ -46,6 +46,11 @@ pub struct Invocation {
     pub kwargs: Dict,
     /// Sends progressive results, when the caller asked for them.
     pub progress: Option<ProgressSender>,
+    /// The rest of the caller's input, when it streams it (progressive
+    /// call invocations, `details.progress`): this invocation's own
+    /// arguments are its first chunk, the stream gives the later ones and
+    /// ends after the last. `None` for an ordinary call.
+    pub input: Option<InputStream>,
     /// The session the invocation arrived on (its details: realm, authid,
     /// authrole, ...; and for calling or publishing from the handler).
     pub session: Session,
@@ -102,6 +107,149 @@ impl ProgressSender {
                 payload: wamp_proto::Payload::new(r.args, r.kwargs),
             }))
             .await
+    }
+}
+
+/// Chunks a caller streams into one invocation after its first
+/// (progressive call invocations): each later INVOCATION's arguments, in
+/// order; the stream ends after the last one (the INVOCATION without
+/// `progress`). Read with [`next`](Self::next) or as a
+/// [`Stream`](futures_util::Stream).
+///
+/// Bounded: while a handler does not read, the chunks wait in a small
+/// queue and then hold back the session's reader (and so the router and
+/// the caller), as an unread subscription does: a handler that keeps its
+/// stream but stops reading holds back everything else the session
+/// receives (an INTERRUPT for it too) once the queue is full. Dropping the
+/// stream drops the rest of the input.
+///
+/// ```no_run
+/// # async fn demo(session: wamp::Session) -> Result<(), wamp::Error> {
+/// use wamp::{CallResult, Payload, RegisterOptions};
+/// session
+///     .register("com.example.sum", RegisterOptions::default(), |mut inv| async move {
+///         let mut sum: i64 = inv.arg(0)?; // the first chunk
+///         if let Some(input) = inv.input.as_mut() {
+///             while let Some(chunk) = input.next().await {
+///                 sum += chunk.arg::<i64>(0)?;
+///             }
+///         }
+///         Ok(CallResult::new().with_arg(sum))
+///     })
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct InputStream {
+    rx: mpsc::Receiver<CallResult>,
+}
+
+impl InputStream {
+    /// The next chunk; `None` once the last has been read (or the session
+    /// has ended).
+    pub async fn next(&mut self) -> Option<CallResult> {
+        self.rx.recv().await
+    }
+}
+
+impl futures_util::Stream for InputStream {
+    type Item = CallResult;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<CallResult>> {
+        self.rx.poll_recv(cx)
+    }
+}
+
+/// Input chunks buffered per streaming invocation before the session's
+/// reader waits.
+const INPUT_QUEUE: usize = 64;
+
+/// How many streaming invocations that ended early a session remembers,
+/// to drop their late chunks (the router remembers as many on its side).
+const ENDED_INPUTS: usize = 4096;
+
+/// Streaming invocations that ended (answered, failed, interrupted) before
+/// their last chunk arrived: their request IDs, oldest first, so the
+/// chunks still on their way are dropped rather than taken for new
+/// invocations. Bounded; empty unless such a stream ended early.
+#[derive(Default)]
+pub(crate) struct EndedInputs {
+    order: std::collections::VecDeque<Id>,
+    set: std::collections::HashSet<Id>,
+}
+
+impl EndedInputs {
+    fn insert(&mut self, request: Id) {
+        if self.set.insert(request) {
+            self.order.push_back(request);
+            if self.order.len() > ENDED_INPUTS {
+                if let Some(old) = self.order.pop_front() {
+                    self.set.remove(&old);
+                }
+            }
+        }
+    }
+
+    fn contains(&self, request: Id) -> bool {
+        !self.set.is_empty() && self.set.contains(&request)
+    }
+
+    fn remove(&mut self, request: Id) {
+        if self.set.remove(&request) {
+            self.order.retain(|r| *r != request);
+        }
+    }
+}
+
+/// Where a later INVOCATION of a streaming invocation goes.
+pub(crate) enum InputChunk {
+    /// Not a chunk: a new invocation.
+    New,
+    /// A chunk of an invocation that has ended: dropped.
+    Dropped,
+    /// To the invocation's input stream.
+    To(mpsc::Sender<CallResult>),
+}
+
+/// Whether an INVOCATION continues a streaming invocation (and where its
+/// chunk goes); the last chunk (`last`, no `progress`) closes the stream.
+pub(crate) fn input_chunk(shared: &Shared, request: Id, last: bool) -> InputChunk {
+    if !shared.inputs_seen.load(Ordering::Acquire) {
+        return InputChunk::New;
+    }
+    let mut st = shared.lock();
+    if last {
+        if let Some(tx) = st.inputs.remove(&request) {
+            return InputChunk::To(tx);
+        }
+    } else if let Some(tx) = st.inputs.get(&request) {
+        return InputChunk::To(tx.clone());
+    }
+    if st.ended_inputs.contains(request) {
+        if last {
+            st.ended_inputs.remove(request);
+        }
+        return InputChunk::Dropped;
+    }
+    InputChunk::New
+}
+
+/// Whether an INVOCATION continues a streaming invocation this session
+/// knows of (to leave it to the reader, in order, with backpressure).
+pub(crate) fn is_input_chunk(shared: &Shared, request: Id) -> bool {
+    if !shared.inputs_seen.load(Ordering::Acquire) {
+        return false;
+    }
+    let st = shared.lock();
+    st.inputs.contains_key(&request) || st.ended_inputs.contains(request)
+}
+
+/// A streaming invocation's handler has ended (or never started): if its
+/// last chunk has not arrived, the chunks still coming are dropped.
+fn end_input(shared: &Shared, request: Id) {
+    let mut st = shared.lock();
+    if st.inputs.remove(&request).is_some() {
+        st.ended_inputs.insert(request);
     }
 }
 
@@ -265,6 +413,14 @@ pub(crate) fn invoke(
     args: List,
     kwargs: Dict,
 ) {
+    // A streaming invocation's later chunks are routed to it from now on
+    // (and dropped if it is refused below).
+    let input = (details.progress == Some(true)).then(|| {
+        let (tx, rx) = mpsc::channel(INPUT_QUEUE);
+        shared.lock().inputs.insert(request, tx);
+        shared.inputs_seen.store(true, Ordering::Release);
+        InputStream { rx }
+    });
     // The registered URI is only needed (and cloned) when the router did
     // not say which URI was called, as it does for pattern registrations.
     let found = shared
@@ -278,6 +434,7 @@ pub(crate) fn invoke(
             error_uri::NO_SUCH_REGISTRATION,
             "procedure is no longer registered",
         );
+        end_input(shared, request);
         return answer(shared, msg);
     };
     let Some(permit) = InvocationSlot::try_take(&**shared) else {
@@ -286,6 +443,7 @@ pub(crate) fn invoke(
             error_uri::UNAVAILABLE,
             "callee is at its limit of concurrent invocations",
         );
+        end_input(shared, request);
         return answer(shared, msg);
     };
     let progress = details.receive_progress.unwrap_or(false).then(|| ProgressSender {
@@ -303,6 +461,7 @@ pub(crate) fn invoke(
         args,
         kwargs,
         progress,
+        input,
         session: Session {
             shared: shared.clone(),
         },
@@ -314,6 +473,7 @@ pub(crate) fn invoke(
         Ok(future) => AssertUnwindSafe(future).catch_unwind(),
         Err(panic) => {
             drop(permit);
+            end_input(shared, request);
             return answer(shared, answer_message(shared, request, Err(panic)));
         }
     };
@@ -323,6 +483,7 @@ pub(crate) fn invoke(
     // there, so it registers that task's waker).
     if let Poll::Ready(outcome) = running.poll_unpin(&mut Context::from_waker(noop_waker_ref())) {
         drop(permit);
+        end_input(shared, request);
         return answer(shared, answer_message(shared, request, outcome));
     }
     let task_shared = shared.clone();
@@ -333,6 +494,7 @@ pub(crate) fn invoke(
     let task = tokio::spawn(async move {
         let msg = answer_message(&task_shared, request, running.await);
         task_shared.lock().invocations.remove(&request);
+        end_input(&task_shared, request);
         answer(&task_shared, msg);
         drop(permit);
     });
@@ -411,6 +573,7 @@ fn answer(shared: &Arc<Shared>, msg: Message) {
 /// Stops a running invocation after INTERRUPT and tells the router.
 pub(crate) fn interrupt(shared: &Arc<Shared>, request: Id) {
     let task = shared.lock().invocations.remove(&request);
+    end_input(shared, request);
     if let Some(task) = task {
         task.abort();
         let msg = error_message(request, error_uri::CANCELED, "invocation interrupted");
@@ -426,4 +589,27 @@ fn error_message(request: Id, error: &str, message: &str) -> Message {
         vec![Value::Str(message.to_owned())],
         Dict::new(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{EndedInputs, ENDED_INPUTS};
+
+    #[test]
+    fn ended_inputs_forget_the_oldest_past_their_bound() {
+        let mut ended = EndedInputs::default();
+        assert!(!ended.contains(1));
+        for request in 1..=ENDED_INPUTS as u64 + 1 {
+            ended.insert(request);
+        }
+        assert!(!ended.contains(1), "the oldest is forgotten");
+        assert!(ended.contains(2) && ended.contains(ENDED_INPUTS as u64 + 1));
+        assert_eq!(ended.order.len(), ENDED_INPUTS);
+        ended.remove(2);
+        assert!(!ended.contains(2));
+        assert_eq!(
+            (ended.order.len(), ended.set.len()),
+            (ENDED_INPUTS - 1, ENDED_INPUTS - 1)
+        );
+    }
 }

@@ -59,6 +59,7 @@ pub(crate) fn close(shared: &Shared, end: Error) {
         st.closed = Some(end.clone());
         st.subscriptions.clear();
         st.registrations.clear();
+        st.inputs.clear();
         let mut others = Vec::new();
         let mut wakers = Vec::new();
         for (request, p) in std::mem::take(&mut st.pending) {
@@ -153,6 +154,19 @@ async fn dispatch(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
                         ev.topic = ev.details.topic.clone().unwrap_or(topic);
                         let _ = tx.send(ev).await;
                     }
+                }
+            }
+        }
+        // A later chunk of a streaming invocation goes to its handler,
+        // holding back this reader while the handler's queue is full.
+        Message::Invocation(inv) => {
+            match callee::input_chunk(shared, inv.request, inv.details.progress != Some(true)) {
+                callee::InputChunk::New => return dispatch_now(shared, Message::Invocation(inv)),
+                callee::InputChunk::Dropped => {}
+                callee::InputChunk::To(tx) => {
+                    let (args, kwargs) = values(inv.payload)?;
+                    // The handler may have stopped reading its input.
+                    let _ = tx.send(CallResult { args, kwargs }).await;
                 }
             }
         }
@@ -340,13 +354,17 @@ impl Answers {
                 });
                 return settled.unless_left(msg);
             }
+            // A streaming invocation's later chunks go through the reader,
+            // in order and with backpressure; a new invocation starts here.
+            Message::Invocation(msg::Invocation { request, .. }) => {
+                !callee::is_input_chunk(&shared, *request)
+            }
             Message::Error(msg::Error { .. })
             | Message::Registered(msg::Registered { .. })
             | Message::Unregistered(msg::Unregistered { .. })
             | Message::Subscribed(msg::Subscribed { .. })
             | Message::Unsubscribed(msg::Unsubscribed { .. })
             | Message::Published(msg::Published { .. })
-            | Message::Invocation(msg::Invocation { .. })
             | Message::Interrupt(msg::Interrupt { .. }) => true,
             _ => false,
         };

@@ -29,7 +29,7 @@ use crate::error::{ApplicationError, Error};
 use crate::payload::CallResult;
 
 pub use call::{Call, CallFuture, CallHandle};
-pub use callee::{Handler, HandlerFuture, Invocation, ProgressSender, Registration};
+pub use callee::{Handler, HandlerFuture, InputStream, Invocation, ProgressSender, Registration};
 pub use pubsub::{Event, Publish, Subscription};
 
 /// Settings of a client session.
@@ -181,6 +181,13 @@ pub(crate) struct State {
     pub registrations: IdMap<Id, (String, Handler)>,
     pub subscriptions: IdMap<Id, Vec<LocalSubscriber>>,
     pub invocations: IdMap<Id, tokio::task::AbortHandle>,
+    /// Invocations whose caller streams input (progressive call
+    /// invocations) and whose last chunk has not arrived: where their
+    /// later INVOCATIONs go.
+    pub inputs: IdMap<Id, tokio::sync::mpsc::Sender<CallResult>>,
+    /// Streaming invocations that ended before their last chunk arrived:
+    /// chunks still on their way are dropped, not taken for new calls.
+    pub ended_inputs: callee::EndedInputs,
     /// Set once the session has ended.
     pub closed: Option<Error>,
 }
@@ -219,6 +226,9 @@ pub(crate) struct Shared {
     /// Becomes `Some` when the session has ended.
     pub ended: watch::Sender<Option<Error>>,
     pub invocation_slots: callee::InvocationSlots,
+    /// Set at the first invocation whose caller streams input: until then
+    /// an INVOCATION costs no look-up of input streams.
+    pub inputs_seen: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -330,6 +340,7 @@ impl Session {
             state: Mutex::new(State::default()),
             details,
             invocation_slots: callee::InvocationSlots::new(config.max_concurrent_invocations),
+            inputs_seen: Default::default(),
             config,
             ended,
         });
@@ -543,6 +554,7 @@ fn client_roles() -> Dict {
             "progressive_call_results",
             "call_canceling",
             "call_timeout",
+            wamp_proto::meta_uri::FEATURE_PROGRESSIVE_CALL_INVOCATIONS,
         ]),
     );
     roles.insert(
@@ -553,6 +565,7 @@ fn client_roles() -> Dict {
             "shared_registration",
             "progressive_call_results",
             "call_canceling",
+            wamp_proto::meta_uri::FEATURE_PROGRESSIVE_CALL_INVOCATIONS,
             // UNREGISTERED with request 0 forgets the registration.
             wamp_proto::meta_uri::FEATURE_REGISTRATION_REVOCATION,
         ]),
