@@ -29,12 +29,15 @@ const WAIT: Duration = Duration::from_secs(10);
 enum Via {
     Local,
     WebSocket(Serializer),
+    RawSocket(Serializer),
 }
 
-const ALL: [Via; 3] = [
+const ALL: [Via; 5] = [
     Via::Local,
     Via::WebSocket(Serializer::Json),
     Via::WebSocket(Serializer::MsgPack),
+    Via::WebSocket(Serializer::Cbor),
+    Via::RawSocket(Serializer::MsgPack),
 ];
 
 /// A router of its own, and a way to join it.
@@ -55,6 +58,11 @@ impl Endpoint {
                 let url = format!("ws://{}/ws", l.local_addr());
                 (Some(l), Some(url))
             }
+            Via::RawSocket(_) => {
+                let l = router.listen_rawsocket("127.0.0.1:0").await.unwrap();
+                let url = format!("rs://{}", l.local_addr());
+                (Some(l), Some(url))
+            }
         };
         Endpoint {
             router,
@@ -66,7 +74,7 @@ impl Endpoint {
 
     async fn join(&self) -> Session {
         match (&self.url, self.via) {
-            (Some(url), Via::WebSocket(ser)) => {
+            (Some(url), Via::WebSocket(ser) | Via::RawSocket(ser)) => {
                 let config = SessionConfig {
                     serializers: vec![ser],
                     ..SessionConfig::default()
