@@ -196,10 +196,7 @@ impl Row {
 
     /// Appends to the note.
     pub fn add_note(&mut self, text: impl AsRef<str>) {
-        if !self.note.is_empty() {
-            self.note.push_str("; ");
-        }
-        self.note.push_str(text.as_ref());
+        append_note(&mut self.note, text.as_ref());
     }
 }
 
@@ -249,6 +246,14 @@ pub struct Burst {
     pub note: String,
 }
 
+/// Appends `text` to a note, `; `-separated.
+fn append_note(note: &mut String, text: &str) {
+    if !note.is_empty() {
+        note.push_str("; ");
+    }
+    note.push_str(text);
+}
+
 /// Calls carrying one large argument through our router, which the callee
 /// sends back, against a bare echo of frames of the same size
 /// (`crate::payloads`). Rates are round trips per second; MB/s is that
@@ -281,10 +286,7 @@ pub struct PayloadRow {
 impl PayloadRow {
     /// Appends to the note.
     pub fn add_note(&mut self, text: impl AsRef<str>) {
-        if !self.note.is_empty() {
-            self.note.push_str("; ");
-        }
-        self.note.push_str(text.as_ref());
+        append_note(&mut self.note, text.as_ref());
     }
 
     fn mb_s(&self, per_s: Option<f64>) -> Option<f64> {
@@ -332,10 +334,7 @@ pub struct Scale {
 impl Scale {
     /// Appends to the note.
     pub fn add_note(&mut self, text: impl AsRef<str>) {
-        if !self.note.is_empty() {
-            self.note.push_str("; ");
-        }
-        self.note.push_str(text.as_ref());
+        append_note(&mut self.note, text.as_ref());
     }
 }
 

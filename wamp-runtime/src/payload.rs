@@ -198,15 +198,7 @@ impl Arguments {
     /// Sets all keyword arguments from a value that serializes to a map;
     /// null sets none.
     pub fn kwargs_from(&mut self, v: &impl Serialize) {
-        match to_value(v) {
-            Ok(Value::Dict(d)) => self.kwargs = d,
-            Ok(Value::Null) => self.kwargs = Dict::new(),
-            Ok(other) => self.fail(Error::Value(format!(
-                "keyword arguments must serialize to a map, not {}",
-                other.kind()
-            ))),
-            Err(e) => self.fail(e),
-        }
+        self.kwargs_value(to_value(v).map_err(Error::from));
     }
 
     /// Drops trailing null positional arguments.
