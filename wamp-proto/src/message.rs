@@ -450,8 +450,11 @@ pub(crate) fn read_payload<'de, A: SeqAccess<'de>>(seq: &mut A) -> Result<(List,
 /// [`read_payload`] reads them, building nothing: an empty payload, or a
 /// [checked](Payload::checked) one whose bytes the decoder attaches.
 fn check_payload<'de, A: SeqAccess<'de>>(seq: &mut A) -> Result<Payload, A::Error> {
-    let args = seq.next_element::<Option<CheckedList>>()?.flatten();
-    let kwargs = seq.next_element::<Option<CheckedDict>>()?.flatten();
+    // Outer `Option`: whether the element is there (`null` counts).
+    let args = seq.next_element::<Option<CheckedList>>()?;
+    let kwargs = seq.next_element::<Option<CheckedDict>>()?;
+    let elements = u8::from(args.is_some()) + u8::from(kwargs.is_some());
+    let (args, kwargs) = (args.flatten(), kwargs.flatten());
     let mut reach = SerializerSet::ALL;
     let mut empty = true;
     for (len, r) in [args.map(|l| (l.0, l.1)), kwargs.map(|d| (d.0, d.1))]
@@ -464,7 +467,7 @@ fn check_payload<'de, A: SeqAccess<'de>>(seq: &mut A) -> Result<Payload, A::Erro
     Ok(if empty {
         Payload::default()
     } else {
-        Payload::checked(reach)
+        Payload::checked(reach, elements)
     })
 }
 

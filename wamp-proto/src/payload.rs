@@ -52,7 +52,8 @@ enum Repr {
     Encoded(EncodedPayload),
     /// Checked by a decoder, which attaches its bytes next: never seen
     /// outside [`Serializer::decode_with`](crate::Serializer::decode_with).
-    Checked(SerializerSet),
+    /// With how many elements (1 or 2) the list holds it.
+    Checked(SerializerSet, u8),
 }
 
 impl Default for Repr {
@@ -101,14 +102,15 @@ impl Payload {
     }
 
     /// A non-empty payload a decoder checked, whose bytes it attaches next.
-    pub(crate) fn checked(reach: SerializerSet) -> Payload {
-        Payload(Repr::Checked(reach))
+    pub(crate) fn checked(reach: SerializerSet, elements: u8) -> Payload {
+        Payload(Repr::Checked(reach, elements))
     }
 
-    /// The reach of a payload a decoder checked and has yet to attach.
-    pub(crate) fn checked_reach(&self) -> Option<SerializerSet> {
+    /// The reach and element count of a payload a decoder checked and has
+    /// yet to attach.
+    pub(crate) fn checked_parts(&self) -> Option<(SerializerSet, u8)> {
         match self.0 {
-            Repr::Checked(reach) => Some(reach),
+            Repr::Checked(reach, elements) => Some((reach, elements)),
             _ => None,
         }
     }
@@ -118,7 +120,7 @@ impl Payload {
     pub fn is_empty(&self) -> bool {
         match &self.0 {
             Repr::Values { args, kwargs } => args.is_empty() && kwargs.is_empty(),
-            Repr::Encoded(_) | Repr::Checked(_) => false,
+            Repr::Encoded(_) | Repr::Checked(..) => false,
         }
     }
 
@@ -126,7 +128,7 @@ impl Payload {
     pub fn values(&self) -> Option<(&List, &Dict)> {
         match &self.0 {
             Repr::Values { args, kwargs } => Some((args, kwargs)),
-            Repr::Encoded(_) | Repr::Checked(_) => None,
+            Repr::Encoded(_) | Repr::Checked(..) => None,
         }
     }
 
@@ -134,7 +136,7 @@ impl Payload {
     pub fn encoded(&self) -> Option<&EncodedPayload> {
         match &self.0 {
             Repr::Encoded(e) => Some(e),
-            Repr::Values { .. } | Repr::Checked(_) => None,
+            Repr::Values { .. } | Repr::Checked(..) => None,
         }
     }
 
@@ -144,7 +146,7 @@ impl Payload {
         match self.0 {
             Repr::Values { args, kwargs } => Ok((args, kwargs)),
             Repr::Encoded(e) => e.decode(),
-            Repr::Checked(_) => Err(DecodeError {
+            Repr::Checked(..) => Err(DecodeError {
                 serializer: Serializer::Json,
                 reason: "a payload checked but kept without its bytes".into(),
             }),
@@ -163,7 +165,7 @@ impl Payload {
         match &self.0 {
             Repr::Values { args, kwargs } => repr::payload_serializers(args, kwargs),
             Repr::Encoded(e) => e.reach,
-            Repr::Checked(reach) => *reach,
+            Repr::Checked(reach, _) => *reach,
         }
     }
 
@@ -175,7 +177,7 @@ impl Payload {
                 args.iter().map(Value::approx_size).sum::<usize>() + crate::value::dict_size(kwargs)
             }
             Repr::Encoded(e) => e.bytes.len(),
-            Repr::Checked(_) => 0,
+            Repr::Checked(..) => 0,
         }
     }
 }
@@ -195,7 +197,7 @@ impl fmt::Debug for Payload {
                 .field("kwargs", kwargs)
                 .finish(),
             Repr::Encoded(e) => e.fmt(f),
-            Repr::Checked(reach) => f.debug_tuple("Checked").field(reach).finish(),
+            Repr::Checked(reach, _) => f.debug_tuple("Checked").field(reach).finish(),
         }
     }
 }

@@ -204,13 +204,13 @@ impl Serializer {
         let Some(payload) = msg.payload_mut() else {
             return Ok(msg);
         };
-        let Some(reach) = payload.checked_reach() else {
+        let Some((reach, elements)) = payload.checked_parts() else {
             return Ok(msg); // empty: kept as (no) values
         };
         let skip = Message::payload_position(ty).expect("a message with a payload");
-        match span::tail(self, frame, skip) {
-            Some((range, n @ 1..=2)) => {
-                *payload = Payload::encoded_by(self, keep(&frame[range]), n as u8, reach);
+        match span::tail(self, frame, skip, usize::from(elements)) {
+            Some(range) => {
+                *payload = Payload::encoded_by(self, keep(&frame[range]), elements, reach);
                 Ok(msg)
             }
             // A frame that decoded always has its payload where the walker

@@ -7,9 +7,16 @@ use std::ops::Range;
 
 use crate::serializer::Serializer;
 
-/// The bytes of the elements after the first `skip` ones of the message's
-/// list, and how many elements they are.
-pub(crate) fn tail(serializer: Serializer, frame: &[u8], skip: usize) -> Option<(Range<usize>, usize)> {
+/// The bytes of the `elements` elements after the first `skip` ones of
+/// the message's list (the payload, whose element count the decoder
+/// knows). Only the elements before it are walked: the payload's own
+/// bytes are not read again.
+pub(crate) fn tail(
+    serializer: Serializer,
+    frame: &[u8],
+    skip: usize,
+    elements: usize,
+) -> Option<Range<usize>> {
     match serializer {
         Serializer::Json => json_tail(frame, skip),
         Serializer::MsgPack => {
@@ -17,8 +24,7 @@ pub(crate) fn tail(serializer: Serializer, frame: &[u8], skip: usize) -> Option<
             for _ in 0..skip {
                 pos = msgpack_skip(frame, pos)?;
             }
-            let n = len.checked_sub(skip)?;
-            Some((pos..frame.len(), n))
+            (len.checked_sub(skip)? == elements).then_some(pos..frame.len())
         }
         Serializer::Cbor => {
             let (len, mut pos) = cbor_array(frame)?;
@@ -26,17 +32,11 @@ pub(crate) fn tail(serializer: Serializer, frame: &[u8], skip: usize) -> Option<
                 pos = cbor_skip(frame, pos)?;
             }
             match len {
-                Some(len) => Some((pos..frame.len(), len.checked_sub(skip)?)),
+                Some(len) => (len.checked_sub(skip)? == elements).then_some(pos..frame.len()),
                 // An indefinite-length list ends with a break byte.
                 None => {
                     let end = frame.len().checked_sub(1)?;
-                    let mut n = 0;
-                    let mut p = pos;
-                    while p < end {
-                        p = cbor_skip(frame, p)?;
-                        n += 1;
-                    }
-                    (frame.get(end) == Some(&0xff) && p == end).then_some((pos..end, n))
+                    (frame.get(end) == Some(&0xff) && pos < end).then_some(pos..end)
                 }
             }
         }
@@ -96,7 +96,7 @@ fn json_skip(b: &[u8], mut pos: usize) -> Option<usize> {
     }
 }
 
-fn json_tail(b: &[u8], skip: usize) -> Option<(Range<usize>, usize)> {
+fn json_tail(b: &[u8], skip: usize) -> Option<Range<usize>> {
     let mut pos = json_ws(b, 0);
     if b.get(pos) != Some(&b'[') {
         return None;
@@ -112,19 +112,17 @@ fn json_tail(b: &[u8], skip: usize) -> Option<(Range<usize>, usize)> {
         }
     }
     let start = json_ws(b, pos);
-    let mut n = 0;
-    let mut p = start;
-    let end = loop {
-        p = json_skip(b, p)?;
-        n += 1;
-        let after = json_ws(b, p);
-        match b.get(after)? {
-            b',' => p = json_ws(b, after + 1),
-            b']' => break p,
-            _ => return None,
-        }
-    };
-    Some((start..end, n))
+    // The list's closing bracket is the frame's last non-blank byte.
+    let mut end = b
+        .iter()
+        .rposition(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r'))?;
+    if b[end] != b']' {
+        return None;
+    }
+    while end > start && matches!(b[end - 1], b' ' | b'\t' | b'\n' | b'\r') {
+        end -= 1;
+    }
+    (start < end).then_some(start..end)
 }
 
 fn be(b: &[u8], pos: usize, n: usize) -> Option<u64> {
@@ -269,10 +267,9 @@ mod tests {
     #[test]
     fn json_tails() {
         let f = br#" [ 48 , 7, {"a":[1,"]"]}, "p\"x" , [1,2] ,{"k":"v"} ] "#;
-        let (r, n) = tail(Serializer::Json, f, 4).unwrap();
+        let r = tail(Serializer::Json, f, 4, 2).unwrap();
         assert_eq!(&f[r], br#"[1,2] ,{"k":"v"}"#);
-        assert_eq!(n, 2);
-        assert!(tail(Serializer::Json, br#"[48,7,{},"p"]"#, 4).is_none());
+        assert!(tail(Serializer::Json, br#"[48,7,{},"p"]"#, 4, 1).is_none());
     }
 
     #[test]
@@ -283,9 +280,8 @@ mod tests {
             0x9f, 0x18, 0x30, 0x01, 0xbf, 0x61, b'k', 0x7f, 0x61, b'v', 0xff, 0xff, 0x61, b'p', 0x9f, 0x01,
             0x02, 0xff, 0xa0, 0xff,
         ];
-        let (r, n) = tail(Serializer::Cbor, &f, 4).unwrap();
+        let r = tail(Serializer::Cbor, &f, 4, 2).unwrap();
         assert_eq!(&f[r], &[0x9f, 0x01, 0x02, 0xff, 0xa0]);
-        assert_eq!(n, 2);
         // The same with a list of definite length, through the decoder.
         let mut f = f.to_vec();
         f[0] = 0x86;
@@ -307,10 +303,11 @@ mod tests {
             0x95, 0x30, 0x01, 0x81, 0xa1, b'a', 0x95, 0xc0, 0xc3, 0xca, 0x3f, 0xc0, 0, 0, 0xfd,
         ];
         f.extend([0xc4, 2, b'x', b'y', 0xa1, b'p', 0x91, 0xcd, 0x01, 0x2c]);
-        let (r, n) = tail(Serializer::MsgPack, &f, 4).unwrap();
+        let r = tail(Serializer::MsgPack, &f, 4, 1).unwrap();
         assert_eq!(&f[r], &[0x91, 0xcd, 0x01, 0x2c]);
-        assert_eq!(n, 1);
-        // Truncated input: no answer rather than a wrong one.
-        assert!(tail(Serializer::MsgPack, &f[..8], 4).is_none());
+        // A count the list's header does not agree with, and truncated
+        // input: no answer rather than a wrong one.
+        assert!(tail(Serializer::MsgPack, &f, 4, 2).is_none());
+        assert!(tail(Serializer::MsgPack, &f[..8], 4, 1).is_none());
     }
 }
