@@ -146,14 +146,23 @@ impl RouterProcess {
 
 /// Starts the router child and reads its `listening websocket ws://...` line.
 pub(crate) async fn spawn_router() -> Result<(RouterProcess, String), String> {
+    spawn_router_with(&[]).await
+}
+
+/// [`spawn_router`] with more `wamp router` options (ignored by the
+/// fallback router child, which says so in its description).
+pub(crate) async fn spawn_router_with(extra: &[&str]) -> Result<(RouterProcess, String), String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let wamp: PathBuf = exe.with_file_name("wamp");
     let mut cmd;
     let how;
     if wamp.is_file() {
         cmd = Command::new(&wamp);
-        cmd.args(["router", "--ws", "127.0.0.1:0", "--log", "warn"]);
-        how = format!("{} router --ws 127.0.0.1:0", wamp.display());
+        cmd.args(["router", "--ws", "127.0.0.1:0", "--log", "warn"])
+            .args(extra);
+        how = format!("{} router --ws 127.0.0.1:0 {}", wamp.display(), extra.join(" "))
+            .trim_end()
+            .to_owned();
     } else {
         cmd = Command::new(&exe);
         cmd.arg("--router-child");

@@ -10,7 +10,7 @@
 use wamp::Serializer;
 
 use crate::ceiling::{batched_at, call_frame};
-use crate::memory::{spawn_echo, spawn_router};
+use crate::memory::{spawn_echo, spawn_router_with};
 use crate::report::{ids, Row};
 use crate::workload::{self, Api, Endpoint, Timing};
 
@@ -36,30 +36,67 @@ pub async fn run(timing: Timing) -> Vec<Row> {
         Err(e) => echo.add_note(format!("no echo process: {e}")),
     }
 
-    let mut ours = Row::new(
-        ids::PROCESS_WS_JSON,
-        "ours: WebSocket + JSON, router in another process",
-    );
-    match spawn_router().await {
+    let ours = routed_row(
+        Row::new(
+            ids::PROCESS_WS_JSON,
+            "ours: WebSocket + JSON, router in another process",
+        ),
+        &[],
+        timing,
+        false,
+    )
+    .await;
+    // The same with every hand-off between threads taken out: the router on
+    // one thread (`--threads 1`) and the client on a current-thread runtime.
+    // What the defaults' multi-threaded runtimes cost a lightly loaded round
+    // trip: each socket read then wakes a task on another thread.
+    let one_thread = routed_row(
+        Row::new(
+            ids::PROCESS_WS_JSON_ONE_THREAD,
+            "ours: the same, router --threads 1, client on a current-thread runtime",
+        ),
+        &["--threads", "1"],
+        timing,
+        true,
+    )
+    .await;
+    vec![echo, ours, one_thread]
+}
+
+/// Our client's calls against `wamp router` started with `extra` options;
+/// the client on a runtime of its own, current-thread if `current_thread`.
+async fn routed_row(
+    mut row: Row,
+    extra: &'static [&'static str],
+    timing: Timing,
+    current_thread: bool,
+) -> Row {
+    match spawn_router_with(extra).await {
         Ok((mut router, how)) => {
             let endpoint = Endpoint::Url {
                 url: router.url.clone(),
                 serializer: Serializer::Json,
             };
-            match workload::calls(&endpoint, timing, Api::Untyped).await {
+            let work = move || async move { workload::calls(&endpoint, timing, Api::Untyped).await };
+            let calls = if current_thread {
+                workload::isolated_current_thread(work).await
+            } else {
+                work().await
+            };
+            match calls {
                 Ok(calls) => {
-                    ours.set_seq(calls.seq);
-                    ours.pipelined_per_s = Some(calls.pipelined.per_s);
-                    ours.pipelined_cpu_us = calls.pipelined.cpu_us;
-                    ours.add_note(format!(
+                    row.set_seq(calls.seq);
+                    row.pipelined_per_s = Some(calls.pipelined.per_s);
+                    row.pipelined_cpu_us = calls.pipelined.cpu_us;
+                    row.add_note(format!(
                         "router: {how}; CPU: the client process only (caller and callee)"
                     ));
                 }
-                Err(e) => ours.add_note(format!("failed: {e}")),
+                Err(e) => row.add_note(format!("failed: {e}")),
             }
             router.stop().await;
         }
-        Err(e) => ours.add_note(format!("no router process: {e}")),
+        Err(e) => row.add_note(format!("no router process: {e}")),
     }
-    vec![echo, ours]
+    row
 }

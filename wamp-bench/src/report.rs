@@ -41,6 +41,9 @@ pub mod ids {
     pub const PROCESS_ECHO: &str = "process.ws_echo";
     /// Our client against `wamp router` in another process, WebSocket + JSON.
     pub const PROCESS_WS_JSON: &str = "process.ws_json";
+    /// The same, with the router on one thread and the client on a
+    /// current-thread runtime.
+    pub const PROCESS_WS_JSON_ONE_THREAD: &str = "process.ws_json_1thread";
 }
 
 /// Stable target IDs ([`super::TargetResult::id`]), for tracking targets

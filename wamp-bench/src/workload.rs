@@ -160,8 +160,29 @@ where
     Fut: Future<Output = T>,
     T: Send + 'static,
 {
+    isolated_on(tokio::runtime::Builder::new_multi_thread, f).await
+}
+
+/// Like [`isolated`], on a current-thread runtime: every task of the
+/// workload on one thread, as a client built with
+/// `#[tokio::main(flavor = "current_thread")]` runs.
+pub async fn isolated_current_thread<F, Fut, T>(f: F) -> T
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = T>,
+    T: Send + 'static,
+{
+    isolated_on(tokio::runtime::Builder::new_current_thread, f).await
+}
+
+async fn isolated_on<F, Fut, T>(builder: fn() -> tokio::runtime::Builder, f: F) -> T
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = T>,
+    T: Send + 'static,
+{
     let run = tokio::task::spawn_blocking(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
+        let runtime = builder()
             .enable_all()
             .build()
             .expect("a runtime for the workload");

@@ -64,9 +64,32 @@ enum Command {
     Subscriptions(meta::ObservationsArgs),
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    // The router chooses its own runtime (`--threads`); the client
+    // subcommands run on tokio's default, as `#[tokio::main]` would.
+    let threads = match &cli.command {
+        Command::Router(args) => args.threads(),
+        _ => None,
+    };
+    let runtime = match threads {
+        Some(1) => tokio::runtime::Builder::new_current_thread().enable_all().build(),
+        Some(n) => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(n)
+            .enable_all()
+            .build(),
+        None => tokio::runtime::Builder::new_multi_thread().enable_all().build(),
+    };
+    match runtime {
+        Ok(runtime) => runtime.block_on(run(cli)),
+        Err(e) => {
+            eprintln!("wamp: cannot start the runtime: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> std::process::ExitCode {
     let top = cli.connect;
     let outcome = match cli.command {
         Command::Router(args) => {

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
+use wamp::Payload;
 use wamp_tests::python::{run_script, venv_python};
 
 struct RouterProcess {
@@ -17,6 +18,10 @@ struct RouterProcess {
 }
 
 async fn start_router() -> RouterProcess {
+    start_router_with(&[]).await
+}
+
+async fn start_router_with(extra: &[&str]) -> RouterProcess {
     let mut child = Command::new(env!("CARGO_BIN_EXE_wamp"))
         .args([
             "router",
@@ -28,6 +33,7 @@ async fn start_router() -> RouterProcess {
             "realm1",
         ])
         .args(["--realm", "realm2", "--log", "warn"])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .kill_on_drop(true)
@@ -106,6 +112,65 @@ async fn realms_are_served_and_isolated_over_rawsocket() {
         matches!(&e, wamp::Error::JoinRefused { reason, .. } if reason == "wamp.error.no_such_realm"),
         "{e}"
     );
+}
+
+/// `--threads 1` runs the router on one thread (a current-thread runtime):
+/// calls, progressive results and events still flow, over both transports.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_thread_router_routes_calls_and_events() {
+    let router = start_router_with(&["--threads", "1"]).await;
+    let callee = wamp::Session::connect(&router.rs_url, "realm1").await.unwrap();
+    let caller = wamp::Session::connect(&router.ws_url, "realm1").await.unwrap();
+    callee
+        .register("com.example.add", Default::default(), |inv| async move {
+            Ok(wamp::CallResult::new().with_arg(inv.arg::<i64>(0)? + inv.arg::<i64>(1)?))
+        })
+        .await
+        .unwrap();
+    let mut events = callee
+        .subscribe("com.example.tick", Default::default())
+        .await
+        .unwrap();
+    let calls = (0..200i64).map(|i| {
+        let caller = caller.clone();
+        async move { caller.call("com.example.add").arg(i).arg(1).await.map(|r| (i, r)) }
+    });
+    let mut pending: tokio::task::JoinSet<_> = tokio::task::JoinSet::new();
+    for call in calls {
+        pending.spawn(call);
+    }
+    while let Some(outcome) = pending.join_next().await {
+        let outcome = outcome.expect("the call task ends");
+        let (i, result) = outcome.unwrap();
+        assert_eq!(result.arg::<i64>(0).unwrap(), i + 1);
+    }
+    for i in 0..50 {
+        caller
+            .publish("com.example.tick")
+            .arg(i)
+            .acknowledge(true)
+            .await
+            .unwrap();
+    }
+    for i in 0..50 {
+        let event = tokio::time::timeout(Duration::from_secs(10), events.next())
+            .await
+            .expect("an event in time")
+            .expect("the subscription is open");
+        assert_eq!(event.arg::<i64>(0).unwrap(), i);
+    }
+}
+
+#[tokio::test]
+async fn zero_threads_is_refused() {
+    let out = Command::new(env!("CARGO_BIN_EXE_wamp"))
+        .args(["router", "--threads", "0"])
+        .output()
+        .await
+        .expect("run wamp router");
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--threads"), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
