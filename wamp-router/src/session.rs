@@ -9,7 +9,7 @@ use std::time::Duration;
 use wamp_proto::msg;
 
 use tokio::sync::watch;
-use wamp_proto::transport::{Alarm, Congestion, Connection, QueueWatch, Route, TransportKind};
+use wamp_proto::transport::{Alarm, Congestion, Connection, Route, TransportKind};
 use wamp_proto::{
     error_uri, id, meta_uri, Dict, HelloDetails, Id, IdSequence, Message, MessageType, Value, WelcomeDetails,
 };
@@ -93,7 +93,6 @@ async fn serve(router: Arc<RouterInner>, conn: &mut Connection) {
         // are routed as it sends them. It cannot send any before WELCOME.
         conn.receiver.bypass(DirectRoute {
             realm: realm.clone(),
-            own: conn.sender.watch().clone(),
             identity: identity.clone(),
             sid,
             unchecked: realm.allows_everything(&identity.authrole),
@@ -628,9 +627,6 @@ fn static_check(realm: &Realm, identity: &Identity, sid: Id, msg: &Message) -> C
 /// after everything routed before them.
 struct DirectRoute {
     realm: Arc<Realm>,
-    /// The fill level of the session's queue to the client (a watch: it must
-    /// not keep that queue open, the route lives as long as the client's sender).
-    own: QueueWatch,
     identity: Identity,
     sid: Id,
     /// The role may do anything (an open realm): nothing to check.
@@ -661,7 +657,10 @@ impl Route for DirectRoute {
         if !routable {
             return Err(msg);
         }
-        let mut congestion = if self.unchecked {
+        // What this message congested, without the client's own incoming
+        // queue: an in-process client never waits on it (see
+        // `Realm::handle_joined`).
+        let congestion = if self.unchecked {
             self.realm.handle_joined(self.sid, msg)?
         } else {
             match static_check(&self.realm, &self.identity, self.sid, &msg) {
@@ -677,11 +676,6 @@ impl Route for DirectRoute {
                 Check::Ask(..) => return Err(msg),
             }
         };
-        if !answer {
-            // New work waits for the client's own queue too, as for a
-            // socket session (`Joined::hold_back`).
-            congestion.add_if_congested(&self.own);
-        }
         Ok(congestion)
     }
 }
