@@ -463,3 +463,53 @@ async fn progressive_results_over_websocket() {
 async fn progressive_results_over_rawsocket() {
     progressive_results_to_a_slow_caller(Via::RawSocket, 20_000).await;
 }
+
+/// The other side of that rule: an in-process client that floods its own
+/// subscription and never reads it is not held back by its own queue, so
+/// it meets the queue's hard limit and is closed (the router logs
+/// `wamp.close.overflow`), without a hang; another session goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_process_flood_of_own_unread_subscription_is_closed() {
+    let ep = Endpoint::new(small_queues(), Via::Local).await;
+    let flooder = ep.join().await;
+    let unread = flooder
+        .subscribe("com.test.self", Default::default())
+        .await
+        .unwrap();
+    let other = ep.join().await;
+    let mut closed_at = None;
+    let flood = async {
+        for i in 0..100_000u64 {
+            if flooder
+                .publish("com.test.self")
+                .exclude_me(false)
+                .arg(i)
+                .await
+                .is_err()
+            {
+                closed_at = Some(i);
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), flood)
+        .await
+        .expect("the flood ends: the flooder is closed, it does not hang");
+    let at = closed_at.expect("the flooder is closed before 100,000 events");
+    assert!(at >= 16, "not before its queue's high-water mark: closed at {at}");
+    // Its reader still holds an event for the unread subscription (an
+    // unread subscription holds back the reader); once it is dropped, the
+    // session sees its end.
+    drop(unread);
+    tokio::time::timeout(Duration::from_secs(10), flooder.closed())
+        .await
+        .expect("the flooder's session ends");
+    assert!(!flooder.is_open());
+    other
+        .publish("com.test.other")
+        .arg(1)
+        .acknowledge(true)
+        .await
+        .unwrap();
+    assert!(other.is_open());
+}
