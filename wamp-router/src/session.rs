@@ -30,7 +30,7 @@ const MAX_BACKLOG: usize = 1024;
 /// Queues a closing message (ABORT, GOODBYE) past the high-water mark:
 /// the last thing the session sends. The writer has [`CLOSE_SEND_TIMEOUT`]
 /// to deliver it with what is queued before it ([`run`]).
-async fn send_closing(conn: &Connection, msg: Message) {
+fn send_closing(conn: &Connection, msg: Message) {
     let _ = conn.sender.push(msg);
 }
 
@@ -38,43 +38,64 @@ async fn send_closing(conn: &Connection, msg: Message) {
 /// its last message ([`linger`]).
 pub(crate) async fn run(router: Arc<RouterInner>, mut conn: Connection) {
     serve(router, &mut conn).await;
-    linger(conn).await;
+    // Boxed: only the end of a session needs its state.
+    Box::pin(linger(conn)).await;
 }
 
 /// The session's life on a connection: opening, message loop, closing.
 async fn serve(router: Arc<RouterInner>, conn: &mut Connection) {
+    // Boxed: the opening's state (HELLO, authentication, WELCOME) is freed
+    // once the session has joined, instead of sizing every joined
+    // session's task for its whole life.
+    let Some(mut session) = Box::pin(open(&router, conn)).await else {
+        return;
+    };
+    session.serve().await;
+    session.realm.leave(session.sid);
+    tracing::debug!(session = session.sid, "session left");
+}
+
+/// Opens a session: HELLO, authentication, joining the realm, WELCOME.
+/// `None` if it did not join (refused, or the peer left first).
+async fn open<'c>(router: &Arc<RouterInner>, conn: &'c mut Connection) -> Option<Joined<'c>> {
     let peer = conn.peer.clone().unwrap_or_else(|| conn.kind.to_string());
     let mut shutdown = router.shutdown.subscribe();
     if *shutdown.borrow() {
-        return;
+        return None;
     }
     let first = tokio::select! {
         m = tokio::time::timeout(router.config.hello_timeout, conn.receiver.recv()) => m,
-        _ = shutdown.changed() => return,
+        _ = shutdown.changed() => return None,
     };
     let (realm_name, details) = match first {
         Ok(Some(Message::Hello(msg::Hello { realm, details }))) => (realm, details),
         Ok(Some(other)) => {
             let msg = format!("expected HELLO, got {}", other.message_type());
             tracing::debug!(%peer, "{msg}");
-            return send_closing(conn, Message::abort(error_uri::PROTOCOL_VIOLATION, msg)).await;
+            send_closing(conn, Message::abort(error_uri::PROTOCOL_VIOLATION, msg));
+            return None;
         }
-        Ok(None) => return abort_if_undecodable(conn).await,
+        Ok(None) => {
+            abort_if_undecodable(conn);
+            return None;
+        }
         Err(_) => {
             let msg = "no HELLO received in time";
-            return send_closing(conn, Message::abort(error_uri::PROTOCOL_VIOLATION, msg)).await;
+            send_closing(conn, Message::abort(error_uri::PROTOCOL_VIOLATION, msg));
+            return None;
         }
     };
     let Some(realm) = router.realm(&realm_name) else {
         let msg = format!("no realm {realm_name:?} on this router");
-        return send_closing(conn, Message::abort(error_uri::NO_SUCH_REALM, msg)).await;
+        send_closing(conn, Message::abort(error_uri::NO_SUCH_REALM, msg));
+        return None;
     };
 
     let sid = id::random_id();
     let authenticated = tokio::select! {
         // Boxed: its state lives only while authenticating, not in every
         // joined session's task.
-        r = Box::pin(auth::authenticate(&router, &realm, sid, &details, conn)) => r,
+        r = Box::pin(auth::authenticate(router, &realm, sid, &details, conn)) => r,
         _ = shutdown.changed() => Err(Failure::Deny {
             reason: error_uri::SYSTEM_SHUTDOWN.into(),
             message: "the router is shutting down".into(),
@@ -84,9 +105,10 @@ async fn serve(router: Arc<RouterInner>, conn: &mut Connection) {
         Ok(identity) => identity,
         Err(Failure::Deny { reason, message }) => {
             tracing::debug!(%peer, realm = %realm_name, %reason, "session refused: {message}");
-            return send_closing(conn, Message::abort(&reason, message)).await;
+            send_closing(conn, Message::abort(&reason, message));
+            return None;
         }
-        Err(Failure::Gone) => return,
+        Err(Failure::Gone) => return None,
     };
     if !realm.has_authorizer(&identity.authrole) {
         // In-process sessions only (sockets say no): the client's messages
@@ -154,7 +176,7 @@ async fn serve(router: Arc<RouterInner>, conn: &mut Connection) {
         .is_err()
     {
         realm.leave(sid);
-        return;
+        return None;
     }
     tracing::debug!(
         session = sid,
@@ -166,7 +188,7 @@ async fn serve(router: Arc<RouterInner>, conn: &mut Connection) {
     );
 
     let limits = router.config.transport.queue_limits();
-    let mut session = Joined {
+    Some(Joined {
         sid,
         realm: realm.clone(),
         identity,
@@ -176,18 +198,15 @@ async fn serve(router: Arc<RouterInner>, conn: &mut Connection) {
         backlog: Backlog::new(MAX_BACKLOG, limits.bytes),
         congestion: Congestion::default(),
         authorizer_timeout: router.config.internal_call_timeout,
-    };
-    session.serve().await;
-    realm.leave(sid);
-    tracing::debug!(session = sid, "session left");
+    })
 }
 
 /// After the connection's receiving end ended because the peer sent
 /// something that is no WAMP message, says so with ABORT: the socket may
 /// still be writable.
-async fn abort_if_undecodable(conn: &Connection) {
+fn abort_if_undecodable(conn: &Connection) {
     if let Some(wamp_proto::transport::TransportError::Decode(e)) = conn.close_reason.get() {
-        send_closing(conn, Message::abort(error_uri::PROTOCOL_VIOLATION, e.to_string())).await;
+        send_closing(conn, Message::abort(error_uri::PROTOCOL_VIOLATION, e.to_string()));
     }
 }
 
@@ -324,14 +343,14 @@ impl Joined<'_> {
                     let next = tokio::select! {
                         m = self.conn.receiver.recv() => m,
                         _ = self.conn.closer.closed() => None,
-                        alarm = self.conn.sender.alarmed() => return self.close(Closing::Alarm(alarm)).await,
-                        _ = self.shutdown.changed() => return self.close(Closing::Shutdown).await,
+                        alarm = self.conn.sender.alarmed() => return self.close(Closing::Alarm(alarm)),
+                        _ = self.shutdown.changed() => return self.close(Closing::Shutdown),
                         // Its GOODBYE is queued and the realm forgot it.
                         _ = self.outbound.killed.notified() => return,
                     };
                     match next {
                         Some(m) => m,
-                        None => return self.transport_ended().await,
+                        None => return self.transport_ended(),
                     }
                 }
             };
@@ -354,17 +373,19 @@ impl Joined<'_> {
         let mut own = Congestion::new(flow.stall_timeout);
         own.add_if_congested(self.conn.sender.watch());
         congestion.merge(own);
+        // Boxed: waiting is the exception, and its state would otherwise
+        // size every idle session's task.
         if !congestion.is_relieved() {
-            self.meanwhile(congestion.relieved()).await?;
+            Box::pin(self.meanwhile(congestion.relieved())).await?;
         }
         if self.outbound.at_call_limit() {
             let outbound = self.outbound.clone();
-            self.meanwhile(outbound.calls_below_limit()).await?;
+            Box::pin(self.meanwhile(outbound.calls_below_limit())).await?;
         }
         Ok(())
     }
 
-    async fn close(&self, why: Closing) {
+    fn close(&self, why: Closing) {
         let (reason, message) = match why {
             Closing::Alarm(alarm) => {
                 let (messages, bytes) = self.conn.sender.queued();
@@ -382,48 +403,64 @@ impl Joined<'_> {
                 (reason, format!("the router closed this session: {alarm}"))
             }
             Closing::Shutdown => {
-                return send_closing(self.conn, Message::goodbye(error_uri::SYSTEM_SHUTDOWN)).await
+                return send_closing(self.conn, Message::goodbye(error_uri::SYSTEM_SHUTDOWN))
             }
         };
         // Behind whatever is queued; the peer sees it if it reads on.
         let _ = self.conn.sender.push(Message::abort(reason, message));
     }
 
-    async fn transport_ended(&self) {
+    fn transport_ended(&self) {
         if let Some(reason) = self.conn.close_reason.get() {
             tracing::debug!(session = self.sid, "connection ended: {reason}");
         }
-        abort_if_undecodable(self.conn).await;
+        abort_if_undecodable(self.conn);
     }
 
     /// Authorizes a message if it needs it, then handles it.
     async fn request(&mut self, msg: Message) -> Flow {
-        let refusal = match static_check(&self.realm, &self.identity, self.sid, &msg) {
-            Check::Pass => None,
-            Check::Refuse(error, message) => Some((error, message)),
-            // Boxed, like authentication: rare, and large.
-            Check::Ask(procedure, action, uri) => match Box::pin(self.ask(&procedure, &msg)).await {
-                Err(flow) => return flow,
-                Ok(Ok(true)) => None,
-                Ok(Ok(false)) => Some((
-                    error_uri::NOT_AUTHORIZED,
-                    authorize::denied_message(&self.identity, self.sid, self.realm.name(), action, &uri),
-                )),
-                Ok(Err(why)) => Some((error_uri::AUTHORIZATION_FAILED, why)),
-            },
-        };
-        match refusal {
-            None => self.handle(msg).await,
-            Some((error, message)) => {
-                tracing::debug!(session = self.sid, %error, "{message}");
-                let Some(reply) = authorize::refusal(&msg, error, message) else {
-                    return Flow::Go; // an unacknowledged PUBLISH is dropped silently
-                };
-                match self.conn.sender.push(reply) {
-                    Ok(()) => Flow::Go,
-                    Err(_) => Flow::Stop,
-                }
+        match static_check(&self.realm, &self.identity, self.sid, &msg) {
+            Check::Pass => self.handle(msg),
+            Check::Refuse(error, message) => self.refuse(&msg, error, message),
+            // Boxed, like authentication: rare, and large (the message is
+            // kept while the authorizer decides).
+            Check::Ask(procedure, action, uri) => {
+                Box::pin(self.ask_then_handle(procedure, action, uri, msg)).await
             }
+        }
+    }
+
+    /// Asks the role's dynamic authorizer about `msg`, then handles or
+    /// refuses it.
+    async fn ask_then_handle(
+        &mut self,
+        procedure: String,
+        action: Action,
+        uri: String,
+        msg: Message,
+    ) -> Flow {
+        match self.ask(&procedure, &msg).await {
+            Err(flow) => flow,
+            Ok(Ok(true)) => self.handle(msg),
+            Ok(Ok(false)) => {
+                let message =
+                    authorize::denied_message(&self.identity, self.sid, self.realm.name(), action, &uri);
+                self.refuse(&msg, error_uri::NOT_AUTHORIZED, message)
+            }
+            Ok(Err(why)) => self.refuse(&msg, error_uri::AUTHORIZATION_FAILED, why),
+        }
+    }
+
+    /// Answers `msg` with ERROR `error` (an unacknowledged PUBLISH is
+    /// dropped silently: it has no answer).
+    fn refuse(&mut self, msg: &Message, error: &str, message: String) -> Flow {
+        tracing::debug!(session = self.sid, %error, "{message}");
+        let Some(reply) = authorize::refusal(msg, error, message) else {
+            return Flow::Go;
+        };
+        match self.conn.sender.push(reply) {
+            Ok(()) => Flow::Go,
+            Err(_) => Flow::Stop,
         }
     }
 
@@ -475,37 +512,37 @@ impl Joined<'_> {
                     Some(m @ (Message::Yield(msg::Yield { .. }) | Message::Error(msg::Error { request_type: MessageType::Invocation, .. })))
                         if self.backlog.progress == 0 && !is_progressive_yield(&m) =>
                     {
-                        if let Flow::Stop = self.handle(m).await {
+                        if let Flow::Stop = self.handle(m) {
                             return Err(Flow::Stop);
                         }
                     }
                     Some(m) if self.backlog.has_room() => self.backlog.push(m),
                     // Past a full backlog, what ends or shrinks work still counts.
                     Some(m @ (Message::Goodbye(msg::Goodbye { .. }) | Message::Abort(msg::Abort { .. }) | Message::Cancel(msg::Cancel { .. }))) => {
-                        if let Flow::Stop = self.handle(m).await {
+                        if let Flow::Stop = self.handle(m) {
                             return Err(Flow::Stop);
                         }
                     }
                     // Read only because it owes answers (see above).
                     Some(m) if self.backlog.below_hard() => self.backlog.push(m),
                     Some(m) => {
-                        if let Flow::Stop = self.refuse_busy(m).await {
+                        if let Flow::Stop = self.refuse_busy(m) {
                             return Err(Flow::Stop);
                         }
                     }
                     None => {
-                        self.transport_ended().await;
+                        self.transport_ended();
                         return Err(Flow::Stop);
                     }
                 },
                 _ = self.conn.closer.closed() => return Err(Flow::Stop),
                 _ = outbound.killed.notified() => return Err(Flow::Stop),
                 alarm = self.conn.sender.alarmed() => {
-                    self.close(Closing::Alarm(alarm)).await;
+                    self.close(Closing::Alarm(alarm));
                     return Err(Flow::Stop);
                 }
                 _ = self.shutdown.changed() => {
-                    self.close(Closing::Shutdown).await;
+                    self.close(Closing::Shutdown);
                     return Err(Flow::Stop);
                 }
             }
@@ -518,7 +555,7 @@ impl Joined<'_> {
     /// `wamp.error.unavailable`; an unacknowledged PUBLISH, which has no
     /// answer to carry a refusal, ends the session with
     /// `wamp.close.overflow` rather than be lost without a word.
-    async fn refuse_busy(&mut self, msg: Message) -> Flow {
+    fn refuse_busy(&mut self, msg: Message) -> Flow {
         let message = "the router is holding this session back (its receivers are congested or \
                        it has too many calls pending) and has no room for more: try again"
             .to_owned();
@@ -561,21 +598,20 @@ impl Joined<'_> {
                             msg.message_type()
                         ),
                     ),
-                )
-                .await;
+                );
                 Flow::Stop
             }
         }
     }
 
-    async fn handle(&mut self, msg: Message) -> Flow {
+    fn handle(&mut self, msg: Message) -> Flow {
         match msg {
             Message::Goodbye(msg::Goodbye { .. }) => {
                 // Forget the session before answering: once the peer has our
                 // GOODBYE, nothing may still be routed to it (a call right
                 // after its leave() must find no registration of it).
                 self.realm.leave(self.sid);
-                send_closing(self.conn, Message::goodbye(error_uri::GOODBYE_AND_OUT)).await;
+                send_closing(self.conn, Message::goodbye(error_uri::GOODBYE_AND_OUT));
                 Flow::Stop
             }
             Message::Abort(msg::Abort { .. }) => Flow::Stop,
@@ -586,7 +622,7 @@ impl Joined<'_> {
                 }
                 Err(v) => {
                     tracing::debug!(session = self.sid, "protocol violation: {}", v.0);
-                    send_closing(self.conn, Message::abort(error_uri::PROTOCOL_VIOLATION, v.0)).await;
+                    send_closing(self.conn, Message::abort(error_uri::PROTOCOL_VIOLATION, v.0));
                     Flow::Stop
                 }
             },
