@@ -162,7 +162,9 @@ pub(crate) async fn listen(
                         let timeout = router.config().transport.handshake_timeout;
                         // Boxed like the WebSocket handshake: freed once done.
                         match (Box::pin(tls::accept(stream, &tls, timeout)).await, web) {
-                            (Ok(stream), None) => serve_stream(router, stream, kind, peer_s).await,
+                            // Boxed too: a TLS stream is large, and every
+                            // plain connection's task would be sized for it.
+                            (Ok(stream), None) => Box::pin(serve_stream(router, stream, kind, peer_s)).await,
                             (Ok(stream), Some(web)) => {
                                 Box::pin(serve_web_stream(router, stream, &web, peer_s)).await
                             }
