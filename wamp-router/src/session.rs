@@ -325,6 +325,13 @@ struct Joined<'c> {
     authorizer_timeout: Duration,
 }
 
+/// A message taken in hand ([`Joined::request`]): handled at once, or
+/// waiting for the role's dynamic authorizer.
+enum Request<'a> {
+    Done(Flow),
+    Asking(std::pin::Pin<Box<dyn std::future::Future<Output = Flow> + Send + 'a>>),
+}
+
 /// Why a session is closed from the router's side.
 enum Closing {
     Alarm(Alarm),
@@ -354,7 +361,11 @@ impl Joined<'_> {
                     }
                 }
             };
-            if let Flow::Stop = self.request(msg).await {
+            let flow = match self.request(msg) {
+                Request::Done(flow) => flow,
+                Request::Asking(decision) => decision.await,
+            };
+            if let Flow::Stop = flow {
                 return;
             }
         }
@@ -418,14 +429,14 @@ impl Joined<'_> {
     }
 
     /// Authorizes a message if it needs it, then handles it.
-    async fn request(&mut self, msg: Message) -> Flow {
+    fn request(&mut self, msg: Message) -> Request<'_> {
         match static_check(&self.realm, &self.identity, self.sid, &msg) {
-            Check::Pass => self.handle(msg),
-            Check::Refuse(error, message) => self.refuse(&msg, error, message),
+            Check::Pass => Request::Done(self.handle(msg)),
+            Check::Refuse(error, message) => Request::Done(self.refuse(&msg, error, message)),
             // Boxed, like authentication: rare, and large (the message is
             // kept while the authorizer decides).
             Check::Ask(procedure, action, uri) => {
-                Box::pin(self.ask_then_handle(procedure, action, uri, msg)).await
+                Request::Asking(Box::pin(self.ask_then_handle(procedure, action, uri, msg)))
             }
         }
     }

@@ -8,7 +8,7 @@
 use wamp_proto::transport::{local, QueueLimits};
 use wamp_router::{Router, RouterConfig};
 
-/// The bound, with room for compiler changes (1,384 bytes in a debug build
+/// The bound, with room for compiler changes (1,288 bytes in a debug build
 /// when written, 4,440 before the rare states were boxed).
 const MOST: usize = 2048;
 
