@@ -19,6 +19,7 @@ mod crossbar;
 mod memory;
 mod ours;
 mod payloads;
+mod peers;
 mod process;
 mod report;
 mod scale;
@@ -65,6 +66,11 @@ struct Args {
     /// echo between two processes.
     #[arg(long)]
     process: bool,
+    /// The closest Rust peers (battler-wamp), its client and router and
+    /// ours, each in a process of its own; builds wamp-bench/peers first.
+    /// `--all` runs it only once that project has been built.
+    #[arg(long)]
+    peers: bool,
     /// Seconds measured per workload (after a warm-up of a quarter of that, at most 0.5 s).
     #[arg(long, default_value_t = 2.0)]
     seconds: f64,
@@ -85,6 +91,15 @@ struct Args {
     /// Internal: run as the echo server child of the process measurement.
     #[arg(long, hide = true)]
     echo_child: bool,
+    /// Internal: run as our client child of the peers measurement (`calls` or `events`).
+    #[arg(long, hide = true, value_name = "WORKLOAD")]
+    client_child: Option<String>,
+    /// Internal: the router URL of `--client-child`.
+    #[arg(long, hide = true, value_name = "URL")]
+    client_url: Option<String>,
+    /// Internal: `--client-child events` with at most this many events outstanding (0: unthrottled).
+    #[arg(long, hide = true, default_value_t = 0)]
+    client_window: u64,
 }
 
 fn main() -> ExitCode {
@@ -95,13 +110,18 @@ fn main() -> ExitCode {
     if args.echo_child {
         return ceiling::echo_child();
     }
+    if let Some(workload) = &args.client_child {
+        let url = args.client_url.as_deref().unwrap_or("");
+        return peers::client_child(workload, url, args.seconds, args.client_window);
+    }
     if !(args.ceiling
         || args.ours
         || args.crossbar
         || args.memory
         || args.payloads
         || args.scale
-        || args.process)
+        || args.process
+        || args.peers)
     {
         args.all = true;
     }
@@ -109,6 +129,10 @@ fn main() -> ExitCode {
         (args.ceiling, args.ours, args.crossbar, args.memory) = (true, true, true, true);
         (args.payloads, args.scale, args.process) = (true, true, true);
     }
+    // `--all` takes the Rust peers only once their project has been built
+    // (its first build takes minutes): `--peers` builds it.
+    let peers_skipped = args.all && !args.peers && !peers::built();
+    args.peers |= args.all && !peers_skipped;
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -116,7 +140,15 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let report = runtime.block_on(run(&args));
+    let mut report = runtime.block_on(run(&args));
+    if peers_skipped {
+        report.peers_note = format!(
+            "Rust peers skipped: wamp-bench/peers is not built yet; run `{}`",
+            peers::HOW_TO_RUN
+        );
+        eprintln!("[bench] {}", report.peers_note);
+        report.evaluate();
+    }
     let markdown = report.markdown();
     println!("{markdown}");
     let out = args
@@ -165,6 +197,9 @@ async fn run(args: &Args) -> Report {
     }
     if args.process {
         report.rows.extend(process::run(timing).await);
+    }
+    if args.peers {
+        report.peers = peers::run(timing).await;
     }
     if args.payloads {
         // Half a second per workload is plenty at these sizes (hundreds of

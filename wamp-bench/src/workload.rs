@@ -97,7 +97,11 @@ impl Clock {
 /// available. CPU time per operation is the figure that stays meaningful
 /// on a shared machine, where wall-clock rates move with the neighbours.
 pub fn process_cpu() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    stat_cpu(&std::fs::read_to_string("/proc/self/stat").ok()?)
+}
+
+/// utime + stime from the text of a `/proc/<pid>/stat`.
+fn stat_cpu(stat: &str) -> Option<Duration> {
     // Fields after the command name (which may contain spaces) start at
     // field 3; utime and stime are fields 14 and 15, in clock ticks
     // (USER_HZ, 100 on Linux).
@@ -106,6 +110,33 @@ pub fn process_cpu() -> Option<Duration> {
     let utime: u64 = fields.next()?.parse().ok()?;
     let stime: u64 = fields.next()?.parse().ok()?;
     Some(Duration::from_millis((utime + stime) * 10))
+}
+
+/// CPU time used so far by the process `pid` (`/proc/<pid>/stat`), as
+/// [`process_cpu`] reads it for this one: a router in a child process.
+pub fn pid_cpu(pid: u32) -> Option<Duration> {
+    stat_cpu(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+}
+
+/// Whether the throughput loops print `window start` and `window end` on
+/// stdout as their measured windows start and end: set by a client child
+/// of `--peers` ([`crate::peers`]), whose parent reads the router process's
+/// CPU time at those moments.
+static WINDOW_MARKERS: AtomicBool = AtomicBool::new(false);
+
+/// Makes the throughput loops print their window markers (see
+/// [`WINDOW_MARKERS`]).
+pub fn print_window_markers() {
+    WINDOW_MARKERS.store(true, Ordering::Relaxed);
+}
+
+fn window_marker(what: &str) {
+    if WINDOW_MARKERS.load(Ordering::Relaxed) {
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "window {what}");
+        let _ = out.flush();
+    }
 }
 
 /// Microseconds of process CPU time per operation between two readings.
@@ -485,12 +516,14 @@ where
             if now >= end {
                 if w.cpu_end.is_none() {
                     w.cpu_end = process_cpu();
+                    window_marker("end");
                 }
                 return Ok::<_, String>(());
             }
             if now >= measure_start {
                 if w.counted == 0 {
                     w.cpu_start = process_cpu();
+                    window_marker("start");
                 }
                 w.counted += 1;
             }
@@ -761,6 +794,7 @@ async fn publish_events(
         }
         if base.is_none() && now >= measure_start {
             base = Some((now, counters.total(), others_total(), process_cpu()));
+            window_marker("start");
         }
         if published.is_multiple_of(1024) && counters.lost() {
             return Err("a subscriber session ended during the run".into());
@@ -775,6 +809,7 @@ async fn publish_events(
     }
     let t1 = Instant::now();
     let (delivered, others_end, cpu_end) = (counters.total(), others_total(), process_cpu());
+    window_marker("end");
     let (t0, base_count, others_base, cpu_start) = base.ok_or("the warm-up took the whole run")?;
     let delivered = delivered.saturating_sub(base_count);
     let window = t1 - t0;
