@@ -97,6 +97,9 @@ struct Args {
     /// Internal: the router URL of `--client-child`.
     #[arg(long, hide = true, value_name = "URL")]
     client_url: Option<String>,
+    /// Internal: `--client-child calls` with this many calls in flight.
+    #[arg(long, hide = true, default_value_t = workload::IN_FLIGHT)]
+    client_inflight: usize,
     /// Internal: `--client-child events` with at most this many events outstanding (0: unthrottled).
     #[arg(long, hide = true, default_value_t = 0)]
     client_window: u64,
@@ -112,7 +115,13 @@ fn main() -> ExitCode {
     }
     if let Some(workload) = &args.client_child {
         let url = args.client_url.as_deref().unwrap_or("");
-        return peers::client_child(workload, url, args.seconds, args.client_window);
+        return peers::client_child(
+            workload,
+            url,
+            args.seconds,
+            args.client_inflight,
+            args.client_window,
+        );
     }
     if !(args.ceiling
         || args.ours
