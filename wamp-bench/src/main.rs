@@ -152,7 +152,7 @@ fn main() -> ExitCode {
     let mut report = runtime.block_on(run(&args));
     if peers_skipped {
         report.peers_note = format!(
-            "Rust peers skipped: wamp-bench/peers is not built yet; run `{}`",
+            "Rust peers skipped: wamp-bench/peers is not built yet; run {}",
             peers::HOW_TO_RUN
         );
         eprintln!("[bench] {}", report.peers_note);

@@ -58,7 +58,8 @@ pub fn built() -> bool {
 
 /// How to run the peers, for `--all`'s note when they have not been built.
 pub const HOW_TO_RUN: &str =
-    "cargo run --release -p wamp-bench -- --peers (builds wamp-bench/peers, about 4 minutes on 2 cores the first time)";
+    "`cargo run --release -p wamp-bench -- --peers` (it builds wamp-bench/peers and \
+     wamp-bench/peers/wamp-async first: about 5 minutes on 2 cores the first time)";
 
 /// Builds a peers' project: `Err` with the end of cargo's output when it
 /// fails, so the rows can say why.
@@ -87,11 +88,12 @@ async fn build(project: &str) -> Result<(), String> {
         let stderr = String::from_utf8_lossy(&out.stderr);
         let tail: Vec<&str> = stderr.lines().rev().take(6).collect();
         let tail: Vec<&str> = tail.into_iter().rev().collect();
-        return Err(format!(
-            "cargo build of {project} failed ({}): {}",
-            out.status,
-            tail.join(" / ")
-        ));
+        let said = if tail.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", tail.join(" / "))
+        };
+        return Err(format!("cargo build of {project} failed ({}){said}", out.status));
     }
     eprintln!(
         "[bench] peers: {project} built in {:.1} s",
@@ -160,16 +162,19 @@ pub async fn run(timing: Timing) -> Vec<PeerRow> {
     let mut out = Vec::new();
     for (id, label, client, router_kind) in rows {
         let mut row = PeerRow::new(id, label);
-        let built = match client {
-            Client::WampAsync => &wamp_async,
-            _ => &battler,
-        };
-        let built = built.as_ref().and(if router_kind == Router::Battler {
-            battler.as_ref()
-        } else {
-            Ok(&())
-        });
-        if let Err(e) = built {
+        // Our own row needs neither project.
+        let needs = [
+            (
+                client == Client::Battler || router_kind == Router::Battler,
+                &battler,
+            ),
+            (client == Client::WampAsync, &wamp_async),
+        ];
+        if let Some(Err(e)) = needs
+            .iter()
+            .find(|(needed, built)| *needed && built.is_err())
+            .map(|n| n.1)
+        {
             out.push(row.with_note(e));
             continue;
         }
