@@ -9,7 +9,9 @@
 //! Workload families, one module each: [`ceiling`] (bare WebSocket echo),
 //! [`ours`] (our client and embedded router over every transport),
 //! [`crossbar`] (Crossbar.io with Autobahn|Python, and our client on it),
-//! [`memory`] (router memory per idle session, in a child process). The WAMP
+//! [`memory`] (router memory per idle session, in a child process),
+//! [`peers`] (battler-wamp and wamp_async, the closest Rust peers, every
+//! router and client in a process of its own). The WAMP
 //! workloads themselves live in [`workload`], shared by `ours` and
 //! `crossbar`; [`report`] turns the figures into Markdown and JSON, written
 //! to `bench-results/` (git-ignored).

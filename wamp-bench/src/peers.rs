@@ -1,21 +1,26 @@
 //! The closest Rust peers, every router and every client in a process of its
 //! own: our client against `wamp router`, battler-wamp's client against
-//! battler-wamp's router, battler-wamp's client against `wamp router`.
+//! battler-wamp's router, battler-wamp's and wamp_async's clients against
+//! `wamp router`.
 //!
-//! The peers live in `wamp-bench/peers/`, a cargo project of its own (their
-//! dependencies are not the workspace's), built here on demand: its binary
-//! `wamp-bench-peers` runs battler-wamp's router (`battler-router`, with the
-//! limits that would stop a benchmark lifted) and its clients
-//! (`battler-client calls|events`). Our client runs as this binary
-//! re-executed with `--client-child calls|events`, the very workload code
-//! of the other rows ([`crate::workload`]).
+//! The peers live in cargo projects of their own, outside the workspace
+//! (their dependencies are not the workspace's), built here on demand:
+//! `wamp-bench/peers/`, whose binary `wamp-bench-peers` runs battler-wamp's
+//! router (`battler-router`, with the limits that would stop a benchmark
+//! lifted) and its clients (`battler-client calls|events`), and
+//! `wamp-bench/peers/wamp-async/` (`wamp-bench-wamp-async client
+//! calls|events`; a lock file of its own, as it pins `rmp` 0.8.11). Our
+//! client runs as this binary re-executed with `--client-child
+//! calls|events`, the very workload code of the other rows
+//! ([`crate::workload`]).
 //!
 //! Each client prints `window start` and `window end` as its measured
 //! window starts and ends (the router's CPU time is read from
 //! `/proc/<pid>/stat` then), and last `result {json}`: rates, failures, its
 //! own CPU time per operation. Workloads as everywhere: `com.bench.add2(2,
-//! 3)` one at a time, then [`IN_FLIGHT`] in flight; one publisher,
-//! unacknowledged and unthrottled, to one subscriber.
+//! 3)` one at a time, then [`IN_FLIGHT`] and [`FEW_IN_FLIGHT`] in flight;
+//! one publisher, unacknowledged, unthrottled and then with
+//! [`EVENT_WINDOW`] outstanding, to one subscriber.
 
 use std::path::PathBuf;
 use std::process::{ExitCode, Stdio};
