@@ -9,7 +9,9 @@
 //! Workload families, one module each: [`ceiling`] (bare WebSocket echo),
 //! [`ours`] (our client and embedded router over every transport),
 //! [`crossbar`] (Crossbar.io with Autobahn|Python, and our client on it),
-//! [`memory`] (router memory per idle session, in a child process). The WAMP
+//! [`memory`] (router memory per idle session, in a child process),
+//! [`peers`] (battler-wamp and wamp_async, the closest Rust peers, every
+//! router and client in a process of its own). The WAMP
 //! workloads themselves live in [`workload`], shared by `ours` and
 //! `crossbar`; [`report`] turns the figures into Markdown and JSON, written
 //! to `bench-results/` (git-ignored).
@@ -19,6 +21,7 @@ mod crossbar;
 mod memory;
 mod ours;
 mod payloads;
+mod peers;
 mod process;
 mod report;
 mod scale;
@@ -65,6 +68,11 @@ struct Args {
     /// echo between two processes.
     #[arg(long)]
     process: bool,
+    /// The closest Rust peers (battler-wamp), its client and router and
+    /// ours, each in a process of its own; builds wamp-bench/peers first.
+    /// `--all` runs it only once that project has been built.
+    #[arg(long)]
+    peers: bool,
     /// Seconds measured per workload (after a warm-up of a quarter of that, at most 0.5 s).
     #[arg(long, default_value_t = 2.0)]
     seconds: f64,
@@ -85,6 +93,18 @@ struct Args {
     /// Internal: run as the echo server child of the process measurement.
     #[arg(long, hide = true)]
     echo_child: bool,
+    /// Internal: run as our client child of the peers measurement (`calls` or `events`).
+    #[arg(long, hide = true, value_name = "WORKLOAD")]
+    client_child: Option<String>,
+    /// Internal: the router URL of `--client-child`.
+    #[arg(long, hide = true, value_name = "URL")]
+    client_url: Option<String>,
+    /// Internal: `--client-child calls` with this many calls in flight.
+    #[arg(long, hide = true, default_value_t = workload::IN_FLIGHT)]
+    client_inflight: usize,
+    /// Internal: `--client-child events` with at most this many events outstanding (0: unthrottled).
+    #[arg(long, hide = true, default_value_t = 0)]
+    client_window: u64,
 }
 
 fn main() -> ExitCode {
@@ -95,13 +115,24 @@ fn main() -> ExitCode {
     if args.echo_child {
         return ceiling::echo_child();
     }
+    if let Some(workload) = &args.client_child {
+        let url = args.client_url.as_deref().unwrap_or("");
+        return peers::client_child(
+            workload,
+            url,
+            args.seconds,
+            args.client_inflight,
+            args.client_window,
+        );
+    }
     if !(args.ceiling
         || args.ours
         || args.crossbar
         || args.memory
         || args.payloads
         || args.scale
-        || args.process)
+        || args.process
+        || args.peers)
     {
         args.all = true;
     }
@@ -109,6 +140,10 @@ fn main() -> ExitCode {
         (args.ceiling, args.ours, args.crossbar, args.memory) = (true, true, true, true);
         (args.payloads, args.scale, args.process) = (true, true, true);
     }
+    // `--all` takes the Rust peers only once their project has been built
+    // (its first build takes minutes): `--peers` builds it.
+    let peers_skipped = args.all && !args.peers && !peers::built();
+    args.peers |= args.all && !peers_skipped;
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -116,7 +151,15 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let report = runtime.block_on(run(&args));
+    let mut report = runtime.block_on(run(&args));
+    if peers_skipped {
+        report.peers_note = format!(
+            "Rust peers skipped: wamp-bench/peers is not built yet; run {}",
+            peers::HOW_TO_RUN
+        );
+        eprintln!("[bench] {}", report.peers_note);
+        report.evaluate();
+    }
     let markdown = report.markdown();
     println!("{markdown}");
     let out = args
@@ -165,6 +208,9 @@ async fn run(args: &Args) -> Report {
     }
     if args.process {
         report.rows.extend(process::run(timing).await);
+    }
+    if args.peers {
+        report.peers = peers::run(timing).await;
     }
     if args.payloads {
         // Half a second per workload is plenty at these sizes (hundreds of

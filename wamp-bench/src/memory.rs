@@ -128,6 +128,26 @@ pub(crate) struct RouterProcess {
 }
 
 impl RouterProcess {
+    /// Starts `cmd` and reads the URL it prints after `prefix` (e.g.
+    /// `listening websocket `); the child is killed when the handle is
+    /// dropped.
+    pub(crate) async fn spawn(mut cmd: Command, prefix: &'static str) -> Result<RouterProcess, String> {
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| format!("start {}: {e}", cmd.as_std().get_program().to_string_lossy()))?;
+        let url = announced_url(&mut child, prefix).await?;
+        Ok(RouterProcess { child, url })
+    }
+
+    /// The child's process ID, while it runs.
+    pub(crate) fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     /// SIGTERM (the router says GOODBYE and exits), SIGKILL after 10 s.
     pub(crate) async fn stop(&mut self) {
         if let Some(pid) = self.child.id() {
@@ -172,31 +192,17 @@ pub(crate) async fn spawn_router_with(extra: &[&str]) -> Result<(RouterProcess, 
             wamp.display()
         );
     }
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| format!("start router: {e}"))?;
-    let url = announced_url(&mut child, "listening websocket ").await?;
-    Ok((RouterProcess { child, url }, how))
+    let router = RouterProcess::spawn(cmd, "listening websocket ").await?;
+    Ok((router, how))
 }
 
 /// Starts this binary as a bare echo server (`--echo-child`) and reads its
 /// URL; the child is killed when the handle is dropped.
 pub(crate) async fn spawn_echo() -> Result<RouterProcess, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let mut child = Command::new(&exe)
-        .arg("--echo-child")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| format!("start echo server: {e}"))?;
-    let url = announced_url(&mut child, "listening echo ").await?;
-    Ok(RouterProcess { child, url })
+    let mut cmd = Command::new(&exe);
+    cmd.arg("--echo-child");
+    RouterProcess::spawn(cmd, "listening echo ").await
 }
 
 /// The URL a child prints after `prefix`, within 10 s; its stdout is then

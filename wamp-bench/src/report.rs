@@ -44,6 +44,15 @@ pub mod ids {
     /// The same, with the router on one thread and the client on a
     /// current-thread runtime.
     pub const PROCESS_WS_JSON_ONE_THREAD: &str = "process.ws_json_1thread";
+    /// Our client process against `wamp router` in another process
+    /// (section "Rust peers").
+    pub const PEER_OURS: &str = "peers.ours";
+    /// battler-wamp's client process against battler-wamp's router process.
+    pub const PEER_BATTLER: &str = "peers.battler";
+    /// battler-wamp's client process against `wamp router`.
+    pub const PEER_BATTLER_ON_OURS: &str = "peers.battler_client_on_ours";
+    /// wamp_async's client process against `wamp router`.
+    pub const PEER_WAMP_ASYNC_ON_OURS: &str = "peers.wamp_async_client_on_ours";
 }
 
 /// Stable target IDs ([`super::TargetResult::id`]), for tracking targets
@@ -88,6 +97,12 @@ pub mod target_ids {
     pub const MATCH_SCALE_CALLS: &str = "match_scale_calls";
     /// CPU per event with 120,000 subscriptions in the realm vs with one.
     pub const MATCH_SCALE_EVENTS: &str = "match_scale_events";
+    /// Pipelined calls/s, our client and router vs the best other Rust
+    /// stack's own client and router (battler-wamp), each in processes of
+    /// their own.
+    pub const VS_BEST_RUST_PEER_CALLS: &str = "vs_best_rust_peer_calls";
+    /// Events/s to one subscriber, the same comparison.
+    pub const VS_BEST_RUST_PEER_EVENTS: &str = "vs_best_rust_peer_events";
 }
 
 /// Latency figures from a sequential workload.
@@ -341,6 +356,202 @@ impl Scale {
     }
 }
 
+/// One client stack against one router, each in a process of its own
+/// (`crate::peers`): calls and events with failures and losses beside the
+/// rates, and CPU per operation of either process.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PeerRow {
+    /// Stable key ([`ids::PEER_OURS`], ...).
+    pub id: String,
+    /// Which client against which router.
+    pub label: String,
+    /// Sequential call round trip, median, microseconds.
+    pub seq_p50_us: Option<f64>,
+    /// Sequential calls per second.
+    pub seq_per_s: Option<f64>,
+    /// Sequential calls that failed in their window.
+    pub seq_failed: Option<u64>,
+    /// Pipelined calls (256 in flight) answered per second.
+    pub calls_per_s: Option<f64>,
+    /// Pipelined calls that failed in the measured window.
+    pub calls_failed: Option<u64>,
+    /// The same per second.
+    pub calls_failed_per_s: Option<f64>,
+    /// Pipelined calls answered per second with 32 in flight
+    /// (`crate::peers::FEW_IN_FLIGHT`: under the 48 pending YIELDs
+    /// battler-wamp's router keeps per callee).
+    pub few_calls_per_s: Option<f64>,
+    /// Calls failed per second, the same run.
+    pub few_calls_failed_per_s: Option<f64>,
+    /// Client process CPU microseconds per pipelined call (caller and
+    /// callee; failed calls counted as calls).
+    pub call_client_cpu_us: Option<f64>,
+    /// Router process CPU microseconds per pipelined call.
+    pub call_router_cpu_us: Option<f64>,
+    /// Events per second delivered to the one subscriber.
+    pub events_per_s: Option<f64>,
+    /// Events published in all (warm-up included).
+    pub events_published: Option<u64>,
+    /// Events published that never arrived (within 2 s after the
+    /// publisher stopped).
+    pub events_lost: Option<u64>,
+    /// Client process CPU microseconds per delivered event (publisher and
+    /// subscriber).
+    pub event_client_cpu_us: Option<f64>,
+    /// Router process CPU microseconds per delivered event.
+    pub event_router_cpu_us: Option<f64>,
+    /// Events per second delivered to the one subscriber, the publisher
+    /// keeping at most 256 events outstanding (published, not yet
+    /// delivered), as against Crossbar.io: what a stack that cannot take
+    /// an unthrottled publisher sustains.
+    pub paced_events_per_s: Option<f64>,
+    /// Events published in all, paced.
+    pub paced_events_published: Option<u64>,
+    /// Events lost, paced.
+    pub paced_events_lost: Option<u64>,
+    /// Client process CPU microseconds per delivered event, paced.
+    pub paced_event_client_cpu_us: Option<f64>,
+    /// Router process CPU microseconds per delivered event, paced.
+    pub paced_event_router_cpu_us: Option<f64>,
+    /// How it ran, first failures, errors.
+    pub note: String,
+}
+
+impl PeerRow {
+    /// An empty row.
+    pub fn new(id: &str, label: &str) -> PeerRow {
+        PeerRow {
+            id: id.into(),
+            label: label.into(),
+            ..Default::default()
+        }
+    }
+
+    /// The row with a note.
+    pub fn with_note(mut self, text: impl AsRef<str>) -> PeerRow {
+        self.add_note(text);
+        self
+    }
+
+    /// Appends to the note.
+    pub fn add_note(&mut self, text: impl AsRef<str>) {
+        append_note(&mut self.note, text.as_ref());
+    }
+
+    /// Fills the call columns from a client's `result` (`seq` and
+    /// `pipelined` objects) and the router's CPU share over its window.
+    pub fn set_calls(&mut self, run: &crate::peers::ClientRun) {
+        let f = |v: &serde_json::Value, k: &str| v.get(k).and_then(serde_json::Value::as_f64);
+        let u =
+            |v: &serde_json::Value, k: &str| v.get(k).and_then(serde_json::Value::as_f64).map(|x| x as u64);
+        let seq = &run.result["seq"];
+        self.seq_p50_us = f(seq, "p50_us");
+        self.seq_per_s = f(seq, "per_s");
+        self.seq_failed = u(seq, "failed");
+        let p = &run.result["pipelined"];
+        if let Some(e) = p.get("error").and_then(serde_json::Value::as_str) {
+            self.add_note(format!("pipelined calls: {e}"));
+        }
+        self.calls_per_s = f(p, "per_s");
+        self.calls_failed = u(p, "failed");
+        self.calls_failed_per_s = f(p, "failed_per_s").or(self.calls_failed.map(|_| 0.0));
+        self.call_client_cpu_us = f(p, "cpu_us");
+        let attempted = self.calls_per_s.unwrap_or(0.0) + self.calls_failed_per_s.unwrap_or(0.0);
+        self.call_router_cpu_us = run
+            .router_cpu_share
+            .filter(|_| attempted > 0.0)
+            .map(|share| share * 1e6 / attempted);
+        for (what, v) in [("sequential", seq), ("pipelined", p)] {
+            if let Some(e) = v.get("first_error").and_then(serde_json::Value::as_str) {
+                self.add_note(format!("first failed {what} call: {e}"));
+            }
+        }
+    }
+
+    /// Fills the columns of the pipelined calls with fewer in flight.
+    pub fn set_few_calls(&mut self, run: &crate::peers::ClientRun) {
+        let p = &run.result["pipelined"];
+        let f = |k: &str| p.get(k).and_then(serde_json::Value::as_f64);
+        if let Some(e) = p.get("error").and_then(serde_json::Value::as_str) {
+            self.add_note(format!("pipelined calls, fewer in flight: {e}"));
+        }
+        self.few_calls_per_s = f("per_s");
+        self.few_calls_failed_per_s = f("failed_per_s").or(self.few_calls_per_s.map(|_| 0.0));
+        if let Some(e) = p.get("first_error").and_then(serde_json::Value::as_str) {
+            self.add_note(format!("first failed call, fewer in flight: {e}"));
+        }
+    }
+
+    /// The best pipelined calls/s answered, with 256 or fewer in flight.
+    pub fn best_calls_per_s(&self) -> Option<f64> {
+        match (self.calls_per_s, self.few_calls_per_s) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Fills the event columns, unthrottled or `paced` ([`EVENT_WINDOW`]
+    /// outstanding), from a client's `result` (`events` object).
+    ///
+    /// [`EVENT_WINDOW`]: crate::workload::EVENT_WINDOW
+    pub fn set_events(&mut self, run: &crate::peers::ClientRun, paced: bool) {
+        let e = &run.result["events"];
+        let f = |k: &str| e.get(k).and_then(serde_json::Value::as_f64);
+        let what = if paced {
+            "paced events"
+        } else {
+            "unthrottled events"
+        };
+        let first_error = e.get("first_error").and_then(serde_json::Value::as_str);
+        if let Some(err) = e.get("error").and_then(serde_json::Value::as_str) {
+            let after = f("failed_after_s").map_or(String::new(), |s| format!(" after {} s", fmt_num(s, 2)));
+            self.add_note(format!(
+                "{what}: {err}{after} ({} published, {} delivered; first error: {})",
+                fmt_num(f("published").unwrap_or(0.0), 0),
+                fmt_num(f("delivered_total").unwrap_or(0.0), 0),
+                first_error.unwrap_or("none")
+            ));
+            return;
+        }
+        let per_s = f("per_s");
+        let router_cpu = run
+            .router_cpu_share
+            .zip(per_s)
+            .filter(|&(_, r)| r > 0.0)
+            .map(|(share, r)| share * 1e6 / r);
+        let (lost, published) = (f("lost").map(|x| x as u64), f("published").map(|x| x as u64));
+        if paced {
+            (self.paced_events_per_s, self.paced_events_lost) = (per_s, lost);
+            self.paced_events_published = published;
+            (self.paced_event_client_cpu_us, self.paced_event_router_cpu_us) = (f("cpu_us"), router_cpu);
+        } else {
+            (self.events_per_s, self.events_lost, self.events_published) = (per_s, lost, published);
+            (self.event_client_cpu_us, self.event_router_cpu_us) = (f("cpu_us"), router_cpu);
+        }
+        if let Some(missed) = f("missed_reported").filter(|&m| m > 0.0) {
+            self.add_note(format!(
+                "{what}: {} dropped by the client's own subscription channel (lagged)",
+                fmt_num(missed, 0)
+            ));
+        }
+        if let Some(err) = first_error {
+            let after = f("failed_after_s").map_or(String::new(), |s| format!(" after {} s", fmt_num(s, 2)));
+            self.add_note(format!(
+                "{what}: publishing failed{after} ({} published by then; window cut to {} s): {err}",
+                fmt_num(f("failed_after_published").unwrap_or(0.0), 0),
+                fmt_num(f("window_s").unwrap_or(0.0), 2)
+            ));
+        }
+    }
+
+    /// The best event rate of a run without failures or losses:
+    /// unthrottled, or else paced.
+    pub fn best_events_per_s(&self) -> Option<f64> {
+        let clean = |rate: Option<f64>, lost: Option<u64>| rate.filter(|_| lost == Some(0));
+        clean(self.events_per_s, self.events_lost).or(clean(self.paced_events_per_s, self.paced_events_lost))
+    }
+}
+
 /// Outcome of one target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -434,6 +645,11 @@ pub struct Report {
     pub payloads: Vec<PayloadRow>,
     /// Matching at scale, when measured.
     pub scale: Option<Scale>,
+    /// The Rust peers, each client and router in a process of its own,
+    /// when measured (`--peers`).
+    pub peers: Vec<PeerRow>,
+    /// Why the Rust peers were not measured, when `--all` skipped them.
+    pub peers_note: String,
     /// The targets, filled by [`Report::evaluate`].
     pub targets: Vec<TargetResult>,
 }
@@ -574,6 +790,50 @@ impl Report {
             " us",
             Goal::AtMost(1.2),
         ));
+        let peer = |id: &str, f: fn(&PeerRow) -> Option<f64>| {
+            self.peers
+                .iter()
+                .find(|r| r.id == id)
+                .and_then(f)
+                .filter(|v| v.is_finite())
+        };
+        let battler = self.peers.iter().find(|r| r.id == PEER_BATTLER);
+        let battler_few = battler.is_some_and(|b| b.best_calls_per_s() != b.calls_per_s);
+        let mut calls = self.peer_target(
+            t_id::VS_BEST_RUST_PEER_CALLS,
+            "pipelined calls/s answered (256 in flight), our client and router vs battler-wamp's (the closest Rust \
+             peer; the better of 256 and 32 in flight), each in processes of their own",
+            peer(PEER_OURS, |r| r.calls_per_s),
+            battler.and_then(PeerRow::best_calls_per_s),
+            if battler_few {
+                None
+            } else {
+                peer(PEER_BATTLER, |r| r.calls_failed.map(|n| n as f64))
+            },
+            "failed",
+        );
+        if battler_few && calls.ratio.is_some() {
+            calls
+                .measured
+                .push_str(" (battler-wamp with 32 in flight: more answered than with 256)");
+        }
+        t.push(calls);
+        let battler_paced = battler.is_some_and(|b| b.best_events_per_s() != b.events_per_s);
+        let mut events = self.peer_target(
+            t_id::VS_BEST_RUST_PEER_EVENTS,
+            "events/s delivered to 1 subscriber, our client and router (unthrottled publisher) vs battler-wamp's \
+             (unthrottled, or where that failed or lost events, 256 outstanding), each in processes of their own",
+            peer(PEER_OURS, |r| r.events_per_s),
+            battler.and_then(PeerRow::best_events_per_s),
+            None,
+            "lost",
+        );
+        if battler_paced && events.ratio.is_some() {
+            events
+                .measured
+                .push_str(" (battler-wamp paced: unthrottled, it failed or lost events)");
+        }
+        t.push(events);
         t.push(self.memory_target(t_id::ROUTER_MEMORY, "router memory per idle session", 20.0));
         t.push(self.memory_target(
             t_id::SESSIONS_KIB,
@@ -581,6 +841,31 @@ impl Report {
             12.0,
         ));
         self.targets = t;
+    }
+
+    /// Ours vs the Rust peer's own stack, at least 2x, with the peer's
+    /// failures (or losses) beside its figure.
+    fn peer_target(
+        &self,
+        id: &str,
+        name: &str,
+        ours: Option<f64>,
+        peer: Option<f64>,
+        peer_failed: Option<f64>,
+        failed_word: &str,
+    ) -> TargetResult {
+        let mut target = ratio_target(id, name, ours, peer, "/s", Goal::AtLeast(2.0));
+        if let (Some(n), Some(_)) = (peer_failed, target.ratio) {
+            let _ = write!(
+                target.measured,
+                " (battler-wamp: {} {failed_word})",
+                fmt_num(n, 0)
+            );
+        }
+        if target.status == Status::Skipped && !self.peers_note.is_empty() {
+            target.measured = self.peers_note.clone();
+        }
+        target
     }
 
     /// Router memory per idle session against a limit in KiB.
@@ -822,6 +1107,66 @@ impl Report {
                 opt(sc.scaled_event_cpu_us, 2),
                 cell(&sc.note)
             );
+        }
+        if !self.peers.is_empty() || !self.peers_note.is_empty() {
+            let _ = writeln!(s);
+            let _ = writeln!(s, "## Rust peers");
+            let _ = writeln!(s);
+            let _ = writeln!(
+                s,
+                "Every router and every client in a process of its own, WebSocket + JSON, the workloads above: \
+                 calls one at a time, then {} in flight, then 32 (calls/s counts the answered ones; failed ones beside \
+                 them); one publisher, unacknowledged and unthrottled, to one subscriber (lost: published, never \
+                 delivered within 2 s after the publisher stopped). CPU per operation of the client process \
+                 (caller and callee, or publisher and subscriber) and of the router process, over the same \
+                 window. battler-wamp's router runs with its per-connection limits lifted (no message rate \
+                 limit, 16 MiB messages and frames, no connection caps, no idle timeout).",
+                crate::workload::IN_FLIGHT
+            );
+            if !self.peers_note.is_empty() {
+                let _ = writeln!(s);
+                let _ = writeln!(s, "{}", self.peers_note);
+            }
+            if !self.peers.is_empty() {
+                let _ = writeln!(s);
+                let _ = writeln!(
+                    s,
+                    "| Client -> router | seq p50 us | seq calls/s | pipelined calls/s | failed/s | client CPU us/call | router CPU us/call | calls/s, 32 in flight | failed/s | events/s | lost | client CPU us/event | router CPU us/event | events/s, 256 outstanding | lost | client CPU us/event | router CPU us/event | Note |"
+                );
+                let _ = writeln!(
+                    s,
+                    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+                );
+                for r in &self.peers {
+                    let lost = |lost: Option<u64>, published: Option<u64>| match (lost, published) {
+                        (Some(l), Some(p)) => format!("{} of {}", fmt_num(l as f64, 0), fmt_num(p as f64, 0)),
+                        (Some(l), None) => fmt_num(l as f64, 0),
+                        _ => "–".into(),
+                    };
+                    let _ = writeln!(
+                        s,
+                        "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                        cell(&r.label),
+                        opt(r.seq_p50_us, 1),
+                        opt(r.seq_per_s, 0),
+                        opt(r.calls_per_s, 0),
+                        opt(r.calls_failed_per_s, 0),
+                        opt(r.call_client_cpu_us, 2),
+                        opt(r.call_router_cpu_us, 2),
+                        opt(r.few_calls_per_s, 0),
+                        opt(r.few_calls_failed_per_s, 0),
+                        opt(r.events_per_s, 0),
+                        lost(r.events_lost, r.events_published),
+                        opt(r.event_client_cpu_us, 2),
+                        opt(r.event_router_cpu_us, 2),
+                        opt(r.paced_events_per_s, 0),
+                        lost(r.paced_events_lost, r.paced_events_published),
+                        opt(r.paced_event_client_cpu_us, 2),
+                        opt(r.paced_event_router_cpu_us, 2),
+                        cell(&r.note)
+                    );
+                }
+            }
         }
         if let Some(m) = &self.memory {
             let _ = writeln!(s);
@@ -1089,6 +1434,57 @@ mod tests {
             .find(|t| t.id == target_ids::BYSTANDER_DURING_BURST)
             .expect("the burst target");
         assert_eq!(t.status, Status::Skipped);
+    }
+
+    #[test]
+    fn peer_targets_compare_with_battlers_own_stack() {
+        let mut r = sample_report();
+        let mut ours = PeerRow::new(ids::PEER_OURS, "our client -> `wamp router`");
+        ours.calls_per_s = Some(180_000.0);
+        ours.events_per_s = Some(400_000.0);
+        ours.events_lost = Some(0);
+        let mut battler = PeerRow::new(ids::PEER_BATTLER, "battler-wamp client -> battler-wamp router");
+        battler.calls_per_s = Some(10_000.0);
+        battler.calls_failed = Some(12_000);
+        // Unthrottled it lost events: the paced figure counts.
+        battler.events_per_s = Some(300_000.0);
+        battler.events_lost = Some(5);
+        battler.paced_events_per_s = Some(250_000.0);
+        battler.paced_events_lost = Some(0);
+        r.peers = vec![ours, battler];
+        r.evaluate();
+        let target =
+            |r: &Report, id: &str| r.targets.iter().find(|t| t.id == id).expect("the target").clone();
+        let calls = target(&r, target_ids::VS_BEST_RUST_PEER_CALLS);
+        assert_eq!(calls.status, Status::Pass);
+        assert_eq!(calls.ratio, Some(18.0));
+        assert!(
+            calls.measured.ends_with("(battler-wamp: 12,000 failed)"),
+            "{}",
+            calls.measured
+        );
+        let events = target(&r, target_ids::VS_BEST_RUST_PEER_EVENTS);
+        assert_eq!(events.ratio, Some(1.6));
+        assert_eq!(events.status, Status::Miss);
+        // More answered with 32 in flight: that figure counts.
+        r.peers[1].few_calls_per_s = Some(20_000.0);
+        r.evaluate();
+        let calls = target(&r, target_ids::VS_BEST_RUST_PEER_CALLS);
+        assert_eq!(calls.ratio, Some(9.0));
+        assert!(calls.measured.contains("with 32 in flight"), "{}", calls.measured);
+        let md = r.markdown();
+        assert!(md.contains("## Rust peers"), "{md}");
+        assert!(
+            md.contains("| battler-wamp client -> battler-wamp router | – | – | 10,000 |"),
+            "{md}"
+        );
+        // Not measured: skipped, with the reason `--all` gave.
+        r.peers.clear();
+        r.peers_note = "Rust peers skipped: not built".into();
+        r.evaluate();
+        let calls = target(&r, target_ids::VS_BEST_RUST_PEER_CALLS);
+        assert_eq!(calls.status, Status::Skipped);
+        assert_eq!(calls.measured, "Rust peers skipped: not built");
     }
 
     #[test]

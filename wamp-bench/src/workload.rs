@@ -97,7 +97,11 @@ impl Clock {
 /// available. CPU time per operation is the figure that stays meaningful
 /// on a shared machine, where wall-clock rates move with the neighbours.
 pub fn process_cpu() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    stat_cpu(&std::fs::read_to_string("/proc/self/stat").ok()?)
+}
+
+/// utime + stime from the text of a `/proc/<pid>/stat`.
+fn stat_cpu(stat: &str) -> Option<Duration> {
     // Fields after the command name (which may contain spaces) start at
     // field 3; utime and stime are fields 14 and 15, in clock ticks
     // (USER_HZ, 100 on Linux).
@@ -106,6 +110,33 @@ pub fn process_cpu() -> Option<Duration> {
     let utime: u64 = fields.next()?.parse().ok()?;
     let stime: u64 = fields.next()?.parse().ok()?;
     Some(Duration::from_millis((utime + stime) * 10))
+}
+
+/// CPU time used so far by the process `pid` (`/proc/<pid>/stat`), as
+/// [`process_cpu`] reads it for this one: a router in a child process.
+pub fn pid_cpu(pid: u32) -> Option<Duration> {
+    stat_cpu(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+}
+
+/// Whether the throughput loops print `window start` and `window end` on
+/// stdout as their measured windows start and end: set by a client child
+/// of `--peers` ([`crate::peers`]), whose parent reads the router process's
+/// CPU time at those moments.
+static WINDOW_MARKERS: AtomicBool = AtomicBool::new(false);
+
+/// Makes the throughput loops print their window markers (see
+/// [`WINDOW_MARKERS`]).
+pub fn print_window_markers() {
+    WINDOW_MARKERS.store(true, Ordering::Relaxed);
+}
+
+fn window_marker(what: &str) {
+    if WINDOW_MARKERS.load(Ordering::Relaxed) {
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "window {what}");
+        let _ = out.flush();
+    }
 }
 
 /// Microseconds of process CPU time per operation between two readings.
@@ -384,6 +415,16 @@ impl Adder {
 
 /// The call workloads: sequential, then pipelined, on one callee/caller pair.
 pub async fn calls(endpoint: &Endpoint, timing: Timing, api: Api) -> Result<CallFigures, String> {
+    calls_with_lanes(endpoint, timing, api, IN_FLIGHT).await
+}
+
+/// [`calls`] with `lanes` calls in flight when pipelined.
+pub async fn calls_with_lanes(
+    endpoint: &Endpoint,
+    timing: Timing,
+    api: Api,
+    lanes: usize,
+) -> Result<CallFigures, String> {
     let callee = endpoint.session().await?;
     match api {
         Api::Untyped => callee
@@ -399,7 +440,7 @@ pub async fn calls(endpoint: &Endpoint, timing: Timing, api: Api) -> Result<Call
     let client = AdderClient::new(caller.clone());
     let outcome = match api {
         Api::Untyped => {
-            call_figures(timing, || {
+            call_figures(timing, lanes, || {
                 caller.call(PROCEDURE).arg(2).arg(3).into_future().map(|r| {
                     r.map_err(|e| e.to_string())?
                         .arg::<i64>(0)
@@ -409,7 +450,7 @@ pub async fn calls(endpoint: &Endpoint, timing: Timing, api: Api) -> Result<Call
             .await
         }
         Api::Typed => {
-            call_figures(timing, || {
+            call_figures(timing, lanes, || {
                 client
                     .add2(2, 3)
                     .into_future()
@@ -424,7 +465,7 @@ pub async fn calls(endpoint: &Endpoint, timing: Timing, api: Api) -> Result<Call
 
 /// Sequential, then pipelined calls of `add2(2, 3)`, each started by
 /// `start_call`.
-async fn call_figures<F, Fut>(timing: Timing, start_call: F) -> Result<CallFigures, String>
+async fn call_figures<F, Fut>(timing: Timing, lanes: usize, start_call: F) -> Result<CallFigures, String>
 where
     F: Fn() -> Fut,
     Fut: Future<Output = Result<i64, String>>,
@@ -435,7 +476,7 @@ where
         return Err(format!("{PROCEDURE}(2, 3) returned {sum}"));
     }
     let seq = sequential_calls(&start_call, timing).await?;
-    let pipelined = pipelined_calls(&start_call, timing).await?;
+    let pipelined = calls_in_lanes(&start_call, timing, lanes).await?;
     Ok(CallFigures { seq, pipelined })
 }
 
@@ -463,21 +504,11 @@ where
     Ok(Latency::from_samples(samples, start.elapsed()))
 }
 
-/// [`IN_FLIGHT`] calls in flight: as many lanes, each starting its next
-/// call when its last one completes (the lanes are long-lived futures, so
-/// the harness allocates nothing per call). Counts completions inside the
-/// measured window only; calls still in flight at its end are awaited (not
-/// counted) so the session is idle afterwards.
-async fn pipelined_calls<F, Fut>(start_call: &F, timing: Timing) -> Result<Rate, String>
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = Result<i64, String>>,
-{
-    calls_in_lanes(start_call, timing, IN_FLIGHT).await
-}
-
-/// `lanes` calls in flight, each lane starting its next call when its last
-/// one completes; completions counted inside the measured window, with
+/// `lanes` calls in flight ([`IN_FLIGHT`] in the call workloads), each lane
+/// starting its next call when its last one completes (the lanes are
+/// long-lived futures, so the harness allocates nothing per call); calls
+/// still in flight when the window ends are awaited, not counted, so the
+/// session is idle afterwards. Completions counted inside the measured window, with
 /// the process's CPU time over it.
 pub async fn calls_in_lanes<F, Fut, T>(start_call: &F, timing: Timing, lanes: usize) -> Result<Rate, String>
 where
@@ -506,12 +537,14 @@ where
             if now >= end {
                 if w.cpu_end.is_none() {
                     w.cpu_end = process_cpu();
+                    window_marker("end");
                 }
                 return Ok::<_, String>(());
             }
             if now >= measure_start {
                 if w.counted == 0 {
                     w.cpu_start = process_cpu();
+                    window_marker("start");
                 }
                 w.counted += 1;
             }
@@ -539,6 +572,11 @@ struct EventCounters {
     /// Set to make [`Reader::Slow`] subscribers read at full speed (to
     /// drain what is queued for them at the end of a workload).
     hurry: AtomicBool,
+    /// Set by a [`Pace::Window`] publisher while it waits for deliveries;
+    /// the subscribers then wake it through `arrived` (a relaxed load per
+    /// event otherwise).
+    waiting: AtomicBool,
+    arrived: tokio::sync::Notify,
 }
 
 impl EventCounters {
@@ -547,6 +585,8 @@ impl EventCounters {
             received: (0..subscribers).map(|_| Counter::default()).collect(),
             lost: AtomicBool::new(false),
             hurry: AtomicBool::new(false),
+            waiting: AtomicBool::new(false),
+            arrived: tokio::sync::Notify::new(),
         })
     }
 
@@ -651,7 +691,10 @@ async fn subscribe_all(
         cast.readers.push(tokio::spawn(async move {
             let mut n = 0u64;
             while sub.next().await.is_some() {
-                c.received[i].0.fetch_add(1, Ordering::AcqRel);
+                c.received[i].0.fetch_add(1, Ordering::SeqCst);
+                if c.waiting.load(Ordering::SeqCst) {
+                    c.arrived.notify_one();
+                }
                 n += 1;
                 if reader == Reader::Slow && n.is_multiple_of(SLOW_EVERY) && !c.hurry.load(Ordering::Relaxed)
                 {
@@ -777,11 +820,19 @@ async fn publish_events(
                 if Instant::now() >= end {
                     break 'run;
                 }
-                tokio::time::sleep(Duration::from_millis(1)).await;
+                // Woken by the next delivery (the flag and the count are
+                // both SeqCst, so a delivery after the check sees the flag;
+                // the 1 ms timeout is a safety net).
+                counters.waiting.store(true, Ordering::SeqCst);
+                if published >= counters.min() + window {
+                    let _ = tokio::time::timeout(Duration::from_millis(1), counters.arrived.notified()).await;
+                }
+                counters.waiting.store(false, Ordering::SeqCst);
             }
         }
         if base.is_none() && now >= measure_start {
             base = Some((now, counters.total(), others_total(), process_cpu()));
+            window_marker("start");
         }
         if published.is_multiple_of(1024) && counters.lost() {
             return Err("a subscriber session ended during the run".into());
@@ -796,6 +847,7 @@ async fn publish_events(
     }
     let t1 = Instant::now();
     let (delivered, others_end, cpu_end) = (counters.total(), others_total(), process_cpu());
+    window_marker("end");
     let (t0, base_count, others_base, cpu_start) = base.ok_or("the warm-up took the whole run")?;
     let delivered = delivered.saturating_sub(base_count);
     let window = t1 - t0;
