@@ -739,7 +739,7 @@ pub(crate) fn session_details(s: &SessionEntry) -> Dict {
     d.insert("authrole".into(), Value::Str(s.authrole.clone()));
     d.insert("authmethod".into(), Value::Str(s.authmethod.into()));
     d.insert("authprovider".into(), Value::Str(s.authprovider.into()));
-    d.insert("transport".into(), Value::Dict(Dict::clone(&s.transport)));
+    d.insert("transport".into(), Value::Dict(s.transport.to_dict()));
     d
 }
 

@@ -49,7 +49,7 @@ pub(crate) struct SessionEntry {
     pub authmethod: &'static str,
     pub authprovider: &'static str,
     /// `type` and `peer` of its transport, as the meta API shows them.
-    pub transport: Arc<Dict>,
+    pub transport: Arc<crate::auth::TransportInfo>,
     /// The serializer its messages are encoded in, `None` in-process (it
     /// takes every value as it is). Payloads are checked against it where
     /// the router transcodes (see `transcode`).

@@ -41,8 +41,38 @@ pub(crate) struct Identity {
     pub authprovider: &'static str,
     pub authextra: Option<Dict>,
     /// `type` and `peer` of the transport (shared with the realm's entry
-    /// of the session: one map per session).
-    pub transport: Arc<Dict>,
+    /// of the session).
+    pub transport: Arc<TransportInfo>,
+}
+
+/// The transport a session came over, as the meta API and authorizers
+/// describe it (the `transport` details: `type` and `peer`). Kept as
+/// fields and made into a map when asked for: a map kept per session would
+/// cost a B-tree node (about 700 bytes) for two entries.
+#[derive(Debug, Clone)]
+pub(crate) struct TransportInfo {
+    kind: wamp_proto::transport::TransportKind,
+    peer: Option<String>,
+}
+
+impl TransportInfo {
+    pub(crate) fn of(conn: &Connection) -> Self {
+        TransportInfo {
+            kind: conn.kind,
+            peer: conn.peer.clone(),
+        }
+    }
+
+    /// The `transport` details: `{"type": ..., "peer": ...}` (`peer` when
+    /// there is one).
+    pub(crate) fn to_dict(&self) -> Dict {
+        let mut transport = Dict::new();
+        transport.insert("type".into(), Value::Str(self.kind.to_string()));
+        if let Some(peer) = &self.peer {
+            transport.insert("peer".into(), Value::Str(peer.clone()));
+        }
+        transport
+    }
 }
 
 impl Identity {
@@ -59,7 +89,7 @@ impl Identity {
             "authextra".into(),
             self.authextra.clone().map(Value::Dict).unwrap_or(Value::Null),
         );
-        d.insert("transport".into(), Value::Dict(Dict::clone(&self.transport)));
+        d.insert("transport".into(), Value::Dict(self.transport.to_dict()));
         d
     }
 }
@@ -97,7 +127,7 @@ struct Pending<'a> {
     sid: Id,
     hello: &'a HelloDetails,
     conn: &'a mut Connection,
-    transport: Arc<Dict>,
+    transport: Arc<TransportInfo>,
 }
 
 /// Authenticates the session that sent HELLO `hello` for `realm`.
@@ -126,18 +156,14 @@ pub(crate) async fn authenticate(
             ),
         ));
     };
-    let mut transport = Dict::new();
-    transport.insert("type".into(), Value::Str(conn.kind.to_string()));
-    if let Some(peer) = &conn.peer {
-        transport.insert("peer".into(), Value::Str(peer.clone()));
-    }
+    let transport = Arc::new(TransportInfo::of(conn));
     let mut p = Pending {
         router,
         realm,
         sid,
         hello,
         conn,
-        transport: Arc::new(transport),
+        transport,
     };
     let identity = match method {
         AuthMethod::Anonymous { role } => p.identity(
@@ -445,7 +471,7 @@ impl Pending<'_> {
             "authextra".into(),
             hello.authextra.clone().map(Value::Dict).unwrap_or(Value::Null),
         );
-        details.insert("transport".into(), Value::Dict(Dict::clone(&self.transport)));
+        details.insert("transport".into(), Value::Dict(self.transport.to_dict()));
         if let Some(ticket) = ticket {
             details.insert("ticket".into(), Value::Str(ticket));
         }
