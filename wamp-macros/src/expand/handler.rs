@@ -20,12 +20,12 @@ pub enum Target {
     SuperFn,
 }
 
-/// Whether binding `params` reads the payload (so `__x` must be `mut`).
+/// Whether binding `params` takes from the `Extractor` (so `__x` must be `mut`).
 pub fn reads_payload(params: &[Param]) -> bool {
     params.iter().any(|p| {
         matches!(
             p.source,
-            Source::Positional | Source::Keyword { .. } | Source::Kwargs
+            Source::Positional | Source::Keyword { .. } | Source::Kwargs | Source::Input { .. }
         )
     })
 }
@@ -55,6 +55,9 @@ pub fn bind_params(kind: Kind, params: &[Param]) -> TokenStream {
             Source::Kwargs => {
                 quote_spanned!(ty.span()=> <#ty as ::wamp::__private::Wire>::kwargs(&mut __x, #name))
             }
+            // Spanned at the item type: an item type that cannot travel is
+            // reported there.
+            Source::Input { item } => quote_spanned!(item.span()=> __x.input::<#item>(#name)),
             Source::Inject => match kind {
                 Kind::Procedure => quote_spanned!(ty.span()=> __x.inject::<#ty>()),
                 Kind::Topic => quote_spanned!(ty.span()=> __x.inject_event::<#ty>()),

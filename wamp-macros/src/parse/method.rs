@@ -81,6 +81,53 @@ fn is_injected(ty: &Type) -> bool {
     }
 }
 
+/// A path naming one of the runtime's types: a bare name (imported) or a
+/// path from `wamp`; its last segment.
+fn our_type(ty: &Type) -> Option<&syn::PathSegment> {
+    let Type::Path(tp) = ty else { return None };
+    if tp.qself.is_some() {
+        return None;
+    }
+    let segs = &tp.path.segments;
+    let ours = segs.len() == 1 || segs.first().is_some_and(|s| s.ident == "wamp");
+    segs.last().filter(|_| ours)
+}
+
+/// An input-stream parameter's type: `Streaming<T>` as `Some(Ok(T))`; a
+/// misshapen one (no item type; the untyped `InputStream`) as
+/// `Some(Err(..))`; anything else `None`.
+fn input_item(ty: &Type) -> Option<Result<&Type, &'static str>> {
+    let seg = our_type(ty)?;
+    if seg.ident == "InputStream" && seg.arguments.is_none() {
+        return Some(Err(
+            "`InputStream` is the untyped input of handlers registered with `Session::register`: \
+             a typed procedure takes its input stream as `wamp::service::Streaming<T>`, T the type of each item",
+        ));
+    }
+    if seg.ident != "Streaming" {
+        return None;
+    }
+    Some(
+        single_generic(seg)
+            .ok_or("write the item type: `Streaming<T>`, T the type of each item the caller streams in"),
+    )
+}
+
+/// The source of a parameter `input_item` recognized; a misshapen one is
+/// reported and bound as an argument (nothing is generated anyway).
+fn input_source(cx: &Ctxt, ty: &Type) -> Source {
+    match input_item(ty) {
+        Some(Ok(item)) => Source::Input {
+            item: Box::new(item.clone()),
+        },
+        Some(Err(msg)) => {
+            cx.error_spanned_by(ty, msg);
+            Source::Positional
+        }
+        None => Source::Positional,
+    }
+}
+
 fn is_unit(ty: &Type) -> bool {
     matches!(ty, Type::Tuple(t) if t.elems.is_empty())
 }
@@ -337,6 +384,7 @@ pub fn parse(
                             .unwrap_or_else(|| name.trim_start_matches("r#").to_owned()),
                     },
                     (None, Some(ParamAttr::Kwargs)) => Source::Kwargs,
+                    (None, None) if input_item(&ty).is_some() => input_source(cx, &ty),
                     (None, None) if is_injected(&ty) => Source::Inject,
                     (None, None | Some(ParamAttr::Arg)) => Source::Positional,
                 };

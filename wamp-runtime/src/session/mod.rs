@@ -28,6 +28,7 @@ use crate::auth::Credentials;
 use crate::error::{ApplicationError, Error};
 use crate::payload::CallResult;
 
+pub(crate) use call::InputSender;
 pub use call::{Call, CallFuture, CallHandle};
 pub use callee::{Handler, HandlerFuture, InputStream, Invocation, ProgressSender, Registration};
 pub use pubsub::{Event, Publish, Subscription};
