@@ -57,7 +57,9 @@ pub fn bind_params(kind: Kind, params: &[Param]) -> TokenStream {
             }
             // Spanned at the item type: an item type that cannot travel is
             // reported there.
-            Source::Input { item } => quote_spanned!(item.span()=> __x.input::<#item>(#name)),
+            Source::Input { item } => {
+                quote_spanned!(item.span()=> __x.input(#name, <#item as ::wamp::__private::Wire>::decode))
+            }
             Source::Inject => match kind {
                 Kind::Procedure => quote_spanned!(ty.span()=> __x.inject::<#ty>()),
                 Kind::Topic => quote_spanned!(ty.span()=> __x.inject_event::<#ty>()),

@@ -128,6 +128,18 @@ fn input_source(cx: &Ctxt, ty: &Type) -> Source {
     }
 }
 
+/// Gives a bare `Streaming` (reported by `input_source`) an item type, so
+/// that the compiler does not report the same mistake a second time.
+fn quiet_missing_item(ty: &mut Type) {
+    if let Type::Path(tp) = ty {
+        if let Some(seg) = tp.path.segments.last_mut() {
+            if seg.ident == "Streaming" && seg.arguments.is_none() {
+                seg.arguments = PathArguments::AngleBracketed(syn::parse_quote!(<()>));
+            }
+        }
+    }
+}
+
 fn is_unit(ty: &Type) -> bool {
     matches!(ty, Type::Tuple(t) if t.elems.is_empty())
 }
@@ -363,6 +375,8 @@ pub fn parse(
                 let name = ident.to_string();
                 let ty = (*pt.ty).clone();
                 let var = uri.vars.iter().find(|v| v.name == name.trim_start_matches("r#"));
+                let misshapen_input =
+                    var.is_none() && attr.is_none() && matches!(input_item(&ty), Some(Err(_)));
                 let source = match (var, attr) {
                     (Some(v), None) => Source::Uri {
                         index: v.index,
@@ -389,6 +403,9 @@ pub fn parse(
                     (None, None | Some(ParamAttr::Arg)) => Source::Positional,
                 };
                 params.push(Param { ident, ty, source });
+                if misshapen_input {
+                    quiet_missing_item(&mut pt.ty);
+                }
             }
         }
     }

@@ -307,10 +307,15 @@ impl Extractor {
     }
 
     /// The procedure's input stream (the parameter `name`), items decoded
-    /// as `T`: empty when the caller did not stream its input. Taken once.
-    pub fn input<T: Wire>(&mut self, name: &'static str) -> Result<super::Streaming<T>, ApplicationError> {
+    /// by `decode` (generated code names `<T as Wire>::decode`): empty when
+    /// the caller did not stream its input. Taken once.
+    pub fn input<T>(
+        &mut self,
+        name: &'static str,
+        decode: fn(Value) -> Result<T, String>,
+    ) -> Result<super::Streaming<T>, ApplicationError> {
         match &mut self.ctx {
-            Context::Invocation { input, .. } => Ok(super::Streaming::new(input.take(), name)),
+            Context::Invocation { input, .. } => Ok(super::Streaming::new(input.take(), name, decode)),
             _ => Err(missing("invocation")),
         }
     }

@@ -8,14 +8,12 @@
 //! without `progress` that ends the input.
 
 use std::future::Future;
-use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use futures_util::{Stream, StreamExt};
 use wamp_proto::Value;
 
-use super::args::Wire;
 use super::glue::Encode;
 use crate::error::{ApplicationError, Error};
 use crate::payload::CallResult;
@@ -89,7 +87,7 @@ pub struct Streaming<T> {
     pending: std::vec::IntoIter<Value>,
     name: &'static str,
     index: usize,
-    _items: PhantomData<fn() -> T>,
+    decode: fn(Value) -> Result<T, String>,
 }
 
 impl<T> std::fmt::Debug for Streaming<T> {
@@ -104,14 +102,18 @@ impl<T> std::fmt::Debug for Streaming<T> {
 
 impl<T> Streaming<T> {
     /// The items of `chunks` (`None`: a plain call, no items), for the
-    /// parameter `name`.
-    pub(crate) fn new(chunks: Option<InputStream>, name: &'static str) -> Self {
+    /// parameter `name`, each decoded by `decode`.
+    pub(crate) fn new(
+        chunks: Option<InputStream>,
+        name: &'static str,
+        decode: fn(Value) -> Result<T, String>,
+    ) -> Self {
         Streaming {
             chunks,
             pending: Vec::new().into_iter(),
             name,
             index: 0,
-            _items: PhantomData,
+            decode,
         }
     }
 
@@ -120,7 +122,7 @@ impl<T> Streaming<T> {
     }
 }
 
-impl<T: Wire> Streaming<T> {
+impl<T> Streaming<T> {
     /// The next item; `None` after the last one. The same as
     /// `StreamExt::next`, without importing it.
     pub async fn next(&mut self) -> Option<Result<T, ApplicationError>> {
@@ -128,7 +130,7 @@ impl<T: Wire> Streaming<T> {
     }
 }
 
-impl<T: Wire> Stream for Streaming<T> {
+impl<T> Stream for Streaming<T> {
     type Item = Result<T, ApplicationError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -137,7 +139,7 @@ impl<T: Wire> Stream for Streaming<T> {
             if let Some(v) = this.pending.next() {
                 let index = this.index;
                 this.index += 1;
-                return Poll::Ready(Some(T::decode(v).map_err(|e| this.invalid(index, e))));
+                return Poll::Ready(Some((this.decode)(v).map_err(|e| this.invalid(index, e))));
             }
             let Some(chunks) = this.chunks.as_mut() else {
                 return Poll::Ready(None);
