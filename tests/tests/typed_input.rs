@@ -314,3 +314,28 @@ async fn crossbar_refuses_streaming_input_clearly() {
     assert_eq!(plain.arg::<i64>(0).unwrap(), 5);
     attached.detach().await.unwrap();
 }
+
+/// The `rpc_stream_sum` example's pair over WebSocket (the examples suite
+/// runs it in-process).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_sum_example_over_websocket() {
+    use wamp_examples::rpc_stream_sum::{backend, check, frontend};
+    let router = Router::new(RouterConfig::default().realm("realm1"));
+    let l = router.listen_websocket("127.0.0.1:0").await.unwrap();
+    let connect = url_connector(
+        format!("ws://{}/ws", l.local_addr()),
+        "realm1",
+        Serializer::MsgPack,
+    );
+    let running = backend(connect().await, Duration::from_millis(50)).await.unwrap();
+    let lines = within("example", frontend(connect().await, Duration::from_millis(50)))
+        .await
+        .unwrap();
+    check(&lines).unwrap();
+    assert!(
+        running.lines().contains(&"sum: 115".to_string()),
+        "{:?}",
+        running.lines()
+    );
+    running.stop().await.unwrap();
+}
