@@ -189,7 +189,10 @@ impl Stub {
 
 /// A typed call being built: per-call options, then `.await` for
 /// `Result<T, CallError<E>>`. Dropping the awaited call before it resolves
-/// cancels it.
+/// cancels it. For a procedure that takes an input stream
+/// ([`Streaming`](super::Streaming)), awaiting sends the input while it
+/// waits for the result; an input item that cannot be sent fails the call
+/// (and cancels it) with that item's error.
 #[must_use = "a call does nothing until awaited"]
 pub struct TypedCall<T, E = Infallible> {
     call: Call,
@@ -335,6 +338,10 @@ enum State {
 ///
 /// An error answer (a `WampError` of the procedure, mid-stream or not) is
 /// the stream's last item.
+///
+/// For a procedure that also takes an input stream ([`Streaming`](super::Streaming)),
+/// the input goes out while this stream is polled, at the pace the
+/// session's queue allows: results and input items travel at once.
 #[must_use = "streams do nothing unless polled"]
 pub struct CallStream<T, F = (), E = Infallible> {
     state: State,
