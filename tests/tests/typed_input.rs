@@ -74,6 +74,12 @@ impl Sums {
             .await
     }
 
+    /// No input stream.
+    #[wamp::procedure("total")]
+    async fn total(&self, n: i64) -> i64 {
+        n
+    }
+
     /// Reads until interrupted.
     #[wamp::procedure("hold")]
     async fn hold(&self, mut items: Streaming<u32>) -> u32 {
@@ -219,6 +225,23 @@ async fn streaming_input(label: &str, connect: Connector) {
         within(label, call.result()).await.unwrap().arg::<i64>(0).unwrap(),
         3
     );
+    // A procedure without an input stream refuses a streamed input rather
+    // than lose its items.
+    let mut call = caller
+        .call("com.sums.total")
+        .arg(2)
+        .stream_input()
+        .start()
+        .await
+        .unwrap();
+    let _ = call.finish_input(CallResult::new().with_arg(3)).await;
+    let err = within(label, call.result()).await.unwrap_err();
+    let Error::Application(app) = err else {
+        panic!("{label}: {err}")
+    };
+    assert_eq!(app.error, "wamp.error.invalid_argument", "{label}");
+    let msg = app.message().unwrap_or_default();
+    assert!(msg.contains("takes no input stream"), "{label}: {msg}");
     // A plain call (no streamed input) sees an empty stream.
     let plain = within(label, caller.call("com.sums.sum").arg(5)).await.unwrap();
     assert_eq!(plain.arg::<i64>(0).unwrap(), 5, "{label}");

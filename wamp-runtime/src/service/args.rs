@@ -425,14 +425,21 @@ impl Extractor {
         })
     }
 
-    /// Checks that no positional argument was left over; returns what a
-    /// streaming result still needs.
+    /// Checks that no positional argument was left over, and that the
+    /// caller did not stream an input the procedure does not take (its
+    /// items would be lost); returns what a streaming result still needs.
     pub fn finish(self) -> Result<Bound, ApplicationError> {
         if self.args.len() > self.next {
             return Err(ApplicationError::invalid_argument(format!(
                 "expected at most {} positional argument(s), got {}",
                 self.next,
                 self.args.len()
+            )));
+        }
+        if let Context::Invocation { input: Some(_), .. } = &self.ctx {
+            return Err(ApplicationError::invalid_argument(format!(
+                "{} takes no input stream: call it without streaming its input",
+                self.uri
             )));
         }
         Ok(Bound {

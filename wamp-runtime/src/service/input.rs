@@ -37,6 +37,12 @@ use crate::session::{Call, CallHandle, InputSender, InputStream};
 /// after such an item, and a handler returning `Result<_, ApplicationError>`
 /// can pass it on with `?`. The stream is bounded as
 /// [`InputStream`] is: a handler that stops reading holds the caller back.
+/// A procedure without a `Streaming` parameter refuses a call whose input
+/// streams (`wamp.error.invalid_argument`), rather than lose its items.
+///
+/// The macros recognize the parameter by its type's name (`Streaming<T>`,
+/// bare or as a `wamp::` path); a type of your own with that name is an
+/// argument when the parameter is marked `#[wamp(arg)]`.
 ///
 /// ```
 /// use wamp::service::{Progressive, Streaming};
