@@ -25,6 +25,19 @@ impl Drop for DropFlag {
     }
 }
 
+/// An item whose serialization fails for 13.
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+struct Picky(u32);
+
+impl serde::Serialize for Picky {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.0 == 13 {
+            return Err(serde::ser::Error::custom("13 is unlucky"));
+        }
+        s.serialize_u32(self.0)
+    }
+}
+
 struct Sums {
     dropped: Arc<AtomicU32>,
 }
@@ -74,6 +87,19 @@ impl Sums {
             .await
     }
 
+    /// Counts items until the input ends (or the call is interrupted).
+    #[wamp::procedure("count")]
+    async fn count(&self, mut items: Streaming<Picky>) -> Result<usize, ApplicationError> {
+        let flag = DropFlag(self.dropped.clone());
+        let mut n = 0;
+        while let Some(item) = items.next().await {
+            item?;
+            n += 1;
+        }
+        std::mem::forget(flag);
+        Ok(n)
+    }
+
     /// No input stream.
     #[wamp::procedure("total")]
     async fn total(&self, n: i64) -> i64 {
@@ -94,6 +120,9 @@ impl Sums {
 
 /// Awaits `f`, failing the test instead of hanging.
 async fn within<F: IntoFuture>(label: &str, f: F) -> F::Output {
+    static STEP: AtomicU32 = AtomicU32::new(0);
+    let step = STEP.fetch_add(1, Ordering::SeqCst);
+    let label = &format!("{label} step {step}");
     tokio::time::timeout(Duration::from_secs(20), f)
         .await
         .unwrap_or_else(|_| panic!("{label}: timed out"))
@@ -186,6 +215,30 @@ async fn streaming_input(label: &str, connect: Connector) {
     drop(running);
     let still = within(label, sums.sum(1, stream::iter([1]))).await.unwrap();
     assert_eq!(still, 2, "{label}");
+
+    // An item the stub cannot serialize fails the call with that item's
+    // error, and cancels it: the callee's handler is interrupted.
+    let before = dropped.load(Ordering::SeqCst);
+    let picky = stream::iter([1, 2, 13, 4].map(Picky)).chain(stream::pending());
+    match within(label, sums.count(picky)).await {
+        Err(CallError::Session(Error::Value(m))) => {
+            assert!(
+                m.contains("input item 2") && m.contains("unlucky"),
+                "{label}: {m}"
+            )
+        }
+        other => panic!("{label}: {other:?}"),
+    }
+    within(label, async {
+        while dropped.load(Ordering::SeqCst) == before {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    let all = within(label, sums.count(stream::iter([1, 2, 3].map(Picky))))
+        .await
+        .unwrap();
+    assert_eq!(all, 3, "{label}");
 
     // An untyped caller that streams an item of the wrong type gets an
     // error naming the parameter and the item.

@@ -12,7 +12,7 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use futures_util::{Stream, StreamExt};
-use wamp_proto::Value;
+use wamp_proto::{error_uri, Value};
 
 use super::glue::Encode;
 use crate::error::{ApplicationError, Error};
@@ -35,7 +35,10 @@ use crate::session::{Call, CallHandle, InputSender, InputStream};
 /// naming the parameter and the item's index) for an item that does not
 /// decode as `T` or a chunk with keyword arguments; the stream goes on
 /// after such an item, and a handler returning `Result<_, ApplicationError>`
-/// can pass it on with `?`. The stream is bounded as
+/// can pass it on with `?`. An input cut short (the caller canceled, or
+/// the session ended, before its last chunk) ends with an `Err`
+/// (`wamp.error.canceled`), so that the end of the stream always means
+/// the caller sent everything it meant to. The stream is bounded as
 /// [`InputStream`] is: a handler that stops reading holds the caller back.
 /// A procedure without a `Streaming` parameter refuses a call whose input
 /// streams (`wamp.error.invalid_argument`), rather than lose its items.
@@ -150,10 +153,20 @@ impl<T> Stream for Streaming<T> {
             let Some(chunks) = this.chunks.as_mut() else {
                 return Poll::Ready(None);
             };
-            match ready!(Pin::new(chunks).poll_next(cx)) {
+            match ready!(Pin::new(&mut *chunks).poll_next(cx)) {
                 None => {
+                    let complete = chunks.is_complete();
                     this.chunks = None;
-                    return Poll::Ready(None);
+                    if complete {
+                        return Poll::Ready(None);
+                    }
+                    return Poll::Ready(Some(Err(ApplicationError::new(error_uri::CANCELED).with_arg(
+                        format!(
+                        "input `{}` was cut short after {} item(s): the call was canceled, or the session \
+                             ended, before the caller's last chunk",
+                        this.name, this.index
+                    ),
+                    ))));
                 }
                 Some(chunk) => {
                     this.pending = chunk.args.into_iter();
@@ -241,4 +254,75 @@ pub(crate) async fn call(call: Call, items: Items) -> Result<CallResult, Error> 
         result.as_mut().poll(cx)
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::Wire;
+
+    fn decode(v: Value) -> Result<i64, String> {
+        <i64 as Wire>::decode(v)
+    }
+
+    /// A `Streaming<i64>` of `chunks`, the last marked as such when `complete`.
+    async fn streaming(chunks: Vec<CallResult>, complete: bool) -> Streaming<i64> {
+        let (tx, input) = InputStream::channel(chunks.len().max(1));
+        let n = chunks.len();
+        for (i, c) in chunks.into_iter().enumerate() {
+            tx.send((c, complete && i + 1 == n)).await.unwrap();
+        }
+        Streaming::new(Some(input), "numbers", decode)
+    }
+
+    async fn all(mut s: Streaming<i64>) -> Vec<Result<i64, String>> {
+        let mut out = Vec::new();
+        while let Some(item) = s.next().await {
+            out.push(item.map_err(|e| format!("{}: {}", e.error, e.message().unwrap_or_default())));
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn items_are_the_positional_arguments_of_each_chunk() {
+        let chunks = vec![
+            CallResult::new().with_arg(1),
+            CallResult::new(),
+            CallResult::new().with_arg(2).with_arg(3),
+            CallResult::new().with_arg("four"),
+            CallResult::new(),
+        ];
+        let got = all(streaming(chunks, true).await).await;
+        assert_eq!(got[..3], [Ok(1), Ok(2), Ok(3)]);
+        let err = got[3].as_ref().unwrap_err();
+        assert!(
+            err.starts_with("wamp.error.invalid_argument: input `numbers`, item 3: expected i64"),
+            "{err}"
+        );
+        assert_eq!(got.len(), 4);
+    }
+
+    #[tokio::test]
+    async fn an_input_cut_short_ends_with_an_error() {
+        let got = all(streaming(vec![CallResult::new().with_arg(1)], false).await).await;
+        assert_eq!(got[0], Ok(1));
+        let err = got[1].as_ref().unwrap_err();
+        assert!(
+            err.starts_with("wamp.error.canceled: input `numbers` was cut short after 1 item(s)"),
+            "{err}"
+        );
+        assert_eq!(got.len(), 2);
+        // A plain call: no input, no items, no error.
+        assert!(all(Streaming::new(None, "numbers", decode)).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn keyword_arguments_are_not_items() {
+        let mut chunk = CallResult::new().with_arg(1);
+        chunk.kwargs.insert("n".into(), Value::UInt(2));
+        let got = all(streaming(vec![chunk], true).await).await;
+        let err = got[0].as_ref().unwrap_err();
+        assert!(err.contains("keyword arguments [\"n\"]"), "{err}");
+        assert_eq!(got[1], Ok(1));
+    }
 }

@@ -185,7 +185,7 @@ pub(crate) struct State {
     /// Invocations whose caller streams input (progressive call
     /// invocations) and whose last chunk has not arrived: where their
     /// later INVOCATIONs go.
-    pub inputs: IdMap<Id, tokio::sync::mpsc::Sender<CallResult>>,
+    pub inputs: IdMap<Id, tokio::sync::mpsc::Sender<callee::Chunk>>,
     /// Streaming invocations that ended before their last chunk arrived:
     /// chunks still on their way are dropped, not taken for new calls.
     pub ended_inputs: callee::EndedInputs,
