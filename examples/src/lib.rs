@@ -14,6 +14,7 @@
 //! | [`rpc_options`] | `rpc/options` | caller disclosure, publishing with `exclude` |
 //! | [`rpc_patterns`] | (programming guide) | `<int:id>` / `<string:x>` wildcard procedures |
 //! | [`rpc_suffix`] | (programming guide) | a `<suffix:path>` prefix procedure |
+//! | [`rpc_stream_sum`] | (none) | streaming input and two-way streams (progressive call invocations) |
 //! | [`pubsub_basic`] | `pubsub/basic` | a periodic publisher and a subscriber |
 //! | [`pubsub_complex`] | `pubsub/complex` | events without payload and with args + kwargs |
 //! | [`pubsub_options`] | `pubsub/options` | acknowledged publish, `exclude_me`, event details |
@@ -65,6 +66,7 @@ pub mod rpc_options;
 pub mod rpc_patterns;
 pub mod rpc_progress;
 pub mod rpc_slowsquare;
+pub mod rpc_stream_sum;
 pub mod rpc_suffix;
 pub mod rpc_timeservice;
 pub mod web;

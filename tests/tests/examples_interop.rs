@@ -1,7 +1,7 @@
 //! The examples of `examples/` (Autobahn|Python's WAMP examples in Rust):
 //!
 //! - `in_process::*`: each backend with its frontend on the embedded router,
-//!   no Python needed;
+//!   no Python needed (with the examples that have no Autobahn counterpart);
 //! - `autobahn_on_embedded_router`: our backend with Autobahn|Python's
 //!   frontend (`tests/python/examples/<name>_frontend.py`, which checks what
 //!   it receives), and Autobahn's backend with our frontend, on our router;
@@ -89,6 +89,13 @@ fn examples() -> Vec<Example> {
     ]
 }
 
+/// Examples with no Autobahn counterpart, run in-process only:
+/// `rpc_stream_sum` streams a call's input, which Autobahn|Python and
+/// Crossbar.io do not do (progressive call invocations).
+fn rust_only() -> Vec<Example> {
+    vec![example!(rpc_stream_sum)]
+}
+
 fn router() -> Router {
     Router::new(RouterConfig::default().realm("realm1"))
 }
@@ -100,6 +107,7 @@ mod in_process {
     async fn run(name: &str) {
         let example = examples()
             .into_iter()
+            .chain(rust_only())
             .find(|e| e.name == name)
             .expect("an example");
         let router = router();
@@ -159,7 +167,8 @@ mod in_process {
         pubsub_options,
         pubsub_unsubscribe,
         pubsub_complex,
-        pubsub_patterns
+        pubsub_patterns,
+        rpc_stream_sum
     );
 }
 

@@ -2,7 +2,7 @@
 //! they run on the model, after parsing, before any code is generated.
 
 use crate::ctxt::Ctxt;
-use crate::model::{Form, Kind, Method, Return};
+use crate::model::{Form, Kind, Method, Return, Source};
 
 /// Methods every generated client has; a handler of that name would clash.
 const CLIENT_METHODS: [&str; 4] = ["new", "with_options", "with_timeout", "session"];
@@ -26,6 +26,7 @@ fn stub_names(m: &Method) -> Vec<String> {
 /// All checks across the methods of one service.
 pub fn methods(cx: &Ctxt, form: &Form, client: &str, methods: &[Method]) {
     topics_return_nothing(cx, methods);
+    input_streams(cx, methods);
     distinct_uris(cx, methods);
     if !matches!(form, Form::Function) {
         stub_collisions(cx, client, methods);
@@ -47,6 +48,32 @@ fn topics_return_nothing(cx: &Ctxt, methods: &[Method]) {
                 t,
                 "a topic handler returns `()` or `Result<(), E>`: events have no result",
             );
+        }
+    }
+}
+
+/// A procedure takes at most one input stream (a call has one); a topic
+/// handler none (an event is one message).
+fn input_streams(cx: &Ctxt, methods: &[Method]) {
+    for m in methods {
+        let inputs = m
+            .params
+            .iter()
+            .filter(|p| matches!(p.source, Source::Input { .. }));
+        for (i, p) in inputs.enumerate() {
+            if m.kind == Kind::Topic {
+                cx.error_spanned_by(
+                    &p.ty,
+                    "a topic handler cannot take an input stream: an event is one message; \
+                     make it a procedure, or take the items as an argument (`Vec<T>`)",
+                );
+            } else if i > 0 {
+                cx.error_spanned_by(
+                    &p.ty,
+                    "a procedure takes at most one input stream: a call streams one input; \
+                     stream one item type that carries both (a struct or an enum)",
+                );
+            }
         }
     }
 }

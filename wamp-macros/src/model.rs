@@ -27,6 +27,11 @@ pub enum Source {
     Kwargs,
     /// Given by the session (`FromInvocation`/`FromEvent` decide what may be).
     Inject,
+    /// The input stream, `Streaming<item>`: the items of the call's later
+    /// chunks (progressive call invocations).
+    Input {
+        item: Box<Type>,
+    },
 }
 
 #[derive(Debug, Clone)]

@@ -130,6 +130,58 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Streaming input (progressive call invocations): a procedure takes at
+//! most one parameter of type [`service::Streaming<T>`], a stream of
+//! `Result<T, ApplicationError>` (an item that does not decode is an `Err`
+//! naming the parameter and the item). The call's first CALL carries the
+//! other parameters, bound before the handler runs; each later CALL chunk
+//! carries items, one per positional argument, and the last chunk ends
+//! the stream (a caller that does not stream gives an empty one). The
+//! stub takes an `impl Stream<Item = T> + Send + 'static` for that
+//! parameter and sends each item as it comes, waiting while the session's
+//! queue is full, then ends the input; awaiting it gives the result, or,
+//! when the procedure also streams results, the [`service::CallStream`]
+//! carries items both ways at once. Dropping the future or the stream
+//! cancels the call. A router without progressive call invocations
+//! (Crossbar.io) fails such a call at once with [`Error::Unsupported`].
+//!
+//! ```
+//! use wamp::service::{Progressive, Streaming};
+//! use wamp::ApplicationError;
+//!
+//! struct Adder;
+//!
+//! #[wamp::service(prefix = "com.myapp")]
+//! impl Adder {
+//!     /// Running totals of the numbers streamed in, then the total.
+//!     #[wamp::procedure("running_sum")]
+//!     fn running_sum(&self, mut numbers: Streaming<i64>) -> Progressive<i64, i64, ApplicationError> {
+//!         Progressive::try_new(move |progress| async move {
+//!             let mut total = 0;
+//!             while let Some(n) = numbers.next().await {
+//!                 total += n?;
+//!                 progress.send(total).await;
+//!             }
+//!             Ok(total)
+//!         })
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let router = wamp::router::Router::new(wamp::router::RouterConfig::default().realm("realm1"));
+//! # let backend = wamp::Session::join_local(&router, "realm1").await?;
+//! # backend.attach(Adder).await?;
+//! # let session = wamp::Session::join_local(&router, "realm1").await?;
+//! let numbers = futures_util::stream::iter([1, 2, 3]);
+//! let mut totals = AdderClient::new(session).running_sum(numbers);
+//! while let Some(total) = totals.next().await {
+//!     println!("so far {}", total?);
+//! }
+//! assert_eq!(totals.finish().await?, 6);
+//! # Ok(()) }
+//! ```
+//!
 //! Options in the attribute, checked at compile time: for procedures
 //! `invoke = "roundrobin"` (single, roundrobin, random, first, last),
 //! `concurrency = N`, `disclose_caller = true`; for topics

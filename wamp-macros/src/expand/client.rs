@@ -37,6 +37,10 @@ fn payload(params: &[Param]) -> TokenStream {
             Source::Positional => Some(quote!(.arg(#encode))),
             Source::Keyword { key } => Some(quote!(.kwarg(#key, #encode))),
             Source::Kwargs => Some(quote!(.kwargs(#encode))),
+            Source::Input { item } => {
+                let encode = quote_spanned!(item.span()=> <#item as ::wamp::__private::Wire>::encode);
+                Some(quote!(.input(#id, #encode)))
+            }
             Source::Uri { .. } | Source::Inject => None,
         }
     });
@@ -50,7 +54,12 @@ pub fn args_of(m: &Method) -> Vec<TokenStream> {
         .filter(|p| p.is_caller_supplied())
         .map(|p| {
             let (id, ty) = (&p.ident, &p.ty);
-            quote!(#id: #ty)
+            match &p.source {
+                Source::Input { item } => quote!(
+                    #id: impl ::wamp::service::Stream<Item = #item> + ::std::marker::Send + 'static
+                ),
+                _ => quote!(#id: #ty),
+            }
         })
         .collect()
 }

@@ -20,6 +20,10 @@ fn parameters(m: &Method) -> TokenStream {
             Source::Positional => (quote!(Positional), wire),
             Source::Keyword { .. } => (quote!(Keyword), wire),
             Source::Kwargs => (quote!(Kwargs), wire),
+            Source::Input { item } => (
+                quote!(Input),
+                quote_spanned!(item.span()=> <#item as ::wamp::__private::Wire>::schema()),
+            ),
             Source::Inject => unreachable!("filtered above"),
         };
         quote!(::wamp::__private::param(#name, ::wamp::service::ParameterSource::#source, #schema))

@@ -20,12 +20,12 @@ pub enum Target {
     SuperFn,
 }
 
-/// Whether binding `params` reads the payload (so `__x` must be `mut`).
+/// Whether binding `params` takes from the `Extractor` (so `__x` must be `mut`).
 pub fn reads_payload(params: &[Param]) -> bool {
     params.iter().any(|p| {
         matches!(
             p.source,
-            Source::Positional | Source::Keyword { .. } | Source::Kwargs
+            Source::Positional | Source::Keyword { .. } | Source::Kwargs | Source::Input { .. }
         )
     })
 }
@@ -54,6 +54,11 @@ pub fn bind_params(kind: Kind, params: &[Param]) -> TokenStream {
             }
             Source::Kwargs => {
                 quote_spanned!(ty.span()=> <#ty as ::wamp::__private::Wire>::kwargs(&mut __x, #name))
+            }
+            // Spanned at the item type: an item type that cannot travel is
+            // reported there.
+            Source::Input { item } => {
+                quote_spanned!(item.span()=> __x.input(#name, <#item as ::wamp::__private::Wire>::decode))
             }
             Source::Inject => match kind {
                 Kind::Procedure => quote_spanned!(ty.span()=> __x.inject::<#ty>()),

@@ -81,6 +81,65 @@ fn is_injected(ty: &Type) -> bool {
     }
 }
 
+/// A path naming one of the runtime's types: a bare name (imported) or a
+/// path from `wamp`; its last segment.
+fn our_type(ty: &Type) -> Option<&syn::PathSegment> {
+    let Type::Path(tp) = ty else { return None };
+    if tp.qself.is_some() {
+        return None;
+    }
+    let segs = &tp.path.segments;
+    let ours = segs.len() == 1 || segs.first().is_some_and(|s| s.ident == "wamp");
+    segs.last().filter(|_| ours)
+}
+
+/// An input-stream parameter's type: `Streaming<T>` as `Some(Ok(T))`; a
+/// misshapen one (no item type; the untyped `InputStream`) as
+/// `Some(Err(..))`; anything else `None`.
+fn input_item(ty: &Type) -> Option<Result<&Type, &'static str>> {
+    let seg = our_type(ty)?;
+    if seg.ident == "InputStream" && seg.arguments.is_none() {
+        return Some(Err(
+            "`InputStream` is the untyped input of handlers registered with `Session::register`: \
+             a typed procedure takes its input stream as `wamp::service::Streaming<T>`, T the type of each item",
+        ));
+    }
+    if seg.ident != "Streaming" {
+        return None;
+    }
+    Some(
+        single_generic(seg)
+            .ok_or("write the item type: `Streaming<T>`, T the type of each item the caller streams in"),
+    )
+}
+
+/// The source of a parameter `input_item` recognized; a misshapen one is
+/// reported and bound as an argument (nothing is generated anyway).
+fn input_source(cx: &Ctxt, ty: &Type) -> Source {
+    match input_item(ty) {
+        Some(Ok(item)) => Source::Input {
+            item: Box::new(item.clone()),
+        },
+        Some(Err(msg)) => {
+            cx.error_spanned_by(ty, msg);
+            Source::Positional
+        }
+        None => Source::Positional,
+    }
+}
+
+/// Gives a bare `Streaming` (reported by `input_source`) an item type, so
+/// that the compiler does not report the same mistake a second time.
+fn quiet_missing_item(ty: &mut Type) {
+    if let Type::Path(tp) = ty {
+        if let Some(seg) = tp.path.segments.last_mut() {
+            if seg.ident == "Streaming" && seg.arguments.is_none() {
+                seg.arguments = PathArguments::AngleBracketed(syn::parse_quote!(<()>));
+            }
+        }
+    }
+}
+
 fn is_unit(ty: &Type) -> bool {
     matches!(ty, Type::Tuple(t) if t.elems.is_empty())
 }
@@ -316,6 +375,8 @@ pub fn parse(
                 let name = ident.to_string();
                 let ty = (*pt.ty).clone();
                 let var = uri.vars.iter().find(|v| v.name == name.trim_start_matches("r#"));
+                let misshapen_input =
+                    var.is_none() && attr.is_none() && matches!(input_item(&ty), Some(Err(_)));
                 let source = match (var, attr) {
                     (Some(v), None) => Source::Uri {
                         index: v.index,
@@ -337,10 +398,14 @@ pub fn parse(
                             .unwrap_or_else(|| name.trim_start_matches("r#").to_owned()),
                     },
                     (None, Some(ParamAttr::Kwargs)) => Source::Kwargs,
+                    (None, None) if input_item(&ty).is_some() => input_source(cx, &ty),
                     (None, None) if is_injected(&ty) => Source::Inject,
                     (None, None | Some(ParamAttr::Arg)) => Source::Positional,
                 };
                 params.push(Param { ident, ty, source });
+                if misshapen_input {
+                    quiet_missing_item(&mut pt.ty);
+                }
             }
         }
     }

@@ -10,7 +10,7 @@ use serde::Serialize;
 use wamp_proto::{from_value, Dict, EventDetails, InvocationDetails, List, Value};
 
 use crate::error::ApplicationError;
-use crate::session::{Event, Invocation, ProgressSender, Session};
+use crate::session::{Event, InputStream, Invocation, ProgressSender, Session};
 
 /// Integer types a `<int:name>` URI component binds to; parsing checks the
 /// type's range.
@@ -50,6 +50,10 @@ pub trait Wire: Sized {
     /// The value to send; a value that cannot be serialized fails the call
     /// or publication before anything is sent.
     fn encode(&self) -> Result<Value, crate::Error>;
+
+    /// A received value (an item of an input stream); the error says what
+    /// was expected.
+    fn decode(v: Value) -> Result<Self, String>;
 }
 
 // Not looked through in diagnostics: a type that is not a `Wire` gets the
@@ -75,6 +79,10 @@ impl<T: Serialize + DeserializeOwned + schemars::JsonSchema> Wire for T {
     fn encode(&self) -> Result<Value, crate::Error> {
         wamp_proto::to_value(self)
             .map_err(|e| crate::Error::Value(format!("cannot serialize an argument: {e}")))
+    }
+
+    fn decode(v: Value) -> Result<Self, String> {
+        from_value(v).map_err(|e| format!("expected {}: {e}", short_type_name::<T>()))
     }
 }
 
@@ -203,6 +211,7 @@ enum Context {
     Invocation {
         details: InvocationDetails,
         progress: Option<ProgressSender>,
+        input: Option<InputStream>,
         session: Session,
     },
     Event {
@@ -271,6 +280,7 @@ impl Extractor {
             ctx: Context::Invocation {
                 details: inv.details,
                 progress: inv.progress,
+                input: inv.input,
                 session: inv.session,
             },
         }
@@ -294,6 +304,20 @@ impl Extractor {
     /// A value injected into a procedure handler.
     pub fn inject<T: FromInvocation>(&self) -> Result<T, ApplicationError> {
         T::from_invocation(self)
+    }
+
+    /// The procedure's input stream (the parameter `name`), items decoded
+    /// by `decode` (generated code names `<T as Wire>::decode`): empty when
+    /// the caller did not stream its input. Taken once.
+    pub fn input<T>(
+        &mut self,
+        name: &'static str,
+        decode: fn(Value) -> Result<T, String>,
+    ) -> Result<super::Streaming<T>, ApplicationError> {
+        match &mut self.ctx {
+            Context::Invocation { input, .. } => Ok(super::Streaming::new(input.take(), name, decode)),
+            _ => Err(missing("invocation")),
+        }
     }
 
     /// A value injected into a topic handler.
@@ -401,14 +425,21 @@ impl Extractor {
         })
     }
 
-    /// Checks that no positional argument was left over; returns what a
-    /// streaming result still needs.
+    /// Checks that no positional argument was left over, and that the
+    /// caller did not stream an input the procedure does not take (its
+    /// items would be lost); returns what a streaming result still needs.
     pub fn finish(self) -> Result<Bound, ApplicationError> {
         if self.args.len() > self.next {
             return Err(ApplicationError::invalid_argument(format!(
                 "expected at most {} positional argument(s), got {}",
                 self.next,
                 self.args.len()
+            )));
+        }
+        if let Context::Invocation { input: Some(_), .. } = &self.ctx {
+            return Err(ApplicationError::invalid_argument(format!(
+                "{} takes no input stream: call it without streaming its input",
+                self.uri
             )));
         }
         Ok(Bound {

@@ -16,6 +16,10 @@ pub enum ParameterSource {
     Keyword,
     /// All keyword arguments, as one object.
     Kwargs,
+    /// The procedure's input stream (progressive call invocations): the
+    /// schema is of each item, one positional argument of the call's later
+    /// chunks (a `Streaming<T>` parameter).
+    Input,
 }
 
 /// One parameter of a procedure or topic.

@@ -11,6 +11,7 @@
 mod args;
 pub(crate) mod description;
 pub(crate) mod glue;
+mod input;
 mod stream;
 mod stub;
 mod typed;
@@ -34,6 +35,7 @@ pub use description::{
 /// The `Stream` trait a procedure's streaming result implements
 /// (`futures::Stream`).
 pub use futures_util::Stream;
+pub use input::Streaming;
 pub use stream::{Progress, Progressive};
 pub use stub::{Acknowledged, CallStream, Stub, StubOptions, TypedCall, TypedCallFuture, TypedPublish};
 pub use typed::{typed_call, CallError, FromCallResult, IntoCallResult, WampError};

@@ -14,6 +14,7 @@ use std::time::Duration;
 use futures_util::Stream;
 use wamp_proto::{CancelMode, Id, Value};
 
+use super::input::{self, Items, Pump};
 use super::typed::{decode_error, CallError, FromCallResult, WampError};
 use crate::error::Error;
 use crate::payload::CallResult;
@@ -145,6 +146,7 @@ impl Stub {
     pub fn call<T, E>(&self, uri: impl Into<String>) -> TypedCall<T, E> {
         TypedCall {
             call: self.options.apply(self.session.call(uri)),
+            input: None,
             _types: PhantomData,
         }
     }
@@ -169,6 +171,8 @@ impl Stub {
         }
         CallStream {
             state: State::Unstarted(Some(call)),
+            input: None,
+            pump: None,
             outcome: None,
             reported: false,
             _types: PhantomData,
@@ -185,10 +189,15 @@ impl Stub {
 
 /// A typed call being built: per-call options, then `.await` for
 /// `Result<T, CallError<E>>`. Dropping the awaited call before it resolves
-/// cancels it.
+/// cancels it. For a procedure that takes an input stream
+/// ([`Streaming`](super::Streaming)), awaiting sends the input while it
+/// waits for the result; an input item that cannot be sent fails the call
+/// (and cancels it) with that item's error.
 #[must_use = "a call does nothing until awaited"]
 pub struct TypedCall<T, E = Infallible> {
     call: Call,
+    /// The procedure's input stream, for a procedure that takes one.
+    input: Option<Items>,
     _types: PhantomData<fn() -> (T, E)>,
 }
 
@@ -220,6 +229,17 @@ impl<T, E> TypedCall<T, E> {
         self
     }
 
+    /// Streams the call's input from `items` (generated code).
+    #[doc(hidden)]
+    pub fn input<S>(mut self, items: S, encode: super::glue::Encode<S::Item>) -> Self
+    where
+        S: Stream + Send + 'static,
+        S::Item: 'static,
+    {
+        self.input = Some(input::items(items, encode));
+        self
+    }
+
     /// Fails the call after `d`.
     pub fn timeout(mut self, d: Duration) -> Self {
         self.call = self.call.timeout(d);
@@ -242,11 +262,13 @@ impl<T, E> TypedCall<T, E> {
     pub fn options(self, options: &StubOptions) -> Self {
         TypedCall {
             call: options.apply(self.call),
+            input: self.input,
             _types: PhantomData,
         }
     }
 
-    /// The untyped call.
+    /// The untyped call (without the input stream of a procedure that
+    /// takes one).
     pub fn into_inner(self) -> Call {
         self.call
     }
@@ -258,8 +280,13 @@ impl<T: FromCallResult, E: WampError> IntoFuture for TypedCall<T, E> {
 
     fn into_future(self) -> Self::IntoFuture {
         // Absent optional parameters at the end are not sent: callee defaults apply.
+        let call = self.call.trim_trailing_nulls();
+        let inner = match self.input {
+            None => call.into_future(),
+            Some(items) => CallFuture::boxed(input::call(call, items)),
+        };
         TypedCallFuture {
-            inner: self.call.trim_trailing_nulls().into_future(),
+            inner,
             _types: PhantomData,
         }
     }
@@ -293,9 +320,13 @@ impl<T: FromCallResult, E: WampError> Future for TypedCallFuture<T, E> {
 /// The types a stub value decodes to, without owning any.
 type Types<T> = PhantomData<fn() -> T>;
 
+/// A stream's call being started: its handle, and the pump of its input
+/// when that streams.
+type Starting = Pin<Box<dyn Future<Output = Result<(CallHandle, Option<Pump>), Error>> + Send>>;
+
 enum State {
     Unstarted(Option<Call>),
-    Starting(Pin<Box<dyn Future<Output = Result<CallHandle, Error>> + Send>>),
+    Starting(Starting),
     Running(CallHandle),
     Done,
 }
@@ -307,9 +338,17 @@ enum State {
 ///
 /// An error answer (a `WampError` of the procedure, mid-stream or not) is
 /// the stream's last item.
+///
+/// For a procedure that also takes an input stream ([`Streaming`](super::Streaming)),
+/// the input goes out while this stream is polled, at the pace the
+/// session's queue allows: results and input items travel at once.
 #[must_use = "streams do nothing unless polled"]
 pub struct CallStream<T, F = (), E = Infallible> {
     state: State,
+    /// The procedure's input stream, until the call starts.
+    input: Option<Items>,
+    /// Sends the input while the call runs.
+    pump: Option<Pump>,
     outcome: Option<Result<CallResult, Error>>,
     /// Whether an error outcome was the stream's last item already.
     reported: bool,
@@ -348,6 +387,17 @@ impl<T, F, E> CallStream<T, F, E> {
         self.map_call(|c| c.kwargs_value(v))
     }
 
+    /// Streams the call's input from `items` (generated code).
+    #[doc(hidden)]
+    pub fn input<S>(mut self, items: S, encode: super::glue::Encode<S::Item>) -> Self
+    where
+        S: Stream + Send + 'static,
+        S::Item: 'static,
+    {
+        self.input = Some(input::items(items, encode));
+        self
+    }
+
     /// Fails the call after `d` (before the stream is first polled). The
     /// router enforces it (CALL.Options.timeout); the stream then ends
     /// with its error.
@@ -371,22 +421,47 @@ impl<T, F, E> CallStream<T, F, E> {
         loop {
             match &mut self.state {
                 State::Unstarted(call) => {
-                    let call = call.take().expect("a stream's call is taken once");
-                    self.state = State::Starting(Box::pin(call.trim_trailing_nulls().start()));
+                    let call = call
+                        .take()
+                        .expect("a stream's call is taken once")
+                        .trim_trailing_nulls();
+                    self.state = State::Starting(match self.input.take() {
+                        None => Box::pin(async move { Ok((call.start().await?, None)) }),
+                        Some(items) => Box::pin(async move {
+                            let (handle, pump) = input::start(call, items).await?;
+                            Ok((handle, Some(pump)))
+                        }),
+                    });
                 }
                 State::Starting(fut) => match ready!(fut.as_mut().poll(cx)) {
-                    Ok(handle) => self.state = State::Running(handle),
+                    Ok((handle, pump)) => {
+                        self.pump = pump;
+                        self.state = State::Running(handle);
+                    }
                     Err(e) => {
                         self.outcome = Some(Err(e));
                         self.state = State::Done;
                     }
                 },
                 State::Running(handle) => {
+                    // The input goes out while the results come in.
+                    if let Some(pump) = self.pump.as_mut() {
+                        if let Poll::Ready(r) = pump.as_mut().poll(cx) {
+                            self.pump = None;
+                            if let Err(e) = r {
+                                // Dropping the handle cancels the call.
+                                self.outcome = Some(Err(e));
+                                self.state = State::Done;
+                                continue;
+                            }
+                        }
+                    }
                     if let Some(item) = ready!(handle.poll_progress(cx)) {
                         return Poll::Ready(Some(item));
                     }
                     let outcome = ready!(handle.poll_result(cx));
                     self.outcome = Some(outcome);
+                    self.pump = None;
                     self.state = State::Done;
                 }
                 State::Done => return Poll::Ready(None),

@@ -492,34 +492,18 @@ impl CallHandle {
     }
 
     async fn input(&mut self, chunk: CallResult, last: bool) -> Result<(), Error> {
-        let Some(procedure) = self.input.as_ref() else {
-            return Err(Error::InputClosed);
-        };
-        let running = {
-            let st = self.shared.lock();
-            matches!(st.pending.get(&self.request), Some(Pending::Call(_)))
-        };
-        if !running {
-            self.input = None;
-            return Err(Error::InputClosed);
-        }
-        self.shared.check_payload(&chunk.args, &chunk.kwargs)?;
-        let procedure = if last {
-            self.input.take().unwrap_or_default()
-        } else {
-            procedure.clone()
-        };
-        self.shared
-            .send(Message::Call(msg::Call {
-                request: self.request,
-                options: CallOptions {
-                    progress: (!last).then_some(true),
-                    ..Default::default()
-                },
-                procedure,
-                payload: wamp_proto::Payload::new(chunk.args, chunk.kwargs),
-            }))
-            .await
+        send_input(&self.shared, self.request, &mut self.input, chunk, last).await
+    }
+
+    /// Takes the sending half of a call whose input streams, so that the
+    /// input can be sent while the handle waits for results (the typed
+    /// stubs do both at once). `None` if the input does not stream.
+    pub(crate) fn take_input(&mut self) -> Option<InputSender> {
+        self.input.take().map(|procedure| InputSender {
+            shared: Arc::clone(&self.shared),
+            request: self.request,
+            procedure: Some(procedure),
+        })
     }
 
     /// The CALL request ID.
@@ -635,6 +619,69 @@ impl CallHandle {
             // session is going down and the router forgets the call with it.
             let _ = self.shared.tx.push(msg);
         }
+    }
+}
+
+/// Sends one chunk of a streaming call's input; `procedure` is the
+/// procedure while the input is open, and is taken by the last chunk (or
+/// when the call turns out to have ended).
+async fn send_input(
+    shared: &Shared,
+    request: Id,
+    procedure: &mut Option<String>,
+    chunk: CallResult,
+    last: bool,
+) -> Result<(), Error> {
+    let Some(uri) = procedure.as_ref() else {
+        return Err(Error::InputClosed);
+    };
+    let running = {
+        let st = shared.lock();
+        matches!(st.pending.get(&request), Some(Pending::Call(_)))
+    };
+    if !running {
+        *procedure = None;
+        return Err(Error::InputClosed);
+    }
+    shared.check_payload(&chunk.args, &chunk.kwargs)?;
+    let uri = if last {
+        procedure.take().unwrap_or_default()
+    } else {
+        uri.clone()
+    };
+    shared
+        .send(Message::Call(msg::Call {
+            request,
+            options: CallOptions {
+                progress: (!last).then_some(true),
+                ..Default::default()
+            },
+            procedure: uri,
+            payload: wamp_proto::Payload::new(chunk.args, chunk.kwargs),
+        }))
+        .await
+}
+
+/// The input half of a call whose input streams, apart from its
+/// [`CallHandle`] ([`CallHandle::take_input`]).
+pub(crate) struct InputSender {
+    shared: Arc<Shared>,
+    request: Id,
+    procedure: Option<String>,
+}
+
+impl InputSender {
+    /// Sends one chunk; the `last` one ends the input. Fails as
+    /// [`CallHandle::send_input`] does.
+    pub(crate) async fn send(&mut self, chunk: CallResult, last: bool) -> Result<(), Error> {
+        send_input(&self.shared, self.request, &mut self.procedure, chunk, last).await
+    }
+}
+
+impl CallFuture {
+    /// A call that runs as `fut` (the general path, for callers in this crate).
+    pub(crate) fn boxed(fut: impl Future<Output = Result<CallResult, Error>> + Send + 'static) -> Self {
+        CallFuture(Stage::Boxed(Box::pin(fut)))
     }
 }
 

@@ -141,14 +141,32 @@ impl ProgressSender {
 /// ```
 #[derive(Debug)]
 pub struct InputStream {
-    rx: mpsc::Receiver<CallResult>,
+    rx: mpsc::Receiver<Chunk>,
+    complete: bool,
 }
 
+/// A chunk of a streaming invocation's input, and whether it is the last.
+pub(crate) type Chunk = (CallResult, bool);
+
 impl InputStream {
-    /// The next chunk; `None` once the last has been read (or the session
-    /// has ended).
+    /// The next chunk; `None` once the last has been read, or the input
+    /// was cut short ([`is_complete`](Self::is_complete) tells which).
     pub async fn next(&mut self) -> Option<CallResult> {
-        self.rx.recv().await
+        std::future::poll_fn(|cx| futures_util::Stream::poll_next(Pin::new(&mut *self), cx)).await
+    }
+
+    /// Whether the caller's last chunk has arrived. After the stream's end,
+    /// `false` means the input was cut short: the invocation was
+    /// interrupted (the caller canceled) or the session ended, so the
+    /// chunks read are not all the caller meant to send.
+    pub fn is_complete(&self) -> bool {
+        self.complete
+    }
+
+    /// An input stream and where its chunks go, `capacity` of them queued.
+    pub(crate) fn channel(capacity: usize) -> (mpsc::Sender<Chunk>, InputStream) {
+        let (tx, rx) = mpsc::channel(capacity);
+        (tx, InputStream { rx, complete: false })
     }
 }
 
@@ -156,7 +174,13 @@ impl futures_util::Stream for InputStream {
     type Item = CallResult;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<CallResult>> {
-        self.rx.poll_recv(cx)
+        match std::task::ready!(self.rx.poll_recv(cx)) {
+            Some((chunk, last)) => {
+                self.complete |= last;
+                Poll::Ready(Some(chunk))
+            }
+            None => Poll::Ready(None),
+        }
     }
 }
 
@@ -208,7 +232,7 @@ pub(crate) enum InputChunk {
     /// A chunk of an invocation that has ended: dropped.
     Dropped,
     /// To the invocation's input stream.
-    To(mpsc::Sender<CallResult>),
+    To(mpsc::Sender<Chunk>),
 }
 
 /// Whether an INVOCATION continues a streaming invocation (and where its
@@ -416,10 +440,10 @@ pub(crate) fn invoke(
     // A streaming invocation's later chunks are routed to it from now on
     // (and dropped if it is refused below).
     let input = (details.progress == Some(true)).then(|| {
-        let (tx, rx) = mpsc::channel(INPUT_QUEUE);
+        let (tx, input) = InputStream::channel(INPUT_QUEUE);
         shared.lock().inputs.insert(request, tx);
         shared.inputs_seen.store(true, Ordering::Release);
-        InputStream { rx }
+        input
     });
     // The registered URI is only needed (and cloned) when the router did
     // not say which URI was called, as it does for pattern registrations.
@@ -570,12 +594,16 @@ fn answer(shared: &Arc<Shared>, msg: Message) {
     }
 }
 
-/// Stops a running invocation after INTERRUPT and tells the router.
+/// Stops a running invocation after INTERRUPT and tells the router. The
+/// task is aborted before its input is closed, so that its handler is
+/// dropped rather than woken by what would look like the input's end.
 pub(crate) fn interrupt(shared: &Arc<Shared>, request: Id) {
     let task = shared.lock().invocations.remove(&request);
-    end_input(shared, request);
-    if let Some(task) = task {
+    if let Some(task) = &task {
         task.abort();
+    }
+    end_input(shared, request);
+    if task.is_some() {
         let msg = error_message(request, error_uri::CANCELED, "invocation interrupted");
         answer(shared, msg);
     }

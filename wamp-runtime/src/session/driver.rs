@@ -165,8 +165,9 @@ async fn dispatch(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
                 callee::InputChunk::Dropped => {}
                 callee::InputChunk::To(tx) => {
                     let (args, kwargs) = values(inv.payload)?;
+                    let last = inv.details.progress != Some(true);
                     // The handler may have stopped reading its input.
-                    let _ = tx.send(CallResult { args, kwargs }).await;
+                    let _ = tx.send((CallResult { args, kwargs }, last)).await;
                 }
             }
         }

@@ -28,6 +28,7 @@ use crate::auth::Credentials;
 use crate::error::{ApplicationError, Error};
 use crate::payload::CallResult;
 
+pub(crate) use call::InputSender;
 pub use call::{Call, CallFuture, CallHandle};
 pub use callee::{Handler, HandlerFuture, InputStream, Invocation, ProgressSender, Registration};
 pub use pubsub::{Event, Publish, Subscription};
@@ -184,7 +185,7 @@ pub(crate) struct State {
     /// Invocations whose caller streams input (progressive call
     /// invocations) and whose last chunk has not arrived: where their
     /// later INVOCATIONs go.
-    pub inputs: IdMap<Id, tokio::sync::mpsc::Sender<CallResult>>,
+    pub inputs: IdMap<Id, tokio::sync::mpsc::Sender<callee::Chunk>>,
     /// Streaming invocations that ended before their last chunk arrived:
     /// chunks still on their way are dropped, not taken for new calls.
     pub ended_inputs: callee::EndedInputs,
