@@ -302,9 +302,21 @@ impl Backlog {
         let msg = self.messages.pop_front()?;
         self.bytes -= msg.approx_size();
         self.progress -= usize::from(is_progressive_yield(&msg));
+        if self.messages.is_empty() && self.messages.capacity() > BACKLOG_KEPT {
+            // A burst held back once must not keep its room for the
+            // session's whole life.
+            self.messages = VecDeque::new();
+        }
         Some(msg)
     }
+
+    fn is_empty(&self) -> bool {
+        self.messages.is_empty()
+    }
 }
+
+/// The most room for messages a drained backlog keeps.
+const BACKLOG_KEPT: usize = 16;
 
 /// A joined session's message loop.
 struct Joined<'c> {
@@ -344,22 +356,22 @@ impl Joined<'_> {
             if let Err(Flow::Stop) = self.hold_back().await {
                 return;
             }
-            let msg = match self.backlog.pop() {
-                Some(m) => m,
-                None => {
-                    let next = tokio::select! {
-                        m = self.conn.receiver.recv() => m,
-                        _ = self.conn.closer.closed() => None,
-                        alarm = self.conn.sender.alarmed() => return self.close(Closing::Alarm(alarm)),
-                        _ = self.shutdown.changed() => return self.close(Closing::Shutdown),
-                        // Its GOODBYE is queued and the realm forgot it.
-                        _ = self.outbound.killed.notified() => return,
-                    };
-                    match next {
-                        Some(m) => m,
-                        None => return self.transport_ended(),
-                    }
+            // Not `match self.backlog.pop()`: the popped `Option` would
+            // take room in the task for its whole wait on the connection.
+            let next = if self.backlog.is_empty() {
+                tokio::select! {
+                    m = self.conn.receiver.recv() => m,
+                    _ = self.conn.closer.closed() => None,
+                    alarm = self.conn.sender.alarmed() => return self.close(Closing::Alarm(alarm)),
+                    _ = self.shutdown.changed() => return self.close(Closing::Shutdown),
+                    // Its GOODBYE is queued and the realm forgot it.
+                    _ = self.outbound.killed.notified() => return,
                 }
+            } else {
+                self.backlog.pop()
+            };
+            let Some(msg) = next else {
+                return self.transport_ended();
             };
             let flow = match self.request(msg) {
                 Request::Done(flow) => flow,

@@ -8,9 +8,9 @@
 use wamp_proto::transport::{local, QueueLimits};
 use wamp_router::{Router, RouterConfig};
 
-/// The bound, with room for compiler changes (1,288 bytes in a debug build
+/// The bound, with room for compiler changes (1,024 bytes in a debug build
 /// when written, 4,440 before the rare states were boxed).
-const MOST: usize = 2048;
+const MOST: usize = 1536;
 
 #[test]
 fn a_session_task_stays_small() {
