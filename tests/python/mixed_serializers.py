@@ -3,7 +3,8 @@
 through one router: binary values arrive as binary everywhere, values a
 receiver's serializer cannot carry (a text string starting with NUL, NaN
 toward JSON) are refused with wamp.error.invalid_argument naming the
-value's position, and every session stays connected.
+value's position, messages past 64 KiB (which the router writes as
+several WebSocket frames) arrive whole, and every session stays connected.
 
 Usage:
     mixed_serializers.py --url ws://127.0.0.1:PORT/ws [--realm realm1]
@@ -187,6 +188,29 @@ def checks(url, realm):
         got = await asyncio.wait_for(other.call(proc, "nul"), TIMEOUT)
         expect(got == NUL_HELLO, f"MessagePack caller got {got!r}")
 
+    async def large_messages_arrive_whole(n):
+        # Past 64 KiB our router writes a message as several WebSocket
+        # frames (fragmentation): Autobahn must get it whole, on every
+        # serializer, as a result and as an event.
+        callee = await peer("callee_json", "json")
+        proc = f"com.test.mixed.big{n}"
+        await callee.register(lambda *a: list(a), proc)
+        # One, two and three bytes a character in UTF-8: frame boundaries
+        # fall inside characters, which only the whole message must keep.
+        text = "a\u00e9\u20ac" * ((1 << 20) // 6)
+        data = bytes(i % 251 for i in range(1 << 20))
+        for name, ser in (("caller_mp", "msgpack"), ("caller_cbor", "cbor"), ("caller_json", "json")):
+            caller = await peer(name, ser)
+            got = await asyncio.wait_for(caller.call(proc, text, data), TIMEOUT)
+            expect(got == [text, data], f"{ser}: the 1 MiB arguments came back changed")
+        topic = f"com.test.mixed.bigevent{n}"
+        queues = [await subscribe(await peer(s, ser), topic) for s, ser in (("sub_json", "json"), ("sub_mp", "msgpack"))]
+        pub = await peer("pub_cbor", "cbor")
+        await pub.publish(topic, text, options=PublishOptions(acknowledge=True))
+        for q in queues:
+            got = await next_args(q)
+            expect(got == [text], "a subscriber got the 1 MiB event changed")
+
     async def everyone_stays_connected(n):
         expect(peers, "no peers")
         for name, s in peers.items():
@@ -198,6 +222,7 @@ def checks(url, realm):
         ("acknowledged_publish_is_refused", acknowledged_publish_is_refused),
         ("calls_to_a_json_callee", calls_to_a_json_callee),
         ("answers_to_a_json_caller", answers_to_a_json_caller),
+        ("large_messages_arrive_whole", large_messages_arrive_whole),
         ("everyone_stays_connected", everyone_stays_connected),
     ]
 

@@ -23,8 +23,8 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data as OpData, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::{CloseFrame, Frame};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
@@ -43,6 +43,10 @@ fn ws_config(cfg: &TransportConfig) -> WebSocketConfig {
     // and held by every idle connection; WAMP messages are mostly small.
     WebSocketConfig::default()
         .read_buffer_size(4 * 1024)
+        // Written once this much is buffered (or at a flush, after each
+        // batch): with frames of at most `MAX_FRAME_WRITTEN`, the write
+        // buffer never holds more than twice that.
+        .write_buffer_size(MAX_FRAME_WRITTEN)
         .max_message_size(Some(cfg.max_message_size))
         .max_frame_size(Some(cfg.max_message_size))
 }
@@ -235,7 +239,7 @@ where
                     if ends_for_protocol_violation(msg.message()) {
                         close_code.set(CloseCode::Protocol);
                     }
-                    let frame = match ws_frame(&msg, serializer) {
+                    let frames = match ws_frames(&msg, serializer) {
                         Ok(f) => f,
                         Err(e) => {
                             tracing::error!("dropping connection: {e}");
@@ -244,9 +248,11 @@ where
                             break 'outer;
                         }
                     };
-                    if let Err(e) = sink.feed(frame).await {
-                        reason.set(TransportError::Io(e.to_string()));
-                        break 'outer;
+                    for frame in frames {
+                        if let Err(e) = sink.feed(frame).await {
+                            reason.set(TransportError::Io(e.to_string()));
+                            break 'outer;
+                        }
                     }
                     batched += 1;
                     if batched < WRITE_BATCH {
@@ -281,16 +287,71 @@ where
     }
 }
 
-/// The WebSocket message carrying `msg`: text for JSON, binary otherwise.
-/// A shared message's bytes are reused, not encoded again.
-fn ws_frame(msg: &Outgoing, serializer: Serializer) -> Result<WsMessage, TransportError> {
+/// The largest WebSocket frame this side writes. A longer message goes out
+/// fragmented (RFC 6455 section 5.4): a text or binary frame, then
+/// continuation frames, each at most this long. tungstenite's write buffer
+/// keeps the largest size it ever held for the connection's life, so
+/// without this one large message would pin as much memory per connection
+/// until it closes (a large event fanned out to many sessions, many times
+/// over).
+pub(crate) const MAX_FRAME_WRITTEN: usize = 64 * 1024;
+
+/// The WebSocket frames carrying `msg`: one text (JSON) or binary message,
+/// or its fragments past [`MAX_FRAME_WRITTEN`]. A shared message's bytes
+/// are reused, not encoded again, and fragments are slices of them.
+fn ws_frames(msg: &Outgoing, serializer: Serializer) -> Result<WsFrames, TransportError> {
     let bytes = msg.encoded_bytes(serializer)?;
-    Ok(if serializer.is_binary() {
+    if bytes.len() > MAX_FRAME_WRITTEN {
+        let kind = if serializer.is_binary() {
+            OpData::Binary
+        } else {
+            OpData::Text
+        };
+        return Ok(WsFrames::Fragments {
+            bytes,
+            kind: Some(kind),
+            at: 0,
+        });
+    }
+    Ok(WsFrames::One(Some(if serializer.is_binary() {
         WsMessage::Binary(bytes)
     } else {
         // serde_json writes UTF-8 only; checked anyway, it is cheap.
         WsMessage::Text(Utf8Bytes::try_from(bytes).map_err(|e| TransportError::Io(e.to_string()))?)
-    })
+    })))
+}
+
+/// What [`ws_frames`] gives: the frames of one message, in order.
+enum WsFrames {
+    One(Option<WsMessage>),
+    /// `kind` is the first frame's (text or binary), taken by it; the rest
+    /// continue the message. A text message's fragments may split a
+    /// character: only the whole message must be UTF-8.
+    Fragments {
+        bytes: bytes::Bytes,
+        kind: Option<OpData>,
+        at: usize,
+    },
+}
+
+impl Iterator for WsFrames {
+    type Item = WsMessage;
+
+    fn next(&mut self) -> Option<WsMessage> {
+        match self {
+            WsFrames::One(m) => m.take(),
+            WsFrames::Fragments { bytes, kind, at } => {
+                if *at >= bytes.len() {
+                    return None;
+                }
+                let end = (*at + MAX_FRAME_WRITTEN).min(bytes.len());
+                let opcode = OpCode::Data(kind.take().unwrap_or(OpData::Continue));
+                let frame = Frame::message(bytes.slice(*at..end), opcode, end == bytes.len());
+                *at = end;
+                Some(WsMessage::Frame(frame))
+            }
+        }
+    }
 }
 
 /// Whether `msg` ends the session because the peer broke the protocol
@@ -407,5 +468,51 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Stream for Frames<S> {
             this.done = true;
         }
         Poll::Ready(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::msg;
+
+    fn publish_of(len: usize) -> Outgoing {
+        let payload = crate::Payload::new(vec![crate::Value::Str("x".repeat(len))], Default::default());
+        Outgoing::from(Message::Publish(msg::Publish {
+            request: 1,
+            options: Default::default(),
+            topic: "com.example.big".into(),
+            payload,
+        }))
+    }
+
+    #[test]
+    fn a_small_message_is_one_frame() {
+        let frames: Vec<_> = ws_frames(&publish_of(10), Serializer::Json).unwrap().collect();
+        assert!(matches!(frames.as_slice(), [WsMessage::Text(_)]), "{frames:?}");
+    }
+
+    #[test]
+    fn a_large_message_goes_out_in_fragments_that_add_up_to_it() {
+        let msg = publish_of(3 * MAX_FRAME_WRITTEN);
+        let whole = msg.encoded_bytes(Serializer::Json).unwrap();
+        let frames: Vec<Frame> = ws_frames(&msg, Serializer::Json)
+            .unwrap()
+            .map(|m| match m {
+                WsMessage::Frame(f) => f,
+                other => panic!("a fragment, not {other:?}"),
+            })
+            .collect();
+        assert_eq!(frames.len(), whole.len().div_ceil(MAX_FRAME_WRITTEN));
+        let mut joined = Vec::new();
+        for (i, f) in frames.iter().enumerate() {
+            let last = i + 1 == frames.len();
+            let expected = if i == 0 { OpData::Text } else { OpData::Continue };
+            assert_eq!(f.header().opcode, OpCode::Data(expected), "frame {i}");
+            assert_eq!(f.header().is_final, last, "frame {i}");
+            assert!(f.payload().len() <= MAX_FRAME_WRITTEN);
+            joined.extend_from_slice(f.payload());
+        }
+        assert_eq!(joined, whole.as_ref());
     }
 }
