@@ -413,15 +413,25 @@ async fn raw_json_exchange(url: &str, frames: &[&str]) -> Vec<serde_json::Value>
     replies
 }
 
-/// Messages past 64 KiB go out as several WebSocket frames, from our client
-/// and from the router: a 1 MiB text and a 1 MiB binary argument come back
-/// whole, between every pair of serializers, with characters of one to
-/// three bytes cut by the frame boundaries.
+/// The router writes messages past 64 KiB as several WebSocket frames
+/// (`TransportConfig::max_frame_written`), and so does a client that asks
+/// for it: a 1 MiB text and a 1 MiB binary argument come back whole,
+/// between every pair of serializers, fragmented by the router and by the
+/// client or not, with characters of one to three bytes cut by the frame
+/// boundaries.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn large_messages_cross_whole_in_fragments() {
     let net = Net::start().await;
     let text = "aé€".repeat((1 << 20) / 6);
     let data: Vec<u8> = (0..(1u32 << 20)).map(|i| (i % 251) as u8).collect();
+    let fragmenting = |serializer| {
+        let mut config = SessionConfig {
+            serializers: vec![serializer],
+            ..Default::default()
+        };
+        config.transport.max_frame_written = Some(16 * 1024);
+        Session::connect_with(&net.url, REALM, config)
+    };
     for callee_ser in [Serializer::Json, Serializer::MsgPack] {
         let callee = net.join(callee_ser).await;
         let proc = format!("com.test.big.{callee_ser:?}").to_lowercase();
@@ -433,8 +443,17 @@ async fn large_messages_cross_whole_in_fragments() {
             })
             .await
             .unwrap();
-        for caller_ser in [Serializer::Json, Serializer::MsgPack] {
-            let caller = net.join(caller_ser).await;
+        for (caller_ser, fragments) in [
+            (Serializer::Json, false),
+            (Serializer::MsgPack, false),
+            (Serializer::Json, true),
+            (Serializer::MsgPack, true),
+        ] {
+            let caller = if fragments {
+                fragmenting(caller_ser).await.unwrap()
+            } else {
+                net.join(caller_ser).await
+            };
             let back = caller
                 .call(&proc)
                 .arg(text.clone())

@@ -41,14 +41,17 @@ const PROTOCOL_HEADER: &str = "Sec-WebSocket-Protocol";
 fn ws_config(cfg: &TransportConfig) -> WebSocketConfig {
     // tungstenite's default 128 KiB read buffer is zero-filled before reads
     // and held by every idle connection; WAMP messages are mostly small.
-    WebSocketConfig::default()
+    let config = WebSocketConfig::default()
         .read_buffer_size(4 * 1024)
-        // Written once this much is buffered (or at a flush, after each
-        // batch): with frames of at most `MAX_FRAME_WRITTEN`, the write
-        // buffer never holds more than twice that.
-        .write_buffer_size(MAX_FRAME_WRITTEN)
         .max_message_size(Some(cfg.max_message_size))
-        .max_frame_size(Some(cfg.max_message_size))
+        .max_frame_size(Some(cfg.max_message_size));
+    match cfg.max_frame_written {
+        // Written once this much is buffered (or at a flush, after each
+        // batch): with frames of at most this size, the write buffer
+        // never holds more than twice that.
+        Some(max) => config.write_buffer_size(max),
+        None => config,
+    }
 }
 
 /// Connects to a WebSocket URL (`ws://host:port/path`, or
@@ -210,6 +213,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let (mut sink, stream) = ws.split();
+    let max_frame = cfg.max_frame_written;
     let (sender, mut out_rx) = channel::queue(cfg.queue_limits());
     let close_reason = CloseReason::default();
     let closer = Closer::default();
@@ -239,7 +243,7 @@ where
                     if ends_for_protocol_violation(msg.message()) {
                         close_code.set(CloseCode::Protocol);
                     }
-                    let frames = match ws_frames(&msg, serializer) {
+                    let frames = match ws_frames(&msg, serializer, max_frame) {
                         Ok(f) => f,
                         Err(e) => {
                             tracing::error!("dropping connection: {e}");
@@ -287,21 +291,18 @@ where
     }
 }
 
-/// The largest WebSocket frame this side writes. A longer message goes out
-/// fragmented (RFC 6455 section 5.4): a text or binary frame, then
-/// continuation frames, each at most this long. tungstenite's write buffer
-/// keeps the largest size it ever held for the connection's life, so
-/// without this one large message would pin as much memory per connection
-/// until it closes (a large event fanned out to many sessions, many times
-/// over).
-pub(crate) const MAX_FRAME_WRITTEN: usize = 64 * 1024;
-
 /// The WebSocket frames carrying `msg`: one text (JSON) or binary message,
-/// or its fragments past [`MAX_FRAME_WRITTEN`]. A shared message's bytes
-/// are reused, not encoded again, and fragments are slices of them.
-fn ws_frames(msg: &Outgoing, serializer: Serializer) -> Result<WsFrames, TransportError> {
+/// or, past `max_frame` ([`TransportConfig::max_frame_written`]), its
+/// fragments (RFC 6455 section 5.4): a text or binary frame, then
+/// continuation frames, each at most `max_frame` long. A shared message's
+/// bytes are reused, not encoded again, and fragments are slices of them.
+fn ws_frames(
+    msg: &Outgoing,
+    serializer: Serializer,
+    max_frame: Option<usize>,
+) -> Result<WsFrames, TransportError> {
     let bytes = msg.encoded_bytes(serializer)?;
-    if bytes.len() > MAX_FRAME_WRITTEN {
+    if let Some(max) = max_frame.filter(|&max| bytes.len() > max) {
         let kind = if serializer.is_binary() {
             OpData::Binary
         } else {
@@ -311,6 +312,7 @@ fn ws_frames(msg: &Outgoing, serializer: Serializer) -> Result<WsFrames, Transpo
             bytes,
             kind: Some(kind),
             at: 0,
+            max: max.max(1),
         });
     }
     Ok(WsFrames::One(Some(if serializer.is_binary() {
@@ -331,6 +333,7 @@ enum WsFrames {
         bytes: bytes::Bytes,
         kind: Option<OpData>,
         at: usize,
+        max: usize,
     },
 }
 
@@ -340,11 +343,11 @@ impl Iterator for WsFrames {
     fn next(&mut self) -> Option<WsMessage> {
         match self {
             WsFrames::One(m) => m.take(),
-            WsFrames::Fragments { bytes, kind, at } => {
+            WsFrames::Fragments { bytes, kind, at, max } => {
                 if *at >= bytes.len() {
                     return None;
                 }
-                let end = (*at + MAX_FRAME_WRITTEN).min(bytes.len());
+                let end = (*at + *max).min(bytes.len());
                 let opcode = OpCode::Data(kind.take().unwrap_or(OpData::Continue));
                 let frame = Frame::message(bytes.slice(*at..end), opcode, end == bytes.len());
                 *at = end;
@@ -476,6 +479,8 @@ mod tests {
     use super::*;
     use crate::msg;
 
+    const MAX: usize = 64 * 1024;
+
     fn publish_of(len: usize) -> Outgoing {
         let payload = crate::Payload::new(vec![crate::Value::Str("x".repeat(len))], Default::default());
         Outgoing::from(Message::Publish(msg::Publish {
@@ -488,31 +493,41 @@ mod tests {
 
     #[test]
     fn a_small_message_is_one_frame() {
-        let frames: Vec<_> = ws_frames(&publish_of(10), Serializer::Json).unwrap().collect();
+        let frames: Vec<_> = ws_frames(&publish_of(10), Serializer::Json, Some(MAX))
+            .unwrap()
+            .collect();
         assert!(matches!(frames.as_slice(), [WsMessage::Text(_)]), "{frames:?}");
     }
 
     #[test]
     fn a_large_message_goes_out_in_fragments_that_add_up_to_it() {
-        let msg = publish_of(3 * MAX_FRAME_WRITTEN);
+        let msg = publish_of(3 * MAX);
         let whole = msg.encoded_bytes(Serializer::Json).unwrap();
-        let frames: Vec<Frame> = ws_frames(&msg, Serializer::Json)
+        let frames: Vec<Frame> = ws_frames(&msg, Serializer::Json, Some(MAX))
             .unwrap()
             .map(|m| match m {
                 WsMessage::Frame(f) => f,
                 other => panic!("a fragment, not {other:?}"),
             })
             .collect();
-        assert_eq!(frames.len(), whole.len().div_ceil(MAX_FRAME_WRITTEN));
+        assert_eq!(frames.len(), whole.len().div_ceil(MAX));
         let mut joined = Vec::new();
         for (i, f) in frames.iter().enumerate() {
             let last = i + 1 == frames.len();
             let expected = if i == 0 { OpData::Text } else { OpData::Continue };
             assert_eq!(f.header().opcode, OpCode::Data(expected), "frame {i}");
             assert_eq!(f.header().is_final, last, "frame {i}");
-            assert!(f.payload().len() <= MAX_FRAME_WRITTEN);
+            assert!(f.payload().len() <= MAX);
             joined.extend_from_slice(f.payload());
         }
         assert_eq!(joined, whole.as_ref());
+    }
+
+    #[test]
+    fn without_a_bound_a_large_message_is_one_frame() {
+        let frames: Vec<_> = ws_frames(&publish_of(3 * MAX), Serializer::Json, None)
+            .unwrap()
+            .collect();
+        assert!(matches!(frames.as_slice(), [WsMessage::Text(_)]), "{frames:?}");
     }
 }
