@@ -194,9 +194,6 @@ impl Default for RouterConfig {
             transport: TransportConfig {
                 payloads: PayloadMode::Encoded,
                 max_frame_written: Some(64 * 1024),
-                // Bounded kernel buffering per connection: the router's
-                // own queues do the buffering, under their stated policy.
-                send_buffer: Some(128 * 1024),
                 ..TransportConfig::default()
             },
             serializers: Serializer::ALL.to_vec(),

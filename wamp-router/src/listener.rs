@@ -152,11 +152,6 @@ pub(crate) async fn listen(
             let web = web.clone();
             tokio::spawn(async move {
                 websocket::tune_tcp(&stream);
-                if let Some(bytes) = router.config().transport.send_buffer {
-                    if let Err(e) = socket2::SockRef::from(&stream).set_send_buffer_size(bytes) {
-                        tracing::debug!(%peer, "cannot set the send buffer to {bytes} bytes: {e}");
-                    }
-                }
                 let peer_s = Some(peer.to_string());
                 match (tls, web) {
                     (None, None) => serve_stream(router, stream, kind, peer_s).await,

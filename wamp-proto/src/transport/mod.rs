@@ -71,15 +71,6 @@ pub struct TransportConfig {
     /// default is 64 KiB: a large event fanned out to many sessions then
     /// leaves 64 KiB per connection instead (measured: 1,028 KiB before).
     pub max_frame_written: Option<usize>,
-    /// The kernel's send buffer for each TCP connection a listener accepts
-    /// (`SO_SNDBUF`), or `None` (the default) for the system's choice.
-    /// Linux grows an unset buffer with the traffic, up to `tcp_wmem`'s
-    /// maximum (4 MiB by default) per connection, all of it queued on top
-    /// of the outgoing queue's limits. The router's default is 128 KiB: its
-    /// queues then hold back a publisher sooner, kernel memory per slow
-    /// reader stays small, and fan-out runs from warmer caches (CPU per
-    /// delivery to 1,000 WebSocket subscribers 2.2-2.5 -> 1.7-1.8 us).
-    pub send_buffer: Option<usize>,
 }
 
 impl Default for TransportConfig {
@@ -92,7 +83,6 @@ impl Default for TransportConfig {
             tls: None,
             payloads: PayloadMode::Values,
             max_frame_written: None,
-            send_buffer: None,
         }
     }
 }
