@@ -344,14 +344,6 @@ enum Request<'a> {
     Asking(std::pin::Pin<Box<dyn std::future::Future<Output = Flow> + Send + 'a>>),
 }
 
-/// What ended a session, other than its peer ([`Joined::ended`]).
-enum End {
-    Closed,
-    Alarm(Alarm),
-    Shutdown,
-    Killed,
-}
-
 /// Why a session is closed from the router's side.
 enum Closing {
     Alarm(Alarm),
@@ -360,10 +352,6 @@ enum Closing {
 
 impl Joined<'_> {
     async fn serve(&mut self) {
-        // Waited on for the whole loop, not registered anew with every
-        // message (that cost the router about 6% of its CPU per call).
-        let ended = self.ended();
-        tokio::pin!(ended);
         loop {
             if let Err(Flow::Stop) = self.hold_back().await {
                 return;
@@ -373,13 +361,11 @@ impl Joined<'_> {
             let next = if self.backlog.is_empty() {
                 tokio::select! {
                     m = self.conn.receiver.recv() => m,
-                    end = &mut ended => match end {
-                        End::Closed => None,
-                        End::Alarm(alarm) => return self.close(Closing::Alarm(alarm)),
-                        End::Shutdown => return self.close(Closing::Shutdown),
-                        // Its GOODBYE is queued and the realm forgot it.
-                        End::Killed => return,
-                    },
+                    _ = self.conn.closer.closed() => None,
+                    alarm = self.conn.sender.alarmed() => return self.close(Closing::Alarm(alarm)),
+                    _ = self.shutdown.changed() => return self.close(Closing::Shutdown),
+                    // Its GOODBYE is queued and the realm forgot it.
+                    _ = self.outbound.killed.notified() => return,
                 }
             } else {
                 self.backlog.pop()
@@ -393,25 +379,6 @@ impl Joined<'_> {
             };
             if let Flow::Stop = flow {
                 return;
-            }
-        }
-    }
-
-    /// What ends the session other than its peer: its connection closed
-    /// abruptly, an alarm of its queue, the router shutting down, a kill
-    /// through the meta API. Holds no sender: it does not keep the
-    /// connection open.
-    fn ended(&self) -> impl std::future::Future<Output = End> + Send + 'static {
-        let closed = self.conn.closer.closed_owned();
-        let alarmed = self.conn.sender.alarmed_owned();
-        let mut shutdown = self.shutdown.clone();
-        let outbound = self.outbound.clone();
-        async move {
-            tokio::select! {
-                _ = closed => End::Closed,
-                alarm = alarmed => End::Alarm(alarm),
-                _ = shutdown.changed() => End::Shutdown,
-                _ = outbound.killed.notified() => End::Killed,
             }
         }
     }

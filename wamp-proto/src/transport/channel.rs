@@ -653,21 +653,11 @@ impl Sender {
     /// Resolves with the first [`Alarm`] raised on this queue: the owner
     /// of the connection should then close it.
     pub async fn alarmed(&self) -> Alarm {
-        self.alarmed_owned().await
-    }
-
-    /// Like [`alarmed`](Self::alarmed), not tied to this handle, and
-    /// holding no sender (it does not keep the connection open): for a
-    /// task that waits on it for the connection's whole life.
-    pub fn alarmed_owned(&self) -> impl Future<Output = Alarm> + Send + 'static {
-        let gauge = self.gauge.0.clone();
-        async move {
-            loop {
-                if let Some(alarm) = *gauge.alarm.lock().unwrap_or_else(|p| p.into_inner()) {
-                    return alarm;
-                }
-                gauge.alarmed.notified().await;
+        loop {
+            if let Some(alarm) = *self.gauge.0.alarm.lock().unwrap_or_else(|p| p.into_inner()) {
+                return alarm;
             }
+            self.gauge.0.alarmed.notified().await;
         }
     }
 
