@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 
 pub mod id;
+mod json;
 pub mod message;
 pub mod msg;
 pub mod options;

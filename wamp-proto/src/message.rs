@@ -253,6 +253,9 @@ enum PayloadOut<'a> {
 impl<'a> PayloadOut<'a> {
     fn of(payload: &'a Payload, splice: bool) -> Result<Self, DecodeError> {
         if let Some((args, kwargs)) = payload.values() {
+            if splice {
+                return Ok(PayloadOut::Spliced(payload_len(args, kwargs)));
+            }
             return Ok(PayloadOut::Values(Cow::Borrowed(args), Cow::Borrowed(kwargs)));
         }
         match payload.encoded() {

@@ -7,6 +7,7 @@ use std::fmt;
 
 use bytes::Bytes;
 
+use crate::json;
 use crate::message::{Kept, Message, WithoutPayload};
 use crate::payload::Payload;
 use crate::span;
@@ -109,13 +110,20 @@ impl Serializer {
     /// in this serializer is copied into the frame as it is; in another one
     /// it is decoded and encoded again.
     pub fn encode_into(self, msg: &Message, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
-        let spliced = msg
-            .payload()
-            .and_then(|p| p.encoded())
-            .filter(|e| e.serializer() == self);
-        let res = match spliced {
+        let splice = match msg.payload() {
+            Some(p) => match (p.encoded(), p.values()) {
+                (Some(e), _) if e.serializer() == self => Some(Splice::Encoded(e.bytes())),
+                // JSON strings are written faster by `json` than by serde_json.
+                (_, Some((args, kwargs))) if self == Serializer::Json && !p.is_empty() => {
+                    Some(Splice::JsonValues(args, kwargs))
+                }
+                _ => None,
+            },
+            None => None,
+        };
+        let res = match splice {
             None => self.encode_serde(msg, buf),
-            Some(e) => {
+            Some(splice) => {
                 let start = buf.len();
                 self.encode_serde(&WithoutPayload(msg), buf).map(|()| match self {
                     // `[...]` gets `,payload]`: the list's other elements
@@ -126,11 +134,19 @@ impl Serializer {
                         if buf.len() > start + 1 {
                             buf.push(b',');
                         }
-                        buf.extend_from_slice(e.bytes());
+                        match splice {
+                            Splice::Encoded(bytes) => buf.extend_from_slice(bytes),
+                            Splice::JsonValues(args, kwargs) => json::write_payload(buf, args, kwargs),
+                        }
                         buf.push(b']');
                     }
-                    // The list's header already counts the payload's elements.
-                    Serializer::MsgPack | Serializer::Cbor => buf.extend_from_slice(e.bytes()),
+                    // The list's header already counts the payload's
+                    // elements (only encoded ones are spliced here).
+                    Serializer::MsgPack | Serializer::Cbor => {
+                        if let Splice::Encoded(bytes) = splice {
+                            buf.extend_from_slice(bytes);
+                        }
+                    }
                 })
             }
         };
@@ -223,18 +239,20 @@ impl Serializer {
         match self {
             Serializer::Json => serde_json::from_slice(bytes).map_err(|e| e.to_string()),
             Serializer::MsgPack => {
-                // Read through a `&[u8]` that the reader advances, so what is left
-                // of it afterwards is what follows the message.
-                let mut rest = bytes;
-                let mut de = rmp_serde::Deserializer::new(&mut rest);
+                // Read from the slice itself: strings and binaries are borrowed
+                // from it and copied once, into the values, where a reader would
+                // first copy each into a buffer of its own.
+                let mut de = rmp_serde::Deserializer::from_read_ref(bytes);
                 // rmp-serde allows 1024 levels of nesting by default, which overflows
                 // a 2 MiB thread stack (and aborts the process) through the Value
                 // visitor; serde_json stops at 128, so MessagePack does too
                 // (counted the same way).
                 de.set_max_depth(MAX_NESTING);
-                let msg = serde::Deserialize::deserialize(&mut de).map_err(|e| e.to_string());
-                drop(de);
-                msg.and_then(|msg| no_trailing_bytes(msg, rest))
+                let msg: T = serde::Deserialize::deserialize(&mut de).map_err(|e| e.to_string())?;
+                // That reader does not tell where it stopped: the message's end
+                // is found by skipping over it (lengths only, no copies).
+                let end = span::msgpack_end(bytes).ok_or("the message's end could not be found")?;
+                no_trailing_bytes(msg, &bytes[end..])
             }
             Serializer::Cbor => {
                 let mut rest = bytes;
@@ -246,6 +264,15 @@ impl Serializer {
             }
         }
     }
+}
+
+/// What [`Serializer::encode_into`] appends after a message's other
+/// elements.
+enum Splice<'a> {
+    /// A payload encoded by the same serializer, as it came.
+    Encoded(&'a [u8]),
+    /// A payload's values, written as JSON by [`json`].
+    JsonValues(&'a List, &'a Dict),
 }
 
 /// From this many bytes on, [`Serializer::decode_frame`] keeps an encoded

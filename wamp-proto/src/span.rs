@@ -139,6 +139,12 @@ fn msgpack_array(b: &[u8]) -> Option<(usize, usize)> {
     }
 }
 
+/// Where the MessagePack value at the start of `b` ends (for a frame that
+/// decoded: what follows is trailing bytes).
+pub(crate) fn msgpack_end(b: &[u8]) -> Option<usize> {
+    msgpack_skip(b, 0)
+}
+
 /// Skips one MessagePack value at `pos`, without recursion.
 fn msgpack_skip(b: &[u8], mut pos: usize) -> Option<usize> {
     let mut pending: u64 = 1;

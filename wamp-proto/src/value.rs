@@ -214,6 +214,15 @@ macro_rules! value {
     };
 }
 
+/// Binary as the spec carries it in JSON: a string of a NUL character and
+/// the bytes in Base64.
+pub(crate) fn to_json_binary(b: &[u8]) -> String {
+    let mut out = String::with_capacity(1 + b.len().div_ceil(3) * 4);
+    out.push('\0');
+    base64::engine::general_purpose::STANDARD.encode_string(b, &mut out);
+    out
+}
+
 impl Serialize for Value {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -225,10 +234,7 @@ impl Serialize for Value {
             Value::Str(v) => s.serialize_str(v),
             Value::Bytes(b) => {
                 if s.is_human_readable() {
-                    let mut out = String::with_capacity(1 + b.len() * 4 / 3 + 4);
-                    out.push('\0');
-                    base64::engine::general_purpose::STANDARD.encode_string(b, &mut out);
-                    s.serialize_str(&out)
+                    s.serialize_str(&to_json_binary(b))
                 } else {
                     s.serialize_bytes(b)
                 }
