@@ -99,8 +99,17 @@ impl Serializer {
 
     /// Encodes a message into a new buffer.
     pub fn encode(self, msg: &Message) -> Result<Vec<u8>, EncodeError> {
-        let mut buf = Vec::with_capacity(128);
+        // Room for the payload up front: a buffer grown by doubling copied a
+        // 1 MiB payload twice over and faulted in fresh pages each time.
+        let payload = msg.payload().map_or(0, Payload::approx_size);
+        let mut buf = Vec::with_capacity(128 + payload);
         self.encode_into(msg, &mut buf)?;
+        // The estimate counts values in memory, more than many small ones
+        // take encoded; what a shared frame would hold for nothing is given
+        // back (shrinking in place, no copy).
+        if buf.capacity() - buf.len() > 4096 {
+            buf.shrink_to_fit();
+        }
         Ok(buf)
     }
 
