@@ -4,6 +4,8 @@
 
 use std::sync::{Arc, Weak};
 use std::task::Waker;
+
+use tokio::sync::mpsc;
 use wamp_proto::msg;
 
 use wamp_proto::transport::{Congestion, Connection, Route, TransportError};
@@ -126,7 +128,8 @@ async fn dispatch(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
                 args,
                 kwargs,
             };
-            // One local subscriber (the usual case): no list of targets.
+            // One local subscriber (the usual case): no list of targets,
+            // and no clone of its sender unless its queue is full.
             let single = {
                 let st = shared.lock();
                 let Some(subs) = st.subscriptions.get(&subscription) else {
@@ -135,20 +138,25 @@ async fn dispatch(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
                 match subs.as_slice() {
                     [only] => {
                         event.topic = event.details.topic.clone().unwrap_or_else(|| only.topic.clone());
-                        Ok(only.tx.clone())
+                        match only.tx.try_send(event) {
+                            Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => return Ok(()),
+                            Err(mpsc::error::TrySendError::Full(event)) => Ok((only.tx.clone(), event)),
+                        }
                     }
-                    many => Err(many
-                        .iter()
-                        .map(|s| (s.topic.clone(), s.tx.clone()))
-                        .collect::<Vec<_>>()),
+                    many => Err((
+                        many.iter()
+                            .map(|s| (s.topic.clone(), s.tx.clone()))
+                            .collect::<Vec<_>>(),
+                        event,
+                    )),
                 }
             };
             // Backpressure: a full subscriber queue holds back this reader.
             match single {
-                Ok(tx) => {
+                Ok((tx, event)) => {
                     let _ = tx.send(event).await;
                 }
-                Err(targets) => {
+                Err((targets, event)) => {
                     for (topic, tx) in targets {
                         let mut ev = event.clone();
                         ev.topic = ev.details.topic.clone().unwrap_or(topic);
