@@ -254,4 +254,43 @@ mod tests {
             );
         }
     }
+
+    /// A payload that another serializer encoded (kept by a router) goes
+    /// to a JSON peer through the same writer: the same text as serde_json
+    /// writes for its values.
+    #[test]
+    fn transcoded_payloads_encode_as_through_serde() {
+        use crate::serializer::PayloadMode;
+        use crate::{msg, Message, Serializer};
+        let kwargs = Dict::from([("k".to_owned(), Value::Bytes(vec![1, 2, 3]))]);
+        for (args, kwargs) in [
+            (vec![Value::Str("a\"b\u{1}".into()), Value::UInt(7)], Dict::new()),
+            (vec![], kwargs),
+        ] {
+            let publish = Message::Publish(msg::Publish {
+                request: 1,
+                options: Default::default(),
+                topic: "com.t".into(),
+                payload: crate::Payload::new(args, kwargs),
+            });
+            for from in [Serializer::MsgPack, Serializer::Cbor] {
+                let frame = from.encode(&publish).unwrap();
+                let kept = from.decode_with(&frame, PayloadMode::Encoded).unwrap();
+                assert!(
+                    kept.payload().unwrap().encoded().is_some(),
+                    "{from}: kept encoded"
+                );
+                let json = String::from_utf8(Serializer::Json.encode(&kept).unwrap()).unwrap();
+                assert_eq!(json, serde_json::to_string(&publish).unwrap(), "{from}");
+            }
+        }
+        // `[16,1,{},"com.t",[]]` in MessagePack: an empty args list (a
+        // router keeps nothing of it) is omitted in JSON, as serde does.
+        let frame = [0x95, 0x10, 0x01, 0x80, 0xa5, b'c', b'o', b'm', b'.', b't', 0x90];
+        let kept = Serializer::MsgPack
+            .decode_with(&frame, PayloadMode::Encoded)
+            .unwrap();
+        let json = String::from_utf8(Serializer::Json.encode(&kept).unwrap()).unwrap();
+        assert_eq!(json, r#"[16,1,{},"com.t"]"#);
+    }
 }

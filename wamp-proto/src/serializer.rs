@@ -3,6 +3,7 @@
 //! Each serializer has a WebSocket subprotocol name (`wamp.2.json`) and a
 //! RawSocket serializer code, and says whether its frames are text or binary.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use bytes::Bytes;
@@ -119,12 +120,22 @@ impl Serializer {
     /// in this serializer is copied into the frame as it is; in another one
     /// it is decoded and encoded again.
     pub fn encode_into(self, msg: &Message, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+        let error = |reason| EncodeError {
+            serializer: self,
+            message_type: msg.message_type(),
+            reason,
+        };
         let splice = match msg.payload() {
             Some(p) => match (p.encoded(), p.values()) {
                 (Some(e), _) if e.serializer() == self => Some(Splice::Encoded(e.bytes())),
-                // JSON strings are written faster by `json` than by serde_json.
+                // JSON payloads, values or transcoded, are written by `json`
+                // (faster with strings than serde_json).
                 (_, Some((args, kwargs))) if self == Serializer::Json && !p.is_empty() => {
-                    Some(Splice::JsonValues(args, kwargs))
+                    Some(Splice::JsonValues(Cow::Borrowed(args), Cow::Borrowed(kwargs)))
+                }
+                (Some(_), None) if self == Serializer::Json => {
+                    let (args, kwargs) = p.to_values().map_err(|e| error(e.to_string()))?;
+                    Some(Splice::JsonValues(Cow::Owned(args), Cow::Owned(kwargs)))
                 }
                 _ => None,
             },
@@ -140,12 +151,18 @@ impl Serializer {
                     Serializer::Json => {
                         debug_assert_eq!(buf.last(), Some(&b']'));
                         buf.pop();
+                        let before = buf.len();
                         if buf.len() > start + 1 {
                             buf.push(b',');
                         }
+                        let at = buf.len();
                         match splice {
                             Splice::Encoded(bytes) => buf.extend_from_slice(bytes),
-                            Splice::JsonValues(args, kwargs) => json::write_payload(buf, args, kwargs),
+                            Splice::JsonValues(args, kwargs) => json::write_payload(buf, &args, &kwargs),
+                        }
+                        // A payload of empty parts is omitted, with its comma.
+                        if buf.len() == at {
+                            buf.truncate(before);
                         }
                         buf.push(b']');
                     }
@@ -159,11 +176,7 @@ impl Serializer {
                 })
             }
         };
-        res.map_err(|reason| EncodeError {
-            serializer: self,
-            message_type: msg.message_type(),
-            reason,
-        })
+        res.map_err(error)
     }
 
     fn encode_serde<T: serde::Serialize>(self, value: &T, buf: &mut Vec<u8>) -> Result<(), String> {
@@ -280,8 +293,9 @@ impl Serializer {
 enum Splice<'a> {
     /// A payload encoded by the same serializer, as it came.
     Encoded(&'a [u8]),
-    /// A payload's values, written as JSON by [`json`].
-    JsonValues(&'a List, &'a Dict),
+    /// A payload's values (or those of a payload another serializer
+    /// encoded), written as JSON by [`json`].
+    JsonValues(Cow<'a, List>, Cow<'a, Dict>),
 }
 
 /// From this many bytes on, [`Serializer::decode_frame`] keeps an encoded
