@@ -161,14 +161,35 @@ pub fn payload_serializers(args: &List, kwargs: &Dict) -> SerializerSet {
     set
 }
 
-/// Narrows `set` to the serializers that carry `v`, found at `level`
-/// (the level its own list or dictionary would have). Stops descending
-/// once nothing is left, and never deeper than [`MAX_DEPTH`] + 1.
-fn reach(v: &Value, level: usize, set: SerializerSet) -> SerializerSet {
+/// The rules, in one place: whether `v` itself (not what it holds), found
+/// at `level` (the level its own list or dictionary would have), limits
+/// the serializers that carry it, to which ones, and why. Both walks below
+/// apply it: the one that narrows a set and the one that names a position.
+fn own_limit(v: &Value, level: usize) -> Option<(SerializerSet, Unrepresentable)> {
+    let not_json = SerializerSet::ALL.without(Serializer::Json);
     match v {
-        Value::Str(s) if s.starts_with('\0') => set.without(Serializer::Json),
-        Value::Float(x) if !x.is_finite() => set.without(Serializer::Json),
-        Value::List(_) | Value::Dict(_) if level > MAX_DEPTH => SerializerSet::EMPTY,
+        Value::Str(s) => {
+            let carry = str_serializers(s);
+            (carry != SerializerSet::ALL).then_some((carry, Unrepresentable::NulPrefixedString))
+        }
+        Value::Float(x) if !x.is_finite() => Some((not_json, Unrepresentable::NonFiniteFloat(*x))),
+        Value::List(_) | Value::Dict(_) if level > MAX_DEPTH => {
+            Some((SerializerSet::EMPTY, Unrepresentable::TooDeep))
+        }
+        _ => None,
+    }
+}
+
+/// Narrows `set` to the serializers that carry `v`, found at `level`.
+/// Stops descending once nothing is left, and never deeper than
+/// [`MAX_DEPTH`] + 1.
+fn reach(v: &Value, level: usize, set: SerializerSet) -> SerializerSet {
+    if let Some((carry, _)) = own_limit(v, level) {
+        // A string or a float holds nothing; a container this deep is
+        // refused by every serializer, whatever it holds.
+        return set.intersection(carry);
+    }
+    match v {
         Value::List(l) => l
             .iter()
             .try_fold(set, |s, v| narrow(v, level, s))
@@ -255,18 +276,16 @@ fn check_dict(serializer: Serializer, d: &Dict, level: usize, path: &mut Path) -
 }
 
 fn check_at(serializer: Serializer, v: &Value, level: usize, path: &mut Path) -> Result<(), ReprError> {
-    let fail = |reason| {
-        Err(ReprError {
-            position: path.text.clone(),
-            serializer,
-            reason,
-        })
-    };
-    let json = serializer == Serializer::Json;
+    if let Some((carry, reason)) = own_limit(v, level) {
+        if !carry.contains(serializer) {
+            return Err(ReprError {
+                position: path.text.clone(),
+                serializer,
+                reason,
+            });
+        }
+    }
     match v {
-        Value::Str(s) if json && s.starts_with('\0') => fail(Unrepresentable::NulPrefixedString),
-        Value::Float(x) if json && !x.is_finite() => fail(Unrepresentable::NonFiniteFloat(*x)),
-        Value::List(_) | Value::Dict(_) if level > MAX_DEPTH => fail(Unrepresentable::TooDeep),
         Value::List(l) => {
             for (i, v) in l.iter().enumerate() {
                 path.index(i);

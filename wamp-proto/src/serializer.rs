@@ -130,7 +130,7 @@ impl Serializer {
                 (Some(e), _) if e.serializer() == self => Some(Splice::Encoded(e.bytes())),
                 // JSON payloads, values or transcoded, are written by `json`
                 // (faster with strings than serde_json).
-                (_, Some((args, kwargs))) if self == Serializer::Json && !p.is_empty() => {
+                (_, Some((args, kwargs))) if self == Serializer::Json => {
                     Some(Splice::JsonValues(Cow::Borrowed(args), Cow::Borrowed(kwargs)))
                 }
                 (Some(_), None) if self == Serializer::Json => {

@@ -318,7 +318,7 @@ fn ws_frames(
     Ok(WsFrames::One(Some(if serializer.is_binary() {
         WsMessage::Binary(bytes)
     } else {
-        // serde_json writes UTF-8 only; checked anyway, it is cheap.
+        // The JSON encoders write UTF-8 only; checked anyway, it is cheap.
         WsMessage::Text(Utf8Bytes::try_from(bytes).map_err(|e| TransportError::Io(e.to_string()))?)
     })))
 }
