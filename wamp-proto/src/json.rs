@@ -1,5 +1,5 @@
 //! Payload values written as JSON text without going through serde: the
-//! same bytes `serde_json` writes, with strings scanned eight bytes at a
+//! same bytes `serde_json` writes, with strings scanned 32 bytes at a
 //! time rather than one. A payload's strings are most of its bytes, and
 //! `serde_json` looks each byte up in a table (a 64 KiB argument spent
 //! more time there than anywhere else in a call).
@@ -8,17 +8,17 @@
 //! numbers), and binaries follow the spec's JSON convention through
 //! [`crate::value::to_json_binary`], the one copy of it.
 
+use crate::message::payload_len;
 use crate::value::{Dict, List, Value};
 
-/// Appends the payload's elements, `args` then (when not empty) `kwargs`,
-/// separated by a comma, as in a message's list (nothing when both are
-/// empty: the spec omits them).
+/// Appends the payload's elements as in a message's list, separated by a
+/// comma: as many as [`payload_len`] says the spec wants.
 pub(crate) fn write_payload(buf: &mut Vec<u8>, args: &List, kwargs: &Dict) {
-    if args.is_empty() && kwargs.is_empty() {
-        return;
+    let elements = payload_len(args, kwargs);
+    if elements > 0 {
+        write_list(buf, args);
     }
-    write_list(buf, args);
-    if !kwargs.is_empty() {
+    if elements > 1 {
         buf.push(b',');
         write_dict(buf, kwargs);
     }

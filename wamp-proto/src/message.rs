@@ -222,7 +222,7 @@ impl Message {
 
 /// Serializes the trailing `Arguments, ArgumentsKw` as the spec wants: both
 /// omitted when empty, `Arguments` present (maybe empty) when `ArgumentsKw` is.
-fn payload_len(args: &List, kwargs: &Dict) -> usize {
+pub(crate) fn payload_len(args: &List, kwargs: &Dict) -> usize {
     if !kwargs.is_empty() {
         2
     } else if !args.is_empty() {
