@@ -536,6 +536,16 @@ pub async fn pubsub_basic(c: &Connector) {
     assert_eq!(ev.arg::<String>(0).unwrap(), "Hello");
     assert_eq!(ev.kwarg::<u32>("n").unwrap(), 7);
     assert_eq!(ev.topic, topic);
+    // The subscription's events share their topic rather than each copying it.
+    publisher
+        .publish(&topic)
+        .arg("again")
+        .acknowledge(true)
+        .await
+        .unwrap();
+    let again = within("second event", s.next()).await.unwrap();
+    assert_eq!(again.arg::<String>(0).unwrap(), "again");
+    assert!(std::ptr::eq(ev.topic.as_str(), again.topic.as_str()));
 }
 
 async fn nothing_arrives(s: &mut wamp::Subscription, why: &str) {

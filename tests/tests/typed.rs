@@ -446,7 +446,7 @@ impl Drop for DropFlag {
 struct Streams {
     dropped: Arc<AtomicU32>,
     /// The publication ID and concrete topic of the last alert handled.
-    last_alert: Arc<std::sync::Mutex<Option<(u64, String)>>>,
+    last_alert: Arc<std::sync::Mutex<Option<(u64, wamp::Uri)>>>,
 }
 
 #[wamp::service(prefix = "com.streams")]
@@ -691,7 +691,7 @@ async fn streams_and_options(label: &str, connect: Connector, crossbar: bool) {
     }
     assert_eq!(
         last_alert.lock().unwrap().clone(),
-        Some((publication, "com.streams.alerts.high".to_owned())),
+        Some((publication, "com.streams.alerts.high".into())),
         "{label}"
     );
     // exclude / eligible by session.

@@ -260,7 +260,7 @@ pub use session::{
 
 /// The wire protocol layer: messages, serializers, transports, URIs, IDs.
 pub use wamp_proto as proto;
-pub use wamp_proto::uri::MatchPolicy;
+pub use wamp_proto::uri::{MatchPolicy, Uri};
 pub use wamp_proto::{
     error_uri, meta_uri, CallOptions, CancelMode, Dict, EventDetails, Id, InvocationDetails, InvokePolicy,
     List, PublishOptions, RegisterOptions, Serializer, SubscribeOptions, Value,

@@ -7,6 +7,7 @@ use std::str::FromStr;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use wamp_proto::uri::Uri;
 use wamp_proto::{from_value, Dict, EventDetails, InvocationDetails, List, Value};
 
 use crate::error::ApplicationError;
@@ -183,7 +184,7 @@ pub struct Publication {
     /// The publication ID.
     pub id: wamp_proto::Id,
     /// The concrete topic (for pattern subscriptions, the topic published to).
-    pub topic: String,
+    pub topic: Uri,
     /// The EVENT details.
     pub details: EventDetails,
 }
@@ -224,7 +225,7 @@ enum Context {
 /// The payload of one invocation or event, consumed parameter by parameter.
 #[derive(Debug)]
 pub struct Extractor {
-    uri: String,
+    uri: Uri,
     args: List,
     kwargs: Dict,
     next: usize,
@@ -259,9 +260,9 @@ fn short_type_name<T: ?Sized>() -> String {
 
 impl Extractor {
     /// Starts binding a payload received for the concrete `uri`.
-    pub fn new(uri: String, args: List, kwargs: Dict) -> Self {
+    pub fn new(uri: impl Into<Uri>, args: List, kwargs: Dict) -> Self {
         Extractor {
-            uri,
+            uri: uri.into(),
             args,
             kwargs,
             next: 0,
@@ -456,7 +457,7 @@ mod tests {
     use super::*;
 
     fn ex(uri: &str, args: List) -> Extractor {
-        Extractor::new(uri.into(), args, Dict::new())
+        Extractor::new(uri, args, Dict::new())
     }
 
     #[test]

@@ -22,6 +22,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use futures_util::FutureExt;
+use wamp_proto::uri::Uri;
 use wamp_proto::{EventDetails, Id, RegisterOptions, SubscribeOptions};
 
 use crate::error::{ApplicationError, Error};
@@ -65,7 +66,7 @@ pub struct TypedEvent<T> {
     /// The publication ID.
     pub publication: Id,
     /// The concrete topic.
-    pub topic: String,
+    pub topic: Uri,
     /// The EVENT details.
     pub details: EventDetails,
 }

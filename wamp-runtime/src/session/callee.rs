@@ -14,6 +14,7 @@ use futures_util::task::noop_waker_ref;
 use futures_util::FutureExt;
 use tokio::sync::{mpsc, oneshot};
 use wamp_proto::transport::TrySendError;
+use wamp_proto::uri::Uri;
 use wamp_proto::{
     error_uri, Dict, Id, InvocationDetails, List, Message, MessageType, RegisterOptions, Value, YieldOptions,
 };
@@ -37,7 +38,7 @@ pub struct Invocation {
     pub registration: Id,
     /// The concrete procedure URI called (for pattern registrations, the URI
     /// the caller used; otherwise the registered URI).
-    pub procedure: String,
+    pub procedure: Uri,
     /// Details: caller identity (when disclosed), timeout, ...
     pub details: InvocationDetails,
     /// Positional arguments.
@@ -351,7 +352,7 @@ impl Session {
         wamp_proto::uri::validate_pattern(&procedure, policy, Default::default())?;
         let (tx, rx) = oneshot::channel();
         let shared = &self.shared;
-        let request = shared.add_pending(|_| Pending::Register(tx, procedure.clone(), handler))?;
+        let request = shared.add_pending(|_| Pending::Register(tx, Uri::from(&procedure), handler))?;
         shared
             .send(Message::Register(msg::Register {
                 request,
@@ -479,7 +480,7 @@ pub(crate) fn invoke(
         request,
         registration,
         procedure: registered_uri
-            .or_else(|| details.procedure.clone())
+            .or_else(|| details.procedure.as_deref().map(Uri::from))
             .unwrap_or_default(),
         details,
         args,

@@ -9,7 +9,8 @@ use tokio::sync::mpsc;
 use wamp_proto::msg;
 
 use wamp_proto::transport::{Congestion, Connection, Route, TransportError};
-use wamp_proto::{error_uri, Dict, Id, List, Message, MessageType, Payload};
+use wamp_proto::uri::Uri;
+use wamp_proto::{error_uri, Dict, EventDetails, Id, List, Message, MessageType, Payload};
 
 use super::{call, callee, pubsub, Event, Pending, Shared};
 use crate::error::{ApplicationError, Error};
@@ -89,6 +90,15 @@ fn violation(msg: impl Into<String>) -> Error {
 /// The values of a received payload. Over a socket they are decoded
 /// already; kept encoded, they reach an in-process session only from the
 /// embedded router, which checked them when they arrived.
+/// An event's concrete topic: the one the router names in its details (a
+/// pattern subscription's), else the topic subscribed to, shared.
+fn concrete_topic(details: &EventDetails, subscribed: &Uri) -> Uri {
+    match &details.topic {
+        Some(topic) => Uri::from(topic.as_str()),
+        None => subscribed.clone(),
+    }
+}
+
 fn values(payload: Payload) -> Result<(List, Dict), Error> {
     payload
         .into_values()
@@ -123,7 +133,7 @@ async fn dispatch(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
             let mut event = Event {
                 subscription,
                 publication,
-                topic: String::new(),
+                topic: Uri::default(),
                 details,
                 args,
                 kwargs,
@@ -137,7 +147,7 @@ async fn dispatch(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
                 };
                 match subs.as_slice() {
                     [only] => {
-                        event.topic = event.details.topic.clone().unwrap_or_else(|| only.topic.clone());
+                        event.topic = concrete_topic(&event.details, &only.topic);
                         match only.tx.try_send(event) {
                             Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => return Ok(()),
                             Err(mpsc::error::TrySendError::Full(event)) => Ok((only.tx.clone(), event)),
@@ -159,7 +169,7 @@ async fn dispatch(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
                 Err((targets, event)) => {
                     for (topic, tx) in targets {
                         let mut ev = event.clone();
-                        ev.topic = ev.details.topic.clone().unwrap_or(topic);
+                        ev.topic = concrete_topic(&ev.details, &topic);
                         let _ = tx.send(ev).await;
                     }
                 }

@@ -22,6 +22,7 @@ use wamp_proto::msg;
 use tokio::sync::{mpsc, oneshot, watch};
 use wamp_proto::repr;
 use wamp_proto::transport::{Connection, TransportConfig, TransportKind};
+use wamp_proto::uri::Uri;
 use wamp_proto::{Dict, HelloDetails, Id, IdMap, IdSequence, List, Message, Serializer, Value};
 
 use crate::auth::Credentials;
@@ -132,7 +133,7 @@ pub struct SessionDetails {
 
 pub(crate) enum Pending {
     Call(call::PendingCall),
-    Register(oneshot::Sender<Result<Id, Error>>, String, Handler),
+    Register(oneshot::Sender<Result<Id, Error>>, Uri, Handler),
     Unregister(oneshot::Sender<Result<(), Error>>),
     Subscribe(
         oneshot::Sender<Result<(Id, Id), Error>>,
@@ -170,7 +171,7 @@ impl Pending {
 /// One local subscriber of a router subscription.
 pub(crate) struct LocalSubscriber {
     pub local_id: Id,
-    pub topic: String,
+    pub topic: Uri,
     pub tx: mpsc::Sender<Event>,
 }
 
@@ -179,7 +180,7 @@ pub(crate) struct State {
     pub pending: IdMap<Id, Pending>,
     /// Final outcomes of calls, until their handles take them.
     pub settled: IdMap<Id, Result<CallResult, Error>>,
-    pub registrations: IdMap<Id, (String, Handler)>,
+    pub registrations: IdMap<Id, (Uri, Handler)>,
     pub subscriptions: IdMap<Id, Vec<LocalSubscriber>>,
     pub invocations: IdMap<Id, tokio::task::AbortHandle>,
     /// Invocations whose caller streams input (progressive call

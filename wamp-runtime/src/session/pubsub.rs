@@ -9,6 +9,7 @@ use wamp_proto::msg;
 
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
+use wamp_proto::uri::Uri;
 use wamp_proto::{Dict, EventDetails, Id, List, Message, PublishOptions, SubscribeOptions, Value};
 
 use super::{LocalSubscriber, Pending, Session, Shared};
@@ -22,8 +23,9 @@ pub struct Event {
     pub subscription: Id,
     /// The publication ID.
     pub publication: Id,
-    /// The concrete topic (for pattern subscriptions, the topic published to).
-    pub topic: String,
+    /// The concrete topic (for pattern subscriptions, the topic published to),
+    /// shared by the subscription's events.
+    pub topic: Uri,
     /// Details: publisher identity (when disclosed), ...
     pub details: EventDetails,
     /// Positional arguments.
@@ -186,7 +188,7 @@ pub(crate) fn subscribed(
         .or_default()
         .push(LocalSubscriber {
             local_id,
-            topic: topic_hint,
+            topic: topic_hint.into(),
             tx,
         });
     local_id
