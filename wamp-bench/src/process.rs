@@ -4,6 +4,10 @@
 //! round trips (caller to router to callee and back), so the sequential
 //! target compares a call's p50 with twice the echo's.
 //!
+//! The echo and our client take turns in short rounds and each row is the
+//! median of its rounds, so that a drift in the machine's speed (it is
+//! shared) does not fall between the anchor and what it anchors.
+//!
 //! CPU per operation here is this process's only (the clients): the
 //! router's or the echo server's CPU is in the other process.
 
@@ -11,41 +15,77 @@ use wamp::Serializer;
 
 use crate::ceiling::{batched_at, call_frame};
 use crate::memory::{spawn_echo, spawn_router_with};
-use crate::report::{ids, Row};
-use crate::workload::{self, Api, Endpoint, Timing};
+use crate::report::{ids, Latency, Row};
+use crate::workload::{self, Api, Endpoint, Rate, Timing};
 
-/// The echo row, then our client's row against the router process.
+/// Rounds in which the echo and our client take turns, each measuring a
+/// share of `--seconds`. The machine's speed drifts over seconds (it is
+/// shared), so the anchor is measured in the same stretch of time as what
+/// it anchors: each row reports the median of its rounds.
+const ROUNDS: u32 = 3;
+
+/// The echo row and our client's row against the router process, measured
+/// in alternating rounds; then the one-thread row.
 pub async fn run(timing: Timing) -> Vec<Row> {
     let mut echo = Row::new(
         ids::PROCESS_ECHO,
         "bare WebSocket echo, server in another process, batched",
     );
-    match spawn_echo().await {
-        Ok(mut child) => {
-            match batched_at(&child.url, &call_frame(), timing).await {
-                Ok((seq, pipelined)) => {
-                    echo.set_seq(seq);
-                    echo.pipelined_per_s = Some(pipelined.per_s);
-                    echo.pipelined_cpu_us = pipelined.cpu_us;
-                    echo.add_note("CPU: the client process only");
+    let mut ours = Row::new(
+        ids::PROCESS_WS_JSON,
+        "ours: WebSocket + JSON, router in another process",
+    );
+    let round = Timing {
+        warmup: timing.warmup / ROUNDS,
+        measure: timing.measure / ROUNDS,
+    };
+    let rounds_note = format!(
+        "median of {ROUNDS} rounds of {:.2} s, taking turns with the other row of this pair",
+        round.measure.as_secs_f64()
+    );
+    match (spawn_echo().await, spawn_router_with(&[]).await) {
+        (Ok(mut echo_child), Ok((mut router, how))) => {
+            let endpoint = Endpoint::Url {
+                url: router.url.clone(),
+                serializer: Serializer::Json,
+            };
+            let (mut echo_rounds, mut our_rounds) = (Vec::new(), Vec::new());
+            for _ in 0..ROUNDS {
+                match batched_at(&echo_child.url, &call_frame(), round).await {
+                    Ok(r) => echo_rounds.push(r),
+                    Err(e) => echo.add_note(format!("a round failed: {e}")),
                 }
-                Err(e) => echo.add_note(format!("failed: {e}")),
+                match workload::calls(&endpoint, round, Api::Untyped).await {
+                    Ok(c) => our_rounds.push((c.seq, c.pipelined)),
+                    Err(e) => ours.add_note(format!("a round failed: {e}")),
+                }
             }
-            child.stop().await;
+            fill(&mut echo, &echo_rounds);
+            fill(&mut ours, &our_rounds);
+            echo.add_note(format!("CPU: the client process only; {rounds_note}"));
+            ours.add_note(format!(
+                "router: {how}; CPU: the client process only (caller and callee); {rounds_note}"
+            ));
+            echo_child.stop().await;
+            router.stop().await;
         }
-        Err(e) => echo.add_note(format!("no echo process: {e}")),
+        (echo_child, router) => {
+            echo.add_note(match &echo_child {
+                Err(e) => format!("no echo process: {e}"),
+                Ok(_) => "not measured: no router process to take turns with".to_string(),
+            });
+            ours.add_note(match &router {
+                Err(e) => format!("no router process: {e}"),
+                Ok(_) => "not measured: no echo process to take turns with".to_string(),
+            });
+            if let Ok(mut child) = echo_child {
+                child.stop().await;
+            }
+            if let Ok((mut router, _)) = router {
+                router.stop().await;
+            }
+        }
     }
-
-    let ours = routed_row(
-        Row::new(
-            ids::PROCESS_WS_JSON,
-            "ours: WebSocket + JSON, router in another process",
-        ),
-        &[],
-        timing,
-        false,
-    )
-    .await;
     // The same with every hand-off between threads taken out: the router on
     // one thread (`--threads 1`) and the client on a current-thread runtime.
     // What the defaults' multi-threaded runtimes cost a lightly loaded round
@@ -61,6 +101,25 @@ pub async fn run(timing: Timing) -> Vec<Row> {
     )
     .await;
     vec![echo, ours, one_thread]
+}
+
+/// A row's sequential and pipelined figures: each the median of the
+/// rounds that ran.
+fn fill(row: &mut Row, rounds: &[(Latency, Rate)]) {
+    if rounds.is_empty() {
+        return;
+    }
+    let median = |f: &dyn Fn(&(Latency, Rate)) -> Option<f64>| {
+        let mut v: Vec<f64> = rounds.iter().filter_map(f).collect();
+        v.sort_by(f64::total_cmp);
+        // The upper middle of an even count: rounds are few and odd by default.
+        v.get(v.len() / 2).copied()
+    };
+    row.seq_p50_us = median(&|r| Some(r.0.p50_us));
+    row.seq_p99_us = median(&|r| Some(r.0.p99_us));
+    row.seq_per_s = median(&|r| Some(r.0.per_s));
+    row.pipelined_per_s = median(&|r| Some(r.1.per_s));
+    row.pipelined_cpu_us = median(&|r| r.1.cpu_us);
 }
 
 /// Our client's calls against `wamp router` started with `extra` options;
