@@ -33,7 +33,7 @@ use tokio_tungstenite::WebSocketStream;
 use wamp_proto::{CallOptions, Dict, Message, Serializer, Value};
 
 use crate::report::{ids, Latency, Row};
-use crate::workload::{cpu_us_per_op, process_cpu, Clock, Rate, Timing, IN_FLIGHT, PROCEDURE};
+use crate::workload::{cpu_us_per_op, per_second, process_cpu, Clock, Rate, Timing, IN_FLIGHT, PROCEDURE};
 
 /// The JSON CALL our workloads send, as it goes on the wire, with a
 /// six-digit request ID (a typical one a few seconds into a run).
@@ -190,6 +190,7 @@ pub(crate) async fn echo_in_flight(
     let end = measure_start + timing.measure;
     let mut counted = 0u64;
     let mut cpu_start = None;
+    let mut opened = None;
     let mut clock = Clock::new();
     let outcome = loop {
         match stream.next().await {
@@ -200,13 +201,14 @@ pub(crate) async fn echo_in_flight(
         let now = clock.tick();
         if now >= end {
             break Ok(Rate {
-                per_s: counted as f64 / timing.measure.as_secs_f64(),
+                per_s: per_second(counted, opened, Some(now), timing),
                 cpu_us: cpu_us_per_op(cpu_start, process_cpu(), counted),
             });
         }
         if now >= measure_start {
             if counted == 0 {
                 cpu_start = process_cpu();
+                opened = Some(now);
             }
             counted += 1;
         }
@@ -292,6 +294,7 @@ where
     let mut in_flight = 0usize;
     let mut counted = 0u64;
     let (mut cpu_start, mut cpu_end) = (None, None);
+    let (mut opened, mut closed) = (None, None);
     let mut sending = true;
     loop {
         if sending {
@@ -319,17 +322,19 @@ where
         if now >= end {
             if sending {
                 cpu_end = process_cpu();
+                closed = Some(now);
             }
             sending = false;
         } else if now >= measure_start {
             if counted == 0 {
                 cpu_start = process_cpu();
+                opened = Some(now);
             }
             counted += got as u64;
         }
     }
     Ok(Rate {
-        per_s: counted as f64 / timing.measure.as_secs_f64(),
+        per_s: per_second(counted, opened, closed, timing),
         cpu_us: cpu_us_per_op(cpu_start, cpu_end, counted),
     })
 }

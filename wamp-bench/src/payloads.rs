@@ -25,7 +25,7 @@ use wamp_proto::{msg, CallOptions, Dict, Message, Serializer, Value};
 
 use crate::ceiling::{echo_in_flight, echo_per_frame, echo_server};
 use crate::report::PayloadRow;
-use crate::workload::{self, calls_in_lanes, Endpoint, Timing, REALM};
+use crate::workload::{self, calls_in_lanes, Endpoint, Rate, Timing, REALM};
 
 /// The procedure that sends its arguments back.
 pub const ECHO_PROCEDURE: &str = "com.bench.echo";
@@ -33,6 +33,12 @@ pub const ECHO_PROCEDURE: &str = "com.bench.echo";
 /// Calls (and echo frames) in flight: enough to keep both ends busy, few
 /// enough that a 1 MiB run holds a few MiB.
 pub const LANES: usize = 4;
+
+/// Rounds in which the echo, the router keeping payloads and the one
+/// decoding them take turns, each measuring a share of `--seconds`; each
+/// figure is the median of its rounds, so that a drift in the machine's
+/// speed does not fall between the anchor and the figures.
+pub const ROUNDS: u32 = 3;
 
 /// The sizes measured, with the size's name in row and target IDs.
 pub const SIZES: [(&str, usize); 2] = [("64k", 64 * 1024), ("1m", 1024 * 1024)];
@@ -101,17 +107,34 @@ async fn row(size_name: &str, size: usize, kind: Kind, timing: Timing) -> Payloa
         bytes: size,
         ..Default::default()
     };
-    match echo(size, kind, timing).await {
-        Ok(rate) => (row.echo_per_s, row.echo_cpu_us) = (Some(rate.per_s), rate.cpu_us),
-        Err(e) => row.add_note(format!("echo: {e}")),
+    let round = timing.split(ROUNDS);
+    let (mut echoes, mut kept, mut decoded) = (Vec::new(), Vec::new(), Vec::new());
+    let mut errors = std::collections::BTreeSet::new();
+    for _ in 0..ROUNDS {
+        match echo(size, kind, round).await {
+            Ok(rate) => echoes.push(rate),
+            Err(e) => _ = errors.insert(format!("echo: {e}")),
+        }
+        match routed(PayloadMode::Encoded, size, kind, round).await {
+            Ok(rate) => kept.push(rate),
+            Err(e) => _ = errors.insert(format!("router keeping payloads: {e}")),
+        }
+        match routed(PayloadMode::Values, size, kind, round).await {
+            Ok(rate) => decoded.push(rate),
+            Err(e) => _ = errors.insert(format!("router decoding payloads: {e}")),
+        }
     }
-    match routed(PayloadMode::Encoded, size, kind, timing).await {
-        Ok(rate) => (row.kept_per_s, row.kept_cpu_us) = (Some(rate.per_s), rate.cpu_us),
-        Err(e) => row.add_note(format!("router keeping payloads: {e}")),
+    if let Some(r) = Rate::median(&echoes) {
+        (row.echo_per_s, row.echo_cpu_us) = (Some(r.per_s), r.cpu_us);
     }
-    match routed(PayloadMode::Values, size, kind, timing).await {
-        Ok(rate) => (row.decoded_per_s, row.decoded_cpu_us) = (Some(rate.per_s), rate.cpu_us),
-        Err(e) => row.add_note(format!("router decoding payloads: {e}")),
+    if let Some(r) = Rate::median(&kept) {
+        (row.kept_per_s, row.kept_cpu_us) = (Some(r.per_s), r.cpu_us);
+    }
+    if let Some(r) = Rate::median(&decoded) {
+        (row.decoded_per_s, row.decoded_cpu_us) = (Some(r.per_s), r.cpu_us);
+    }
+    for e in errors {
+        row.add_note(e);
     }
     row
 }

@@ -16,7 +16,7 @@ use wamp::Serializer;
 use crate::ceiling::{batched_at, call_frame};
 use crate::memory::{spawn_echo, spawn_router_with};
 use crate::report::{ids, Latency, Row};
-use crate::workload::{self, Api, Endpoint, Rate, Timing};
+use crate::workload::{self, median, Api, Endpoint, Rate, Timing};
 
 /// Rounds in which the echo and our client take turns, each measuring a
 /// share of `--seconds`. The machine's speed drifts over seconds (it is
@@ -35,10 +35,7 @@ pub async fn run(timing: Timing) -> Vec<Row> {
         ids::PROCESS_WS_JSON,
         "ours: WebSocket + JSON, router in another process",
     );
-    let round = Timing {
-        warmup: timing.warmup / ROUNDS,
-        measure: timing.measure / ROUNDS,
-    };
+    let round = timing.split(ROUNDS);
     let rounds_note = format!(
         "median of {ROUNDS} rounds of {:.2} s, taking turns with the other row of this pair",
         round.measure.as_secs_f64()
@@ -106,20 +103,15 @@ pub async fn run(timing: Timing) -> Vec<Row> {
 /// A row's sequential and pipelined figures: each the median of the
 /// rounds that ran.
 fn fill(row: &mut Row, rounds: &[(Latency, Rate)]) {
-    if rounds.is_empty() {
-        return;
+    let seq = |f: fn(&Latency) -> f64| median(rounds.iter().map(|r| f(&r.0)));
+    row.seq_p50_us = seq(|l| l.p50_us);
+    row.seq_p99_us = seq(|l| l.p99_us);
+    row.seq_per_s = seq(|l| l.per_s);
+    let pipelined: Vec<Rate> = rounds.iter().map(|r| r.1).collect();
+    if let Some(r) = Rate::median(&pipelined) {
+        row.pipelined_per_s = Some(r.per_s);
+        row.pipelined_cpu_us = r.cpu_us;
     }
-    let median = |f: &dyn Fn(&(Latency, Rate)) -> Option<f64>| {
-        let mut v: Vec<f64> = rounds.iter().filter_map(f).collect();
-        v.sort_by(f64::total_cmp);
-        // The upper middle of an even count: rounds are few and odd by default.
-        v.get(v.len() / 2).copied()
-    };
-    row.seq_p50_us = median(&|r| Some(r.0.p50_us));
-    row.seq_p99_us = median(&|r| Some(r.0.p99_us));
-    row.seq_per_s = median(&|r| Some(r.0.per_s));
-    row.pipelined_per_s = median(&|r| Some(r.1.per_s));
-    row.pipelined_cpu_us = median(&|r| r.1.cpu_us);
 }
 
 /// Our client's calls against `wamp router` started with `extra` options;

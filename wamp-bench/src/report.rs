@@ -1039,8 +1039,9 @@ impl Report {
                 "Calls whose callee sends the argument back, {} in flight, vs a bare echo of the CALL frame. \
                  \"kept\": the router forwards payloads as their senders encoded them; \"decoded\": the same \
                  router decoding and re-encoding them (before). Ratios: kept MB/s over echo MB/s (0.5x is the ceiling: \
-                 four hops against two).",
-                crate::payloads::LANES
+                 four hops against two). The three take turns in {} rounds, each figure the median of its rounds.",
+                crate::payloads::LANES,
+                crate::payloads::ROUNDS
             );
             let _ = writeln!(s);
             let _ = writeln!(

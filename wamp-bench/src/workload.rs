@@ -175,6 +175,34 @@ impl Timing {
             measure,
         }
     }
+
+    /// One of `rounds` that share this timing (warm-up and measure split
+    /// evenly): for workloads that take turns with their anchor.
+    pub fn split(self, rounds: u32) -> Timing {
+        let rounds = rounds.max(1);
+        Timing {
+            warmup: self.warmup / rounds,
+            measure: self.measure / rounds,
+        }
+    }
+}
+
+/// Operations per second over the window counting actually ran, from the
+/// clock reads that opened and closed it (the nominal window when one is
+/// missing).
+pub fn per_second(counted: u64, opened: Option<Instant>, closed: Option<Instant>, timing: Timing) -> f64 {
+    let window = match (opened, closed) {
+        (Some(a), Some(b)) if b > a => b - a,
+        _ => timing.measure,
+    };
+    counted as f64 / window.as_secs_f64()
+}
+
+/// The median of some figures (the upper middle of an even count), if any.
+pub fn median(values: impl IntoIterator<Item = f64>) -> Option<f64> {
+    let mut v: Vec<f64> = values.into_iter().collect();
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied()
 }
 
 /// Runs a workload on a runtime of its own (multi-threaded, like
@@ -384,6 +412,16 @@ pub struct Rate {
     pub cpu_us: Option<f64>,
 }
 
+impl Rate {
+    /// The medians of rounds' rates and CPU figures, if any round ran.
+    pub fn median(rounds: &[Rate]) -> Option<Rate> {
+        Some(Rate {
+            per_s: median(rounds.iter().map(|r| r.per_s))?,
+            cpu_us: median(rounds.iter().filter_map(|r| r.cpu_us)),
+        })
+    }
+}
+
 /// Results of the call workloads.
 #[derive(Debug, Clone, Copy)]
 pub struct CallFigures {
@@ -518,6 +556,12 @@ where
     struct Window {
         clock: Clock,
         counted: u64,
+        /// When counting started and stopped, as the clock read then: the
+        /// window is these, not the nominal one (the clock is read every
+        /// few operations, and at a few hundred calls per second that is
+        /// a good part of a short window).
+        opened: Option<Instant>,
+        closed: Option<Instant>,
         cpu_start: Option<Duration>,
         cpu_end: Option<Duration>,
     }
@@ -526,6 +570,8 @@ where
     let window = RefCell::new(Window {
         clock: Clock::new(),
         counted: 0,
+        opened: None,
+        closed: None,
         cpu_start: None,
         cpu_end: None,
     });
@@ -537,6 +583,7 @@ where
             if now >= end {
                 if w.cpu_end.is_none() {
                     w.cpu_end = process_cpu();
+                    w.closed = Some(now);
                     window_marker("end");
                 }
                 return Ok::<_, String>(());
@@ -544,6 +591,7 @@ where
             if now >= measure_start {
                 if w.counted == 0 {
                     w.cpu_start = process_cpu();
+                    w.opened = Some(now);
                     window_marker("start");
                 }
                 w.counted += 1;
@@ -553,7 +601,7 @@ where
     try_join_all((0..lanes).map(|_| lane())).await?;
     let w = window.into_inner();
     Ok(Rate {
-        per_s: w.counted as f64 / timing.measure.as_secs_f64(),
+        per_s: per_second(w.counted, w.opened, w.closed, timing),
         cpu_us: cpu_us_per_op(w.cpu_start, w.cpu_end, w.counted),
     })
 }
@@ -1081,6 +1129,26 @@ mod tests {
         assert_eq!(fmt_count(999_499), "999k");
         assert_eq!(fmt_count(999_500), "1.0M");
         assert_eq!(fmt_count(11_700_000), "11.7M");
+    }
+
+    #[test]
+    fn medians_and_rates_over_the_window_counted() {
+        assert_eq!(median([3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median([4.0, 1.0]), Some(4.0));
+        assert_eq!(median(std::iter::empty()), None);
+        let r = |per_s, cpu_us| Rate { per_s, cpu_us };
+        let m = Rate::median(&[r(10.0, Some(5.0)), r(30.0, None), r(20.0, Some(7.0))]).unwrap();
+        assert_eq!((m.per_s, m.cpu_us), (20.0, Some(7.0)));
+        assert!(Rate::median(&[]).is_none());
+        let timing = Timing::new(2.0);
+        let t0 = Instant::now();
+        // 300 operations counted over 1.5 s: 200/s, whatever the nominal window.
+        let rate = per_second(300, Some(t0), Some(t0 + Duration::from_millis(1500)), timing);
+        assert!((rate - 200.0).abs() < 1e-9);
+        assert_eq!(per_second(300, None, Some(t0), timing), 150.0);
+        let split = timing.split(3);
+        assert!(timing.measure - split.measure * 3 < Duration::from_nanos(3));
+        assert_eq!(split.warmup, timing.warmup / 3);
     }
 
     #[test]
