@@ -43,7 +43,7 @@ impl Uri {
 }
 
 impl Default for Uri {
-    /// The empty URI (no allocation).
+    /// The empty URI.
     fn default() -> Self {
         Uri(Arc::from(""))
     }

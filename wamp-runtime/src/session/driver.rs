@@ -130,29 +130,32 @@ async fn dispatch(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
             payload,
         }) => {
             let (args, kwargs) = values(payload)?;
-            let mut event = Event {
-                subscription,
-                publication,
-                topic: Uri::default(),
-                details,
-                args,
-                kwargs,
-            };
-            // One local subscriber (the usual case): no list of targets,
-            // and no clone of its sender unless its queue is full.
+            // The event is made once its topic is known: a placeholder
+            // `Uri` would cost an allocation per event.
             let single = {
                 let st = shared.lock();
                 let Some(subs) = st.subscriptions.get(&subscription) else {
                     return Ok(()); // unsubscribed meanwhile
                 };
+                let Some(first) = subs.first() else {
+                    return Ok(());
+                };
+                let event = Event {
+                    subscription,
+                    publication,
+                    topic: concrete_topic(&details, &first.topic),
+                    details,
+                    args,
+                    kwargs,
+                };
                 match subs.as_slice() {
-                    [only] => {
-                        event.topic = concrete_topic(&event.details, &only.topic);
-                        match only.tx.try_send(event) {
-                            Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => return Ok(()),
-                            Err(mpsc::error::TrySendError::Full(event)) => Ok((only.tx.clone(), event)),
-                        }
-                    }
+                    // One local subscriber (the usual case): no list of
+                    // targets, and no clone of its sender unless its queue
+                    // is full.
+                    [only] => match only.tx.try_send(event) {
+                        Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => return Ok(()),
+                        Err(mpsc::error::TrySendError::Full(event)) => Ok((only.tx.clone(), event)),
+                    },
                     many => Err((
                         many.iter()
                             .map(|s| (s.topic.clone(), s.tx.clone()))
