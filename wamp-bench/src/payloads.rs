@@ -25,7 +25,7 @@ use wamp_proto::{msg, CallOptions, Dict, Message, Serializer, Value};
 
 use crate::ceiling::{echo_in_flight, echo_per_frame, echo_server};
 use crate::report::PayloadRow;
-use crate::workload::{self, calls_in_lanes, Endpoint, Rate, Timing, REALM};
+use crate::workload::{self, calls_in_lanes, Endpoint, Rate, Timing, REALM, ROUNDS};
 
 /// The procedure that sends its arguments back.
 pub const ECHO_PROCEDURE: &str = "com.bench.echo";
@@ -33,12 +33,6 @@ pub const ECHO_PROCEDURE: &str = "com.bench.echo";
 /// Calls (and echo frames) in flight: enough to keep both ends busy, few
 /// enough that a 1 MiB run holds a few MiB.
 pub const LANES: usize = 4;
-
-/// Rounds in which the echo, the router keeping payloads and the one
-/// decoding them take turns, each measuring a share of `--seconds`; each
-/// figure is the median of its rounds, so that a drift in the machine's
-/// speed does not fall between the anchor and the figures.
-pub const ROUNDS: u32 = 3;
 
 /// The sizes measured, with the size's name in row and target IDs.
 pub const SIZES: [(&str, usize); 2] = [("64k", 64 * 1024), ("1m", 1024 * 1024)];

@@ -16,13 +16,7 @@ use wamp::Serializer;
 use crate::ceiling::{batched_at, call_frame};
 use crate::memory::{spawn_echo, spawn_router_with};
 use crate::report::{ids, Latency, Row};
-use crate::workload::{self, median, Api, Endpoint, Rate, Timing};
-
-/// Rounds in which the echo and our client take turns, each measuring a
-/// share of `--seconds`. The machine's speed drifts over seconds (it is
-/// shared), so the anchor is measured in the same stretch of time as what
-/// it anchors: each row reports the median of its rounds.
-const ROUNDS: u32 = 3;
+use crate::workload::{self, median, Api, Endpoint, Rate, Timing, ROUNDS};
 
 /// The echo row and our client's row against the router process, measured
 /// in alternating rounds; then the one-thread row.

@@ -1041,7 +1041,7 @@ impl Report {
                  router decoding and re-encoding them (before). Ratios: kept MB/s over echo MB/s (0.5x is the ceiling: \
                  four hops against two). The three take turns in {} rounds, each figure the median of its rounds.",
                 crate::payloads::LANES,
-                crate::payloads::ROUNDS
+                crate::workload::ROUNDS
             );
             let _ = writeln!(s);
             let _ = writeln!(

@@ -337,11 +337,11 @@ pub async fn row(id: &str, label: &str, endpoint: &Endpoint, timing: Timing, pla
     // seconds to set up, once in the middle) and each figure is the median
     // of its windows: a drift in the machine's speed then falls on all of
     // them alike.
-    let window = timing.split(EVENT_ROUNDS);
+    let window = timing.split(ROUNDS);
     let mut order = Vec::new();
-    for round in 0..EVENT_ROUNDS {
+    for round in 0..ROUNDS {
         order.push((1, window));
-        if plan.large_fanout && round == EVENT_ROUNDS / 2 {
+        if plan.large_fanout && round == ROUNDS / 2 {
             order.push((FANOUT_LARGE, timing.capped(LARGE_FANOUT_MEASURE)));
         }
         order.push((FANOUT, window));
@@ -394,7 +394,7 @@ pub async fn row(id: &str, label: &str, endpoint: &Endpoint, timing: Timing, pla
         }
     }
     row.add_note(format!(
-        "events: each figure the median of {EVENT_ROUNDS} windows of {:.2} s, the subscriber counts taking turns{}",
+        "events: each figure the median of {ROUNDS} windows of {:.2} s, the subscriber counts taking turns{}",
         window.measure.as_secs_f64(),
         if plan.large_fanout {
             " (1,000 subscribers once, between them)"
@@ -432,9 +432,11 @@ fn fmt_count(n: u64) -> String {
 /// it measures a shorter window to keep a whole run near two minutes.
 pub const LARGE_FANOUT_MEASURE: Duration = Duration::from_secs(1);
 
-/// Windows of one subscriber and of [`FANOUT`] subscribers in a row's
-/// event workloads, taking turns (see [`row`]).
-pub const EVENT_ROUNDS: u32 = 3;
+/// Rounds in which a target's figure and its anchor take turns, each
+/// measuring a share of `--seconds` (the machine is shared and its speed
+/// drifts over seconds): the as-deployed calls and their echo, the
+/// large-payload calls and theirs, one and [`FANOUT`] subscribers.
+pub const ROUNDS: u32 = 3;
 
 /// `1 subscriber`, `100 subscribers`.
 fn subscribers_text(n: usize) -> String {
