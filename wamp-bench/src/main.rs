@@ -84,7 +84,7 @@ struct Args {
     /// the open-files limit is lower).
     #[arg(long, default_value_t = 50_000)]
     sessions: usize,
-    /// Where to write the Markdown and JSON results (default: <workspace>/bench-results).
+    /// Where to write the Markdown and JSON results (default: `<workspace>/bench-results`).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Internal: run as the bare router child of the memory measurement.

@@ -55,7 +55,7 @@ pub mod ids {
     pub const PEER_WAMP_ASYNC_ON_OURS: &str = "peers.wamp_async_client_on_ours";
 }
 
-/// Stable target IDs ([`super::TargetResult::id`]), for tracking targets
+/// Stable target IDs ([`TargetResult::id`](crate::report::TargetResult::id)), for tracking targets
 /// across runs whatever their wording.
 pub mod target_ids {
     /// Pipelined calls, WebSocket+JSON vs the echo with a flush per frame.

@@ -39,7 +39,7 @@ pub(crate) struct RouterArgs {
     #[arg(long, value_name = "DIR")]
     web: Option<std::path::PathBuf>,
     /// Configuration file (TOML: transports, realms, roles, permissions,
-    /// authentication; its [[components]] are checked, not run); flags add to it.
+    /// authentication; its `[[components]]` are checked, not run); flags add to it.
     #[arg(long, value_name = "FILE")]
     config: Option<std::path::PathBuf>,
     /// Open realm to serve: anonymous, allowed everything (repeatable).
