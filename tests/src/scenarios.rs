@@ -697,6 +697,26 @@ pub async fn pubsub_patterns(c: &Connector) {
     nothing_arrives(&mut wild, "wildcard must not match").await;
 }
 
+/// Two subscriptions of one session to one topic share the router's
+/// subscription; each gets every event, with its topic and payload.
+pub async fn pubsub_two_local_subscribers(c: &Connector) {
+    let (sub, publisher) = (c().await, c().await);
+    let topic = unique("com.test.twice");
+    let mut first = sub.subscribe(&topic, Default::default()).await.unwrap();
+    let mut second = sub.subscribe(&topic, Default::default()).await.unwrap();
+    assert_eq!(first.id, second.id, "one router subscription per topic");
+    for i in 0..3 {
+        publisher.publish(&topic).arg(i).acknowledge(true).await.unwrap();
+    }
+    for (name, s) in [("first", &mut first), ("second", &mut second)] {
+        for i in 0..3 {
+            let ev = within(name, s.next()).await.unwrap();
+            assert_eq!(ev.arg::<i32>(0).unwrap(), i, "{name}");
+            assert_eq!(ev.topic, topic, "{name}");
+        }
+    }
+}
+
 pub async fn unsubscribe(c: &Connector) {
     let (sub, publisher) = (c().await, c().await);
     let topic = unique("com.test.unsub");
@@ -822,6 +842,7 @@ scenarios!(
     pubsub_exclude_eligible,
     pubsub_publisher_disclosure,
     pubsub_patterns,
+    pubsub_two_local_subscribers,
     unsubscribe,
     callee_lost,
     cleanup_on_leave,
