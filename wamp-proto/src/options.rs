@@ -5,7 +5,7 @@
 //! passes on what it does not understand. A known key with a value of the
 //! wrong type is a decode error naming the key.
 
-use serde::de::Error as _;
+use serde::de::{self, Error as _};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -178,7 +178,14 @@ wire_enum! {
 }
 
 fn take<T: OptionValue>(d: &mut Dict, key: &'static str) -> Result<Option<T>, OptionError> {
-    match d.remove(key) {
+    typed(d.remove(key), key)
+}
+
+/// A known key's value as its type: absent or `null` is `None`, a value of
+/// another type an error naming the key. The one copy of the rule, for
+/// [`from_dict`](HelloDetails::from_dict) and the decoders.
+fn typed<T: OptionValue>(v: Option<Value>, key: &'static str) -> Result<Option<T>, OptionError> {
+    match v {
         None | Some(Value::Null) => Ok(None),
         Some(v) => {
             let got = v.kind();
@@ -187,6 +194,37 @@ fn take<T: OptionValue>(d: &mut Dict, key: &'static str) -> Result<Option<T>, Op
                 expected: T::EXPECTED,
                 got,
             })
+        }
+    }
+}
+
+/// A dictionary key read by an options decoder: the index of a known key
+/// (matched where it lies in the input, nothing allocated), or another key,
+/// kept. Accepted as a `String` key would be: text, or bytes that are UTF-8.
+struct OptionKey(&'static [&'static str]);
+
+impl<'de> de::DeserializeSeed<'de> for OptionKey {
+    type Value = Result<usize, String>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_string(self)
+    }
+}
+
+impl<'de> de::Visitor<'de> for OptionKey {
+    type Value = Result<usize, String>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(self.0.iter().position(|k| *k == v).ok_or_else(|| v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(self.0.iter().position(|k| *k == v).ok_or(v))
+    }
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Self::Value, E> {
+        match std::str::from_utf8(v) {
+            Ok(s) => self.visit_str(s),
+            Err(_) => Err(E::invalid_value(de::Unexpected::Bytes(v), &self)),
         }
     }
 }
@@ -230,10 +268,37 @@ macro_rules! options {
             }
         }
 
+        /// Read in one pass: known keys are matched as they come, without
+        /// building a dictionary first; decoded as [`from_dict`](Self::from_dict)
+        /// would decode the same dictionary (the last of repeated keys wins).
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let dict = Dict::deserialize(d)?;
-                Self::from_dict(dict).map_err(D::Error::custom)
+                struct V;
+                impl<'de> de::Visitor<'de> for V {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        f.write_str("a map")
+                    }
+                    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<$name, A::Error> {
+                        const KEYS: &[&str] = &[$($key),*];
+                        let mut known: [Option<Value>; KEYS.len()] = Default::default();
+                        let mut extra = Dict::new();
+                        while let Some(key) = map.next_key_seed(OptionKey(KEYS))? {
+                            match key {
+                                Ok(i) => known[i] = Some(map.next_value()?),
+                                Err(other) => {
+                                    extra.insert(other, map.next_value()?);
+                                }
+                            }
+                        }
+                        let mut known = known.into_iter();
+                        Ok($name {
+                            $($field: typed::<$ty>(known.next().flatten(), $key).map_err(A::Error::custom)?,)*
+                            extra,
+                        })
+                    }
+                }
+                d.deserialize_map(V)
             }
         }
     };
@@ -463,5 +528,99 @@ mod tests {
         let mut d = Dict::new();
         d.insert("acknowledge".into(), Value::Null);
         assert_eq!(PublishOptions::from_dict(d).unwrap(), PublishOptions::default());
+    }
+
+    /// What the one-pass decoder makes of `json`, against `from_dict` on
+    /// the dictionary it holds: the same options, or the same error.
+    fn same_as_from_dict<T>(json: &str)
+    where
+        T: for<'de> Deserialize<'de> + PartialEq + std::fmt::Debug,
+        T: FromDictForTest,
+    {
+        let direct = serde_json::from_str::<T>(json).map_err(|e| e.to_string());
+        let via_dict = serde_json::from_str::<Dict>(json)
+            .map_err(|e| e.to_string())
+            .and_then(|d| T::from_dict_for_test(d).map_err(|e| e.to_string()));
+        match (&direct, &via_dict) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "{json}"),
+            // serde_json adds the error's position; the message is the same.
+            (Err(a), Err(b)) => assert!(a.starts_with(b.as_str()), "{json}: {a} vs {b}"),
+            _ => panic!("{json}: {direct:?} vs {via_dict:?}"),
+        }
+        // MessagePack too, where keys may come as bytes.
+        let value: Value = serde_json::from_str(json).unwrap_or(Value::Null);
+        if let Ok(bytes) = rmp_serde::to_vec(&value) {
+            let direct = rmp_serde::from_slice::<T>(&bytes).map_err(|e| e.to_string());
+            let via_dict = rmp_serde::from_slice::<Dict>(&bytes)
+                .map_err(|e| e.to_string())
+                .and_then(|d| T::from_dict_for_test(d).map_err(|e| e.to_string()));
+            assert_eq!(direct, via_dict, "{json} as MessagePack");
+        }
+    }
+
+    trait FromDictForTest: Sized {
+        fn from_dict_for_test(d: Dict) -> Result<Self, OptionError>;
+    }
+    impl FromDictForTest for CallOptions {
+        fn from_dict_for_test(d: Dict) -> Result<Self, OptionError> {
+            Self::from_dict(d)
+        }
+    }
+    impl FromDictForTest for EventDetails {
+        fn from_dict_for_test(d: Dict) -> Result<Self, OptionError> {
+            Self::from_dict(d)
+        }
+    }
+    impl FromDictForTest for RegisterOptions {
+        fn from_dict_for_test(d: Dict) -> Result<Self, OptionError> {
+            Self::from_dict(d)
+        }
+    }
+
+    #[test]
+    fn one_pass_decoding_is_from_dict() {
+        for json in [
+            r#"{}"#,
+            r#"{"timeout": 500, "x_custom": "kept", "receive_progress": true}"#,
+            r#"{"timeout": null}"#,
+            r#"{"timeout": 5.0}"#,
+            r#"{"timeout": -1}"#,
+            r#"{"timeout": "soon"}"#,
+            r#"{"timeout": 1, "timeout": 2}"#,
+            r#"{"timeout": "bad", "timeout": 2}"#,
+            r#"{"timeout": 2, "timeout": "bad"}"#,
+            r#"{"x": 1, "x": {"nested": [1, 2]}}"#,
+            r#"{"timeout": 7}"#,
+            r#"{"publisher": 12, "topic": "com.a.b", "retained": true, "other": null}"#,
+            r#"{"match": "prefix", "invoke": "roundrobin"}"#,
+            r#"{"match": "fuzzy"}"#,
+            r#"{"invoke": 3, "match": "fuzzy"}"#,
+            r#"[]"#,
+            r#""opts""#,
+            r#"null"#,
+            r#"{"a": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}"#,
+        ] {
+            same_as_from_dict::<CallOptions>(json);
+            same_as_from_dict::<EventDetails>(json);
+            same_as_from_dict::<RegisterOptions>(json);
+        }
+    }
+
+    #[test]
+    fn keys_as_utf8_bytes_are_keys() {
+        // MessagePack peers may send keys as binary; UTF-8 ones are read as text.
+        // {bin "timeout": 9, bin "x_other": 1}: a map of two (0x82), each
+        // key a bin 8 (0xc4, length), each value a positive fixint.
+        let mut buf = vec![0x82, 0xc4, 7];
+        buf.extend_from_slice(b"timeout");
+        buf.extend_from_slice(&[0x09, 0xc4, 7]);
+        buf.extend_from_slice(b"x_other");
+        buf.push(0x01);
+        let o: CallOptions = rmp_serde::from_slice(&buf).unwrap();
+        assert_eq!(o.timeout, Some(9));
+        assert_eq!(o.extra["x_other"], Value::UInt(1));
+        let bad = [0x81, 0xc4, 2, 0xff, 0xfe, 0x01]; // a key of bytes that are not UTF-8
+        assert!(rmp_serde::from_slice::<CallOptions>(&bad).is_err());
+        assert!(rmp_serde::from_slice::<Dict>(&bad).is_err());
     }
 }
