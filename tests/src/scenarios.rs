@@ -697,22 +697,34 @@ pub async fn pubsub_patterns(c: &Connector) {
     nothing_arrives(&mut wild, "wildcard must not match").await;
 }
 
-/// Two subscriptions of one session to one topic share the router's
-/// subscription; each gets every event, with its topic and payload.
+/// Two subscriptions of one session to one topic (or one prefix) share
+/// the router's subscription; each gets every event, with the concrete
+/// topic and the payload.
 pub async fn pubsub_two_local_subscribers(c: &Connector) {
     let (sub, publisher) = (c().await, c().await);
-    let topic = unique("com.test.twice");
-    let mut first = sub.subscribe(&topic, Default::default()).await.unwrap();
-    let mut second = sub.subscribe(&topic, Default::default()).await.unwrap();
-    assert_eq!(first.id, second.id, "one router subscription per topic");
-    for i in 0..3 {
-        publisher.publish(&topic).arg(i).acknowledge(true).await.unwrap();
-    }
-    for (name, s) in [("first", &mut first), ("second", &mut second)] {
+    let exact = unique("com.test.twice");
+    let prefix = unique("com.test.twiceprefix");
+    for (pattern, policy, published) in [
+        (exact.clone(), MatchPolicy::Exact, exact.clone()),
+        (prefix.clone(), MatchPolicy::Prefix, format!("{prefix}.leaf")),
+    ] {
+        let mut first = sub.subscribe(&pattern, sub_opts(policy)).await.unwrap();
+        let mut second = sub.subscribe(&pattern, sub_opts(policy)).await.unwrap();
+        assert_eq!(first.id, second.id, "one router subscription per pattern");
         for i in 0..3 {
-            let ev = within(name, s.next()).await.unwrap();
-            assert_eq!(ev.arg::<i32>(0).unwrap(), i, "{name}");
-            assert_eq!(ev.topic, topic, "{name}");
+            publisher
+                .publish(&published)
+                .arg(i)
+                .acknowledge(true)
+                .await
+                .unwrap();
+        }
+        for (name, s) in [("first", &mut first), ("second", &mut second)] {
+            for i in 0..3 {
+                let ev = within(name, s.next()).await.unwrap();
+                assert_eq!(ev.arg::<i32>(0).unwrap(), i, "{name} {policy:?}");
+                assert_eq!(ev.topic, published, "{name} {policy:?}");
+            }
         }
     }
 }

@@ -87,9 +87,6 @@ fn violation(msg: impl Into<String>) -> Error {
     Error::ProtocolViolation(msg.into())
 }
 
-/// The values of a received payload. Over a socket they are decoded
-/// already; kept encoded, they reach an in-process session only from the
-/// embedded router, which checked them when they arrived.
 /// An event's concrete topic: the one the router names in its details (a
 /// pattern subscription's), else the topic subscribed to, shared.
 fn concrete_topic(details: &EventDetails, subscribed: &Uri) -> Uri {
@@ -99,6 +96,9 @@ fn concrete_topic(details: &EventDetails, subscribed: &Uri) -> Uri {
     }
 }
 
+/// The values of a received payload. Over a socket they are decoded
+/// already; kept encoded, they reach an in-process session only from the
+/// embedded router, which checked them when they arrived.
 fn values(payload: Payload) -> Result<(List, Dict), Error> {
     payload
         .into_values()
@@ -172,7 +172,11 @@ async fn dispatch(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
                 Err((targets, event)) => {
                     for (topic, tx) in targets {
                         let mut ev = event.clone();
-                        ev.topic = concrete_topic(&ev.details, &topic);
+                        // A topic the router named is every target's, and
+                        // already the event's: not copied again.
+                        if ev.details.topic.is_none() {
+                            ev.topic = topic;
+                        }
                         let _ = tx.send(ev).await;
                     }
                 }
