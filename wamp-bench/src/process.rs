@@ -11,6 +11,8 @@
 //! CPU per operation here is this process's only (the clients): the
 //! router's or the echo server's CPU is in the other process.
 
+use std::collections::BTreeSet;
+
 use wamp::Serializer;
 
 use crate::ceiling::{batched_at, call_frame};
@@ -41,16 +43,19 @@ pub async fn run(timing: Timing) -> Vec<Row> {
                 serializer: Serializer::Json,
             };
             let (mut echo_rounds, mut our_rounds) = (Vec::new(), Vec::new());
+            let (mut echo_errors, mut our_errors) = (BTreeSet::new(), BTreeSet::new());
             for _ in 0..ROUNDS {
                 match batched_at(&echo_child.url, &call_frame(), round).await {
                     Ok(r) => echo_rounds.push(r),
-                    Err(e) => echo.add_note(format!("a round failed: {e}")),
+                    Err(e) => _ = echo_errors.insert(format!("a round failed: {e}")),
                 }
                 match workload::calls(&endpoint, round, Api::Untyped).await {
                     Ok(c) => our_rounds.push((c.seq, c.pipelined)),
-                    Err(e) => ours.add_note(format!("a round failed: {e}")),
+                    Err(e) => _ = our_errors.insert(format!("a round failed: {e}")),
                 }
             }
+            echo_errors.iter().for_each(|e| echo.add_note(e));
+            our_errors.iter().for_each(|e| ours.add_note(e));
             fill(&mut echo, &echo_rounds);
             fill(&mut ours, &our_rounds);
             echo.add_note(format!("CPU: the client process only; {rounds_note}"));
@@ -81,14 +86,13 @@ pub async fn run(timing: Timing) -> Vec<Row> {
     // one thread (`--threads 1`) and the client on a current-thread runtime.
     // What the defaults' multi-threaded runtimes cost a lightly loaded round
     // trip: each socket read then wakes a task on another thread.
-    let one_thread = routed_row(
+    let one_thread = current_thread_row(
         Row::new(
             ids::PROCESS_WS_JSON_ONE_THREAD,
             "ours: the same, router --threads 1, client on a current-thread runtime",
         ),
         &["--threads", "1"],
         timing,
-        true,
     )
     .await;
     vec![echo, ours, one_thread]
@@ -108,14 +112,9 @@ fn fill(row: &mut Row, rounds: &[(Latency, Rate)]) {
     }
 }
 
-/// Our client's calls against `wamp router` started with `extra` options;
-/// the client on a runtime of its own, current-thread if `current_thread`.
-async fn routed_row(
-    mut row: Row,
-    extra: &'static [&'static str],
-    timing: Timing,
-    current_thread: bool,
-) -> Row {
+/// Our client's calls, on a current-thread runtime of their own, against
+/// `wamp router` started with `extra` options.
+async fn current_thread_row(mut row: Row, extra: &'static [&'static str], timing: Timing) -> Row {
     match spawn_router_with(extra).await {
         Ok((mut router, how)) => {
             let endpoint = Endpoint::Url {
@@ -123,12 +122,7 @@ async fn routed_row(
                 serializer: Serializer::Json,
             };
             let work = move || async move { workload::calls(&endpoint, timing, Api::Untyped).await };
-            let calls = if current_thread {
-                workload::isolated_current_thread(work).await
-            } else {
-                work().await
-            };
-            match calls {
+            match workload::isolated_current_thread(work).await {
                 Ok(calls) => {
                     row.set_seq(calls.seq);
                     row.pipelined_per_s = Some(calls.pipelined.per_s);
