@@ -197,7 +197,11 @@ impl Serializer {
     /// serializer (serde_json refuses trailing characters itself;
     /// MessagePack and CBOR are checked here).
     pub fn decode(self, bytes: &[u8]) -> Result<Message, DecodeError> {
-        self.decode_serde(bytes).map_err(|reason| DecodeError {
+        self.decode_input(Input::Bytes(bytes))
+    }
+
+    fn decode_input(self, input: Input<'_>) -> Result<Message, DecodeError> {
+        self.decode_serde(input).map_err(|reason| DecodeError {
             serializer: self,
             reason,
         })
@@ -209,7 +213,7 @@ impl Serializer {
     pub fn decode_with(self, bytes: &[u8], mode: PayloadMode) -> Result<Message, DecodeError> {
         match mode {
             PayloadMode::Values => self.decode(bytes),
-            PayloadMode::Encoded => self.keep_encoded(bytes, Bytes::copy_from_slice),
+            PayloadMode::Encoded => self.keep_encoded(Input::Bytes(bytes), Bytes::copy_from_slice),
         }
     }
 
@@ -219,9 +223,32 @@ impl Serializer {
     /// message waiting in a queue does not keep alive a whole read buffer
     /// that its frame may share with others.
     pub fn decode_frame(self, frame: &Bytes, mode: PayloadMode) -> Result<Message, DecodeError> {
+        self.decode_shared(Input::Bytes(frame), frame, mode)
+    }
+
+    /// [`Serializer::decode_frame`] on a frame its transport has already
+    /// checked to be UTF-8 (a WebSocket text frame): `text` and `frame` are
+    /// the same bytes. JSON's strings are then not checked for UTF-8 a
+    /// second time.
+    pub(crate) fn decode_text_frame(
+        self,
+        text: &str,
+        frame: &Bytes,
+        mode: PayloadMode,
+    ) -> Result<Message, DecodeError> {
+        debug_assert_eq!(text.as_ptr(), frame.as_ptr());
+        self.decode_shared(Input::Text(text), frame, mode)
+    }
+
+    fn decode_shared(
+        self,
+        input: Input<'_>,
+        frame: &Bytes,
+        mode: PayloadMode,
+    ) -> Result<Message, DecodeError> {
         match mode {
-            PayloadMode::Values => self.decode(frame),
-            PayloadMode::Encoded => self.keep_encoded(frame, |b| {
+            PayloadMode::Values => self.decode_input(input),
+            PayloadMode::Encoded => self.keep_encoded(input, |b| {
                 if b.len() >= SHARE_FRAME_FROM {
                     frame.slice_ref(b) // `b` is a subslice of `frame`
                 } else {
@@ -233,8 +260,13 @@ impl Serializer {
 
     /// Decodes `frame` with its payload checked, not built, then attaches
     /// the payload's bytes, as `keep` keeps them.
-    fn keep_encoded(self, frame: &[u8], keep: impl FnOnce(&[u8]) -> Bytes) -> Result<Message, DecodeError> {
-        let Kept(mut msg) = self.decode_serde(frame).map_err(|reason| DecodeError {
+    fn keep_encoded(
+        self,
+        input: Input<'_>,
+        keep: impl FnOnce(&[u8]) -> Bytes,
+    ) -> Result<Message, DecodeError> {
+        let frame = input.bytes();
+        let Kept(mut msg) = self.decode_serde(input).map_err(|reason| DecodeError {
             serializer: self,
             reason,
         })?;
@@ -253,13 +285,18 @@ impl Serializer {
             }
             // A frame that decoded always has its payload where the walker
             // looks; should they ever disagree, the values do (slower).
-            _ => self.decode(frame),
+            _ => self.decode_input(input),
         }
     }
 
-    fn decode_serde<T: serde::de::DeserializeOwned>(self, bytes: &[u8]) -> Result<T, String> {
+    fn decode_serde<T: serde::de::DeserializeOwned>(self, input: Input<'_>) -> Result<T, String> {
+        let bytes = input.bytes();
         match self {
-            Serializer::Json => serde_json::from_slice(bytes).map_err(|e| e.to_string()),
+            Serializer::Json => match input {
+                Input::Text(text) => serde_json::from_str(text),
+                Input::Bytes(bytes) => serde_json::from_slice(bytes),
+            }
+            .map_err(|e| e.to_string()),
             Serializer::MsgPack => {
                 // Read from the slice itself: strings and binaries are borrowed
                 // from it and copied once, into the values, where a reader would
@@ -284,6 +321,25 @@ impl Serializer {
                     .map_err(|e| e.to_string())
                     .and_then(|msg| no_trailing_bytes(msg, rest))
             }
+        }
+    }
+}
+
+/// The bytes of one message, as its transport delivered them.
+#[derive(Clone, Copy)]
+enum Input<'a> {
+    /// Bytes not known to be UTF-8: a JSON decoder checks every string.
+    Bytes(&'a [u8]),
+    /// Text its transport has checked to be UTF-8 (a WebSocket text
+    /// frame), which a JSON decoder need not check again.
+    Text(&'a str),
+}
+
+impl<'a> Input<'a> {
+    fn bytes(self) -> &'a [u8] {
+        match self {
+            Input::Bytes(b) => b,
+            Input::Text(t) => t.as_bytes(),
         }
     }
 }
@@ -332,7 +388,7 @@ pub(crate) fn decode_payload(
         list.push(b']');
     }
     serializer
-        .decode_serde::<PayloadList>(&list)
+        .decode_serde::<PayloadList>(Input::Bytes(&list))
         .map(|p| p.0)
         .map_err(|reason| DecodeError { serializer, reason })
 }
@@ -372,5 +428,42 @@ fn no_trailing_bytes<T>(msg: T, rest: &[u8]) -> Result<T, String> {
 impl fmt::Display for Serializer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.subprotocol())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A WebSocket text frame is decoded from its checked text; the result
+    /// and every error must be those of the same bytes decoded unchecked.
+    #[test]
+    fn text_frames_decode_as_their_bytes() {
+        let big = format!(r#"[70,1,{{}},["{}"]]"#, "x".repeat(SHARE_FRAME_FROM));
+        let frames = [
+            r#"[36,1,2,{},["plain"],{"k":1}]"#,
+            // Escapes, characters outside ASCII raw and escaped, a surrogate pair.
+            r#"[36,1,2,{},["\u00e9\n\"\\","é€😀","\ud83d\ude00"]]"#,
+            r#"[36,1,2,{"topic":"com.é"},[]]"#,
+            big.as_str(),
+            // Errors: a lone surrogate, a raw control character, bytes
+            // after the message, a wrong element, an unknown type.
+            r#"[36,1,2,{},["\ud800"]]"#,
+            "[36,1,2,{},[\"a\u{1}b\"]]",
+            r#"[36,1,2,{},[]] x"#,
+            r#"[36,"1",2,{},[]]"#,
+            r#"[999,1]"#,
+            r#"[36,1,2,{},["unterminated]]"#,
+        ];
+        for (i, text) in frames.into_iter().enumerate() {
+            let frame = Bytes::copy_from_slice(text.as_bytes());
+            let text = std::str::from_utf8(&frame).unwrap();
+            for mode in [PayloadMode::Values, PayloadMode::Encoded] {
+                let checked = Serializer::Json.decode_text_frame(text, &frame, mode);
+                let unchecked = Serializer::Json.decode_frame(&frame, mode);
+                assert_eq!(checked.is_ok(), i < 4, "{mode:?}: {text:.60}");
+                assert_eq!(checked, unchecked, "{mode:?}: {text:.60}");
+            }
+        }
     }
 }

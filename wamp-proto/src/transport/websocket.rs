@@ -453,7 +453,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Stream for Frames<S> {
         while !this.done {
             let (end, code) = match ready!(this.stream.poll_next_unpin(cx)) {
                 Some(Ok(WsMessage::Text(t))) => {
-                    match this.serializer.decode_frame(&t.into(), this.payloads) {
+                    // tungstenite has checked the text to be UTF-8.
+                    let frame = bytes::Bytes::from(t.clone());
+                    match this
+                        .serializer
+                        .decode_text_frame(t.as_str(), &frame, this.payloads)
+                    {
                         Ok(msg) => return Poll::Ready(Some(msg)),
                         Err(e) => (e.into(), Some(CloseCode::Invalid)),
                     }
