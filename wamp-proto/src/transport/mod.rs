@@ -31,6 +31,7 @@ use crate::serializer::{DecodeError, EncodeError, PayloadMode, Serializer};
 mod channel;
 pub mod local;
 pub mod rawsocket;
+mod read_ahead;
 pub mod tls;
 pub mod websocket;
 

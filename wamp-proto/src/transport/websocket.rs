@@ -30,6 +30,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage, Utf
 use tokio_tungstenite::WebSocketStream;
 
 use super::channel::{self, Outgoing, Receiver};
+use super::read_ahead::ReadAhead;
 use super::{
     tls, CloseReason, Closer, Connection, TransportConfig, TransportError, TransportKind, WRITE_BATCH,
 };
@@ -41,6 +42,8 @@ const PROTOCOL_HEADER: &str = "Sec-WebSocket-Protocol";
 fn ws_config(cfg: &TransportConfig) -> WebSocketConfig {
     // tungstenite's default 128 KiB read buffer is zero-filled before reads
     // and held by every idle connection; WAMP messages are mostly small.
+    // It is also the most tungstenite reads at once: `ReadAhead` reads the
+    // payload of a large frame in larger pieces.
     let config = WebSocketConfig::default()
         .read_buffer_size(4 * 1024)
         .max_message_size(Some(cfg.max_message_size))
@@ -114,8 +117,9 @@ async fn handshake<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let stream = ReadAhead::new(stream);
     let fut = tokio_tungstenite::client_async_with_config(request, stream, Some(ws_config(cfg)));
-    let (ws, response) = tokio::time::timeout(cfg.handshake_timeout, fut)
+    let (mut ws, response) = tokio::time::timeout(cfg.handshake_timeout, fut)
         .await
         .map_err(|_| TransportError::Handshake(format!("no WebSocket handshake from {url} in time")))?
         .map_err(|e| {
@@ -138,6 +142,7 @@ where
     let serializer = Serializer::from_subprotocol(chosen)
         .filter(|s| serializers.contains(s))
         .ok_or_else(|| TransportError::Handshake(format!("{url} chose unoffered subprotocol {chosen:?}")))?;
+    ws.get_mut().frames_follow();
     Ok(spawn(ws, serializer, cfg, Some(url.to_owned())))
 }
 
@@ -188,11 +193,13 @@ where
             }
         }
     };
+    let stream = ReadAhead::new(stream);
     let fut = tokio_tungstenite::accept_hdr_async_with_config(stream, callback, Some(ws_config(cfg)));
-    let ws = tokio::time::timeout(cfg.handshake_timeout, fut)
+    let mut ws = tokio::time::timeout(cfg.handshake_timeout, fut)
         .await
         .map_err(|_| TransportError::Handshake("WebSocket handshake timed out".into()))?
         .map_err(|e| TransportError::Handshake(e.to_string()))?;
+    ws.get_mut().frames_follow();
     let serializer = chosen.ok_or_else(|| TransportError::Handshake("no subprotocol chosen".into()))?;
     Ok(spawn(ws, serializer, cfg, peer))
 }
