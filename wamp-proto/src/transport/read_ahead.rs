@@ -50,12 +50,14 @@ impl<S> ReadAhead<S> {
     }
 
     /// The opening handshake is over: what the socket gives from now on is
-    /// frames. (Bytes that came with the handshake and that tungstenite
-    /// already holds would put the frames out of step; a header that does
-    /// not parse turns reading ahead off for good, which costs speed only.)
-    pub(crate) fn frames_follow(&mut self) {
+    /// frames, `masked` if they come from a client (RFC 6455 section 5.1).
+    /// (Bytes that came with the handshake and that tungstenite already
+    /// holds would put the frames out of step; a header that does not parse
+    /// turns reading ahead off for good, which costs speed only.)
+    pub(crate) fn frames_follow(&mut self, masked: bool) {
         self.framing = Framing {
             on: true,
+            masked,
             ..Framing::default()
         };
     }
@@ -145,6 +147,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for ReadAhead<S> {
 struct Framing {
     /// Following frames at all (after the handshake, and while headers parse).
     on: bool,
+    /// Whether every frame's mask bit is set (a client's frames) or clear.
+    masked: bool,
     /// The current header's bytes so far (`have` of them).
     head: [u8; 14],
     have: u8,
@@ -177,7 +181,7 @@ impl Framing {
             self.have = have as u8; // at most 14
             bytes = &bytes[n..];
             if have >= 2 && have == header_len(self.head[1]) {
-                match payload_len(&self.head[..have]) {
+                match payload_len(&self.head[..have], self.masked) {
                     Some(len) => self.left = len,
                     None => self.on = false,
                 }
@@ -199,11 +203,12 @@ fn header_len(second: u8) -> usize {
 }
 
 /// The payload length of a whole header, or `None` for one that is not a
-/// plausible frame (reserved bits, an unknown opcode, a length past 2^63).
-fn payload_len(head: &[u8]) -> Option<u64> {
+/// plausible frame (reserved bits, an unknown opcode, the wrong mask bit,
+/// a length past 2^63).
+fn payload_len(head: &[u8], masked: bool) -> Option<u64> {
     let (first, second) = (head[0], head[1]);
     let known_opcode = matches!(first & 0x0F, 0 | 1 | 2 | 8 | 9 | 10);
-    if first & 0x70 != 0 || !known_opcode {
+    if first & 0x70 != 0 || !known_opcode || (second & 0x80 != 0) != masked {
         return None;
     }
     match second & 0x7F {
@@ -266,8 +271,8 @@ mod tests {
     async fn large_frames_are_read_ahead_small_ones_are_not() {
         let (mut tx, rx) = tokio::io::duplex(4 << 20);
         let mut r = ReadAhead::new(rx);
-        r.frames_follow();
-        let small: Vec<u8> = (0..200).flat_map(|_| frame(40, true)).collect();
+        r.frames_follow(false);
+        let small: Vec<u8> = (0..200).flat_map(|_| frame(40, false)).collect();
         tx.write_all(&small).await.unwrap();
         let (got, most) = read_all(&mut r, small.len(), 4096).await;
         assert_eq!(got, small);
@@ -287,7 +292,7 @@ mod tests {
         assert_eq!(got, data[large..]);
 
         // The end of the stream reads as an end, after what was sent.
-        let tail = frame(100_000, true);
+        let tail = frame(100_000, false);
         tx.write_all(&tail).await.unwrap();
         drop(tx);
         let (got, _) = read_all(&mut r, tail.len(), 4096).await;
@@ -299,8 +304,8 @@ mod tests {
     async fn headers_split_across_reads_are_followed() {
         let (mut tx, rx) = tokio::io::duplex(1 << 20);
         let mut r = ReadAhead::new(rx);
-        r.frames_follow();
-        let data = [frame(3, true), frame(60_000, true), frame(300, false)].concat();
+        r.frames_follow(true);
+        let data = [frame(3, true), frame(60_000, true), frame(300, true)].concat();
         tx.write_all(&data).await.unwrap();
         // One byte at a time through the first frame and the second's
         // header (9 and 8 bytes), then large reads.
@@ -319,18 +324,20 @@ mod tests {
 
     #[tokio::test]
     async fn bytes_that_are_not_frames_turn_it_off() {
-        let (mut tx, rx) = tokio::io::duplex(1 << 20);
-        let mut r = ReadAhead::new(rx);
-        r.frames_follow();
-        // Reserved bits set: no frame of ours. Then what looks like a huge
-        // frame is not read ahead.
-        let mut data = vec![0xF2, 0x00];
-        data.extend(frame(100_000, false));
-        tx.write_all(&data).await.unwrap();
-        let (got, most) = read_all(&mut r, data.len(), 4096).await;
-        assert_eq!(got, data);
-        assert_eq!(most, 0);
-        assert!(!r.framing.on);
+        // Reserved bits set, or a client's mask bit on a server's frame: no
+        // frame of ours. What looks like a huge frame after it is then not
+        // read ahead.
+        for (junk, masked) in [(vec![0xF2, 0x00], false), (frame(10, true), false)] {
+            let (mut tx, rx) = tokio::io::duplex(1 << 20);
+            let mut r = ReadAhead::new(rx);
+            r.frames_follow(masked);
+            let data = [junk, frame(100_000, masked)].concat();
+            tx.write_all(&data).await.unwrap();
+            let (got, most) = read_all(&mut r, data.len(), 4096).await;
+            assert_eq!(got, data);
+            assert_eq!(most, 0);
+            assert!(!r.framing.on);
+        }
         // Before the handshake ends nothing is followed.
         let mut fresh = ReadAhead::new(&[0u8; 0][..]);
         fresh.framing.advance(&frame(100_000, false));

@@ -142,7 +142,7 @@ where
     let serializer = Serializer::from_subprotocol(chosen)
         .filter(|s| serializers.contains(s))
         .ok_or_else(|| TransportError::Handshake(format!("{url} chose unoffered subprotocol {chosen:?}")))?;
-    ws.get_mut().frames_follow();
+    ws.get_mut().frames_follow(false); // a server's frames
     Ok(spawn(ws, serializer, cfg, Some(url.to_owned())))
 }
 
@@ -199,7 +199,7 @@ where
         .await
         .map_err(|_| TransportError::Handshake("WebSocket handshake timed out".into()))?
         .map_err(|e| TransportError::Handshake(e.to_string()))?;
-    ws.get_mut().frames_follow();
+    ws.get_mut().frames_follow(true); // a client's frames
     let serializer = chosen.ok_or_else(|| TransportError::Handshake("no subprotocol chosen".into()))?;
     Ok(spawn(ws, serializer, cfg, peer))
 }
