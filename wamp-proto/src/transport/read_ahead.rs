@@ -343,4 +343,71 @@ mod tests {
         fresh.framing.advance(&frame(100_000, false));
         assert_eq!(fresh.framing.payload_left(), 0);
     }
+
+    /// A socket that gives its bytes in pieces of the given sizes, in turn.
+    struct Pieces {
+        data: Vec<u8>,
+        at: usize,
+        sizes: Vec<usize>,
+        turn: usize,
+    }
+
+    impl AsyncRead for Pieces {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            let size = self.sizes[self.turn % self.sizes.len()];
+            self.turn += 1;
+            let n = size.min(buf.remaining()).min(self.data.len() - self.at);
+            let at = self.at;
+            buf.put_slice(&self.data[at..at + n]);
+            self.at += n;
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, ..Default::default() })]
+
+        /// Whatever the frames, however the socket splits them and whatever
+        /// the reader asks for: the bytes come out as they went in, the
+        /// frames stay followed to the last one's end, and no more than
+        /// READ_AHEAD is ever held.
+        #[test]
+        fn any_frames_any_pieces(
+            lens in proptest::collection::vec(
+                proptest::prop_oneof![0..200usize, 100..20_000usize, 60_000..200_000usize],
+                1..8,
+            ),
+            masked in proptest::bool::ANY,
+            sizes in proptest::collection::vec(1..100_000usize, 1..6),
+            asks in proptest::collection::vec(1..8_192usize, 1..6),
+        ) {
+            let data: Vec<u8> = lens.iter().flat_map(|&len| frame(len, masked)).collect();
+            let mut r = ReadAhead::new(Pieces { data: data.clone(), at: 0, sizes, turn: 0 });
+            r.frames_follow(masked);
+            let mut out = Vec::new();
+            let waker = futures_util::task::noop_waker_ref();
+            let mut cx = Context::from_waker(waker);
+            for turn in 0.. {
+                let mut chunk = vec![0; asks[turn % asks.len()]];
+                let mut buf = ReadBuf::new(&mut chunk);
+                let Poll::Ready(Ok(())) = Pin::new(&mut r).poll_read(&mut cx, &mut buf) else {
+                    panic!("the socket never waits or fails");
+                };
+                if buf.filled().is_empty() {
+                    break;
+                }
+                out.extend_from_slice(buf.filled());
+                let held = r.ahead.as_ref().map_or(0, |a| a.len());
+                proptest::prop_assert!(held <= READ_AHEAD);
+            }
+            proptest::prop_assert_eq!(out, data);
+            proptest::prop_assert!(r.framing.on);
+            proptest::prop_assert_eq!((r.framing.left, r.framing.have), (0, 0));
+            proptest::prop_assert!(r.ahead.is_none());
+        }
+    }
 }
