@@ -85,6 +85,7 @@ pub async fn run(timing: Timing, filter: &str) -> Vec<Row> {
             let plan = Plan {
                 large_fanout: false,
                 pace: Pace::Window(EVENT_WINDOW),
+                calls: true,
             };
             let mut row = workload::row(ids::OURS_ON_CROSSBAR, OURS_LABEL, &endpoint, timing, plan).await;
             row.add_note(format!(

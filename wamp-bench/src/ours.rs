@@ -17,8 +17,12 @@ use wamp::Serializer;
 
 use std::fmt::Write as _;
 
-use crate::report::{fmt_num, ids, Burst, Row};
-use crate::workload::{self, Api, Endpoint, Pace, Plan, Timing, FANOUT_LARGE, REALM, SLOW_EVERY};
+use std::collections::BTreeSet;
+
+use crate::report::{fmt_num, ids, Burst, Latency, Row};
+use crate::workload::{
+    self, Api, Endpoint, Pace, Plan, Rate, Timing, FANOUT_LARGE, REALM, ROUNDS, SLOW_EVERY,
+};
 
 /// How sessions reach the router.
 #[derive(Debug, Clone, Copy)]
@@ -57,8 +61,25 @@ const STACKS: [(&str, &str, Transport, bool); 4] = [
 /// ID contains `filter`), then the burst workload (if its ID does).
 pub async fn run(timing: Timing, filter: &str) -> (Vec<Row>, Option<Burst>) {
     let mut rows = Vec::new();
+    // `local_vs_ws_json` compares these two stacks' calls: they are
+    // measured in turns, after the rows' other workloads.
+    let in_turns = [ids::WS_JSON, ids::LOCAL].iter().all(|id| id.contains(filter));
     for (id, label, transport, large) in STACKS.into_iter().filter(|(id, ..)| id.contains(filter)) {
-        rows.push(workload::isolated(move || stack_row(id, label, transport, large, timing)).await);
+        let calls = !(in_turns && [ids::WS_JSON, ids::LOCAL].contains(&id));
+        rows.push(workload::isolated(move || stack_row(id, label, transport, large, calls, timing)).await);
+    }
+    if in_turns {
+        let turns = workload::isolated(move || calls_in_turns(timing)).await;
+        for (id, rounds, errors) in turns {
+            if let Some(row) = rows.iter_mut().find(|r| r.id == id) {
+                errors.iter().for_each(|e| row.add_note(e));
+                workload::fill_calls(row, &rounds);
+                row.add_note(format!(
+                    "calls: each figure the median of {ROUNDS} rounds of {:.2} s, taking turns with the other stack of `local_vs_ws_json`",
+                    timing.split(ROUNDS).measure.as_secs_f64()
+                ));
+            }
+        }
     }
     if ids::TYPED.contains(filter) {
         rows.push(workload::isolated(move || typed_row(timing)).await);
@@ -71,8 +92,56 @@ pub async fn run(timing: Timing, filter: &str) -> (Vec<Row>, Option<Burst>) {
     (rows, burst)
 }
 
-/// One stack: a router with the listener it needs, then every workload.
-async fn stack_row(id: &str, label: &str, transport: Transport, large_fanout: bool, timing: Timing) -> Row {
+/// Calls in-process and over WebSocket + JSON, each stack on a router of
+/// its own, in [`ROUNDS`] alternating rounds: each stack's row ID, its
+/// rounds' figures and why any round failed.
+async fn calls_in_turns(timing: Timing) -> Vec<(&'static str, Vec<(Latency, Rate)>, BTreeSet<String>)> {
+    let local_router = Router::new(RouterConfig::default().realm(REALM));
+    let ws_router = Router::new(RouterConfig::default().realm(REALM));
+    let mut stacks = vec![(ids::LOCAL, Ok(Endpoint::Local(local_router.clone())))];
+    stacks.push((
+        ids::WS_JSON,
+        ws_router
+            .listen_websocket("127.0.0.1:0")
+            .await
+            .map(|l| Endpoint::Url {
+                url: format!("ws://{}/ws", l.local_addr()),
+                serializer: Serializer::Json,
+            })
+            .map_err(|e| format!("could not listen: {e}")),
+    ));
+    let mut out: Vec<_> = stacks
+        .iter()
+        .map(|(id, _)| (*id, Vec::new(), BTreeSet::new()))
+        .collect();
+    let round = timing.split(ROUNDS);
+    for _ in 0..ROUNDS {
+        for ((id, endpoint), (_, rounds, errors)) in stacks.iter().zip(out.iter_mut()) {
+            eprintln!("[bench] {id}: calls, in turns");
+            match endpoint {
+                Ok(endpoint) => match workload::calls(endpoint, round, Api::Untyped).await {
+                    Ok(c) => rounds.push((c.seq, c.pipelined)),
+                    Err(e) => _ = errors.insert(format!("a round of calls failed: {e}")),
+                },
+                Err(e) => _ = errors.insert(format!("calls not measured: {e}")),
+            }
+        }
+    }
+    local_router.shutdown();
+    ws_router.shutdown();
+    out
+}
+
+/// One stack: a router with the listener it needs, then every workload
+/// (its calls only if `calls`).
+async fn stack_row(
+    id: &str,
+    label: &str,
+    transport: Transport,
+    large_fanout: bool,
+    calls: bool,
+    timing: Timing,
+) -> Row {
     let router = Router::new(RouterConfig::default().realm(REALM));
     let endpoint = match transport {
         Transport::InProcess => Ok(Endpoint::Local(router.clone())),
@@ -100,6 +169,7 @@ async fn stack_row(id: &str, label: &str, transport: Transport, large_fanout: bo
             let plan = Plan {
                 large_fanout,
                 pace: Pace::Unthrottled,
+                calls,
             };
             let mut row = workload::row(id, label, &endpoint, timing, plan).await;
             if !large_fanout {

@@ -17,8 +17,8 @@ use wamp::Serializer;
 
 use crate::ceiling::{batched_at, call_frame};
 use crate::memory::{spawn_echo, spawn_router_with};
-use crate::report::{ids, Latency, Row};
-use crate::workload::{self, median, Api, Endpoint, Rate, Timing, ROUNDS};
+use crate::report::{ids, Row};
+use crate::workload::{self, fill_calls, Api, Endpoint, Timing, ROUNDS};
 
 /// The echo row and our client's row against the router process, measured
 /// in alternating rounds; then the one-thread row.
@@ -56,8 +56,8 @@ pub async fn run(timing: Timing) -> Vec<Row> {
             }
             echo_errors.iter().for_each(|e| echo.add_note(e));
             our_errors.iter().for_each(|e| ours.add_note(e));
-            fill(&mut echo, &echo_rounds);
-            fill(&mut ours, &our_rounds);
+            fill_calls(&mut echo, &echo_rounds);
+            fill_calls(&mut ours, &our_rounds);
             echo.add_note(format!("CPU: the client process only; {rounds_note}"));
             ours.add_note(format!(
                 "router: {how}; CPU: the client process only (caller and callee); {rounds_note}"
@@ -96,20 +96,6 @@ pub async fn run(timing: Timing) -> Vec<Row> {
     )
     .await;
     vec![echo, ours, one_thread]
-}
-
-/// A row's sequential and pipelined figures: each the median of the
-/// rounds that ran.
-fn fill(row: &mut Row, rounds: &[(Latency, Rate)]) {
-    let seq = |f: fn(&Latency) -> f64| median(rounds.iter().map(|r| f(&r.0)));
-    row.seq_p50_us = seq(|l| l.p50_us);
-    row.seq_p99_us = seq(|l| l.p99_us);
-    row.seq_per_s = seq(|l| l.per_s);
-    let pipelined: Vec<Rate> = rounds.iter().map(|r| r.1).collect();
-    if let Some(r) = Rate::median(&pipelined) {
-        row.pipelined_per_s = Some(r.per_s);
-        row.pipelined_cpu_us = r.cpu_us;
-    }
 }
 
 /// Our client's calls, on a current-thread runtime of their own, against

@@ -316,6 +316,23 @@ pub struct Plan {
     pub large_fanout: bool,
     /// How the event publishers go.
     pub pace: Pace,
+    /// Also the call workloads (false where they are measured elsewhere,
+    /// in turns with another stack's).
+    pub calls: bool,
+}
+
+/// A row's sequential and pipelined figures: each the median of the
+/// rounds that ran.
+pub fn fill_calls(row: &mut Row, rounds: &[(Latency, Rate)]) {
+    let seq = |f: fn(&Latency) -> f64| median(rounds.iter().map(|r| f(&r.0)));
+    row.seq_p50_us = seq(|l| l.p50_us);
+    row.seq_p99_us = seq(|l| l.p99_us);
+    row.seq_per_s = seq(|l| l.per_s);
+    let pipelined: Vec<Rate> = rounds.iter().map(|r| r.1).collect();
+    if let Some(r) = Rate::median(&pipelined) {
+        row.pipelined_per_s = Some(r.per_s);
+        row.pipelined_cpu_us = r.cpu_us;
+    }
 }
 
 /// Runs every workload against `endpoint` and fills a row. A failing
@@ -323,14 +340,16 @@ pub struct Plan {
 /// still run.
 pub async fn row(id: &str, label: &str, endpoint: &Endpoint, timing: Timing, plan: Plan) -> Row {
     let mut row = Row::new(id, label);
-    eprintln!("[bench] {label}: calls");
-    match calls(endpoint, timing, Api::Untyped).await {
-        Ok(c) => {
-            row.set_seq(c.seq);
-            row.pipelined_per_s = Some(c.pipelined.per_s);
-            row.pipelined_cpu_us = c.pipelined.cpu_us;
+    if plan.calls {
+        eprintln!("[bench] {label}: calls");
+        match calls(endpoint, timing, Api::Untyped).await {
+            Ok(c) => {
+                row.set_seq(c.seq);
+                row.pipelined_per_s = Some(c.pipelined.per_s);
+                row.pipelined_cpu_us = c.pipelined.cpu_us;
+            }
+            Err(e) => row.add_note(format!("calls failed: {e}")),
         }
-        Err(e) => row.add_note(format!("calls failed: {e}")),
     }
     // The one-subscriber rate anchors the fan-out targets, so the counts
     // take turns in short windows (the 1,000-subscriber one, which costs
