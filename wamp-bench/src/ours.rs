@@ -98,18 +98,18 @@ pub async fn run(timing: Timing, filter: &str) -> (Vec<Row>, Option<Burst>) {
 async fn calls_in_turns(timing: Timing) -> Vec<(&'static str, Vec<(Latency, Rate)>, BTreeSet<String>)> {
     let local_router = Router::new(RouterConfig::default().realm(REALM));
     let ws_router = Router::new(RouterConfig::default().realm(REALM));
-    let mut stacks = vec![(ids::LOCAL, Ok(Endpoint::Local(local_router.clone())))];
-    stacks.push((
-        ids::WS_JSON,
-        ws_router
-            .listen_websocket("127.0.0.1:0")
-            .await
-            .map(|l| Endpoint::Url {
-                url: format!("ws://{}/ws", l.local_addr()),
-                serializer: Serializer::Json,
-            })
-            .map_err(|e| format!("could not listen: {e}")),
-    ));
+    let ws = ws_router
+        .listen_websocket("127.0.0.1:0")
+        .await
+        .map(|l| Endpoint::Url {
+            url: format!("ws://{}/ws", l.local_addr()),
+            serializer: Serializer::Json,
+        })
+        .map_err(|e| format!("could not listen: {e}"));
+    let stacks = [
+        (ids::LOCAL, Ok(Endpoint::Local(local_router.clone()))),
+        (ids::WS_JSON, ws),
+    ];
     let mut out: Vec<_> = stacks
         .iter()
         .map(|(id, _)| (*id, Vec::new(), BTreeSet::new()))
