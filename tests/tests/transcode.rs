@@ -22,7 +22,11 @@ struct Net {
 
 impl Net {
     async fn start() -> Net {
-        let router = Router::new(RouterConfig::default().realm(REALM));
+        Net::start_with(RouterConfig::default()).await
+    }
+
+    async fn start_with(config: RouterConfig) -> Net {
+        let router = Router::new(config.realm(REALM));
         let ws = router.listen_websocket("127.0.0.1:0").await.unwrap();
         let url = format!("ws://{}/ws", ws.local_addr());
         Net { router, url }
@@ -413,15 +417,21 @@ async fn raw_json_exchange(url: &str, frames: &[&str]) -> Vec<serde_json::Value>
     replies
 }
 
-/// The router writes messages past 64 KiB as several WebSocket frames
-/// (`TransportConfig::max_frame_written`), and so does a client that asks
-/// for it: a 1 MiB text and a 1 MiB binary argument come back whole,
-/// between every pair of serializers, fragmented by the router and by the
-/// client or not, with characters of one to three bytes cut by the frame
-/// boundaries.
+/// A router writes every message as one WebSocket frame, or past
+/// `TransportConfig::max_frame_written` as several, and so does a client:
+/// a 1 MiB text and a 1 MiB binary argument come back whole, between every
+/// pair of serializers, fragmented by the router and by the client or not,
+/// with characters of one to three bytes cut by the frame boundaries.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn large_messages_cross_whole_in_fragments() {
-    let net = Net::start().await;
+    let mut fragmenting_router = RouterConfig::default();
+    fragmenting_router.transport.max_frame_written = Some(64 * 1024);
+    for router_config in [RouterConfig::default(), fragmenting_router] {
+        large_messages_cross_whole(Net::start_with(router_config).await).await;
+    }
+}
+
+async fn large_messages_cross_whole(net: Net) {
     let text = "aé€".repeat((1 << 20) / 6);
     let data: Vec<u8> = (0..(1u32 << 20)).map(|i| (i % 251) as u8).collect();
     let fragmenting = |serializer| {

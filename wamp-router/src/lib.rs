@@ -188,12 +188,9 @@ impl Default for RouterConfig {
             realm_configs: Vec::new(),
             internal_call_timeout: Duration::from_secs(10),
             // Payloads stay as their senders encoded them: forwarded
-            // untouched to peers with the same serializer. Large messages
-            // are written in 64 KiB frames, so that none leaves its size
-            // in every connection's write buffer.
+            // untouched to peers with the same serializer.
             transport: TransportConfig {
                 payloads: PayloadMode::Encoded,
-                max_frame_written: Some(64 * 1024),
                 ..TransportConfig::default()
             },
             serializers: Serializer::ALL.to_vec(),

@@ -723,7 +723,12 @@ impl QueueReceiver {
         Ok(self.take(item))
     }
 
-    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Outgoing>> {
+    /// Whether nothing is queued now.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.rx.is_empty()
+    }
+
+    pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Outgoing>> {
         self.rx.poll_recv(cx).map(|item| item.map(|i| self.take(i)))
     }
 }

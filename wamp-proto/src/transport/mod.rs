@@ -34,6 +34,7 @@ pub mod rawsocket;
 mod read_ahead;
 pub mod tls;
 pub mod websocket;
+mod ws_write;
 
 pub use channel::{
     Alarm, Closed, Congestion, Outgoing, QueueLimits, QueueWatch, Receiver, Route, Sender, SharedMessage,
@@ -65,12 +66,11 @@ pub struct TransportConfig {
     pub payloads: PayloadMode,
     /// The largest WebSocket frame written, or `None` (the default) to
     /// write every message as one frame. A longer message then goes out as
-    /// several frames (RFC 6455 fragmentation), which costs its receiver a
-    /// copy to reassemble it; but tungstenite keeps its write buffer at the
-    /// largest size it ever held for the connection's life, so without a
-    /// bound one 1 MiB message leaves 1 MiB per connection. The router's
-    /// default is 64 KiB: a large event fanned out to many sessions then
-    /// leaves 64 KiB per connection instead (measured: 1,028 KiB before).
+    /// several frames (RFC 6455 fragmentation), for peers that limit the
+    /// size of a frame but not of a message; it costs the receiver a copy
+    /// to join them. What a connection holds while it writes is bounded
+    /// either way: a large payload is written from its own bytes (masked
+    /// 64 KiB at a time by a client), not copied into a buffer that stays.
     pub max_frame_written: Option<usize>,
 }
 
@@ -233,6 +233,14 @@ pub struct Connection {
 
 /// How many queued messages a writer encodes before it flushes the socket.
 pub(crate) const WRITE_BATCH: usize = 64;
+
+/// Gives back a writer's scratch buffer when its queue runs dry, if one
+/// large message left it over 4 KiB: an idle connection keeps no more.
+pub(crate) fn release_large(scratch: &mut Vec<u8>) {
+    if scratch.capacity() > 4 * 1024 {
+        *scratch = Vec::new();
+    }
+}
 
 /// Where a client URL points (see the table in the [module docs](self)).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -238,6 +238,9 @@ where
                             }
                         }
                         wr.flush().await?;
+                        if out_rx.is_empty() {
+                            super::release_large(&mut scratch);
+                        }
                     }
                 }
             }

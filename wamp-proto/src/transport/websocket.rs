@@ -15,22 +15,21 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-use futures_util::stream::SplitStream;
-use futures_util::{SinkExt, Stream, StreamExt};
+use futures_util::{Stream, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
-use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data as OpData, OpCode};
-use tokio_tungstenite::tungstenite::protocol::frame::{CloseFrame, Frame};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage, Utf8Bytes};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 use tokio_tungstenite::WebSocketStream;
 
-use super::channel::{self, Outgoing, Receiver};
-use super::read_ahead::ReadAhead;
+use super::channel::{self, Receiver};
+use super::ws_write::{FrameWriter, ReadSide};
 use super::{
     tls, CloseReason, Closer, Connection, TransportConfig, TransportError, TransportKind, WRITE_BATCH,
 };
@@ -43,18 +42,12 @@ fn ws_config(cfg: &TransportConfig) -> WebSocketConfig {
     // tungstenite's default 128 KiB read buffer is zero-filled before reads
     // and held by every idle connection; WAMP messages are mostly small.
     // It is also the most tungstenite reads at once: `ReadAhead` reads the
-    // payload of a large frame in larger pieces.
-    let config = WebSocketConfig::default()
+    // payload of a large frame in larger pieces. tungstenite writes only the opening handshake and control frames
+    // (see `ws_write`).
+    WebSocketConfig::default()
         .read_buffer_size(4 * 1024)
         .max_message_size(Some(cfg.max_message_size))
-        .max_frame_size(Some(cfg.max_message_size));
-    match cfg.max_frame_written {
-        // Written once this much is buffered (or at a flush, after each
-        // batch): with frames of at most this size, the write buffer
-        // never holds more than twice that.
-        Some(max) => config.write_buffer_size(max),
-        None => config,
-    }
+        .max_frame_size(Some(cfg.max_message_size))
 }
 
 /// Connects to a WebSocket URL (`ws://host:port/path`, or
@@ -117,7 +110,7 @@ async fn handshake<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let stream = ReadAhead::new(stream);
+    let stream = ReadSide::new(stream);
     let fut = tokio_tungstenite::client_async_with_config(request, stream, Some(ws_config(cfg)));
     let (mut ws, response) = tokio::time::timeout(cfg.handshake_timeout, fut)
         .await
@@ -142,8 +135,8 @@ where
     let serializer = Serializer::from_subprotocol(chosen)
         .filter(|s| serializers.contains(s))
         .ok_or_else(|| TransportError::Handshake(format!("{url} chose unoffered subprotocol {chosen:?}")))?;
-    ws.get_mut().frames_follow(false); // a server's frames
-    Ok(spawn(ws, serializer, cfg, Some(url.to_owned())))
+    let writer = ws.get_mut().handshake_done(false); // a server's frames
+    Ok(spawn(ws, writer, serializer, cfg, Some(url.to_owned())))
 }
 
 /// Accepts a WebSocket connection on a stream, negotiating one of
@@ -193,15 +186,15 @@ where
             }
         }
     };
-    let stream = ReadAhead::new(stream);
+    let stream = ReadSide::new(stream);
     let fut = tokio_tungstenite::accept_hdr_async_with_config(stream, callback, Some(ws_config(cfg)));
     let mut ws = tokio::time::timeout(cfg.handshake_timeout, fut)
         .await
         .map_err(|_| TransportError::Handshake("WebSocket handshake timed out".into()))?
         .map_err(|e| TransportError::Handshake(e.to_string()))?;
-    ws.get_mut().frames_follow(true); // a client's frames
+    let writer = ws.get_mut().handshake_done(true); // a client's frames
     let serializer = chosen.ok_or_else(|| TransportError::Handshake("no subprotocol chosen".into()))?;
-    Ok(spawn(ws, serializer, cfg, peer))
+    Ok(spawn(ws, writer, serializer, cfg, peer))
 }
 
 /// Sets `TCP_NODELAY`: WAMP messages are small and latency matters more than
@@ -211,22 +204,22 @@ pub fn tune_tcp(stream: &TcpStream) {
 }
 
 fn spawn<S>(
-    ws: WebSocketStream<S>,
+    ws: WebSocketStream<ReadSide<S>>,
+    writer: Option<FrameWriter<S>>,
     serializer: Serializer,
     cfg: &TransportConfig,
     peer: Option<String>,
 ) -> Connection
 where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: AsyncRead + AsyncWrite + Send + 'static,
 {
-    let (mut sink, stream) = ws.split();
     let max_frame = cfg.max_frame_written;
     let (sender, mut out_rx) = channel::queue(cfg.queue_limits());
     let close_reason = CloseReason::default();
     let closer = Closer::default();
     let close_code = CloseCodeSlot::default();
     let frames = Frames {
-        stream,
+        stream: ws,
         serializer,
         payloads: cfg.payloads,
         reason: close_reason.clone(),
@@ -237,54 +230,73 @@ where
     let reason = close_reason.clone();
     let abort = closer.clone();
     tokio::spawn(async move {
+        // `handshake_done` gives the writer once per connection.
+        let Some(mut writer) = writer else { return };
         // Closing abruptly drops the socket unflushed, even in the middle
         // of a write to a peer that stopped reading.
         let closed = abort.closed_owned();
-        let work = async move {
-            'outer: loop {
-                let Some(msg) = out_rx.recv().await else { break };
-                let mut next = Some(msg);
+        let mut scratch = Vec::new();
+        let control = writer.control();
+        let work = async {
+            loop {
+                let next = std::future::poll_fn(|cx| match control.poll_pending(cx) {
+                    Poll::Ready(()) => Poll::Ready(None),
+                    Poll::Pending => out_rx.poll_recv(cx).map(Some),
+                })
+                .await;
+                let mut next = match next {
+                    None => None,        // control frames only
+                    Some(None) => break, // every sender is gone
+                    Some(Some(msg)) => Some(msg),
+                };
                 let mut batched = 0;
-                // Feed everything already queued, then flush once: one syscall for a burst.
+                // Gather everything already queued, then flush once: one
+                // system call for a burst.
                 while let Some(msg) = next.take() {
                     if ends_for_protocol_violation(msg.message()) {
                         close_code.set(CloseCode::Protocol);
                     }
-                    let frames = match ws_frames(&msg, serializer, max_frame) {
-                        Ok(f) => f,
-                        Err(e) => {
-                            tracing::error!("dropping connection: {e}");
-                            close_code.set(CloseCode::Error);
-                            reason.set(e);
-                            break 'outer;
-                        }
-                    };
-                    for frame in frames {
-                        if let Err(e) = sink.feed(frame).await {
-                            reason.set(TransportError::Io(e.to_string()));
-                            break 'outer;
-                        }
-                    }
+                    let payload = msg.encoded(serializer, &mut scratch).map_err(|e| {
+                        tracing::error!("dropping connection: {e}");
+                        close_code.set(CloseCode::Error);
+                        TransportError::from(e)
+                    })?;
+                    writer
+                        .message(payload, serializer.is_binary(), max_frame)
+                        .await
+                        .map_err(|e| TransportError::Io(e.to_string()))?;
                     batched += 1;
                     if batched < WRITE_BATCH {
                         next = out_rx.try_recv().ok();
                     }
                 }
-                if let Err(e) = sink.flush().await {
-                    reason.set(TransportError::Io(e.to_string()));
+                // Pongs and a close reply go out after the batch.
+                writer.take_control();
+                let idle = out_rx.is_empty();
+                writer
+                    .flush(idle)
+                    .await
+                    .map_err(|e| TransportError::Io(e.to_string()))?;
+                if idle {
+                    super::release_large(&mut scratch);
+                }
+                if writer.is_closed() {
                     break;
                 }
             }
-            // The close frame says why; after it, `close` only flushes. (If the
-            // peer closed first, tungstenite has answered and sends nothing more.)
-            let frame = close_frame(close_code.get(), reason.get());
-            let _ = sink.feed(WsMessage::Close(Some(frame))).await;
-            let _ = sink.close().await;
+            Ok(())
         };
-        tokio::select! {
-            _ = work => {}
-            _ = closed => {}
+        let result: Result<(), TransportError> = tokio::select! {
+            r = work => r,
+            _ = closed => return, // drop the socket unflushed
+        };
+        if let Err(e) = result {
+            reason.set(e);
         }
+        // The close frame says why. (If the peer closed first and
+        // tungstenite's reply went out, nothing more is sent.)
+        let frame = close_frame(close_code.get(), reason.get());
+        let _ = writer.close(frame.code.into(), &frame.reason).await;
     });
 
     Connection {
@@ -295,74 +307,6 @@ where
         kind: TransportKind::WebSocket,
         serializer: Some(serializer),
         peer,
-    }
-}
-
-/// The WebSocket frames carrying `msg`: one text (JSON) or binary message,
-/// or, past `max_frame` ([`TransportConfig::max_frame_written`]), its
-/// fragments (RFC 6455 section 5.4): a text or binary frame, then
-/// continuation frames, each at most `max_frame` long. A shared message's
-/// bytes are reused, not encoded again, and fragments are slices of them.
-fn ws_frames(
-    msg: &Outgoing,
-    serializer: Serializer,
-    max_frame: Option<usize>,
-) -> Result<WsFrames, TransportError> {
-    let bytes = msg.encoded_bytes(serializer)?;
-    if let Some(max) = max_frame.filter(|&max| bytes.len() > max) {
-        let kind = if serializer.is_binary() {
-            OpData::Binary
-        } else {
-            OpData::Text
-        };
-        return Ok(WsFrames::Fragments {
-            bytes,
-            kind: Some(kind),
-            at: 0,
-            max: max.max(1),
-        });
-    }
-    Ok(WsFrames::One(Some(if serializer.is_binary() {
-        WsMessage::Binary(bytes)
-    } else {
-        // The JSON encoders write UTF-8 only; checked anyway, since nothing
-        // in the types says so (1.6% of a 64 KiB text call's CPU, and once
-        // per receiver of a shared frame: wamp-bench/README.md).
-        WsMessage::Text(Utf8Bytes::try_from(bytes).map_err(|e| TransportError::Io(e.to_string()))?)
-    })))
-}
-
-/// What [`ws_frames`] gives: the frames of one message, in order.
-enum WsFrames {
-    One(Option<WsMessage>),
-    /// `kind` is the first frame's (text or binary), taken by it; the rest
-    /// continue the message. A text message's fragments may split a
-    /// character: only the whole message must be UTF-8.
-    Fragments {
-        bytes: bytes::Bytes,
-        kind: Option<OpData>,
-        at: usize,
-        max: usize,
-    },
-}
-
-impl Iterator for WsFrames {
-    type Item = WsMessage;
-
-    fn next(&mut self) -> Option<WsMessage> {
-        match self {
-            WsFrames::One(m) => m.take(),
-            WsFrames::Fragments { bytes, kind, at, max } => {
-                if *at >= bytes.len() {
-                    return None;
-                }
-                let end = (*at + *max).min(bytes.len());
-                let opcode = OpCode::Data(kind.take().unwrap_or(OpData::Continue));
-                let frame = Frame::message(bytes.slice(*at..end), opcode, end == bytes.len());
-                *at = end;
-                Some(WsMessage::Frame(frame))
-            }
-        }
     }
 }
 
@@ -444,7 +388,7 @@ fn read_error(e: WsError, serializer: Serializer) -> (TransportError, Option<Clo
 /// the next message; the reason the connection ended is recorded once,
 /// with the close code that reason calls for.
 struct Frames<S> {
-    stream: SplitStream<WebSocketStream<S>>,
+    stream: WebSocketStream<ReadSide<S>>,
     serializer: Serializer,
     payloads: PayloadMode,
     reason: CloseReason,
@@ -452,7 +396,7 @@ struct Frames<S> {
     done: bool,
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin> Stream for Frames<S> {
+impl<S: AsyncRead + AsyncWrite> Stream for Frames<S> {
     type Item = Message;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Message>> {
@@ -485,63 +429,5 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Stream for Frames<S> {
             this.done = true;
         }
         Poll::Ready(None)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::msg;
-
-    const MAX: usize = 64 * 1024;
-
-    fn publish_of(len: usize) -> Outgoing {
-        let payload = crate::Payload::new(vec![crate::Value::Str("x".repeat(len))], Default::default());
-        Outgoing::from(Message::Publish(msg::Publish {
-            request: 1,
-            options: Default::default(),
-            topic: "com.example.big".into(),
-            payload,
-        }))
-    }
-
-    #[test]
-    fn a_small_message_is_one_frame() {
-        let frames: Vec<_> = ws_frames(&publish_of(10), Serializer::Json, Some(MAX))
-            .unwrap()
-            .collect();
-        assert!(matches!(frames.as_slice(), [WsMessage::Text(_)]), "{frames:?}");
-    }
-
-    #[test]
-    fn a_large_message_goes_out_in_fragments_that_add_up_to_it() {
-        let msg = publish_of(3 * MAX);
-        let whole = msg.encoded_bytes(Serializer::Json).unwrap();
-        let frames: Vec<Frame> = ws_frames(&msg, Serializer::Json, Some(MAX))
-            .unwrap()
-            .map(|m| match m {
-                WsMessage::Frame(f) => f,
-                other => panic!("a fragment, not {other:?}"),
-            })
-            .collect();
-        assert_eq!(frames.len(), whole.len().div_ceil(MAX));
-        let mut joined = Vec::new();
-        for (i, f) in frames.iter().enumerate() {
-            let last = i + 1 == frames.len();
-            let expected = if i == 0 { OpData::Text } else { OpData::Continue };
-            assert_eq!(f.header().opcode, OpCode::Data(expected), "frame {i}");
-            assert_eq!(f.header().is_final, last, "frame {i}");
-            assert!(f.payload().len() <= MAX);
-            joined.extend_from_slice(f.payload());
-        }
-        assert_eq!(joined, whole.as_ref());
-    }
-
-    #[test]
-    fn without_a_bound_a_large_message_is_one_frame() {
-        let frames: Vec<_> = ws_frames(&publish_of(3 * MAX), Serializer::Json, None)
-            .unwrap()
-            .collect();
-        assert!(matches!(frames.as_slice(), [WsMessage::Text(_)]), "{frames:?}");
     }
 }

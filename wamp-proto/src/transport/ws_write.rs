@@ -1,0 +1,552 @@
+//! The writing side of a WebSocket connection, written here rather than
+//! through tungstenite.
+//!
+//! tungstenite copies every frame into a write buffer of its own, which
+//! keeps the largest size it ever held for the connection's life (so the
+//! router cut large messages into 64 KiB fragments, which its receivers
+//! then had to join), wants a text frame's bytes checked for UTF-8 once
+//! per connection they go to, and shares its socket between reading and
+//! writing behind a lock. Here, after the opening handshake:
+//!
+//! - tungstenite reads through a [`ReadSide`]: the read half of the socket.
+//!   What it writes then (the pong that answers a ping, the reply to a
+//!   close) is kept in [`Control`] and put on the socket by the writer
+//!   between messages, so frames never interleave.
+//! - The connection's writer task writes messages through a [`FrameWriter`]
+//!   (RFC 6455 section 5.2): small ones gathered into one buffer, so a
+//!   burst goes out in one system call; a large one's payload written from
+//!   its own bytes, not copied (a client's frames are masked, so theirs
+//!   are masked in pieces of at most [`WRITE_LIMIT`]). The buffer is given
+//!   back whenever the queue runs dry: an idle connection holds none.
+//!
+//! A text frame's bytes are not checked for UTF-8 here: the JSON encoders
+//! write UTF-8 only, and a payload kept as a JSON peer sent it was checked
+//! when it was read (by tungstenite for a text frame, by serde_json's
+//! string parsing for RawSocket). Debug builds check anyway.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use futures_util::task::AtomicWaker;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf, ReadHalf, WriteHalf};
+
+use super::read_ahead::ReadAhead;
+
+/// Most bytes gathered before they are written: bounds what a connection
+/// holds while it writes (a client masks a large payload this much at a
+/// time).
+pub(crate) const WRITE_LIMIT: usize = 64 * 1024;
+
+/// A payload at least this long (unmasked) is written from its own bytes
+/// rather than copied into the buffer.
+const DIRECT_FROM: usize = 16 * 1024;
+
+/// First allocation of the buffer for a batch.
+const FIRST_BUFFER: usize = 4 * 1024;
+
+const OP_CONTINUE: u8 = 0x0;
+const OP_TEXT: u8 = 0x1;
+const OP_BINARY: u8 = 0x2;
+const OP_CLOSE: u8 = 0x8;
+const FIN: u8 = 0x80;
+
+/// What tungstenite reads from and writes to (see the module's docs):
+/// for the opening handshake, the whole socket; after it
+/// ([`ReadSide::handshake_done`]), its read half, with what tungstenite
+/// writes kept in [`Control`].
+pub(crate) struct ReadSide<S> {
+    read: ReadAhead<ReadHalf<S>>,
+    /// The write half, until the handshake is over.
+    write: Option<WriteHalf<S>>,
+    control: Arc<Control>,
+}
+
+impl<S: AsyncRead + AsyncWrite> ReadSide<S> {
+    /// Splits a connection's socket, for its opening handshake.
+    pub(crate) fn new(stream: S) -> Self {
+        let (read, write) = tokio::io::split(stream);
+        ReadSide {
+            read: ReadAhead::new(read),
+            write: Some(write),
+            control: Arc::default(),
+        }
+    }
+}
+
+impl<S> ReadSide<S> {
+    /// The opening handshake is over: from now on the socket carries
+    /// frames, `masked` if they come from a client (RFC 6455 section 5.3:
+    /// this side then writes unmasked frames, and masked ones otherwise).
+    /// Returns the writer of everything this side sends, or `None` if this
+    /// was called before.
+    pub(crate) fn handshake_done(&mut self, masked: bool) -> Option<FrameWriter<S>> {
+        self.read.frames_follow(masked);
+        let io = self.write.take()?;
+        Some(FrameWriter {
+            io,
+            buf: Vec::new(),
+            masked: !masked,
+            closed: false,
+            control: self.control.clone(),
+        })
+    }
+}
+
+impl<S: AsyncRead> AsyncRead for ReadSide<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.read).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite> AsyncWrite for ReadSide<S> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        match &mut this.write {
+            Some(w) => Pin::new(w).poll_write(cx, buf),
+            None => {
+                this.control.push(buf);
+                Poll::Ready(Ok(buf.len()))
+            }
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match &mut self.get_mut().write {
+            Some(w) => Pin::new(w).poll_flush(cx),
+            None => Poll::Ready(Ok(())),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match &mut self.get_mut().write {
+            Some(w) => Pin::new(w).poll_shutdown(cx),
+            // The writer shuts the socket down when it ends.
+            None => Poll::Ready(Ok(())),
+        }
+    }
+}
+
+/// Control frames tungstenite wrote after the handshake (whole frames, in
+/// order), waiting for the writer.
+#[derive(Default)]
+pub(crate) struct Control {
+    bytes: Mutex<Vec<u8>>,
+    pending: AtomicBool,
+    waker: AtomicWaker,
+}
+
+impl Control {
+    fn push(&self, buf: &[u8]) {
+        self.bytes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(buf);
+        self.pending.store(true, Ordering::Release);
+        self.waker.wake();
+    }
+
+    /// Ready once control frames are waiting (registering the writer's
+    /// waker otherwise).
+    pub(crate) fn poll_pending(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.pending.load(Ordering::Acquire) {
+            return Poll::Ready(());
+        }
+        self.waker.register(cx.waker());
+        if self.pending.load(Ordering::Acquire) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+
+    fn take(&self) -> Vec<u8> {
+        self.pending.store(false, Ordering::Release);
+        std::mem::take(&mut *self.bytes.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+/// Writes a connection's frames (see the module's docs).
+pub(crate) struct FrameWriter<S> {
+    io: WriteHalf<S>,
+    /// Frames not yet written; empty with no allocation between batches.
+    buf: Vec<u8>,
+    masked: bool,
+    /// A close frame has gone out: nothing more may follow it.
+    closed: bool,
+    control: Arc<Control>,
+}
+
+impl<S: AsyncWrite> FrameWriter<S> {
+    /// Where the control frames tungstenite writes wait for this writer.
+    pub(crate) fn control(&self) -> Arc<Control> {
+        self.control.clone()
+    }
+
+    /// Whether a close frame has gone out.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Adds the control frames tungstenite wrote (pongs, a close reply) to
+    /// what goes out next.
+    pub(crate) fn take_control(&mut self) {
+        let bytes = self.control.take();
+        if self.closed || bytes.is_empty() {
+            return;
+        }
+        // Whole frames, as tungstenite writes them: nothing may follow a close.
+        let mut at = 0;
+        while let Some(frame_len) = whole_frame_len(&bytes[at..]) {
+            self.buf.extend_from_slice(&bytes[at..at + frame_len]);
+            if bytes[at] & 0x0F == OP_CLOSE {
+                self.closed = true;
+                return;
+            }
+            at += frame_len;
+        }
+    }
+
+    /// Adds one message (a text or binary frame, or several fragments of
+    /// at most `max_frame` bytes), writing what has gathered whenever it
+    /// passes [`WRITE_LIMIT`]. Does nothing once a close frame went out.
+    pub(crate) async fn message(
+        &mut self,
+        payload: &[u8],
+        binary: bool,
+        max_frame: Option<usize>,
+    ) -> io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        debug_assert!(
+            binary || std::str::from_utf8(payload).is_ok(),
+            "a text frame that is not UTF-8"
+        );
+        let opcode = if binary { OP_BINARY } else { OP_TEXT };
+        let max = max_frame.unwrap_or(usize::MAX).max(1);
+        if payload.len() <= max {
+            return self.frame(FIN | opcode, payload).await;
+        }
+        let mut pieces = payload.chunks(max).peekable();
+        let mut op = opcode;
+        while let Some(piece) = pieces.next() {
+            let fin = if pieces.peek().is_none() { FIN } else { 0 };
+            self.frame(fin | op, piece).await?;
+            op = OP_CONTINUE;
+        }
+        Ok(())
+    }
+
+    /// Adds one frame: `first` is its first byte (FIN and opcode).
+    async fn frame(&mut self, first: u8, payload: &[u8]) -> io::Result<()> {
+        if self.buf.capacity() == 0 {
+            self.buf.reserve(FIRST_BUFFER.min(payload.len() + 14).max(256));
+        }
+        let key = self.masked.then(rand::random::<[u8; 4]>);
+        put_header(&mut self.buf, first, payload.len(), key);
+        match key {
+            None if payload.len() >= DIRECT_FROM => {
+                // The payload goes out from its own bytes, after what is gathered.
+                self.write_buf_and(payload).await
+            }
+            None => {
+                self.buf.extend_from_slice(payload);
+                self.write_if_full().await
+            }
+            Some(key) => {
+                // Masked in pieces, each written once the buffer is full (a
+                // piece is a multiple of 4 long, so the key stays in step).
+                for piece in payload.chunks(WRITE_LIMIT) {
+                    let start = self.buf.len();
+                    self.buf.extend_from_slice(piece);
+                    apply_mask(&mut self.buf[start..], key);
+                    self.write_if_full().await?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    async fn write_if_full(&mut self) -> io::Result<()> {
+        if self.buf.len() >= WRITE_LIMIT {
+            self.io.write_all(&self.buf).await?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+
+    /// Writes what is gathered, then `payload`, in as few system calls as
+    /// the socket takes.
+    async fn write_buf_and(&mut self, payload: &[u8]) -> io::Result<()> {
+        let (mut head, mut tail) = (0, 0);
+        while head < self.buf.len() || tail < payload.len() {
+            let slices = [
+                io::IoSlice::new(&self.buf[head..]),
+                io::IoSlice::new(&payload[tail..]),
+            ];
+            let n = self.io.write_vectored(&slices).await?;
+            if n == 0 {
+                return Err(io::ErrorKind::WriteZero.into());
+            }
+            let from_head = n.min(self.buf.len() - head);
+            head += from_head;
+            tail += n - from_head;
+        }
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// Writes what is gathered and flushes the socket. With `idle` (the
+    /// queue is empty), the buffer is given back.
+    pub(crate) async fn flush(&mut self, idle: bool) -> io::Result<()> {
+        if !self.buf.is_empty() {
+            self.io.write_all(&self.buf).await?;
+            self.buf.clear();
+        }
+        if idle {
+            self.buf = Vec::new();
+        }
+        self.io.flush().await
+    }
+
+    /// Sends a close frame with `code` and `reason` (unless one went out
+    /// already), writes everything and shuts the socket's writing down.
+    pub(crate) async fn close(&mut self, code: u16, reason: &str) -> io::Result<()> {
+        if !self.closed {
+            let mut payload = Vec::with_capacity(2 + reason.len());
+            payload.extend_from_slice(&code.to_be_bytes());
+            payload.extend_from_slice(reason.as_bytes());
+            self.frame(FIN | OP_CLOSE, &payload).await?;
+            self.closed = true;
+        }
+        self.flush(true).await?;
+        self.io.shutdown().await
+    }
+}
+
+/// Appends a frame header: `first` (FIN and opcode), the payload's length
+/// and, for a client, the masking key.
+fn put_header(buf: &mut Vec<u8>, first: u8, len: usize, key: Option<[u8; 4]>) {
+    let mask_bit = if key.is_some() { 0x80 } else { 0 };
+    buf.push(first);
+    match len {
+        0..=125 => buf.push(mask_bit | len as u8),
+        126..=0xFFFF => {
+            buf.push(mask_bit | 126);
+            buf.extend_from_slice(&(len as u16).to_be_bytes());
+        }
+        _ => {
+            buf.push(mask_bit | 127);
+            buf.extend_from_slice(&(len as u64).to_be_bytes());
+        }
+    }
+    if let Some(key) = key {
+        buf.extend_from_slice(&key);
+    }
+}
+
+/// XORs `bytes` with the masking key, which starts at its first byte.
+fn apply_mask(bytes: &mut [u8], key: [u8; 4]) {
+    let wide = u64::from_ne_bytes([key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3]]);
+    let mut words = bytes.chunks_exact_mut(8);
+    for w in &mut words {
+        let v = u64::from_ne_bytes((&*w).try_into().expect("8 bytes")) ^ wide;
+        w.copy_from_slice(&v.to_ne_bytes());
+    }
+    for (i, b) in words.into_remainder().iter_mut().enumerate() {
+        *b ^= key[i % 4];
+    }
+}
+
+/// The length of the whole frame at the start of `bytes`, header and
+/// payload, or `None` if `bytes` holds no whole frame.
+fn whole_frame_len(bytes: &[u8]) -> Option<usize> {
+    let second = *bytes.get(1)?;
+    let ext = match second & 0x7F {
+        126 => 2,
+        127 => 8,
+        _ => 0,
+    };
+    let head: usize = 2 + ext + if second & 0x80 != 0 { 4 } else { 0 };
+    let len = match second & 0x7F {
+        126 => usize::from(u16::from_be_bytes(bytes.get(2..4)?.try_into().ok()?)),
+        127 => usize::try_from(u64::from_be_bytes(bytes.get(2..10)?.try_into().ok()?)).ok()?,
+        n => usize::from(n),
+    };
+    let total = head.checked_add(len)?;
+    (bytes.len() >= total).then_some(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+    use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+    use tokio_tungstenite::tungstenite::Message as WsMessage;
+    use tokio_tungstenite::WebSocketStream;
+
+    /// Our writer on one end of a pipe (a client's, masking, or a
+    /// server's), tungstenite reading the other end.
+    async fn pair(
+        client: bool,
+    ) -> (
+        ReadSide<tokio::io::DuplexStream>,
+        FrameWriter<tokio::io::DuplexStream>,
+        WebSocketStream<tokio::io::DuplexStream>,
+    ) {
+        let (ours, theirs) = tokio::io::duplex(256 * 1024);
+        let mut read_side = ReadSide::new(ours);
+        // Frames come in masked when this side is the server.
+        let writer = read_side
+            .handshake_done(!client)
+            .expect("the first call gives the writer");
+        assert!(read_side.handshake_done(!client).is_none(), "only once");
+        let role = if client { Role::Server } else { Role::Client };
+        let config = WebSocketConfig::default()
+            .max_message_size(None)
+            .max_frame_size(None);
+        let peer = WebSocketStream::from_raw_socket(theirs, role, Some(config)).await;
+        (read_side, writer, peer)
+    }
+
+    fn text(len: usize) -> String {
+        // Two-byte characters too, so fragments split some of them.
+        (0..len).map(|i| if i % 7 == 0 { 'é' } else { 'a' }).collect()
+    }
+
+    #[tokio::test]
+    async fn messages_of_any_size_read_back_whole_on_either_side() {
+        for client in [false, true] {
+            let (_read_side, mut writer, mut peer) = pair(client).await;
+            let sent: Vec<(Vec<u8>, bool)> = vec![
+                (b"[1,2]".to_vec(), false),
+                (vec![0x93, 1, 2, 3], true),
+                (Vec::new(), true),
+                (text(125).into_bytes(), false),
+                (text(126).into_bytes(), false),
+                (text(0xFFFF).into_bytes(), false),
+                ((0..100_003u32).map(|i| i as u8).collect(), true),
+                (text(1 << 20).into_bytes(), false),
+            ];
+            let expected = sent.clone();
+            let write = async move {
+                for (payload, binary) in &sent {
+                    writer.message(payload, *binary, None).await.unwrap();
+                }
+                // A batch of small ones, gathered; then fragments.
+                for i in 0..100u8 {
+                    writer.message(&[i; 10], true, None).await.unwrap();
+                }
+                writer
+                    .message(text(300_001).as_bytes(), false, Some(64 * 1024))
+                    .await
+                    .unwrap();
+                writer.flush(true).await.unwrap();
+                writer.close(1000, "").await.unwrap();
+            };
+            let read = async move {
+                for (payload, binary) in expected {
+                    let got = peer.next().await.unwrap().unwrap();
+                    match got {
+                        WsMessage::Binary(b) if binary => assert_eq!(b, payload),
+                        WsMessage::Text(t) if !binary => assert_eq!(t.as_bytes(), payload),
+                        other => panic!("{} bytes, binary {binary}: got {other:?}", payload.len()),
+                    }
+                }
+                for i in 0..100u8 {
+                    assert_eq!(
+                        peer.next().await.unwrap().unwrap(),
+                        WsMessage::Binary(vec![i; 10].into())
+                    );
+                }
+                assert_eq!(
+                    peer.next().await.unwrap().unwrap(),
+                    WsMessage::Text(text(300_001).into())
+                );
+                match peer.next().await.unwrap().unwrap() {
+                    WsMessage::Close(Some(f)) => assert_eq!(f.code, CloseCode::Normal),
+                    other => panic!("a close frame, not {other:?}"),
+                }
+            };
+            tokio::join!(write, read);
+        }
+    }
+
+    #[tokio::test]
+    async fn tungstenites_replies_go_out_between_messages_and_nothing_after_a_close() {
+        for client in [false, true] {
+            let (read_side, mut writer, mut peer) = pair(client).await;
+            let role = if client { Role::Client } else { Role::Server };
+            let mut ours = WebSocketStream::from_raw_socket(read_side, role, None).await;
+            let control = writer.control();
+
+            writer.message(b"[1]", false, None).await.unwrap();
+            peer.send(WsMessage::Ping(vec![7, 8].into())).await.unwrap();
+            // Our reader sees the ping; tungstenite's pong waits for the writer.
+            assert_eq!(
+                ours.next().await.unwrap().unwrap(),
+                WsMessage::Ping(vec![7, 8].into())
+            );
+            peer.send(WsMessage::Text("[2]".into())).await.unwrap();
+            assert_eq!(ours.next().await.unwrap().unwrap(), WsMessage::Text("[2]".into()));
+            std::future::poll_fn(|cx| control.poll_pending(cx)).await;
+            writer.take_control();
+            writer.message(b"[3]", false, None).await.unwrap();
+            writer.flush(true).await.unwrap();
+            assert_eq!(peer.next().await.unwrap().unwrap(), WsMessage::Text("[1]".into()));
+            assert_eq!(
+                peer.next().await.unwrap().unwrap(),
+                WsMessage::Pong(vec![7, 8].into())
+            );
+            assert_eq!(peer.next().await.unwrap().unwrap(), WsMessage::Text("[3]".into()));
+
+            // The peer closes; reading on, tungstenite replies.
+            peer.send(WsMessage::Close(None)).await.unwrap();
+            assert!(matches!(ours.next().await.unwrap().unwrap(), WsMessage::Close(_)));
+            // (A client's next read waits for the server to end the TCP
+            // connection: polled once, it writes the reply and waits.)
+            let _ = futures_util::FutureExt::now_or_never(ours.next());
+            writer.take_control();
+            assert!(writer.is_closed());
+            writer.message(b"[4]", false, None).await.unwrap();
+            writer.close(1000, "").await.unwrap();
+            assert!(matches!(peer.next().await.unwrap().unwrap(), WsMessage::Close(_)));
+            assert!(peer.next().await.is_none(), "nothing after the close reply");
+        }
+    }
+
+    #[test]
+    fn masking_twice_gives_the_bytes_back() {
+        for len in [0, 1, 7, 8, 9, 64, 1001] {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 31) as u8).collect();
+            let mut masked = bytes.clone();
+            apply_mask(&mut masked, [1, 2, 3, 250]);
+            for (i, (m, b)) in masked.iter().zip(&bytes).enumerate() {
+                assert_eq!(*m, b ^ [1, 2, 3, 250][i % 4]);
+            }
+            apply_mask(&mut masked, [1, 2, 3, 250]);
+            assert_eq!(masked, bytes);
+        }
+    }
+
+    #[test]
+    fn whole_frames_are_measured_and_partial_ones_are_not() {
+        let mut buf = Vec::new();
+        put_header(&mut buf, FIN | OP_TEXT, 300, Some([1, 2, 3, 4]));
+        let head = buf.len();
+        assert_eq!(head, 2 + 2 + 4);
+        buf.resize(head + 300, b'a');
+        assert_eq!(whole_frame_len(&buf), Some(head + 300));
+        assert_eq!(whole_frame_len(&buf[..head + 299]), None);
+        assert_eq!(whole_frame_len(&buf[..3]), None);
+        assert_eq!(whole_frame_len(&[]), None);
+    }
+}
