@@ -100,10 +100,7 @@ impl Serializer {
 
     /// Encodes a message into a new buffer.
     pub fn encode(self, msg: &Message) -> Result<Vec<u8>, EncodeError> {
-        // Room for the payload up front: a buffer grown by doubling copied a
-        // 1 MiB payload twice over and faulted in fresh pages each time.
-        let payload = msg.payload().map_or(0, Payload::approx_size);
-        let mut buf = Vec::with_capacity(128 + payload);
+        let mut buf = Vec::new();
         self.encode_into(msg, &mut buf)?;
         // The estimate counts values in memory, more than many small ones
         // take encoded; what a shared frame would hold for nothing is given
@@ -120,6 +117,9 @@ impl Serializer {
     /// in this serializer is copied into the frame as it is; in another one
     /// it is decoded and encoded again.
     pub fn encode_into(self, msg: &Message, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+        // Room for the payload up front: a buffer grown by doubling copied a
+        // 1 MiB payload twice over and faulted in fresh pages each time.
+        buf.reserve(128 + msg.payload().map_or(0, Payload::approx_size));
         let error = |reason| EncodeError {
             serializer: self,
             message_type: msg.message_type(),
