@@ -111,15 +111,20 @@ impl Serializer {
         Ok(buf)
     }
 
+    /// The room [`Serializer::encode_into`] makes for a message up front:
+    /// a buffer grown by doubling copied a 1 MiB payload twice over and
+    /// faulted in fresh pages each time.
+    pub(crate) fn room_for(msg: &Message) -> usize {
+        128 + msg.payload().map_or(0, Payload::approx_size)
+    }
+
     /// Appends the encoding of a message to `buf`, so a writer can reuse one buffer.
     ///
     /// A payload kept encoded ([`Payload::encoded`](crate::Payload::encoded))
     /// in this serializer is copied into the frame as it is; in another one
     /// it is decoded and encoded again.
     pub fn encode_into(self, msg: &Message, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
-        // Room for the payload up front: a buffer grown by doubling copied a
-        // 1 MiB payload twice over and faulted in fresh pages each time.
-        buf.reserve(128 + msg.payload().map_or(0, Payload::approx_size));
+        buf.reserve(Self::room_for(msg));
         let error = |reason| EncodeError {
             serializer: self,
             message_type: msg.message_type(),

@@ -96,6 +96,15 @@ impl Outgoing {
         }
     }
 
+    /// The shared encoding with `serializer` of a shared message, `None`
+    /// for a message of its own.
+    pub(crate) fn shared_encoding(&self, serializer: Serializer) -> Option<Result<&Bytes, EncodeError>> {
+        match &self.0 {
+            Repr::Own(_) => None,
+            Repr::Shared(s) => Some(s.encoded(serializer)),
+        }
+    }
+
     /// The encoding of the message as owned bytes: newly encoded for a
     /// message of its own, the shared bytes (not copied) otherwise.
     pub fn encoded_bytes(&self, serializer: Serializer) -> Result<Bytes, EncodeError> {

@@ -235,7 +235,6 @@ where
         // Closing abruptly drops the socket unflushed, even in the middle
         // of a write to a peer that stopped reading.
         let closed = abort.closed_owned();
-        let mut scratch = Vec::new();
         let control = writer.control();
         let work = async {
             loop {
@@ -256,15 +255,13 @@ where
                     if ends_for_protocol_violation(msg.message()) {
                         close_code.set(CloseCode::Protocol);
                     }
-                    let payload = msg.encoded(serializer, &mut scratch).map_err(|e| {
-                        tracing::error!("dropping connection: {e}");
-                        close_code.set(CloseCode::Error);
-                        TransportError::from(e)
-                    })?;
-                    writer
-                        .message(payload, serializer.is_binary(), max_frame)
-                        .await
-                        .map_err(|e| TransportError::Io(e.to_string()))?;
+                    if let Err(e) = writer.outgoing(&msg, serializer, max_frame).await {
+                        if let TransportError::Encode(_) = e {
+                            tracing::error!("dropping connection: {e}");
+                            close_code.set(CloseCode::Error);
+                        }
+                        return Err(e);
+                    }
                     batched += 1;
                     if batched < WRITE_BATCH {
                         next = out_rx.try_recv().ok();
@@ -277,9 +274,6 @@ where
                     .flush(idle)
                     .await
                     .map_err(|e| TransportError::Io(e.to_string()))?;
-                if idle {
-                    super::release_large(&mut scratch);
-                }
                 if writer.is_closed() {
                     break;
                 }
