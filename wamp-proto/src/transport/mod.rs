@@ -68,9 +68,9 @@ pub struct TransportConfig {
     /// write every message as one frame. A longer message then goes out as
     /// several frames (RFC 6455 fragmentation), for peers that limit the
     /// size of a frame but not of a message; it costs the receiver a copy
-    /// to join them. What a connection holds while it writes is bounded
-    /// either way: a large payload is written from its own bytes (masked
-    /// 64 KiB at a time by a client), not copied into a buffer that stays.
+    /// to join them. Either way nothing stays behind once a message is
+    /// written: a router writes a large payload from its own bytes, a
+    /// client masks a copy that goes when its queue runs dry.
     pub max_frame_written: Option<usize>,
 }
 

@@ -42,8 +42,8 @@ fn ws_config(cfg: &TransportConfig) -> WebSocketConfig {
     // tungstenite's default 128 KiB read buffer is zero-filled before reads
     // and held by every idle connection; WAMP messages are mostly small.
     // It is also the most tungstenite reads at once: `ReadAhead` reads the
-    // payload of a large frame in larger pieces. tungstenite writes only the opening handshake and control frames
-    // (see `ws_write`).
+    // payload of a large frame in larger pieces. tungstenite writes only
+    // the opening handshake and control frames (see `ws_write`).
     WebSocketConfig::default()
         .read_buffer_size(4 * 1024)
         .max_message_size(Some(cfg.max_message_size))

@@ -41,7 +41,7 @@ use crate::serializer::Serializer;
 
 /// Most bytes gathered before they are written: bounds what a connection
 /// holds while it writes, beyond one masked message (a client's).
-pub(crate) const WRITE_LIMIT: usize = 64 * 1024;
+const WRITE_LIMIT: usize = 64 * 1024;
 
 /// A payload at least this long (unmasked) is written from its own bytes
 /// rather than copied into the buffer.
@@ -326,7 +326,8 @@ impl<S: AsyncWrite> FrameWriter<S> {
     /// Adds one frame: `first` is its first byte (FIN and opcode).
     async fn frame(&mut self, first: u8, payload: &[u8]) -> io::Result<()> {
         if self.buf.capacity() == 0 {
-            self.buf.reserve(FIRST_BUFFER.min(payload.len() + 14).max(256));
+            self.buf
+                .reserve(FIRST_BUFFER.min(payload.len() + MAX_HEADER).max(256));
         }
         let key = self.masked.then(rand::random::<[u8; 4]>);
         put_header(&mut self.buf, first, payload.len(), key);
