@@ -425,3 +425,82 @@ impl<S: AsyncRead + AsyncWrite> Stream for Frames<S> {
         Poll::Ready(None)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+    /// The router's side of a connection over a pipe, and a tungstenite
+    /// client on the other end.
+    async fn accepted() -> (Connection, WebSocketStream<tokio::io::DuplexStream>) {
+        let (ours, theirs) = tokio::io::duplex(64 * 1024);
+        let mut request = "ws://localhost/ws".into_client_request().unwrap();
+        request
+            .headers_mut()
+            .insert(PROTOCOL_HEADER, HeaderValue::from_static("wamp.2.json"));
+        let cfg = TransportConfig::default();
+        let (conn, client) = tokio::join!(
+            accept(ours, &[Serializer::Json], &cfg, None),
+            tokio_tungstenite::client_async(request, theirs)
+        );
+        (conn.unwrap(), client.unwrap().0)
+    }
+
+    #[tokio::test]
+    async fn pings_are_answered_between_messages_and_the_close_says_why() {
+        let (conn, mut client) = accepted().await;
+        let Connection {
+            sender, mut receiver, ..
+        } = conn;
+        // The session reads (and so answers pings) while it waits for messages.
+        let session = tokio::spawn(async move {
+            let mut got = Vec::new();
+            while let Some(msg) = receiver.recv().await {
+                got.push(msg);
+            }
+            got
+        });
+        client.send(WsMessage::Ping(vec![1, 2, 3].into())).await.unwrap();
+        client
+            .send(WsMessage::Text(r#"[1,"realm1",{}]"#.into()))
+            .await
+            .unwrap();
+        sender.send(Message::goodbye("wamp.close.normal")).await.unwrap();
+        let mut seen = Vec::new();
+        while seen.len() < 2 {
+            match client.next().await.unwrap().unwrap() {
+                WsMessage::Pong(p) => seen.push(format!("pong {p:?}")),
+                WsMessage::Text(t) => seen.push(format!("text {}", t.as_str())),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        seen.sort();
+        assert_eq!(seen[0], "pong b\"\\x01\\x02\\x03\"");
+        assert!(seen[1].starts_with("text [6,"), "{seen:?}");
+
+        // The client closes; once the session lets go, the writer's close
+        // frame answers it with a normal code.
+        client.send(WsMessage::Close(None)).await.unwrap();
+        let got = session.await.unwrap();
+        assert!(matches!(got.as_slice(), [Message::Hello(_)]), "{got:?}");
+        drop(sender);
+        match client.next().await.unwrap().unwrap() {
+            WsMessage::Close(Some(f)) => assert_eq!(f.code, CloseCode::Normal),
+            other => panic!("a close frame, not {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_frame_that_is_no_message_closes_with_1007() {
+        let (mut conn, mut client) = accepted().await;
+        client.send(WsMessage::Text("not json".into())).await.unwrap();
+        assert!(conn.receiver.recv().await.is_none());
+        drop(conn);
+        match client.next().await.unwrap().unwrap() {
+            WsMessage::Close(Some(f)) => assert_eq!(f.code, CloseCode::Invalid, "{f:?}"),
+            other => panic!("a close frame, not {other:?}"),
+        }
+    }
+}

@@ -174,8 +174,12 @@ impl Control {
         }
     }
 
+    /// The control frames waiting (none without taking the lock, the
+    /// common case: the writer asks after every batch).
     fn take(&self) -> Vec<u8> {
-        self.pending.store(false, Ordering::Release);
+        if !self.pending.swap(false, Ordering::AcqRel) {
+            return Vec::new();
+        }
         std::mem::take(&mut *self.bytes.lock().unwrap_or_else(|p| p.into_inner()))
     }
 }
