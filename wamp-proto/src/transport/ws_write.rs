@@ -57,6 +57,10 @@ const OP_CONTINUE: u8 = 0x0;
 const OP_TEXT: u8 = 0x1;
 const OP_BINARY: u8 = 0x2;
 const OP_CLOSE: u8 = 0x8;
+const OP_PONG: u8 = 0xA;
+
+/// Most bytes of control frames waiting for the writer (see [`Control::push`]).
+const CONTROL_LIMIT: usize = 4 * 1024;
 const FIN: u8 = 0x80;
 
 /// What tungstenite reads from and writes to (see the module's docs):
@@ -151,11 +155,19 @@ pub(crate) struct Control {
 }
 
 impl Control {
+    /// Keeps what tungstenite wrote for the writer: whole control frames.
+    /// Bounded: once [`CONTROL_LIMIT`] bytes wait (a peer pinging faster
+    /// than this side can write, or than the peer reads), further pongs
+    /// are dropped; a close reply is always kept (tungstenite sends one at
+    /// most).
     fn push(&self, buf: &[u8]) {
-        self.bytes
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend_from_slice(buf);
+        let mut bytes = self.bytes.lock().unwrap_or_else(|p| p.into_inner());
+        let pong = buf.first().is_some_and(|b| b & 0x0F == OP_PONG);
+        if pong && bytes.len() + buf.len() > CONTROL_LIMIT {
+            return;
+        }
+        bytes.extend_from_slice(buf);
+        drop(bytes);
         self.pending.store(true, Ordering::Release);
         self.waker.wake();
     }
@@ -671,6 +683,26 @@ mod tests {
             assert!(matches!(peer.next().await.unwrap().unwrap(), WsMessage::Close(_)));
             assert!(peer.next().await.is_none(), "nothing after the close reply");
         }
+    }
+
+    #[test]
+    fn pongs_waiting_are_bounded_and_a_close_reply_is_kept() {
+        let control = Control::default();
+        let mut pong = Vec::new();
+        put_header(&mut pong, FIN | OP_PONG, 125, None);
+        pong.resize(pong.len() + 125, 7);
+        for _ in 0..1000 {
+            control.push(&pong);
+        }
+        let mut close = Vec::new();
+        put_header(&mut close, FIN | OP_CLOSE, 2, None);
+        close.extend_from_slice(&1000u16.to_be_bytes());
+        control.push(&close);
+        let waiting = control.take();
+        assert!(waiting.len() <= CONTROL_LIMIT + close.len(), "{}", waiting.len());
+        assert!(waiting.len() >= CONTROL_LIMIT - pong.len());
+        assert!(waiting.ends_with(&close), "the close reply is kept");
+        assert!(control.take().is_empty());
     }
 
     #[test]
