@@ -18,7 +18,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::{Buf, BufMut, BytesMut};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, ReadBuf};
 
 /// Most bytes read from the socket at once: the bound on what a connection
 /// holds here beyond tungstenite's own buffers.
@@ -29,8 +29,8 @@ pub(crate) const READ_AHEAD: usize = 64 * 1024;
 pub(crate) const AHEAD_FROM: u64 = 16 * 1024;
 
 /// A stream whose reads inside a large WebSocket frame take up to
-/// [`READ_AHEAD`] bytes at a time (see the module's docs). Writes pass
-/// straight through.
+/// [`READ_AHEAD`] bytes at a time (see the module's docs). It only reads:
+/// the writing half of the socket is `ws_write`'s.
 #[derive(Debug)]
 pub(crate) struct ReadAhead<S> {
     inner: S,
@@ -115,32 +115,6 @@ impl<S: AsyncRead + Unpin> AsyncRead for ReadAhead<S> {
     }
 }
 
-impl<S: AsyncWrite + Unpin> AsyncWrite for ReadAhead<S> {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-}
-
 /// Where the bytes read so far stand in the WebSocket framing: inside a
 /// header (gathered here until whole) or inside a payload (counted down).
 #[derive(Debug, Default)]
@@ -193,7 +167,7 @@ impl Framing {
 
 /// A frame header's length from its second byte: 2, then 2 or 8 bytes of
 /// extended length, then 4 of mask.
-fn header_len(second: u8) -> usize {
+pub(super) fn header_len(second: u8) -> usize {
     let ext = match second & 0x7F {
         126 => 2,
         127 => 8,
@@ -211,13 +185,19 @@ fn payload_len(head: &[u8], masked: bool) -> Option<u64> {
     if first & 0x70 != 0 || !known_opcode || (second & 0x80 != 0) != masked {
         return None;
     }
-    match second & 0x7F {
-        126 => Some(u64::from(u16::from_be_bytes([head[2], head[3]]))),
-        127 => {
-            let len = u64::from_be_bytes(head[2..10].try_into().ok()?);
-            (len >> 63 == 0).then_some(len)
-        }
-        n => Some(u64::from(n)),
+    let len = declared_len(head);
+    (len >> 63 == 0).then_some(len)
+}
+
+/// The payload length a whole header (at least [`header_len`] bytes)
+/// declares: the 7-bit length, or the 16- or 64-bit one after it.
+pub(super) fn declared_len(head: &[u8]) -> u64 {
+    match head[1] & 0x7F {
+        126 => u64::from(u16::from_be_bytes([head[2], head[3]])),
+        127 => u64::from_be_bytes([
+            head[2], head[3], head[4], head[5], head[6], head[7], head[8], head[9],
+        ]),
+        n => u64::from(n),
     }
 }
 
@@ -229,22 +209,8 @@ mod tests {
     /// A frame's bytes: a binary frame of `len` payload bytes, masked (as a
     /// client sends) or not.
     fn frame(len: usize, masked: bool) -> Vec<u8> {
-        let mut f = vec![0x82];
-        let mask_bit = if masked { 0x80 } else { 0 };
-        match len {
-            0..=125 => f.push(mask_bit | len as u8),
-            126..=65535 => {
-                f.push(mask_bit | 126);
-                f.extend_from_slice(&(len as u16).to_be_bytes());
-            }
-            _ => {
-                f.push(mask_bit | 127);
-                f.extend_from_slice(&(len as u64).to_be_bytes());
-            }
-        }
-        if masked {
-            f.extend_from_slice(&[1, 2, 3, 4]);
-        }
+        let mut f = Vec::new();
+        super::super::ws_write::put_header(&mut f, 0x82, len, masked.then_some([1, 2, 3, 4]));
         f.extend((0..len).map(|i| (i % 251) as u8));
         f
     }

@@ -35,7 +35,7 @@ use futures_util::task::AtomicWaker;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf, ReadHalf, WriteHalf};
 
 use super::channel::Outgoing;
-use super::read_ahead::ReadAhead;
+use super::read_ahead::{declared_len, header_len, ReadAhead};
 use super::TransportError;
 use crate::serializer::Serializer;
 
@@ -424,7 +424,7 @@ impl<S: AsyncWrite> FrameWriter<S> {
 }
 
 /// Appends a frame header: see [`header`].
-fn put_header(buf: &mut Vec<u8>, first: u8, len: usize, key: Option<[u8; 4]>) {
+pub(super) fn put_header(buf: &mut Vec<u8>, first: u8, len: usize, key: Option<[u8; 4]>) {
     let (head, n) = header(first, len, key);
     buf.extend_from_slice(&head[..n]);
 }
@@ -474,18 +474,8 @@ fn apply_mask(bytes: &mut [u8], key: [u8; 4]) {
 /// The length of the whole frame at the start of `bytes`, header and
 /// payload, or `None` if `bytes` holds no whole frame.
 fn whole_frame_len(bytes: &[u8]) -> Option<usize> {
-    let second = *bytes.get(1)?;
-    let ext = match second & 0x7F {
-        126 => 2,
-        127 => 8,
-        _ => 0,
-    };
-    let head: usize = 2 + ext + if second & 0x80 != 0 { 4 } else { 0 };
-    let len = match second & 0x7F {
-        126 => usize::from(u16::from_be_bytes(bytes.get(2..4)?.try_into().ok()?)),
-        127 => usize::try_from(u64::from_be_bytes(bytes.get(2..10)?.try_into().ok()?)).ok()?,
-        n => usize::from(n),
-    };
+    let head = header_len(*bytes.get(1)?);
+    let len = usize::try_from(declared_len(bytes.get(..head)?)).ok()?;
     let total = head.checked_add(len)?;
     (bytes.len() >= total).then_some(total)
 }
