@@ -77,7 +77,7 @@ struct Args {
     #[arg(long, default_value_t = 2.0)]
     seconds: f64,
     /// Only the stacks whose row ID contains this (e.g. `ws_json`, `local`,
-    /// `autobahn`): for profiling one stack at a time.
+    /// `autobahn`, `1m_text`): for profiling one stack at a time.
     #[arg(long, value_name = "SUBSTRING")]
     filter: Option<String>,
     /// Sessions connected for the memory measurement (fewer, with a note, where
@@ -221,10 +221,15 @@ async fn run(args: &Args) -> Report {
         report.peers = peers::run(timing).await;
     }
     if args.payloads {
-        // Half a second per workload is plenty at these sizes (hundreds of
-        // megabytes), and keeps `--all` near two minutes.
-        let short = Timing::new(timing.measure.as_secs_f64().min(0.5));
-        report.payloads = payloads::run(short).await;
+        // Within `--all`, half a second per workload is plenty at these
+        // sizes (hundreds of megabytes) and keeps the run near two minutes;
+        // `--payloads` alone measures the full `--seconds` (for profiling).
+        let timing = if args.all {
+            Timing::new(timing.measure.as_secs_f64().min(0.5))
+        } else {
+            timing
+        };
+        report.payloads = payloads::run(timing, filter).await;
     }
     if args.scale {
         // A second: CPU per event varies too much over half of one.
