@@ -31,9 +31,9 @@ use crate::serializer::{DecodeError, EncodeError, PayloadMode, Serializer};
 mod channel;
 pub mod local;
 pub mod rawsocket;
-mod read_ahead;
 pub mod tls;
 pub mod websocket;
+mod ws_read;
 mod ws_write;
 
 pub use channel::{

@@ -15,21 +15,20 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-use futures_util::{Stream, StreamExt};
-use tokio::io::{AsyncRead, AsyncWrite};
+use futures_util::Stream;
+use tokio::io::{AsyncRead, AsyncWrite, ReadHalf};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
+use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
-use tokio_tungstenite::WebSocketStream;
 
 use super::channel::{self, Receiver};
-use super::ws_write::{FrameWriter, ReadSide};
+use super::ws_read::{FrameReader, Handshake, Incoming, ReadError};
+use super::ws_write::FrameWriter;
 use super::{
     tls, CloseReason, Closer, Connection, TransportConfig, TransportError, TransportKind, WRITE_BATCH,
 };
@@ -39,11 +38,8 @@ use crate::serializer::{DecodeError, PayloadMode, Serializer};
 const PROTOCOL_HEADER: &str = "Sec-WebSocket-Protocol";
 
 fn ws_config(cfg: &TransportConfig) -> WebSocketConfig {
-    // tungstenite's default 128 KiB read buffer is zero-filled before reads
-    // and held by every idle connection; WAMP messages are mostly small.
-    // It is also the most tungstenite reads at once: `ReadAhead` reads the
-    // payload of a large frame in larger pieces. tungstenite writes only
-    // the opening handshake and control frames (see `ws_write`).
+    // tungstenite does the opening handshake only (frames are `ws_read`'s
+    // and `ws_write`'s): its buffers need not be large.
     WebSocketConfig::default()
         .read_buffer_size(4 * 1024)
         .max_message_size(Some(cfg.max_message_size))
@@ -110,9 +106,9 @@ async fn handshake<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let stream = ReadSide::new(stream);
+    let stream = Handshake::new(stream);
     let fut = tokio_tungstenite::client_async_with_config(request, stream, Some(ws_config(cfg)));
-    let (mut ws, response) = tokio::time::timeout(cfg.handshake_timeout, fut)
+    let (ws, response) = tokio::time::timeout(cfg.handshake_timeout, fut)
         .await
         .map_err(|_| TransportError::Handshake(format!("no WebSocket handshake from {url} in time")))?
         .map_err(|e| {
@@ -135,8 +131,8 @@ where
     let serializer = Serializer::from_subprotocol(chosen)
         .filter(|s| serializers.contains(s))
         .ok_or_else(|| TransportError::Handshake(format!("{url} chose unoffered subprotocol {chosen:?}")))?;
-    let writer = ws.get_mut().handshake_done(false); // a server's frames
-    Ok(spawn(ws, writer, serializer, cfg, Some(url.to_owned())))
+    let (reader, writer) = ws.into_inner().done(false, cfg.max_message_size); // a server's frames
+    Ok(spawn(reader, writer, serializer, cfg, Some(url.to_owned())))
 }
 
 /// Accepts a WebSocket connection on a stream, negotiating one of
@@ -186,15 +182,15 @@ where
             }
         }
     };
-    let stream = ReadSide::new(stream);
+    let stream = Handshake::new(stream);
     let fut = tokio_tungstenite::accept_hdr_async_with_config(stream, callback, Some(ws_config(cfg)));
-    let mut ws = tokio::time::timeout(cfg.handshake_timeout, fut)
+    let ws = tokio::time::timeout(cfg.handshake_timeout, fut)
         .await
         .map_err(|_| TransportError::Handshake("WebSocket handshake timed out".into()))?
         .map_err(|e| TransportError::Handshake(e.to_string()))?;
-    let writer = ws.get_mut().handshake_done(true); // a client's frames
     let serializer = chosen.ok_or_else(|| TransportError::Handshake("no subprotocol chosen".into()))?;
-    Ok(spawn(ws, writer, serializer, cfg, peer))
+    let (reader, writer) = ws.into_inner().done(true, cfg.max_message_size); // a client's frames
+    Ok(spawn(reader, writer, serializer, cfg, peer))
 }
 
 /// Sets `TCP_NODELAY`: WAMP messages are small and latency matters more than
@@ -204,8 +200,8 @@ pub fn tune_tcp(stream: &TcpStream) {
 }
 
 fn spawn<S>(
-    ws: WebSocketStream<ReadSide<S>>,
-    writer: Option<FrameWriter<S>>,
+    reader: FrameReader<ReadHalf<S>>,
+    mut writer: FrameWriter<S>,
     serializer: Serializer,
     cfg: &TransportConfig,
     peer: Option<String>,
@@ -219,7 +215,7 @@ where
     let closer = Closer::default();
     let close_code = CloseCodeSlot::default();
     let frames = Frames {
-        stream: ws,
+        reader,
         serializer,
         payloads: cfg.payloads,
         reason: close_reason.clone(),
@@ -230,8 +226,6 @@ where
     let reason = close_reason.clone();
     let abort = closer.clone();
     tokio::spawn(async move {
-        // `handshake_done` gives the writer once per connection.
-        let Some(mut writer) = writer else { return };
         // Closing abruptly drops the socket unflushed, even in the middle
         // of a write to a peer that stopped reading.
         let closed = abort.closed_owned();
@@ -287,8 +281,8 @@ where
         if let Err(e) = result {
             reason.set(e);
         }
-        // The close frame says why. (If the peer closed first and
-        // tungstenite's reply went out, nothing more is sent.)
+        // The close frame says why. (If the peer closed first and the
+        // reader's reply went out, nothing more is sent.)
         let frame = close_frame(close_code.get(), reason.get());
         let _ = writer.close(frame.code.into(), &frame.reason).await;
     });
@@ -358,23 +352,21 @@ fn close_frame(code: CloseCode, why: Option<TransportError>) -> CloseFrame {
 
 /// What a failed read means: the reason the connection ends, and the close
 /// code that tells the peer.
-fn read_error(e: WsError, serializer: Serializer) -> (TransportError, Option<CloseCode>) {
+fn read_error(e: ReadError, serializer: Serializer) -> (TransportError, Option<CloseCode>) {
     match e {
-        WsError::Capacity(CapacityError::MessageTooLong { size, max_size }) => (
-            TransportError::TooLarge { size, max: max_size },
-            Some(CloseCode::Size),
-        ),
+        ReadError::Closed => (TransportError::Closed, None),
+        ReadError::TooLarge { size, max } => (TransportError::TooLarge { size, max }, Some(CloseCode::Size)),
         // A text frame that is not UTF-8 is no message in any serializer.
-        WsError::Utf8(reason) => (
-            TransportError::Decode(DecodeError {
-                serializer,
-                reason: format!("text frame is not valid UTF-8: {reason}"),
-            }),
+        ReadError::Utf8(reason) => (
+            TransportError::Decode(DecodeError { serializer, reason }),
             Some(CloseCode::Invalid),
         ),
-        WsError::Protocol(_) => (TransportError::Io(e.to_string()), Some(CloseCode::Protocol)),
+        ReadError::Protocol(why) => (
+            TransportError::Io(format!("WebSocket protocol error: {why}")),
+            Some(CloseCode::Protocol),
+        ),
         // The socket failed: there is nobody left to tell.
-        other => (TransportError::Io(other.to_string()), None),
+        ReadError::Io(e) => (TransportError::Io(e.to_string()), None),
     }
 }
 
@@ -382,7 +374,7 @@ fn read_error(e: WsError, serializer: Serializer) -> (TransportError, Option<Clo
 /// the next message; the reason the connection ended is recorded once,
 /// with the close code that reason calls for.
 struct Frames<S> {
-    stream: WebSocketStream<ReadSide<S>>,
+    reader: FrameReader<ReadHalf<S>>,
     serializer: Serializer,
     payloads: PayloadMode,
     reason: CloseReason,
@@ -390,47 +382,56 @@ struct Frames<S> {
     done: bool,
 }
 
-impl<S: AsyncRead + AsyncWrite> Stream for Frames<S> {
+impl<S: AsyncRead> Stream for Frames<S> {
     type Item = Message;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Message>> {
         let this = &mut *self;
-        while !this.done {
-            let (end, code) = match ready!(this.stream.poll_next_unpin(cx)) {
-                Some(Ok(WsMessage::Text(t))) => {
-                    // tungstenite has checked the text to be UTF-8.
-                    let frame = bytes::Bytes::from(t.clone());
-                    match this
-                        .serializer
-                        .decode_text_frame(t.as_str(), &frame, this.payloads)
-                    {
-                        Ok(msg) => return Poll::Ready(Some(msg)),
-                        Err(e) => (e.into(), Some(CloseCode::Invalid)),
-                    }
-                }
-                Some(Ok(WsMessage::Binary(b))) => match this.serializer.decode_frame(&b, this.payloads) {
-                    Ok(msg) => return Poll::Ready(Some(msg)),
-                    Err(e) => (e.into(), Some(CloseCode::Invalid)),
-                },
-                Some(Ok(WsMessage::Close(_))) | None => (TransportError::Closed, None),
-                Some(Ok(_)) => continue, // ping/pong are answered by tungstenite
-                Some(Err(e)) => read_error(e, this.serializer),
-            };
-            if let Some(code) = code {
-                this.close_code.set(code);
-            }
-            this.reason.set(end);
-            this.done = true;
+        if this.done {
+            return Poll::Ready(None);
         }
-        Poll::Ready(None)
+        let decoded = match ready!(this.reader.poll_message(cx)) {
+            // The reader has checked the text to be UTF-8.
+            Ok(Incoming::Text(text)) => {
+                let frame = bytes::Bytes::from(text.clone());
+                this.serializer
+                    .decode_text_frame(text.as_str(), &frame, this.payloads)
+            }
+            Ok(Incoming::Binary(frame)) => this.serializer.decode_frame(&frame, this.payloads),
+            Err(e) => {
+                let (end, code) = read_error(e, this.serializer);
+                this.end(end, code);
+                return Poll::Ready(None);
+            }
+        };
+        match decoded {
+            Ok(msg) => Poll::Ready(Some(msg)),
+            Err(e) => {
+                this.end(e.into(), Some(CloseCode::Invalid));
+                Poll::Ready(None)
+            }
+        }
+    }
+}
+
+impl<S> Frames<S> {
+    /// Reading has ended: records why, and the close code that tells the peer.
+    fn end(&mut self, why: TransportError, code: Option<CloseCode>) {
+        if let Some(code) = code {
+            self.close_code.set(code);
+        }
+        self.reason.set(why);
+        self.done = true;
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use futures_util::SinkExt;
+    use futures_util::{SinkExt, StreamExt};
     use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+    use tokio_tungstenite::tungstenite::Message as WsMessage;
+    use tokio_tungstenite::WebSocketStream;
 
     /// The router's side of a connection over a pipe, and a tungstenite
     /// client on the other end.

@@ -1,5 +1,5 @@
 //! The writing side of a WebSocket connection, written here rather than
-//! through tungstenite.
+//! through tungstenite (its reading side is `ws_read`).
 //!
 //! tungstenite copies every frame into a write buffer of its own, which
 //! keeps the largest size it ever held for the connection's life (so the
@@ -8,34 +8,33 @@
 //! per connection they go to, and shares its socket between reading and
 //! writing behind a lock. Here, after the opening handshake:
 //!
-//! - tungstenite reads through a [`ReadSide`]: the read half of the socket.
-//!   What it writes then (the pong that answers a ping, the reply to a
-//!   close) is kept in [`Control`] and put on the socket by the writer
-//!   between messages, so frames never interleave.
 //! - The connection's writer task writes messages through a [`FrameWriter`]
 //!   (RFC 6455 section 5.2) into one buffer, so a burst goes out in one
 //!   system call: a small message of the connection's own is encoded
-//!   straight into it behind room for its header; a shared one (an EVENT to many)
-//!   is copied, or if large written from its own bytes after what is
-//!   gathered (a client masks its frames: it always copies). The buffer is given back whenever the queue runs dry: an idle
-//!   connection holds none.
+//!   straight into it behind room for its header; a shared one (an EVENT
+//!   to many) is copied, or if large written from its own bytes after what
+//!   is gathered. A client masks its frames: a large message of its own
+//!   in place, a shared one in a copy. The buffer is given back whenever
+//!   the queue runs dry: an idle connection holds none.
+//! - The reader's replies (the pong that answers a ping, the reply to a
+//!   close) wait in [`Control`] and go out between messages, so frames
+//!   never interleave.
 //!
 //! A text frame's bytes are not checked for UTF-8 here: the JSON encoders
 //! write UTF-8 only, and a payload kept as a JSON peer sent it was checked
-//! when it was read (by tungstenite for a text frame, by serde_json's
+//! when it was read (by the reader for a text frame, by serde_json's
 //! string parsing for RawSocket). Debug builds check anyway.
 
 use std::io;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use futures_util::task::AtomicWaker;
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf, ReadHalf, WriteHalf};
+use tokio::io::{AsyncWrite, AsyncWriteExt, WriteHalf};
 
 use super::channel::Outgoing;
-use super::read_ahead::{declared_len, header_len, ReadAhead};
+use super::ws_read::{declared_len, header_len, FIN, OP_BINARY, OP_CLOSE, OP_CONTINUE, OP_PONG, OP_TEXT};
 use super::TransportError;
 use crate::serializer::Serializer;
 
@@ -53,100 +52,11 @@ const FIRST_BUFFER: usize = 4 * 1024;
 /// The longest frame header: 2 bytes, 8 of extended length, 4 of mask.
 const MAX_HEADER: usize = 14;
 
-const OP_CONTINUE: u8 = 0x0;
-const OP_TEXT: u8 = 0x1;
-const OP_BINARY: u8 = 0x2;
-const OP_CLOSE: u8 = 0x8;
-const OP_PONG: u8 = 0xA;
-
 /// Most bytes of control frames waiting for the writer (see [`Control::push`]).
 const CONTROL_LIMIT: usize = 4 * 1024;
-const FIN: u8 = 0x80;
 
-/// What tungstenite reads from and writes to (see the module's docs):
-/// for the opening handshake, the whole socket; after it
-/// ([`ReadSide::handshake_done`]), its read half, with what tungstenite
-/// writes kept in [`Control`].
-pub(crate) struct ReadSide<S> {
-    read: ReadAhead<ReadHalf<S>>,
-    /// The write half, until the handshake is over.
-    write: Option<WriteHalf<S>>,
-    control: Arc<Control>,
-}
-
-impl<S: AsyncRead + AsyncWrite> ReadSide<S> {
-    /// Splits a connection's socket, for its opening handshake.
-    pub(crate) fn new(stream: S) -> Self {
-        let (read, write) = tokio::io::split(stream);
-        ReadSide {
-            read: ReadAhead::new(read),
-            write: Some(write),
-            control: Arc::default(),
-        }
-    }
-}
-
-impl<S> ReadSide<S> {
-    /// The opening handshake is over: from now on the socket carries
-    /// frames, `masked` if they come from a client (RFC 6455 section 5.3:
-    /// this side then writes unmasked frames, and masked ones otherwise).
-    /// Returns the writer of everything this side sends, or `None` if this
-    /// was called before.
-    pub(crate) fn handshake_done(&mut self, masked: bool) -> Option<FrameWriter<S>> {
-        self.read.frames_follow(masked);
-        let io = self.write.take()?;
-        Some(FrameWriter {
-            io,
-            buf: Vec::new(),
-            skip: 0,
-            scratch: Vec::new(),
-            masked: !masked,
-            closed: false,
-            control: self.control.clone(),
-        })
-    }
-}
-
-impl<S: AsyncRead> AsyncRead for ReadSide<S> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.read).poll_read(cx, buf)
-    }
-}
-
-impl<S: AsyncWrite> AsyncWrite for ReadSide<S> {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        match &mut this.write {
-            Some(w) => Pin::new(w).poll_write(cx, buf),
-            None => {
-                this.control.push(buf);
-                Poll::Ready(Ok(buf.len()))
-            }
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match &mut self.get_mut().write {
-            Some(w) => Pin::new(w).poll_flush(cx),
-            None => Poll::Ready(Ok(())),
-        }
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match &mut self.get_mut().write {
-            Some(w) => Pin::new(w).poll_shutdown(cx),
-            // The writer shuts the socket down when it ends.
-            None => Poll::Ready(Ok(())),
-        }
-    }
-}
-
-/// Control frames tungstenite wrote after the handshake (whole frames, in
-/// order), waiting for the writer.
+/// Control frames the reader queued (whole frames, in order: pongs, a
+/// close reply), waiting for the writer.
 #[derive(Default)]
 pub(crate) struct Control {
     bytes: Mutex<Vec<u8>>,
@@ -155,12 +65,11 @@ pub(crate) struct Control {
 }
 
 impl Control {
-    /// Keeps what tungstenite wrote for the writer: whole control frames.
-    /// Bounded: once [`CONTROL_LIMIT`] bytes wait (a peer pinging faster
-    /// than this side can write, or than the peer reads), further pongs
-    /// are dropped; a close reply is always kept (tungstenite sends one at
-    /// most).
-    fn push(&self, buf: &[u8]) {
+    /// Keeps a whole control frame for the writer. Bounded: once
+    /// [`CONTROL_LIMIT`] bytes wait (a peer pinging faster than this side
+    /// can write, or than the peer reads), further pongs are dropped; a
+    /// close reply is always kept (the reader sends one at most).
+    pub(super) fn push(&self, buf: &[u8]) {
         let mut bytes = self.bytes.lock().unwrap_or_else(|p| p.into_inner());
         let pong = buf.first().is_some_and(|b| b & 0x0F == OP_PONG);
         if pong && bytes.len() + buf.len() > CONTROL_LIMIT {
@@ -196,6 +105,12 @@ impl Control {
     }
 }
 
+/// The control frames waiting (for the reader's tests).
+#[cfg(test)]
+pub(super) fn tests_take(control: &Control) -> Vec<u8> {
+    control.take()
+}
+
 /// Writes a connection's frames (see the module's docs).
 pub(crate) struct FrameWriter<S> {
     io: WriteHalf<S>,
@@ -213,7 +128,21 @@ pub(crate) struct FrameWriter<S> {
 }
 
 impl<S: AsyncWrite> FrameWriter<S> {
-    /// Where the control frames tungstenite writes wait for this writer.
+    /// A writer of frames, `masked` as a client's are, putting those in
+    /// `control` between messages.
+    pub(super) fn new(io: WriteHalf<S>, masked: bool, control: Arc<Control>) -> Self {
+        FrameWriter {
+            io,
+            buf: Vec::new(),
+            skip: 0,
+            scratch: Vec::new(),
+            masked,
+            closed: false,
+            control,
+        }
+    }
+
+    /// Where the reader's control frames wait for this writer.
     pub(crate) fn control(&self) -> Arc<Control> {
         self.control.clone()
     }
@@ -223,14 +152,14 @@ impl<S: AsyncWrite> FrameWriter<S> {
         self.closed
     }
 
-    /// Adds the control frames tungstenite wrote (pongs, a close reply) to
+    /// Adds the control frames the reader queued (pongs, a close reply) to
     /// what goes out next.
     pub(crate) fn take_control(&mut self) {
         let bytes = self.control.take();
         if self.closed || bytes.is_empty() {
             return;
         }
-        // Whole frames, as tungstenite writes them: nothing may follow a close.
+        // Whole frames, as the reader queues them: nothing may follow a close.
         let mut at = 0;
         while let Some(frame_len) = whole_frame_len(&bytes[at..]) {
             self.buf.extend_from_slice(&bytes[at..at + frame_len]);
@@ -269,7 +198,10 @@ impl<S: AsyncWrite> FrameWriter<S> {
             let mut scratch = std::mem::take(&mut self.scratch);
             scratch.clear();
             serializer.encode_into(own, &mut scratch)?;
-            let written = self.message(&scratch, binary, max_frame).await.map_err(io);
+            let written = self
+                .message_in_place(&mut scratch, binary, max_frame)
+                .await
+                .map_err(io);
             self.scratch = scratch;
             return written;
         }
@@ -337,6 +269,33 @@ impl<S: AsyncWrite> FrameWriter<S> {
             op = OP_CONTINUE;
         }
         Ok(())
+    }
+
+    /// [`FrameWriter::message`] for a payload this writer may change: a
+    /// client's frame is masked in place (no copy to mask, none to keep)
+    /// and written from there.
+    async fn message_in_place(
+        &mut self,
+        payload: &mut [u8],
+        binary: bool,
+        max_frame: Option<usize>,
+    ) -> io::Result<()> {
+        if self.closed || !self.masked || max_frame.is_some_and(|max| payload.len() > max) {
+            return self.message(payload, binary, max_frame).await;
+        }
+        debug_assert!(
+            binary || std::str::from_utf8(payload).is_ok(),
+            "a text frame that is not UTF-8"
+        );
+        let key = rand::random::<[u8; 4]>();
+        put_header(
+            &mut self.buf,
+            FIN | if binary { OP_BINARY } else { OP_TEXT },
+            payload.len(),
+            Some(key),
+        );
+        apply_mask(payload, key);
+        self.write_buf_and(payload).await
     }
 
     /// Adds one frame: `first` is its first byte (FIN and opcode).
@@ -459,7 +418,7 @@ fn header(first: u8, len: usize, key: Option<[u8; 4]>) -> ([u8; MAX_HEADER], usi
 }
 
 /// XORs `bytes` with the masking key, which starts at its first byte.
-fn apply_mask(bytes: &mut [u8], key: [u8; 4]) {
+pub(super) fn apply_mask(bytes: &mut [u8], key: [u8; 4]) {
     let wide = u64::from_ne_bytes([key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3]]);
     let mut words = bytes.chunks_exact_mut(8);
     for w in &mut words {
@@ -482,6 +441,7 @@ fn whole_frame_len(bytes: &[u8]) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::ws_read::{FrameReader, Handshake, Incoming, ReadError};
     use super::*;
     use futures_util::{SinkExt, StreamExt};
     use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -489,28 +449,24 @@ mod tests {
     use tokio_tungstenite::tungstenite::Message as WsMessage;
     use tokio_tungstenite::WebSocketStream;
 
-    /// Our writer on one end of a pipe (a client's, masking, or a
-    /// server's), tungstenite reading the other end.
+    /// Our reader and writer on one end of a pipe (a client's, masking, or
+    /// a server's), tungstenite on the other end.
     async fn pair(
         client: bool,
     ) -> (
-        ReadSide<tokio::io::DuplexStream>,
+        FrameReader<tokio::io::ReadHalf<tokio::io::DuplexStream>>,
         FrameWriter<tokio::io::DuplexStream>,
         WebSocketStream<tokio::io::DuplexStream>,
     ) {
         let (ours, theirs) = tokio::io::duplex(256 * 1024);
-        let mut read_side = ReadSide::new(ours);
         // Frames come in masked when this side is the server.
-        let writer = read_side
-            .handshake_done(!client)
-            .expect("the first call gives the writer");
-        assert!(read_side.handshake_done(!client).is_none(), "only once");
+        let (reader, writer) = Handshake::new(ours).done(!client, usize::MAX);
         let role = if client { Role::Server } else { Role::Client };
         let config = WebSocketConfig::default()
             .max_message_size(None)
             .max_frame_size(None);
         let peer = WebSocketStream::from_raw_socket(theirs, role, Some(config)).await;
-        (read_side, writer, peer)
+        (reader, writer, peer)
     }
 
     fn text(len: usize) -> String {
@@ -633,22 +589,23 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn tungstenites_replies_go_out_between_messages_and_nothing_after_a_close() {
+    async fn the_readers_replies_go_out_between_messages_and_nothing_after_a_close() {
         for client in [false, true] {
-            let (read_side, mut writer, mut peer) = pair(client).await;
-            let role = if client { Role::Client } else { Role::Server };
-            let mut ours = WebSocketStream::from_raw_socket(read_side, role, None).await;
+            let (mut reader, mut writer, mut peer) = pair(client).await;
             let control = writer.control();
+            let mut next = move || {
+                let read = std::future::poll_fn(|cx| reader.poll_message(cx));
+                futures_util::FutureExt::now_or_never(read)
+            };
 
             writer.message(b"[1]", false, None).await.unwrap();
             peer.send(WsMessage::Ping(vec![7, 8].into())).await.unwrap();
-            // Our reader sees the ping; tungstenite's pong waits for the writer.
-            assert_eq!(
-                ours.next().await.unwrap().unwrap(),
-                WsMessage::Ping(vec![7, 8].into())
-            );
             peer.send(WsMessage::Text("[2]".into())).await.unwrap();
-            assert_eq!(ours.next().await.unwrap().unwrap(), WsMessage::Text("[2]".into()));
+            // Our reader answers the ping and reads on; the pong waits for the writer.
+            match next() {
+                Some(Ok(Incoming::Text(t))) => assert_eq!(t.as_str(), "[2]"),
+                other => panic!("[2], not {other:?}"),
+            }
             std::future::poll_fn(|cx| control.poll_pending(cx)).await;
             writer.take_control();
             writer.message(b"[3]", false, None).await.unwrap();
@@ -660,12 +617,9 @@ mod tests {
             );
             assert_eq!(peer.next().await.unwrap().unwrap(), WsMessage::Text("[3]".into()));
 
-            // The peer closes; reading on, tungstenite replies.
+            // The peer closes: the reader ends, and replies.
             peer.send(WsMessage::Close(None)).await.unwrap();
-            assert!(matches!(ours.next().await.unwrap().unwrap(), WsMessage::Close(_)));
-            // (A client's next read waits for the server to end the TCP
-            // connection: polled once, it writes the reply and waits.)
-            let _ = futures_util::FutureExt::now_or_never(ours.next());
+            assert!(matches!(next(), Some(Err(ReadError::Closed))));
             writer.take_control();
             assert!(writer.is_closed());
             writer.message(b"[4]", false, None).await.unwrap();
