@@ -15,7 +15,10 @@
 //!   to many) is copied, or if large written from its own bytes after what
 //!   is gathered. A client masks its frames: a large message of its own
 //!   in place, a shared one in a copy. The buffer is given back whenever
-//!   the queue runs dry: an idle connection holds none.
+//!   the queue runs dry. The bytes a large message of the connection's
+//!   own was encoded into are kept for the next large one, and given back
+//!   when a small one of its own follows (a fresh megabyte costs page
+//!   faults, and the allocator may give it back to the system each time).
 //! - The reader's replies (the pong that answers a ping, the reply to a
 //!   close) wait in [`Control`] and go out between messages, so frames
 //!   never interleave.
@@ -118,8 +121,9 @@ pub(crate) struct FrameWriter<S> {
     /// between batches.
     buf: Vec<u8>,
     skip: usize,
-    /// Where a large message of the connection's own is encoded; given
-    /// back between batches too.
+    /// Where a large message of the connection's own is encoded; kept for
+    /// the next large one (a fresh megabyte costs page faults), given back
+    /// when a small one of its own follows.
     scratch: Vec<u8>,
     masked: bool,
     /// A close frame has gone out: nothing more may follow it.
@@ -204,6 +208,9 @@ impl<S: AsyncWrite> FrameWriter<S> {
                 .map_err(io);
             self.scratch = scratch;
             return written;
+        }
+        if self.scratch.capacity() > 0 {
+            self.scratch = Vec::new(); // small messages again
         }
         self.buf.reserve(MAX_HEADER + room.max(FIRST_BUFFER));
         // The header goes in front of the payload once its length is known:
@@ -362,7 +369,6 @@ impl<S: AsyncWrite> FrameWriter<S> {
         self.write_buf_and(&[]).await?;
         if idle {
             self.buf = Vec::new();
-            self.scratch = Vec::new();
         }
         self.io.flush().await
     }
