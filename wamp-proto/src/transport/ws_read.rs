@@ -745,6 +745,48 @@ mod tests {
     }
 
     #[test]
+    fn a_large_messages_bytes_are_used_again_once_free_until_a_small_one_follows() {
+        let m = true;
+        let data = [
+            frame(FIN | OP_BINARY, &payload(100_000), m),
+            frame(FIN | OP_BINARY, &payload(90_000), m),
+            frame(FIN | OP_BINARY, &payload(80_000), m),
+            frame(FIN | OP_BINARY, b"small", m),
+            frame(FIN | OP_BINARY, &payload(70_000), m),
+        ]
+        .concat();
+        let socket = Pieces {
+            data,
+            at: 0,
+            sizes: vec![1 << 20],
+            turn: 0,
+        };
+        let mut reader = FrameReader::new(socket, &[], m, 1 << 20, Arc::default());
+        fn next(reader: &mut FrameReader<Pieces>) -> Bytes {
+            let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+            match reader.poll_message(&mut cx) {
+                Poll::Ready(Ok(Incoming::Binary(b))) => b,
+                other => panic!("{other:?}"),
+            }
+        }
+        let first = next(&mut reader);
+        // Still held: the next one gets bytes of its own.
+        let second = next(&mut reader);
+        assert_ne!(second.as_ptr(), first.as_ptr());
+        assert_eq!(second, payload(90_000));
+        let at = second.as_ptr();
+        drop((first, second));
+        // Nothing holds them: the third is read into the second's bytes.
+        let third = next(&mut reader);
+        assert_eq!(third.as_ptr(), at);
+        assert_eq!(third, payload(80_000));
+        drop(third);
+        assert_eq!(next(&mut reader), &b"small"[..]);
+        assert_eq!(reader.spare.capacity(), 0, "given back after a small message");
+        assert_eq!(next(&mut reader), payload(70_000));
+    }
+
+    #[test]
     fn frames_breaking_the_rules_end_reading_with_why() {
         let m = true; // from a client
         let long = payload(126);

@@ -635,6 +635,31 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn a_large_encoding_is_kept_until_a_small_message_follows() {
+        let (_reader, mut writer, mut peer) = pair(true).await;
+        let read = tokio::spawn(async move { while let Some(Ok(_)) = peer.next().await {} });
+        let large = Outgoing::from(publish_of(100_000));
+        writer.outgoing(&large, Serializer::Json, None).await.unwrap();
+        writer.flush(true).await.unwrap();
+        assert_eq!(
+            writer.buf.capacity(),
+            0,
+            "the buffer goes when the queue runs dry"
+        );
+        let kept = writer.scratch.as_ptr();
+        assert!(writer.scratch.capacity() >= 100_000, "the encoding is kept");
+        writer.outgoing(&large, Serializer::Json, None).await.unwrap();
+        assert_eq!(writer.scratch.as_ptr(), kept, "and used again");
+        writer
+            .outgoing(&Outgoing::from(publish_of(10)), Serializer::Json, None)
+            .await
+            .unwrap();
+        assert_eq!(writer.scratch.capacity(), 0, "given back after a small one");
+        writer.close(1000, "").await.unwrap();
+        read.await.unwrap();
+    }
+
     #[test]
     fn pongs_waiting_are_bounded_and_a_close_reply_is_kept() {
         let control = Control::default();
