@@ -3,8 +3,9 @@
 through one router: binary values arrive as binary everywhere, values a
 receiver's serializer cannot carry (a text string starting with NUL, NaN
 toward JSON) are refused with wamp.error.invalid_argument naming the
-value's position, messages past 64 KiB (which the router writes as
-several WebSocket frames) arrive whole, and every session stays connected.
+value's position, 1 MiB messages arrive whole (also when Autobahn sends
+them as many WebSocket frames, which the router joins), and every session
+stays connected.
 
 Usage:
     mixed_serializers.py --url ws://127.0.0.1:PORT/ws [--realm realm1]
@@ -66,10 +67,14 @@ class Peer(ApplicationSession):
         self.left = True
 
 
-async def connect(url, realm, serializer):
+async def connect(url, realm, serializer, fragment=0):
+    """Joins with one serializer; with `fragment`, Autobahn sends each
+    message as WebSocket frames of at most that many bytes."""
     session = Peer(ComponentConfig(realm=realm))
     u = urlparse(url)
     factory = WampWebSocketClientFactory(lambda: session, url=url, serializers=[SERIALIZERS[serializer]()])
+    if fragment:
+        factory.setProtocolOptions(autoFragmentSize=fragment)
     await asyncio.get_running_loop().create_connection(factory, u.hostname, u.port)
     await asyncio.wait_for(session.joined, TIMEOUT)
     return session
@@ -102,9 +107,9 @@ async def refused(coro, position):
 def checks(url, realm):
     peers = {}
 
-    async def peer(name, serializer):
+    async def peer(name, serializer, fragment=0):
         if name not in peers:
-            peers[name] = await connect(url, realm, serializer)
+            peers[name] = await connect(url, realm, serializer, fragment)
         return peers[name]
 
     async def binary_arrives_as_binary(n):
@@ -189,9 +194,9 @@ def checks(url, realm):
         expect(got == NUL_HELLO, f"MessagePack caller got {got!r}")
 
     async def large_messages_arrive_whole(n):
-        # Past 64 KiB our router writes a message as several WebSocket
-        # frames (fragmentation): Autobahn must get it whole, on every
-        # serializer, as a result and as an event.
+        # 1 MiB arguments, as a result and as an event, on every
+        # serializer; two callers send theirs in 16 KiB WebSocket frames
+        # (fragmentation), which the router must join.
         callee = await peer("callee_json", "json")
         proc = f"com.test.mixed.big{n}"
         await callee.register(lambda *a: list(a), proc)
@@ -199,10 +204,17 @@ def checks(url, realm):
         # fall inside characters, which only the whole message must keep.
         text = "a\u00e9\u20ac" * ((1 << 20) // 6)
         data = bytes(i % 251 for i in range(1 << 20))
-        for name, ser in (("caller_mp", "msgpack"), ("caller_cbor", "cbor"), ("caller_json", "json")):
-            caller = await peer(name, ser)
+        callers = (
+            ("caller_mp", "msgpack", 0),
+            ("caller_cbor", "cbor", 0),
+            ("caller_json", "json", 0),
+            ("caller_json_fragments", "json", 16384),
+            ("caller_mp_fragments", "msgpack", 16384),
+        )
+        for name, ser, fragment in callers:
+            caller = await peer(name, ser, fragment)
             got = await asyncio.wait_for(caller.call(proc, text, data), TIMEOUT)
-            expect(got == [text, data], f"{ser}: the 1 MiB arguments came back changed")
+            expect(got == [text, data], f"{name}: the 1 MiB arguments came back changed")
         topic = f"com.test.mixed.bigevent{n}"
         queues = [await subscribe(await peer(s, ser), topic) for s, ser in (("sub_json", "json"), ("sub_mp", "msgpack"))]
         pub = await peer("pub_cbor", "cbor")
