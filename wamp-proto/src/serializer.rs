@@ -125,6 +125,11 @@ impl Serializer {
     /// it is decoded and encoded again.
     pub fn encode_into(self, msg: &Message, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
         buf.reserve(Self::room_for(msg));
+        if let Some(apart) = self.encode_apart(msg, buf)? {
+            buf.extend_from_slice(apart.payload);
+            buf.extend_from_slice(apart.tail);
+            return Ok(());
+        }
         let error = |reason| EncodeError {
             serializer: self,
             message_type: msg.message_type(),
@@ -154,12 +159,7 @@ impl Serializer {
                     // `[...]` gets `,payload]`: the list's other elements
                     // end before the `]`.
                     Serializer::Json => {
-                        debug_assert_eq!(buf.last(), Some(&b']'));
-                        buf.pop();
-                        let before = buf.len();
-                        if buf.len() > start + 1 {
-                            buf.push(b',');
-                        }
+                        let before = reopen_json_list(buf, start);
                         let at = buf.len();
                         match splice {
                             Splice::Encoded(bytes) => buf.extend_from_slice(bytes),
@@ -182,6 +182,47 @@ impl Serializer {
             }
         };
         res.map_err(error)
+    }
+
+    /// [`Serializer::encode_into`] for a message whose payload is kept as
+    /// this serializer encoded it, without copying the payload: the message
+    /// up to the payload goes into `buf`, and the payload's bytes and what
+    /// follows them (`]` in JSON, nothing in the binary serializers) are
+    /// returned, to be written after it. `None`, with nothing written, for
+    /// any other message (or an empty payload, which is left out).
+    pub(crate) fn encode_apart<'m>(
+        self,
+        msg: &'m Message,
+        buf: &mut Vec<u8>,
+    ) -> Result<Option<Apart<'m>>, EncodeError> {
+        let Some(payload) = msg
+            .payload()
+            .and_then(Payload::encoded)
+            .filter(|e| e.serializer() == self && !e.bytes().is_empty())
+        else {
+            return Ok(None);
+        };
+        let start = buf.len();
+        self.encode_serde(&WithoutPayload(msg), buf)
+            .map_err(|reason| EncodeError {
+                serializer: self,
+                message_type: msg.message_type(),
+                reason,
+            })?;
+        let tail: &'static [u8] = match self {
+            // `[...]` gets `,payload]`: the list's other elements end
+            // before the `]`.
+            Serializer::Json => {
+                reopen_json_list(buf, start);
+                b"]"
+            }
+            // The list's header already counts the payload's elements.
+            Serializer::MsgPack | Serializer::Cbor => b"",
+        };
+        Ok(Some(Apart {
+            payload: payload.bytes(),
+            tail,
+        }))
     }
 
     fn encode_serde<T: serde::Serialize>(self, value: &T, buf: &mut Vec<u8>) -> Result<(), String> {
@@ -351,6 +392,25 @@ impl<'a> Input<'a> {
 
 /// What [`Serializer::encode_into`] appends after a message's other
 /// elements.
+/// What [`Serializer::encode_apart`] leaves out of the buffer: a kept
+/// payload's bytes, and the bytes that follow them.
+pub(crate) struct Apart<'m> {
+    pub payload: &'m [u8],
+    pub tail: &'static [u8],
+}
+
+/// Takes the `]` off the JSON list encoded at `start` and adds the comma a
+/// further element needs (none after `[`); returns where the comma went.
+fn reopen_json_list(buf: &mut Vec<u8>, start: usize) -> usize {
+    debug_assert_eq!(buf.last(), Some(&b']'));
+    buf.pop();
+    let before = buf.len();
+    if before > start + 1 {
+        buf.push(b',');
+    }
+    before
+}
+
 enum Splice<'a> {
     /// A payload encoded by the same serializer, as it came.
     Encoded(&'a [u8]),

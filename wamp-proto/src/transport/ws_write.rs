@@ -39,7 +39,8 @@ use tokio::io::{AsyncWrite, AsyncWriteExt, WriteHalf};
 use super::channel::Outgoing;
 use super::ws_read::{declared_len, header_len, FIN, OP_BINARY, OP_CLOSE, OP_CONTINUE, OP_PONG, OP_TEXT};
 use super::TransportError;
-use crate::serializer::Serializer;
+use crate::serializer::{Apart, Serializer};
+use crate::Payload;
 
 /// Most bytes gathered before they are written: bounds what a connection
 /// holds while it writes, beyond one masked message (a client's).
@@ -195,6 +196,30 @@ impl<S: AsyncWrite> FrameWriter<S> {
         if self.closed {
             return Ok(());
         }
+        let opcode = if binary { OP_BINARY } else { OP_TEXT };
+        let kept_large = own
+            .payload()
+            .and_then(Payload::encoded)
+            .is_some_and(|e| e.serializer() == serializer && e.bytes().len() >= DIRECT_FROM);
+        if kept_large && !self.masked && max_frame.is_none() {
+            // A large payload kept as its sender encoded it (a router's
+            // INVOCATION or RESULT) is written from its own bytes, as a
+            // shared EVENT's are; the message around it goes into the buffer.
+            let start = self.open_gap(FIRST_BUFFER);
+            let Apart { payload, tail } = match serializer.encode_apart(own, &mut self.buf) {
+                Ok(Some(apart)) => apart,
+                Ok(None) => unreachable!("a payload kept in this serializer"),
+                Err(e) => {
+                    self.buf.truncate(start);
+                    return Err(e.into());
+                }
+            };
+            let len = self.buf.len() - start - MAX_HEADER + payload.len() + tail.len();
+            self.close_gap(start, FIN | opcode, len, None);
+            self.write_buf_and(payload).await.map_err(io)?;
+            self.buf.extend_from_slice(tail);
+            return Ok(());
+        }
         let room = Serializer::room_for(own);
         if room >= DIRECT_FROM {
             // A large one is encoded apart and written from there (encoded
@@ -212,11 +237,7 @@ impl<S: AsyncWrite> FrameWriter<S> {
         if self.scratch.capacity() > 0 {
             self.scratch = Vec::new(); // small messages again
         }
-        self.buf.reserve(MAX_HEADER + room.max(FIRST_BUFFER));
-        // The header goes in front of the payload once its length is known:
-        // room for the longest, the unused part skipped or taken out.
-        let start = self.buf.len();
-        self.buf.resize(start + MAX_HEADER, 0);
+        let start = self.open_gap(room.max(FIRST_BUFFER));
         if let Err(e) = serializer.encode_into(own, &mut self.buf) {
             self.buf.truncate(start);
             return Err(e.into());
@@ -232,19 +253,36 @@ impl<S: AsyncWrite> FrameWriter<S> {
             "a text frame that is not UTF-8"
         );
         let key = self.masked.then(rand::random::<[u8; 4]>);
-        let (head, n) = header(FIN | if binary { OP_BINARY } else { OP_TEXT }, len, key);
-        let at = start + MAX_HEADER - n;
-        self.buf[at..start + MAX_HEADER].copy_from_slice(&head[..n]);
         if let Some(key) = key {
             apply_mask(&mut self.buf[start + MAX_HEADER..], key);
         }
+        self.close_gap(start, FIN | opcode, len, key);
+        self.write_if_full().await.map_err(io)
+    }
+
+    /// Makes room at the end of the buffer for a frame's header, whose
+    /// length is not known yet (the longest), and for `room` bytes after
+    /// it; returns where the room for the header starts.
+    fn open_gap(&mut self, room: usize) -> usize {
+        self.buf.reserve(MAX_HEADER + room);
+        let start = self.buf.len();
+        self.buf.resize(start + MAX_HEADER, 0);
+        start
+    }
+
+    /// Puts the header of a frame of `len` payload bytes, which start
+    /// after the gap [`FrameWriter::open_gap`] made at `start`, into it:
+    /// the unused part of the gap is skipped (first in the buffer, nothing
+    /// moves) or taken out.
+    fn close_gap(&mut self, start: usize, first: u8, len: usize, key: Option<[u8; 4]>) {
+        let (head, n) = header(first, len, key);
+        let at = start + MAX_HEADER - n;
+        self.buf[at..start + MAX_HEADER].copy_from_slice(&head[..n]);
         if start == self.skip {
-            // First in the buffer: skipped when written, nothing moves.
             self.skip = at;
         } else {
             self.buf.drain(start..at);
         }
-        self.write_if_full().await.map_err(io)
     }
 
     /// Adds one message (a text or binary frame, or several fragments of
@@ -555,7 +593,7 @@ mod tests {
             for serializer in [Serializer::Json, Serializer::MsgPack] {
                 let (_read_side, mut writer, mut peer) = pair(client).await;
                 let sizes = [0, 10, 200, 70_000, 1 << 20, 5, 300_000];
-                let messages: Vec<(Outgoing, Option<usize>)> = sizes
+                let mut messages: Vec<(Outgoing, Option<usize>)> = sizes
                     .iter()
                     .enumerate()
                     .map(|(i, &len)| {
@@ -569,10 +607,29 @@ mod tests {
                         (out, (i + 1 == sizes.len()).then_some(64 * 1024))
                     })
                     .collect();
-                let expected: Vec<Vec<u8>> = sizes
+                let mut expected: Vec<Vec<u8>> = sizes
                     .iter()
                     .map(|&len| serializer.encode(&publish_of(len)).unwrap())
                     .collect();
+                // Own messages whose payload is kept as a peer encoded it
+                // (a router's): large ones are written from the payload's
+                // bytes; between two small ones, and fragmented.
+                for (len, max_frame) in [
+                    (100_000, None),
+                    (7, None),
+                    (1 << 20, None),
+                    (9, None),
+                    (90_000, Some(32 * 1024)),
+                ] {
+                    let frame = bytes::Bytes::from(serializer.encode(&publish_of(len)).unwrap());
+                    let kept = serializer
+                        .decode_frame(&frame, crate::serializer::PayloadMode::Encoded)
+                        .unwrap();
+                    assert_eq!(kept.payload().unwrap().encoded().is_some(), len > 0);
+                    expected.push(serializer.encode(&kept).unwrap());
+                    assert!(expected.last() == Some(&frame.to_vec()), "encoded as it came");
+                    messages.push((Outgoing::from(kept), max_frame));
+                }
                 let write = async move {
                     for (msg, max_frame) in &messages {
                         writer.outgoing(msg, serializer, *max_frame).await.unwrap();
