@@ -13,7 +13,8 @@
 //!   system call: a small message of the connection's own is encoded
 //!   straight into it behind room for its header; a shared one (an EVENT
 //!   to many) is copied, or if large written from its own bytes after what
-//!   is gathered. A client masks its frames: a large message of its own
+//!   is gathered, and so is a large payload a message of its own carries
+//!   as a peer encoded it (a router's INVOCATION or RESULT). A client masks its frames: a large message of its own
 //!   in place, a shared one in a copy. The buffer is given back whenever
 //!   the queue runs dry. The bytes a large message of the connection's
 //!   own was encoded into are kept for the next large one, and given back
