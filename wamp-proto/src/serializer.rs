@@ -137,6 +137,8 @@ impl Serializer {
         };
         let splice = match msg.payload() {
             Some(p) => match (p.encoded(), p.values()) {
+                // Only an empty one here (a kept one with bytes went
+                // through `encode_apart` above): left out.
                 (Some(e), _) if e.serializer() == self => Some(Splice::Encoded(e.bytes())),
                 // JSON payloads, values or transcoded, are written by `json`
                 // (faster with strings than serde_json).
@@ -184,6 +186,16 @@ impl Serializer {
         res.map_err(error)
     }
 
+    /// The bytes of `msg`'s payload if it is kept as this serializer
+    /// encoded it, and not empty: what [`Serializer::encode_apart`] leaves
+    /// out.
+    pub(crate) fn kept_payload(self, msg: &Message) -> Option<&[u8]> {
+        msg.payload()
+            .and_then(Payload::encoded)
+            .filter(|e| e.serializer() == self && !e.bytes().is_empty())
+            .map(|e| &e.bytes()[..])
+    }
+
     /// [`Serializer::encode_into`] for a message whose payload is kept as
     /// this serializer encoded it, without copying the payload: the message
     /// up to the payload goes into `buf`, and the payload's bytes and what
@@ -195,11 +207,7 @@ impl Serializer {
         msg: &'m Message,
         buf: &mut Vec<u8>,
     ) -> Result<Option<Apart<'m>>, EncodeError> {
-        let Some(payload) = msg
-            .payload()
-            .and_then(Payload::encoded)
-            .filter(|e| e.serializer() == self && !e.bytes().is_empty())
-        else {
+        let Some(payload) = self.kept_payload(msg) else {
             return Ok(None);
         };
         let start = buf.len();
@@ -219,10 +227,7 @@ impl Serializer {
             // The list's header already counts the payload's elements.
             Serializer::MsgPack | Serializer::Cbor => b"",
         };
-        Ok(Some(Apart {
-            payload: payload.bytes(),
-            tail,
-        }))
+        Ok(Some(Apart { payload, tail }))
     }
 
     fn encode_serde<T: serde::Serialize>(self, value: &T, buf: &mut Vec<u8>) -> Result<(), String> {

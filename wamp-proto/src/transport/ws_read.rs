@@ -460,7 +460,7 @@ fn close_code_allowed(code: u16) -> bool {
 
 /// A frame header's length from its second byte: 2, then 2 or 8 bytes of
 /// extended length, then 4 of mask.
-pub(super) fn header_len(second: u8) -> usize {
+fn header_len(second: u8) -> usize {
     let ext = match second & 0x7F {
         126 => 2,
         127 => 8,
@@ -471,7 +471,7 @@ pub(super) fn header_len(second: u8) -> usize {
 
 /// The payload length a whole header (at least [`header_len`] bytes)
 /// declares: the 7-bit length, or the 16- or 64-bit one after it.
-pub(super) fn declared_len(head: &[u8]) -> u64 {
+fn declared_len(head: &[u8]) -> u64 {
     match head[1] & 0x7F {
         126 => u64::from(u16::from_be_bytes([head[2], head[3]])),
         127 => u64::from_be_bytes([

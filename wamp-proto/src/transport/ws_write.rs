@@ -38,10 +38,9 @@ use futures_util::task::AtomicWaker;
 use tokio::io::{AsyncWrite, AsyncWriteExt, WriteHalf};
 
 use super::channel::Outgoing;
-use super::ws_read::{declared_len, header_len, FIN, OP_BINARY, OP_CLOSE, OP_CONTINUE, OP_PONG, OP_TEXT};
+use super::ws_read::{FIN, OP_BINARY, OP_CLOSE, OP_CONTINUE, OP_PONG, OP_TEXT};
 use super::TransportError;
 use crate::serializer::{Apart, Serializer};
-use crate::Payload;
 
 /// Most bytes gathered before they are written: bounds what a connection
 /// holds while it writes, beyond one masked message (a client's).
@@ -64,24 +63,32 @@ const CONTROL_LIMIT: usize = 4 * 1024;
 /// close reply), waiting for the writer.
 #[derive(Default)]
 pub(crate) struct Control {
-    bytes: Mutex<Vec<u8>>,
+    waiting: Mutex<Waiting>,
     pending: AtomicBool,
     waker: AtomicWaker,
+}
+
+/// What [`Control`] holds: frames, and whether the last is a close.
+#[derive(Default)]
+struct Waiting {
+    bytes: Vec<u8>,
+    close: bool,
 }
 
 impl Control {
     /// Keeps a whole control frame for the writer. Bounded: once
     /// [`CONTROL_LIMIT`] bytes wait (a peer pinging faster than this side
     /// can write, or than the peer reads), further pongs are dropped; a
-    /// close reply is always kept (the reader sends one at most).
+    /// close reply is always kept, and nothing after it.
     pub(super) fn push(&self, buf: &[u8]) {
-        let mut bytes = self.bytes.lock().unwrap_or_else(|p| p.into_inner());
-        let pong = buf.first().is_some_and(|b| b & 0x0F == OP_PONG);
-        if pong && bytes.len() + buf.len() > CONTROL_LIMIT {
+        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        let op = buf.first().map(|b| b & 0x0F);
+        if waiting.close || (op == Some(OP_PONG) && waiting.bytes.len() + buf.len() > CONTROL_LIMIT) {
             return;
         }
-        bytes.extend_from_slice(buf);
-        drop(bytes);
+        waiting.bytes.extend_from_slice(buf);
+        waiting.close = op == Some(OP_CLOSE);
+        drop(waiting);
         self.pending.store(true, Ordering::Release);
         self.waker.wake();
     }
@@ -100,20 +107,22 @@ impl Control {
         }
     }
 
-    /// The control frames waiting (none without taking the lock, the
-    /// common case: the writer asks after every batch).
-    fn take(&self) -> Vec<u8> {
+    /// The control frames waiting, and whether the last is a close (none
+    /// without taking the lock, the common case: the writer asks after
+    /// every batch).
+    fn take(&self) -> (Vec<u8>, bool) {
         if !self.pending.swap(false, Ordering::AcqRel) {
-            return Vec::new();
+            return (Vec::new(), false);
         }
-        std::mem::take(&mut *self.bytes.lock().unwrap_or_else(|p| p.into_inner()))
+        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        (std::mem::take(&mut waiting.bytes), waiting.close)
     }
 }
 
 /// The control frames waiting (for the reader's tests).
 #[cfg(test)]
 pub(super) fn tests_take(control: &Control) -> Vec<u8> {
-    control.take()
+    control.take().0
 }
 
 /// Writes a connection's frames (see the module's docs).
@@ -161,20 +170,12 @@ impl<S: AsyncWrite> FrameWriter<S> {
     /// Adds the control frames the reader queued (pongs, a close reply) to
     /// what goes out next.
     pub(crate) fn take_control(&mut self) {
-        let bytes = self.control.take();
-        if self.closed || bytes.is_empty() {
+        let (bytes, close) = self.control.take();
+        if self.closed {
             return;
         }
-        // Whole frames, as the reader queues them: nothing may follow a close.
-        let mut at = 0;
-        while let Some(frame_len) = whole_frame_len(&bytes[at..]) {
-            self.buf.extend_from_slice(&bytes[at..at + frame_len]);
-            if bytes[at] & 0x0F == OP_CLOSE {
-                self.closed = true;
-                return;
-            }
-            at += frame_len;
-        }
+        self.buf.extend_from_slice(&bytes);
+        self.closed = close; // nothing may follow a close
     }
 
     /// Adds one queued message, encoded with `serializer`: see
@@ -198,10 +199,9 @@ impl<S: AsyncWrite> FrameWriter<S> {
             return Ok(());
         }
         let opcode = if binary { OP_BINARY } else { OP_TEXT };
-        let kept_large = own
-            .payload()
-            .and_then(Payload::encoded)
-            .is_some_and(|e| e.serializer() == serializer && e.bytes().len() >= DIRECT_FROM);
+        let kept_large = serializer
+            .kept_payload(own)
+            .is_some_and(|p| p.len() >= DIRECT_FROM);
         if kept_large && !self.masked && max_frame.is_none() {
             // A large payload kept as its sender encoded it (a router's
             // INVOCATION or RESULT) is written from its own bytes, as a
@@ -475,15 +475,6 @@ pub(super) fn apply_mask(bytes: &mut [u8], key: [u8; 4]) {
     }
 }
 
-/// The length of the whole frame at the start of `bytes`, header and
-/// payload, or `None` if `bytes` holds no whole frame.
-fn whole_frame_len(bytes: &[u8]) -> Option<usize> {
-    let head = header_len(*bytes.get(1)?);
-    let len = usize::try_from(declared_len(bytes.get(..head)?)).ok()?;
-    let total = head.checked_add(len)?;
-    (bytes.len() >= total).then_some(total)
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::ws_read::{FrameReader, Handshake, Incoming, ReadError};
@@ -719,7 +710,7 @@ mod tests {
     }
 
     #[test]
-    fn pongs_waiting_are_bounded_and_a_close_reply_is_kept() {
+    fn pongs_waiting_are_bounded_and_a_close_reply_is_kept_with_nothing_after_it() {
         let control = Control::default();
         let mut pong = Vec::new();
         put_header(&mut pong, FIN | OP_PONG, 125, None);
@@ -731,11 +722,15 @@ mod tests {
         put_header(&mut close, FIN | OP_CLOSE, 2, None);
         close.extend_from_slice(&1000u16.to_be_bytes());
         control.push(&close);
-        let waiting = control.take();
+        let (waiting, closing) = control.take();
         assert!(waiting.len() <= CONTROL_LIMIT + close.len(), "{}", waiting.len());
         assert!(waiting.len() >= CONTROL_LIMIT - pong.len());
-        assert!(waiting.ends_with(&close), "the close reply is kept");
-        assert!(control.take().is_empty());
+        assert!(waiting.ends_with(&close) && closing, "the close reply is kept");
+        assert!(control.take().0.is_empty());
+        let mut empty_pong = Vec::new();
+        put_header(&mut empty_pong, FIN | OP_PONG, 0, None);
+        control.push(&empty_pong);
+        assert!(control.take().0.is_empty(), "nothing after a close");
     }
 
     #[test]
@@ -750,18 +745,5 @@ mod tests {
             apply_mask(&mut masked, [1, 2, 3, 250]);
             assert_eq!(masked, bytes);
         }
-    }
-
-    #[test]
-    fn whole_frames_are_measured_and_partial_ones_are_not() {
-        let mut buf = Vec::new();
-        put_header(&mut buf, FIN | OP_TEXT, 300, Some([1, 2, 3, 4]));
-        let head = buf.len();
-        assert_eq!(head, 2 + 2 + 4);
-        buf.resize(head + 300, b'a');
-        assert_eq!(whole_frame_len(&buf), Some(head + 300));
-        assert_eq!(whole_frame_len(&buf[..head + 299]), None);
-        assert_eq!(whole_frame_len(&buf[..3]), None);
-        assert_eq!(whole_frame_len(&[]), None);
     }
 }
