@@ -10,17 +10,18 @@
 //! at most once per serializer, by the first writer that needs those bytes;
 //! every other writer sends the same bytes.
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::Stream;
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::Notify;
 
 use super::{CloseReason, Closer, TransportError};
 use crate::message::{Message, MessageType};
@@ -254,10 +255,14 @@ impl std::fmt::Display for Alarm {
     }
 }
 
-/// The fill level of one queue, shared by its senders and its consumer
-/// (a writer task, or the in-process receiver).
+/// One queue, shared by its senders and its consumer (a writer task, or
+/// the in-process receiver): the messages in it, and its fill level.
 #[derive(Debug)]
 struct Gauge {
+    /// The messages queued, in order.
+    slots: Mutex<Slots>,
+    /// How many [`Sender`]s there are: the last one gone ends the queue.
+    senders: AtomicUsize,
     messages: AtomicUsize,
     bytes: AtomicUsize,
     limits: QueueLimits,
@@ -283,6 +288,8 @@ struct Gauge {
 impl Gauge {
     fn new(limits: QueueLimits) -> Arc<Gauge> {
         Arc::new(Gauge {
+            slots: Mutex::new(Slots::default()),
+            senders: AtomicUsize::new(1),
             messages: AtomicUsize::new(0),
             bytes: AtomicUsize::new(0),
             limits,
@@ -331,10 +338,11 @@ impl Gauge {
         self.bytes.fetch_add(weight, SeqCst);
     }
 
-    fn took(&self, weight: usize) {
-        self.messages.fetch_sub(1, SeqCst);
-        self.bytes.fetch_sub(weight, SeqCst);
-        self.taken.fetch_add(1, Relaxed);
+    /// Counts `messages` weighing `bytes` in all out: the consumer took them.
+    fn took(&self, messages: usize, bytes: usize) {
+        self.messages.fetch_sub(messages, SeqCst);
+        self.bytes.fetch_sub(bytes, SeqCst);
+        self.taken.fetch_add(messages as u64, Relaxed);
         if self.waiters.load(SeqCst) > 0 && self.is_relieved() {
             self.drained.notify_waiters();
         }
@@ -343,6 +351,10 @@ impl Gauge {
     fn finish(&self) {
         self.finished.store(true, SeqCst);
         self.drained.notify_waiters();
+    }
+
+    fn lock_slots(&self) -> std::sync::MutexGuard<'_, Slots> {
+        self.slots.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn raise(&self, alarm: Alarm) {
@@ -505,12 +517,24 @@ struct Item {
     weight: usize,
 }
 
+/// What a queue holds, under its lock. Each side takes the lock once per
+/// message it adds and once per batch it takes: the consumer swaps the
+/// whole deque for its own empty one.
+#[derive(Debug, Default)]
+struct Slots {
+    items: VecDeque<Item>,
+    /// The consumer's waker, while it waits for a message.
+    waker: Option<Waker>,
+    /// Every sender is gone: once `items` is taken, nothing more comes.
+    senders_gone: bool,
+    /// The consumer is gone: nothing is queued any more.
+    consumer_gone: bool,
+}
+
 /// The sending end of a connection: a queue to its writer, bounded by
 /// [`QueueLimits`]. Cheap to clone; dropping every clone closes the
 /// connection (the writer flushes what is queued, then closes the socket).
-#[derive(Clone)]
 pub struct Sender {
-    tx: mpsc::UnboundedSender<Item>,
     gauge: QueueWatch,
     /// In-process connections only: the peer's [`Route`], once installed.
     route: Option<RouteSlot>,
@@ -519,7 +543,7 @@ pub struct Sender {
 impl std::fmt::Debug for Sender {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sender")
-            .field("closed", &self.tx.is_closed())
+            .field("closed", &self.is_closed())
             .field("queued", &self.gauge.0.level())
             .field("routed", &self.route.as_ref().is_some_and(|r| r.get().is_some()))
             .finish()
@@ -561,7 +585,7 @@ impl Sender {
                 Ok(())
             }
             Err(msg) => {
-                if self.tx.is_closed() {
+                if self.is_closed() {
                     Err(TrySendError::Closed(msg.into()))
                 } else if self.gauge.0.has_room() {
                     self.enqueue(msg.into())
@@ -592,7 +616,7 @@ impl Sender {
     }
 
     fn push_outgoing(&self, msg: Outgoing) -> Result<(), TrySendError<Outgoing>> {
-        if self.gauge.0.is_full() && !self.tx.is_closed() {
+        if self.gauge.0.is_full() && !self.is_closed() {
             self.gauge.0.raise(Alarm::Overflow);
             return Err(TrySendError::Full(msg));
         }
@@ -600,12 +624,22 @@ impl Sender {
     }
 
     fn enqueue(&self, msg: Outgoing) -> Result<(), TrySendError<Outgoing>> {
+        let gauge = &self.gauge.0;
         let weight = msg.weight();
-        self.gauge.0.added(weight);
-        self.tx.send(Item { msg, weight }).map_err(|e| {
-            self.gauge.0.took(weight);
-            TrySendError::Closed(e.0.msg)
-        })
+        let waker = {
+            let mut slots = gauge.lock_slots();
+            if slots.consumer_gone {
+                return Err(TrySendError::Closed(msg));
+            }
+            // Counted in before the consumer can take it (it counts out).
+            gauge.added(weight);
+            slots.items.push_back(Item { msg, weight });
+            slots.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        Ok(())
     }
 
     /// Hands `msg` to the peer's [`Route`] if one is installed and takes it.
@@ -698,27 +732,127 @@ impl Sender {
 
     /// Whether the connection is closed.
     pub fn is_closed(&self) -> bool {
-        self.tx.is_closed()
+        self.gauge.0.finished.load(SeqCst)
     }
 
     /// Resolves once the connection is closed.
     pub async fn closed(&self) {
-        self.tx.closed().await
+        self.finished().await
+    }
+}
+
+impl Clone for Sender {
+    fn clone(&self) -> Self {
+        self.gauge.0.senders.fetch_add(1, Relaxed);
+        Sender {
+            gauge: self.gauge.clone(),
+            route: self.route.clone(),
+        }
+    }
+}
+
+impl Drop for Sender {
+    fn drop(&mut self) {
+        let gauge = &self.gauge.0;
+        if gauge.senders.fetch_sub(1, SeqCst) != 1 {
+            return;
+        }
+        let waker = {
+            let mut slots = gauge.lock_slots();
+            slots.senders_gone = true;
+            slots.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
     }
 }
 
 /// The consuming end of a queue: what a writer task drains. Taking a
 /// message counts it out of the queue's limits.
+///
+/// It takes what is queued in one go (one lock for a burst) and hands it
+/// out one message at a time. A writer's messages are counted out of the
+/// queue's level every [`COUNT_EVERY`] messages or [`COUNT_BYTES`] bytes,
+/// and whenever it looks at the queue itself (finding the batch empty,
+/// [`is_empty`](Self::is_empty), waiting): the level may read a little
+/// high for that long, never low. A writer calls `is_empty` before it
+/// waits on its socket, and a large message is counted out as it is
+/// taken, so a stalled peer is told from a slow one as before. The
+/// in-process receiver, whose session may wait on anything while it
+/// handles a message, counts each one out as it takes it.
 #[derive(Debug)]
 pub(crate) struct QueueReceiver {
-    rx: mpsc::UnboundedReceiver<Item>,
     gauge: Arc<Gauge>,
+    /// Taken from the queue, not yet handed out.
+    batch: VecDeque<Item>,
+    /// Handed out but not yet counted out of the level: messages, bytes.
+    uncounted: (usize, usize),
 }
 
+/// How many messages a [`QueueReceiver`] hands out at most before it counts
+/// them out of the queue's level.
+const COUNT_EVERY: usize = 32;
+
+/// How many bytes of messages a [`QueueReceiver`] hands out at most before
+/// it counts them out of the queue's level.
+const COUNT_BYTES: usize = 64 * 1024;
+
+/// Items a [`QueueReceiver`]'s empty batch keeps room for; a larger one
+/// (left by a burst) is given back.
+const BATCH_KEEP: usize = 64;
+
 impl QueueReceiver {
-    fn take(&self, item: Item) -> Outgoing {
-        self.gauge.took(item.weight);
-        item.msg
+    fn new(gauge: Arc<Gauge>) -> Self {
+        QueueReceiver {
+            gauge,
+            batch: VecDeque::new(),
+            uncounted: (0, 0),
+        }
+    }
+
+    /// The next message of the batch, if any.
+    fn pop(&mut self) -> Option<Outgoing> {
+        let item = self.batch.pop_front()?;
+        self.uncounted.0 += 1;
+        self.uncounted.1 += item.weight;
+        if self.uncounted.0 >= COUNT_EVERY || self.uncounted.1 >= COUNT_BYTES {
+            self.count();
+        }
+        Some(item.msg)
+    }
+
+    /// Counts what was handed out out of the queue's level.
+    fn count(&mut self) {
+        let (messages, bytes) = std::mem::take(&mut self.uncounted);
+        if messages > 0 {
+            self.gauge.took(messages, bytes);
+        }
+    }
+
+    /// With the batch empty, takes everything queued. Without anything
+    /// queued: `Some(false)` (and `cx`'s waker is woken by the next
+    /// message), or `None` once every sender is gone.
+    fn refill(&mut self, cx: Option<&mut Context<'_>>) -> Option<bool> {
+        self.count();
+        if self.batch.capacity() > BATCH_KEEP {
+            self.batch = VecDeque::new();
+        }
+        let mut slots = self.gauge.lock_slots();
+        if !slots.items.is_empty() {
+            std::mem::swap(&mut self.batch, &mut slots.items);
+            return Some(true);
+        }
+        if slots.senders_gone {
+            return None;
+        }
+        if let Some(cx) = cx {
+            match &mut slots.waker {
+                Some(w) if w.will_wake(cx.waker()) => {}
+                slot => *slot = Some(cx.waker().clone()),
+            }
+        }
+        Some(false)
     }
 
     /// The next message; `None` once every sender is gone.
@@ -727,24 +861,53 @@ impl QueueReceiver {
     }
 
     /// A message if one is queued now.
-    pub(crate) fn try_recv(&mut self) -> Result<Outgoing, mpsc::error::TryRecvError> {
-        let item = self.rx.try_recv()?;
-        Ok(self.take(item))
+    pub(crate) fn try_recv(&mut self) -> Option<Outgoing> {
+        if let Some(msg) = self.pop() {
+            return Some(msg);
+        }
+        match self.refill(None) {
+            Some(true) => self.pop(),
+            _ => None,
+        }
     }
 
-    /// Whether nothing is queued now.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.rx.is_empty()
+    /// Whether nothing is queued now. Also counts what was handed out.
+    pub(crate) fn is_empty(&mut self) -> bool {
+        self.count();
+        if !self.batch.is_empty() {
+            return false;
+        }
+        if self.batch.capacity() > BATCH_KEEP {
+            self.batch = VecDeque::new();
+        }
+        self.gauge.lock_slots().items.is_empty()
     }
 
     pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Outgoing>> {
-        self.rx.poll_recv(cx).map(|item| item.map(|i| self.take(i)))
+        if let Some(msg) = self.pop() {
+            return Poll::Ready(Some(msg));
+        }
+        match self.refill(Some(cx)) {
+            Some(true) => Poll::Ready(self.pop()),
+            Some(false) => Poll::Pending,
+            None => Poll::Ready(None),
+        }
     }
 }
 
 impl Drop for QueueReceiver {
     fn drop(&mut self) {
+        self.count();
+        let left: Vec<Item> = {
+            let mut slots = self.gauge.lock_slots();
+            slots.consumer_gone = true;
+            slots.waker = None;
+            slots.items.drain(..).chain(self.batch.drain(..)).collect()
+        };
+        let bytes = left.iter().map(|i| i.weight).sum();
+        self.gauge.took(left.len(), bytes);
         self.gauge.finish();
+        drop(left);
     }
 }
 
@@ -833,7 +996,12 @@ impl Receiver {
             return Poll::Ready(None);
         }
         let next = match &mut st.source {
-            Source::Queue(rx, _) => rx.poll_recv(cx).map(|m| m.map(Outgoing::into_message)),
+            Source::Queue(rx, _) => {
+                let next = rx.poll_recv(cx);
+                // Its session may wait on anything while it handles it.
+                rx.count();
+                next.map(|m| m.map(Outgoing::into_message))
+            }
             Source::Stream(s) => s.as_mut().poll_next(cx),
         };
         match next {
@@ -860,14 +1028,12 @@ impl Receiver {
 
 /// A queue: its sending end, and the receiving end a writer task drains.
 pub(crate) fn queue(limits: QueueLimits) -> (Sender, QueueReceiver) {
-    let (tx, rx) = mpsc::unbounded_channel();
     let gauge = Gauge::new(limits);
     let sender = Sender {
-        tx,
         gauge: QueueWatch(gauge.clone()),
         route: None,
     };
-    (sender, QueueReceiver { rx, gauge })
+    (sender, QueueReceiver::new(gauge))
 }
 
 /// An in-process pair of ends: what goes into the sender comes out of the
@@ -883,6 +1049,7 @@ pub(crate) fn in_process(limits: QueueLimits, closer: &Closer, reason: CloseReas
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Dict, Id, Payload, Value};
 
     #[test]
     fn shared_messages_encode_once_per_serializer() {
@@ -906,5 +1073,171 @@ mod tests {
         let len = msg.encoded(Serializer::Json, &mut scratch).unwrap().len();
         assert_eq!(len, scratch.len());
         assert_eq!(Serializer::Json.decode(&scratch).unwrap(), *msg.message());
+    }
+
+    /// A GOODBYE whose reason carries `n`, to check order.
+    fn numbered(n: usize) -> Message {
+        Message::goodbye(&format!("com.example.n{n}"))
+    }
+
+    fn number(msg: Outgoing) -> usize {
+        match msg.into_message() {
+            Message::Goodbye(g) => g.reason["com.example.n".len()..].parse().unwrap(),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn messages_come_out_in_order_then_the_end_once_every_sender_is_gone() {
+        let (tx, mut rx) = queue(QueueLimits::new(10_000, usize::MAX / 8));
+        let tx2 = tx.clone();
+        for n in 0..100 {
+            tx.push(numbered(n)).unwrap();
+        }
+        // Half taken: the rest stays queued behind what comes next.
+        for n in 0..50 {
+            assert_eq!(number(rx.try_recv().unwrap()), n);
+        }
+        for n in 100..150 {
+            tx2.push(numbered(n)).unwrap();
+        }
+        drop(tx);
+        for n in 50..150 {
+            assert_eq!(number(rx.try_recv().unwrap()), n);
+        }
+        assert!(rx.try_recv().is_none());
+        assert!(rx.is_empty());
+        let waker = futures_util::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        assert!(rx.poll_recv(&mut cx).is_pending(), "a sender is left");
+        drop(tx2);
+        assert!(matches!(rx.poll_recv(&mut cx), Poll::Ready(None)));
+    }
+
+    #[test]
+    fn the_level_counts_what_was_taken_out_by_the_next_look_at_the_queue() {
+        let (tx, mut rx) = queue(QueueLimits::new(10_000, usize::MAX / 8));
+        let weight = numbered(0).approx_size();
+        for n in 0..3 * COUNT_EVERY {
+            tx.push(numbered(n)).unwrap();
+        }
+        assert_eq!(tx.queued(), (3 * COUNT_EVERY, 3 * COUNT_EVERY * weight));
+        // Never under what is still queued, and at most `COUNT_EVERY`
+        // messages over it.
+        for taken in 1..=2 * COUNT_EVERY + 1 {
+            rx.try_recv().unwrap();
+            let (messages, bytes) = tx.queued();
+            let left = 3 * COUNT_EVERY - taken;
+            assert!(
+                messages >= left && messages < left + COUNT_EVERY,
+                "{taken}: {messages}"
+            );
+            assert_eq!(bytes, messages * weight);
+        }
+        assert!(!rx.is_empty());
+        assert_eq!(tx.queued().0, COUNT_EVERY - 1, "counted by `is_empty`");
+        while rx.try_recv().is_some() {}
+        assert!(rx.is_empty());
+        assert_eq!(tx.queued(), (0, 0));
+    }
+
+    #[test]
+    fn a_large_message_is_counted_out_as_it_is_taken() {
+        let (tx, mut rx) = queue(QueueLimits::new(10_000, usize::MAX / 8));
+        let large = Message::Event(crate::msg::Event {
+            subscription: Id::from(1u64),
+            publication: Id::from(2u64),
+            details: Default::default(),
+            payload: Payload::new(vec![Value::Str("x".repeat(COUNT_BYTES))], Dict::new()),
+        });
+        assert!(large.approx_size() >= COUNT_BYTES);
+        for _ in 0..3 {
+            tx.push(large.clone()).unwrap();
+        }
+        for left in (0..3).rev() {
+            rx.try_recv().unwrap();
+            assert_eq!(tx.queued(), (left, left * large.approx_size()));
+        }
+    }
+
+    #[test]
+    fn a_burst_leaves_no_large_batch_behind() {
+        let (tx, mut rx) = queue(QueueLimits::new(10_000, usize::MAX / 8));
+        for n in 0..1_000 {
+            tx.push(numbered(n)).unwrap();
+        }
+        assert_eq!(number(rx.try_recv().unwrap()), 0);
+        assert!(rx.batch.capacity() >= 999);
+        while rx.try_recv().is_some() {}
+        assert!(rx.is_empty());
+        assert!(rx.batch.capacity() <= BATCH_KEEP, "{}", rx.batch.capacity());
+        // The deque left in the queue is the receiver's old, small one.
+        assert!(rx.gauge.lock_slots().items.capacity() <= BATCH_KEEP);
+    }
+
+    #[tokio::test]
+    async fn the_consumer_gone_closes_the_senders_and_frees_what_was_queued() {
+        let (tx, mut rx) = queue(QueueLimits::new(10_000, usize::MAX / 8));
+        let shared = SharedMessage::new(numbered(7));
+        tx.push_shared(shared.clone()).unwrap();
+        tx.push(numbered(8)).unwrap();
+        assert_eq!(number(rx.try_recv().unwrap()), 7);
+        tx.push_shared(shared.clone()).unwrap();
+        assert!(!tx.is_closed());
+        drop(rx);
+        assert!(tx.is_closed());
+        assert_eq!(tx.queued(), (0, 0));
+        assert_eq!(Arc::strong_count(&shared.0), 1, "the queued copies are dropped");
+        assert!(matches!(tx.push(numbered(9)), Err(TrySendError::Closed(_))));
+        assert!(matches!(tx.try_send(numbered(9)), Err(TrySendError::Closed(_))));
+        assert_eq!(tx.send(numbered(9)).await, Err(Closed));
+        tokio::time::timeout(Duration::from_secs(5), tx.closed())
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn producers_on_other_threads_wake_the_consumer_and_lose_nothing() {
+        const PRODUCERS: usize = 4;
+        const EACH: usize = 20_000;
+        let (tx, mut rx) = queue(QueueLimits::new(64, usize::MAX / 8));
+        let producers: Vec<_> = (0..PRODUCERS)
+            .map(|p| {
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    for n in 0..EACH {
+                        // `send` waits at high water: the consumer's
+                        // counting out must wake it.
+                        tx.send(numbered(p * EACH + n)).await.unwrap();
+                        if n % 1000 == 0 {
+                            tokio::task::yield_now().await;
+                        }
+                    }
+                })
+            })
+            .collect();
+        drop(tx);
+        let mut next = [0; PRODUCERS];
+        let consumer = async {
+            let mut got = 0;
+            while let Some(msg) = rx.recv().await {
+                let n = number(msg);
+                let (p, i) = (n / EACH, n % EACH);
+                assert_eq!(i, next[p], "producer {p}'s messages in order");
+                next[p] += 1;
+                got += 1;
+                if got % 100 == 0 {
+                    rx.is_empty();
+                }
+            }
+            got
+        };
+        let got = tokio::time::timeout(Duration::from_secs(60), consumer)
+            .await
+            .unwrap();
+        assert_eq!(got, PRODUCERS * EACH);
+        for p in producers {
+            p.await.unwrap();
+        }
     }
 }

@@ -234,11 +234,14 @@ where
                             write_frame(&mut wr, FRAME_MESSAGE, payload, peer_max).await?;
                             batched += 1;
                             if batched < WRITE_BATCH {
-                                next = out_rx.try_recv().ok();
+                                next = out_rx.try_recv();
                             }
                         }
+                        // Counts what was taken out of the queue's level
+                        // before waiting on the socket.
+                        let idle = out_rx.is_empty();
                         wr.flush().await?;
-                        if out_rx.is_empty() {
+                        if idle {
                             super::release_large(&mut scratch);
                         }
                     }

@@ -258,7 +258,7 @@ where
                     }
                     batched += 1;
                     if batched < WRITE_BATCH {
-                        next = out_rx.try_recv().ok();
+                        next = out_rx.try_recv();
                     }
                 }
                 // Pongs and a close reply go out after the batch.
