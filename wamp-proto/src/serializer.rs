@@ -291,6 +291,17 @@ impl Serializer {
         self.decode_shared(Input::Text(text), frame, mode)
     }
 
+    /// [`Serializer::decode_with`] on text its transport has already
+    /// checked to be UTF-8, held nowhere else (a small WebSocket text frame
+    /// read in place): a kept payload is copied. JSON's strings are not
+    /// checked for UTF-8 a second time.
+    pub(crate) fn decode_text(self, text: &str, mode: PayloadMode) -> Result<Message, DecodeError> {
+        match mode {
+            PayloadMode::Values => self.decode_input(Input::Text(text)),
+            PayloadMode::Encoded => self.keep_encoded(Input::Text(text), Bytes::copy_from_slice),
+        }
+    }
+
     fn decode_shared(
         self,
         input: Input<'_>,

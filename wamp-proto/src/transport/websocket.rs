@@ -27,7 +27,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use super::channel::{self, Receiver};
-use super::ws_read::{FrameReader, Handshake, Incoming, ReadError};
+use super::ws_read::{FrameReader, Handshake, Incoming, Read, ReadError};
 use super::ws_write::FrameWriter;
 use super::{
     tls, CloseReason, Closer, Connection, TransportConfig, TransportError, TransportKind, WRITE_BATCH,
@@ -390,14 +390,16 @@ impl<S: AsyncRead> Stream for Frames<S> {
         if this.done {
             return Poll::Ready(None);
         }
-        let decoded = match ready!(this.reader.poll_message(cx)) {
+        let decoded = match ready!(this.reader.poll_read(cx)) {
             // The reader has checked the text to be UTF-8.
-            Ok(Incoming::Text(text)) => {
+            Ok(Read::Text(text)) => this.serializer.decode_text(text, this.payloads),
+            Ok(Read::Binary(bytes)) => this.serializer.decode_with(bytes, this.payloads),
+            Ok(Read::Owned(Incoming::Text(text))) => {
                 let frame = bytes::Bytes::from(text.clone());
                 this.serializer
                     .decode_text_frame(text.as_str(), &frame, this.payloads)
             }
-            Ok(Incoming::Binary(frame)) => this.serializer.decode_frame(&frame, this.payloads),
+            Ok(Read::Owned(Incoming::Binary(frame))) => this.serializer.decode_frame(&frame, this.payloads),
             Err(e) => {
                 let (end, code) = read_error(e, this.serializer);
                 this.end(end, code);

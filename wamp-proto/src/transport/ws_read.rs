@@ -32,6 +32,7 @@
 //! tungstenite no byte past the end of the HTTP head, and hands the rest
 //! to the reader.
 
+use std::cell::Cell;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -62,13 +63,46 @@ pub(super) const OP_PING: u8 = 0x9;
 pub(super) const OP_PONG: u8 = 0xA;
 pub(super) const FIN: u8 = 0x80;
 
-/// A whole message read.
+/// A whole message read, owned.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Incoming {
     /// A text message (checked to be UTF-8).
     Text(Utf8Bytes),
     /// A binary message.
     Binary(Bytes),
+}
+
+/// A whole message read, as [`FrameReader::poll_read`] hands it over: a
+/// message that came in one frame small enough for the read buffer is
+/// borrowed from that buffer (nothing allocated, nothing copied: most
+/// WAMP messages are such); a large or fragmented one is owned.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Read<'a> {
+    /// A small text message (checked to be UTF-8).
+    Text(&'a str),
+    /// A small binary message.
+    Binary(&'a [u8]),
+    /// A large or fragmented message.
+    Owned(Incoming),
+}
+
+#[cfg(test)]
+impl Read<'_> {
+    /// The message as owned bytes.
+    pub(crate) fn into_owned(self) -> Incoming {
+        match self {
+            Read::Text(t) => Incoming::Text(Utf8Bytes::from(t.to_owned())),
+            Read::Binary(b) => Incoming::Binary(Bytes::copy_from_slice(b)),
+            Read::Owned(m) => m,
+        }
+    }
+}
+
+/// What [`FrameReader::poll_next_message`] found: a message of its own, or
+/// where a small one lies in the read buffer.
+enum Next {
+    Owned(Incoming),
+    Small { op: u8, at: usize, len: usize },
 }
 
 /// Why reading ended.
@@ -138,8 +172,9 @@ pub(crate) struct FrameReader<R> {
     /// once nothing else holds them (see `large_frame`).
     spare: BytesMut,
     control: Arc<Control>,
-    /// A close frame came, or reading failed: nothing more is read.
-    done: bool,
+    /// A close frame came, or reading failed: nothing more is read. (A
+    /// `Cell`, so that it can be set while a small message is borrowed.)
+    done: Cell<bool>,
 }
 
 impl<R: AsyncRead + Unpin> FrameReader<R> {
@@ -166,26 +201,56 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
             partial: None,
             spare: BytesMut::new(),
             control,
-            done: false,
+            done: Cell::new(false),
         }
     }
 
-    /// The next message; `Err` once reading has ended, and from then on.
+    /// The next message, owned; `Err` once reading has ended, and from
+    /// then on.
+    #[cfg(test)]
     pub(crate) fn poll_message(&mut self, cx: &mut Context<'_>) -> Poll<Result<Incoming, ReadError>> {
-        if self.done {
+        self.poll_read(cx).map_ok(Read::into_owned)
+    }
+
+    /// The next message, borrowed from the read buffer when it is small
+    /// ([`Read`]); `Err` once reading has ended, and from then on.
+    pub(crate) fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<Result<Read<'_>, ReadError>> {
+        if self.done.get() {
             return Poll::Ready(Err(ReadError::Closed));
         }
-        let read = self.poll_next_message(cx);
-        if let Poll::Ready(Err(_)) = read {
-            self.done = true;
-            self.large = None;
-            self.partial = None;
-            self.spare = BytesMut::new();
-        }
-        read
+        let next = match self.poll_next_message(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Ok(next)) => next,
+            Poll::Ready(Err(e)) => {
+                self.done.set(true);
+                self.large = None;
+                self.partial = None;
+                self.spare = BytesMut::new();
+                return Poll::Ready(Err(e));
+            }
+        };
+        Poll::Ready(match next {
+            Next::Owned(msg) => Ok(Read::Owned(msg)),
+            Next::Small { op, at, len } => {
+                let bytes = &self.buf[at..at + len];
+                if op != OP_TEXT {
+                    Ok(Read::Binary(bytes))
+                } else {
+                    match std::str::from_utf8(bytes) {
+                        Ok(text) => Ok(Read::Text(text)),
+                        Err(e) => {
+                            // Nothing else to give back: no message was
+                            // under way, and the last one was small.
+                            self.done.set(true);
+                            Err(ReadError::Utf8(format!("text frame is not valid UTF-8: {e}")))
+                        }
+                    }
+                }
+            }
+        })
     }
 
-    fn poll_next_message(&mut self, cx: &mut Context<'_>) -> Poll<Result<Incoming, ReadError>> {
+    fn poll_next_message(&mut self, cx: &mut Context<'_>) -> Poll<Result<Next, ReadError>> {
         loop {
             if let Some(large) = self.large.as_mut() {
                 ready!(read_large(&mut self.io, large, cx))?;
@@ -195,7 +260,7 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
                 let whole = data.split();
                 self.spare = data;
                 match self.data_done(fin, op, whole)? {
-                    Some(msg) => return Poll::Ready(Ok(msg)),
+                    Some(msg) => return Poll::Ready(Ok(Next::Owned(msg))),
                     None => continue,
                 }
             }
@@ -215,6 +280,15 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
                     self.control_frame(head.op, at)?;
                     continue;
                 }
+                if head.fin && self.partial.is_none() {
+                    // A whole small message: lent from the buffer.
+                    self.spare = BytesMut::new();
+                    return Poll::Ready(Ok(Next::Small {
+                        op: head.op,
+                        at,
+                        len: head.len,
+                    }));
+                }
                 let (op, mut data) = self
                     .partial
                     .take()
@@ -225,7 +299,7 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
                     self.spare = BytesMut::new();
                 }
                 if let Some(msg) = self.data_done(head.fin, op, data)? {
-                    return Poll::Ready(Ok(msg));
+                    return Poll::Ready(Ok(Next::Owned(msg)));
                 }
             } else if total <= self.buf.len() {
                 ready!(self.fill(cx))?;
@@ -742,6 +816,44 @@ mod tests {
             apply_mask(&mut p, f[head - 4..head].try_into().unwrap());
         }
         (f[0], p, masked)
+    }
+
+    #[test]
+    fn a_small_message_in_one_frame_is_lent_from_the_buffer_others_are_owned() {
+        let m = true;
+        let data = [
+            frame(FIN | OP_TEXT, b"[1]", m),
+            frame(FIN | OP_BINARY, b"\x93\x01", m),
+            frame(OP_TEXT, b"[2,", m),
+            frame(FIN | OP_CONTINUE, b"3]", m),
+            frame(FIN | OP_BINARY, &payload(SMALL), m),
+            frame(FIN | OP_TEXT, b"[4]", m),
+            frame(FIN | OP_TEXT, b"\xff", m),
+        ]
+        .concat();
+        let socket = Pieces {
+            data,
+            at: 0,
+            sizes: vec![1 << 20],
+            turn: 0,
+        };
+        let mut reader = FrameReader::new(socket, &[], m, 1 << 20, Arc::default());
+        let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+        let mut next = || match reader.poll_read(&mut cx) {
+            Poll::Ready(Ok(Read::Text(t))) => format!("lent text {t}"),
+            Poll::Ready(Ok(Read::Binary(b))) => format!("lent binary {b:?}"),
+            Poll::Ready(Ok(Read::Owned(Incoming::Text(t)))) => format!("owned text {t}"),
+            Poll::Ready(Ok(Read::Owned(Incoming::Binary(b)))) => format!("owned binary of {}", b.len()),
+            Poll::Ready(Err(e)) => format!("error {e:?}"),
+            Poll::Pending => "pending".into(),
+        };
+        assert_eq!(next(), "lent text [1]");
+        assert_eq!(next(), "lent binary [147, 1]");
+        assert_eq!(next(), "owned text [2,3]");
+        assert_eq!(next(), format!("owned binary of {SMALL}"));
+        assert_eq!(next(), "lent text [4]");
+        assert!(next().starts_with("error Utf8(\"text frame is not valid UTF-8"));
+        assert_eq!(next(), "error Closed", "ended for good");
     }
 
     #[test]
