@@ -5,13 +5,13 @@
 use std::sync::{Arc, Weak};
 use std::task::Waker;
 
-use tokio::sync::mpsc;
 use wamp_proto::msg;
 
 use wamp_proto::transport::{Congestion, Connection, Route, TransportError};
 use wamp_proto::uri::Uri;
 use wamp_proto::{error_uri, Dict, EventDetails, Id, List, Message, MessageType, Payload};
 
+use super::event_queue::TrySendError;
 use super::{call, callee, pubsub, Event, Pending, Shared};
 use crate::error::{ApplicationError, Error};
 use crate::payload::CallResult;
@@ -153,8 +153,8 @@ async fn dispatch(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
                     // targets, and no clone of its sender unless its queue
                     // is full.
                     [only] => match only.tx.try_send(event) {
-                        Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => return Ok(()),
-                        Err(mpsc::error::TrySendError::Full(event)) => Ok((only.tx.clone(), event)),
+                        Ok(()) | Err(TrySendError::Closed(_)) => return Ok(()),
+                        Err(TrySendError::Full(event)) => Ok((only.tx.clone(), event)),
                     },
                     many => Err((
                         many.iter()

@@ -13,13 +13,14 @@
 mod call;
 mod callee;
 mod driver;
+mod event_queue;
 mod pubsub;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use wamp_proto::msg;
 
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{oneshot, watch};
 use wamp_proto::repr;
 use wamp_proto::transport::{Connection, TransportConfig, TransportKind};
 use wamp_proto::uri::Uri;
@@ -48,8 +49,10 @@ pub struct SessionConfig {
     /// Most invocations of registered procedures running at once; more are
     /// answered with `wamp.error.unavailable`.
     pub max_concurrent_invocations: usize,
-    /// Capacity of each subscription's event queue. A full queue holds back
-    /// the session's reader (and so, through the transport, the router).
+    /// Capacity of each subscription's event queue (0 counts as 1): the
+    /// events queued and those its [`Subscription`] took but has not
+    /// handed out yet. A full queue holds back the session's reader (and
+    /// so, through the transport, the router).
     pub event_queue_capacity: usize,
     /// The authid to authenticate as (HELLO.Details.authid).
     pub authid: Option<String>,
@@ -138,7 +141,7 @@ pub(crate) enum Pending {
     Subscribe(
         oneshot::Sender<Result<(Id, Id), Error>>,
         String,
-        mpsc::Sender<Event>,
+        event_queue::EventSender,
     ),
     Unsubscribe(oneshot::Sender<Result<(), Error>>),
     Publish(oneshot::Sender<Result<Id, Error>>),
@@ -172,7 +175,7 @@ impl Pending {
 pub(crate) struct LocalSubscriber {
     pub local_id: Id,
     pub topic: Uri,
-    pub tx: mpsc::Sender<Event>,
+    pub tx: event_queue::EventSender,
 }
 
 #[derive(Default)]

@@ -8,10 +8,11 @@ use std::task::{Context, Poll};
 use wamp_proto::msg;
 
 use serde::Serialize;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use wamp_proto::uri::Uri;
 use wamp_proto::{Dict, EventDetails, Id, List, Message, PublishOptions, SubscribeOptions, Value};
 
+use super::event_queue::{self, EventReceiver, EventSender};
 use super::{LocalSubscriber, Pending, Session, Shared};
 use crate::error::Error;
 use crate::payload::{Arguments, Payload};
@@ -53,7 +54,7 @@ pub struct Subscription {
     /// The topic (or pattern) subscribed to.
     pub topic: String,
     local_id: Id,
-    events: mpsc::Receiver<Event>,
+    events: EventReceiver,
     shared: Arc<Shared>,
 }
 
@@ -133,7 +134,7 @@ impl Session {
         let topic = topic.into();
         let policy = options.match_policy.unwrap_or_default();
         wamp_proto::uri::validate_pattern(&topic, policy, Default::default())?;
-        let (events_tx, events_rx) = mpsc::channel(self.shared.config.event_queue_capacity);
+        let (events_tx, events_rx) = event_queue::channel(self.shared.config.event_queue_capacity);
         let (tx, rx) = oneshot::channel();
         let request = self
             .shared
@@ -174,12 +175,7 @@ impl Session {
 }
 
 /// Records a router subscription on SUBSCRIBED.
-pub(crate) fn subscribed(
-    shared: &Shared,
-    subscription: Id,
-    topic_hint: String,
-    tx: mpsc::Sender<Event>,
-) -> Id {
+pub(crate) fn subscribed(shared: &Shared, subscription: Id, topic_hint: String, tx: EventSender) -> Id {
     let local_id = shared.local_ids.next();
     shared
         .lock()
