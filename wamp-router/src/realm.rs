@@ -583,23 +583,7 @@ impl Realm {
     /// [`dispatch`](Self::dispatch) accepts may come here.
     #[allow(clippy::result_large_err)] // given back unboxed, as to a Route
     pub(crate) fn handle_joined(self: &Arc<Self>, sid: Id, msg: Message) -> Result<Congestion, Message> {
-        let dispatch = |msg| {
-            let mut st = self.lock();
-            if !st.sessions.contains_key(&sid) {
-                return Err(msg);
-            }
-            if let Message::Call(m) = &msg {
-                if st.dealer.precheck(&st.sessions, sid, m).is_err() {
-                    // Through the session's task, which aborts it.
-                    return Err(msg);
-                }
-            }
-            Self::dispatch(self, &mut st, sid, msg).map_err(|v| {
-                // Unreachable for the messages a direct route takes.
-                tracing::error!(session = sid, "direct route took a message it may not: {}", v.0);
-                Message::abort(error_uri::PROTOCOL_VIOLATION, v.0)
-            })
-        };
+        let dispatch = |msg| self.dispatch_joined(sid, msg);
         if !gives_new_work(&msg) {
             return dispatch(msg).map(|()| Congestion::default());
         }
@@ -614,6 +598,28 @@ impl Realm {
             }
         }
         handled.map(|()| congestion)
+    }
+
+    /// [`handle_joined`](Self::handle_joined)'s dispatch under the realm's
+    /// lock.
+    #[inline(always)]
+    #[allow(clippy::result_large_err)] // given back unboxed, as to a Route
+    fn dispatch_joined(self: &Arc<Self>, sid: Id, msg: Message) -> Result<(), Message> {
+        let mut st = self.lock();
+        if !st.sessions.contains_key(&sid) {
+            return Err(msg);
+        }
+        if let Message::Call(m) = &msg {
+            if st.dealer.precheck(&st.sessions, sid, m).is_err() {
+                // Through the session's task, which aborts it.
+                return Err(msg);
+            }
+        }
+        Self::dispatch(self, &mut st, sid, msg).map_err(|v| {
+            // Unreachable for the messages a direct route takes.
+            tracing::error!(session = sid, "direct route took a message it may not: {}", v.0);
+            Message::abort(error_uri::PROTOCOL_VIOLATION, v.0)
+        })
     }
 
     /// Queues a message to a joined session; gives it back if the session
