@@ -916,6 +916,11 @@ async fn publish_events(
     pace: Pace,
 ) -> Result<Published, String> {
     let others_total = || others.iter().map(|o| o.total()).collect::<Vec<_>>();
+    // What the window counts from, taken as it opens.
+    let open_window = |at: Instant| {
+        window_marker("start");
+        (at, counters.total(), others_total(), process_cpu())
+    };
     let measure_start = Instant::now() + timing.warmup;
     let end = measure_start + timing.measure;
     let mut base: Option<(Instant, u64, Vec<u64>, Option<Duration>)> = None;
@@ -949,8 +954,7 @@ async fn publish_events(
             }
         }
         if base.is_none() && now >= measure_start {
-            base = Some((now, counters.total(), others_total(), process_cpu()));
-            window_marker("start");
+            base = Some(open_window(now));
         }
         if published.is_multiple_of(1024) && counters.lost() {
             return Err("a subscriber session ended during the run".into());
@@ -972,8 +976,7 @@ async fn publish_events(
                         if opened {
                             break 'run; // held back past the window's end
                         }
-                        base = Some((Instant::now(), counters.total(), others_total(), process_cpu()));
-                        window_marker("start");
+                        base = Some(open_window(Instant::now()));
                     }
                 }
             },

@@ -262,10 +262,7 @@ impl Serializer {
     /// frame's bytes ([`PayloadMode`]). The payload is checked either way:
     /// a frame decodes in both modes or in neither.
     pub fn decode_with(self, bytes: &[u8], mode: PayloadMode) -> Result<Message, DecodeError> {
-        match mode {
-            PayloadMode::Values => self.decode(bytes),
-            PayloadMode::Encoded => self.keep_encoded(Input::Bytes(bytes), Bytes::copy_from_slice),
-        }
+        self.decode_copying(Input::Bytes(bytes), mode)
     }
 
     /// Like [`Serializer::decode_with`], on a frame held as [`Bytes`]: an
@@ -296,9 +293,14 @@ impl Serializer {
     /// read in place): a kept payload is copied. JSON's strings are not
     /// checked for UTF-8 a second time.
     pub(crate) fn decode_text(self, text: &str, mode: PayloadMode) -> Result<Message, DecodeError> {
+        self.decode_copying(Input::Text(text), mode)
+    }
+
+    /// Decodes `input` in `mode`, a kept payload copied out of it.
+    fn decode_copying(self, input: Input<'_>, mode: PayloadMode) -> Result<Message, DecodeError> {
         match mode {
-            PayloadMode::Values => self.decode_input(Input::Text(text)),
-            PayloadMode::Encoded => self.keep_encoded(Input::Text(text), Bytes::copy_from_slice),
+            PayloadMode::Values => self.decode_input(input),
+            PayloadMode::Encoded => self.keep_encoded(input, Bytes::copy_from_slice),
         }
     }
 

@@ -818,6 +818,18 @@ mod tests {
         (f[0], p, masked)
     }
 
+    /// A reader of `data` from a client (`from_client`) or a server, read
+    /// in as few pieces as the socket gives, up to 1 MiB per message.
+    fn reader_of(data: Vec<u8>, from_client: bool) -> FrameReader<Pieces> {
+        let socket = Pieces {
+            data,
+            at: 0,
+            sizes: vec![1 << 20],
+            turn: 0,
+        };
+        FrameReader::new(socket, &[], from_client, 1 << 20, Arc::default())
+    }
+
     #[test]
     fn a_small_message_in_one_frame_is_lent_from_the_buffer_others_are_owned() {
         let m = true;
@@ -831,13 +843,7 @@ mod tests {
             frame(FIN | OP_TEXT, b"\xff", m),
         ]
         .concat();
-        let socket = Pieces {
-            data,
-            at: 0,
-            sizes: vec![1 << 20],
-            turn: 0,
-        };
-        let mut reader = FrameReader::new(socket, &[], m, 1 << 20, Arc::default());
+        let mut reader = reader_of(data, m);
         let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
         let mut next = || match reader.poll_read(&mut cx) {
             Poll::Ready(Ok(Read::Text(t))) => format!("lent text {t}"),
@@ -867,13 +873,7 @@ mod tests {
             frame(FIN | OP_BINARY, &payload(70_000), m),
         ]
         .concat();
-        let socket = Pieces {
-            data,
-            at: 0,
-            sizes: vec![1 << 20],
-            turn: 0,
-        };
-        let mut reader = FrameReader::new(socket, &[], m, 1 << 20, Arc::default());
+        let mut reader = reader_of(data, m);
         fn next(reader: &mut FrameReader<Pieces>) -> Bytes {
             let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
             match reader.poll_message(&mut cx) {

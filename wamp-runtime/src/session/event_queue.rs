@@ -165,25 +165,28 @@ impl EventReceiver {
     /// The next event; `None` once every sender is gone (or after
     /// [`close`](Self::close)) and everything queued was handed out.
     pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Event>> {
-        if let Some(event) = self.batch.pop_front() {
-            self.handed_out += 1;
-            if self.handed_out >= COUNT_EVERY {
-                self.count_out(None);
-            }
+        if let Some(event) = self.pop() {
             return Poll::Ready(Some(event));
         }
         if self.batch.capacity() > BATCH_KEEP {
             self.batch = VecDeque::new();
         }
         let ended = self.count_out(Some(cx));
-        match self.batch.pop_front() {
-            Some(event) => {
-                self.handed_out += 1;
-                Poll::Ready(Some(event))
-            }
+        match self.pop() {
+            Some(event) => Poll::Ready(Some(event)),
             None if ended => Poll::Ready(None),
             None => Poll::Pending,
         }
+    }
+
+    /// The next event of the batch, if any.
+    fn pop(&mut self) -> Option<Event> {
+        let event = self.batch.pop_front()?;
+        self.handed_out += 1;
+        if self.handed_out >= COUNT_EVERY {
+            self.count_out(None);
+        }
+        Some(event)
     }
 
     /// The next event (see [`poll_recv`](Self::poll_recv)).
