@@ -883,12 +883,20 @@ impl QueueReceiver {
         self.gauge.lock_slots().items.is_empty()
     }
 
+    /// The next message. Each batch taken from the queue counts against
+    /// the task's cooperative budget, as one read of a socket does however
+    /// many messages it brings, so a consumer whose queue never runs dry
+    /// still yields its thread now and then.
     pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Outgoing>> {
         if let Some(msg) = self.pop() {
             return Poll::Ready(Some(msg));
         }
+        let coop = std::task::ready!(tokio::task::coop::poll_proceed(cx));
         match self.refill(Some(cx)) {
-            Some(true) => Poll::Ready(self.pop()),
+            Some(true) => {
+                coop.made_progress();
+                Poll::Ready(self.pop())
+            }
             Some(false) => Poll::Pending,
             None => Poll::Ready(None),
         }
@@ -1194,6 +1202,27 @@ mod tests {
         tokio::time::timeout(Duration::from_secs(5), tx.closed())
             .await
             .unwrap();
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_consumer_that_always_finds_messages_still_lets_other_tasks_run() {
+        let (tx, mut rx) = queue(QueueLimits::new(10_000, usize::MAX / 8));
+        let other_ran = Arc::new(AtomicBool::new(false));
+        let flag = other_ran.clone();
+        tokio::spawn(async move { flag.store(true, SeqCst) });
+        let mut first_seen = None;
+        // Refilled before every take, as by producers on other threads.
+        for n in 0..1000 {
+            tx.push(numbered(n)).unwrap();
+            assert_eq!(rx.recv().await.map(number), Some(n));
+            if first_seen.is_none() && other_ran.load(SeqCst) {
+                first_seen = Some(n);
+            }
+        }
+        assert!(
+            first_seen.is_some(),
+            "the other task waited for all 1,000 messages"
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -164,16 +164,26 @@ pub(crate) struct EventReceiver {
 impl EventReceiver {
     /// The next event; `None` once every sender is gone (or after
     /// [`close`](Self::close)) and everything queued was handed out.
+    ///
+    /// Each batch taken from the queue counts against the task's
+    /// cooperative budget, as one read of a socket does however many
+    /// messages it brings: a subscriber whose queue never runs dry (its
+    /// reader refilling it from another thread) still yields its thread
+    /// now and then.
     pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Event>> {
         if let Some(event) = self.pop() {
             return Poll::Ready(Some(event));
         }
+        let coop = std::task::ready!(tokio::task::coop::poll_proceed(cx));
         if self.batch.capacity() > BATCH_KEEP {
             self.batch = VecDeque::new();
         }
         let ended = self.count_out(Some(cx));
         match self.pop() {
-            Some(event) => Poll::Ready(Some(event)),
+            Some(event) => {
+                coop.made_progress();
+                Poll::Ready(Some(event))
+            }
             None if ended => Poll::Ready(None),
             None => Poll::Pending,
         }
@@ -323,6 +333,25 @@ mod tests {
             .unwrap();
         assert_eq!(refused, Err(1));
         assert!(matches!(poll(&mut rx), Poll::Ready(None)));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_subscriber_that_always_finds_events_still_lets_other_tasks_run() {
+        use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+        let (tx, mut rx) = channel(1024);
+        let other_ran = Arc::new(AtomicBool::new(false));
+        let flag = other_ran.clone();
+        tokio::spawn(async move { flag.store(true, SeqCst) });
+        let mut first_seen = None;
+        // Refilled before every take, as by a reader on another thread.
+        for n in 0..1000 {
+            tx.try_send(event(n)).unwrap();
+            assert_eq!(rx.recv().await.map(|e| number(&e)), Some(n));
+            if first_seen.is_none() && other_ran.load(SeqCst) {
+                first_seen = Some(n);
+            }
+        }
+        assert!(first_seen.is_some(), "the other task waited for all 1,000 events");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
