@@ -18,7 +18,7 @@ use wamp::Serializer;
 use crate::ceiling::{batched_at, call_frame};
 use crate::memory::{spawn_echo, spawn_router_with};
 use crate::report::{ids, Row};
-use crate::workload::{self, fill_calls, Api, Endpoint, Timing, ROUNDS};
+use crate::workload::{self, fill_calls, on_worker, Api, Endpoint, Timing, ROUNDS};
 
 /// The echo row and our client's row against the router process, measured
 /// in alternating rounds; then the one-thread row.
@@ -45,11 +45,18 @@ pub async fn run(timing: Timing) -> Vec<Row> {
             let (mut echo_rounds, mut our_rounds) = (Vec::new(), Vec::new());
             let (mut echo_errors, mut our_errors) = (BTreeSet::new(), BTreeSet::new());
             for _ in 0..ROUNDS {
-                match batched_at(&echo_child.url, &call_frame(), round).await {
+                // Both clients in a task of their own, as a deployed
+                // client's work runs (see `on_worker`).
+                let url = echo_child.url.clone();
+                let echo_round = on_worker(async move { batched_at(&url, &call_frame(), round).await });
+                match echo_round.await {
                     Ok(r) => echo_rounds.push(r),
                     Err(e) => _ = echo_errors.insert(format!("a round failed: {e}")),
                 }
-                match workload::calls(&endpoint, round, Api::Untyped).await {
+                let endpoint = endpoint.clone();
+                let our_round =
+                    on_worker(async move { workload::calls(&endpoint, round, Api::Untyped).await });
+                match our_round.await {
                     Ok(c) => our_rounds.push((c.seq, c.pipelined)),
                     Err(e) => _ = our_errors.insert(format!("a round failed: {e}")),
                 }
@@ -58,9 +65,12 @@ pub async fn run(timing: Timing) -> Vec<Row> {
             our_errors.iter().for_each(|e| ours.add_note(e));
             fill_calls(&mut echo, &echo_rounds);
             fill_calls(&mut ours, &our_rounds);
-            echo.add_note(format!("CPU: the client process only; {rounds_note}"));
+            echo.add_note(format!(
+                "the client in a task of its own; CPU: the client process only; {rounds_note}"
+            ));
             ours.add_note(format!(
-                "router: {how}; CPU: the client process only (caller and callee); {rounds_note}"
+                "router: {how}; the calls made from a task of their own; CPU: the client process only \
+                 (caller and callee); {rounds_note}"
             ));
             echo_child.stop().await;
             router.stop().await;
