@@ -548,3 +548,68 @@ async fn revocation_is_told_to_peers_that_announced_it() {
         }
     }
 }
+
+/// Publishes without pause until the session ends; how many went out.
+fn flood(session: Session) -> tokio::task::JoinHandle<u64> {
+    tokio::spawn(async move {
+        let mut sent = 0u64;
+        while session.publish("com.example.flood").arg(sent).await.is_ok() {
+            sent += 1;
+            if sent & 255 == 0 {
+                tokio::task::yield_now().await;
+            }
+        }
+        sent
+    })
+}
+
+/// A session that sends without pause is killed all the same, and the
+/// router's shutdown reaches it: the router reads a connection that
+/// always has a message ready before it looks at its other signals, and
+/// looks at them at least once per cooperative budget of socket reads.
+/// Over WebSocket (JSON) and RawSocket (MessagePack).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_that_floods_is_killed_and_shut_down_all_the_same() {
+    init_tracing();
+    for websocket in [true, false] {
+        let router = Router::new(RouterConfig::default().realm("flood"));
+        let (url, serializer) = if websocket {
+            let l = router.listen_websocket("127.0.0.1:0").await.unwrap();
+            (format!("ws://{}/ws", l.local_addr()), Serializer::Json)
+        } else {
+            let l = router.listen_rawsocket("127.0.0.1:0").await.unwrap();
+            (format!("rs://{}", l.local_addr()), Serializer::MsgPack)
+        };
+        let connect = || {
+            let config = SessionConfig {
+                serializers: vec![serializer],
+                ..SessionConfig::default()
+            };
+            Session::connect_with(&url, "flood", config)
+        };
+        let killer = connect().await.unwrap();
+        let victim = connect().await.unwrap();
+        let flooding = flood(victim.clone());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        killer.meta().kill(victim.id(), Kill::new()).await.unwrap();
+        match within("the flooding session's end", victim.closed()).await {
+            Error::SessionClosed { reason, .. } => assert_eq!(reason, error_uri::CLOSE_KILLED),
+            e => panic!("the flooding session ended with {e}"),
+        }
+        let sent = within("the flood's end", flooding).await.unwrap();
+        assert!(sent > 0, "the flood sent nothing before the kill");
+        assert!(killer.is_open());
+
+        let flooder = connect().await.unwrap();
+        let flooding = flood(flooder.clone());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        router.shutdown();
+        for session in [&flooder, &killer] {
+            match within("a session's end at shutdown", session.closed()).await {
+                Error::SessionClosed { reason, .. } => assert_eq!(reason, error_uri::SYSTEM_SHUTDOWN),
+                e => panic!("a session ended at shutdown with {e}"),
+            }
+        }
+        within("the flood's end", flooding).await.unwrap();
+    }
+}

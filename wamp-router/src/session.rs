@@ -360,6 +360,14 @@ impl Joined<'_> {
             // take room in the task for its whole wait on the connection.
             let next = if self.backlog.is_empty() {
                 tokio::select! {
+                    // The connection first: while it has messages ready,
+                    // the other branches are not polled, so nothing is
+                    // registered with (and taken off) their `Notify`s for
+                    // every message. They are polled whenever the
+                    // connection has nothing ready, which a socket's read
+                    // does at least once per cooperative budget (128
+                    // reads), however fast its peer sends.
+                    biased;
                     m = self.conn.receiver.recv() => m,
                     _ = self.conn.closer.closed() => None,
                     alarm = self.conn.sender.alarmed() => return self.close(Closing::Alarm(alarm)),

@@ -22,6 +22,10 @@ pub(crate) async fn run(shared: Arc<Shared>, mut conn: Connection) {
     tokio::pin!(closed);
     let end = loop {
         let next = tokio::select! {
+            // The connection first: `closed` is polled (and its waker
+            // registered again) only when no message is ready, at least
+            // once per cooperative budget of socket reads.
+            biased;
             m = conn.receiver.recv() => m,
             _ = &mut closed => break Error::TransportLost("disconnected by this client".into()),
         };
