@@ -513,3 +513,72 @@ async fn in_process_flood_of_own_unread_subscription_is_closed() {
         .unwrap();
     assert!(other.is_open());
 }
+
+/// A session held back with a full backlog stops reading, and reads again
+/// as soon as it is sent an INVOCATION, to take its answer: here it is at
+/// its limit of pending calls (a callee holds them) with more calls
+/// unread behind them, and a third session's call to it still comes back
+/// at once. Without that wake-up, the call would wait until the held calls
+/// were answered.
+async fn held_back_callee_still_answers(via: Via) {
+    let mut config = RouterConfig::default().realm(REALM);
+    config.max_pending_calls = 2;
+    config.transport.queue_bytes = 64 * 1024;
+    let ep = Endpoint::new(Router::new(config), via).await;
+    let release = Arc::new(tokio::sync::Semaphore::new(0));
+    let holder = ep.join().await;
+    let gate = release.clone();
+    holder
+        .register("com.test.hold", Default::default(), move |_| {
+            let gate = gate.clone();
+            async move {
+                gate.acquire()
+                    .await
+                    .map_err(|e| wamp::ApplicationError::new("com.test.gone").with_arg(e.to_string()))?
+                    .forget();
+                Ok(CallResult::new())
+            }
+        })
+        .await
+        .unwrap();
+    let held = ep.join().await;
+    held.register("com.test.answer", Default::default(), |_| async {
+        Ok(CallResult::new().with_arg(7))
+    })
+    .await
+    .unwrap();
+    // Two calls reach the limit; eight more of 12 KiB each overflow the
+    // backlog's 64 KiB, so the router stops reading this session.
+    let calls: Vec<_> = (0..10)
+        .map(|i| {
+            let held = held.clone();
+            let filler = if i < 2 {
+                String::new()
+            } else {
+                "x".repeat(12 * 1024)
+            };
+            tokio::spawn(async move { held.call("com.test.hold").arg(filler).await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let asker = ep.join().await;
+    let answer = tokio::time::timeout(Duration::from_secs(5), asker.call("com.test.answer"))
+        .await
+        .unwrap_or_else(|_| panic!("{via:?}: the held-back callee's answer did not come back"))
+        .unwrap();
+    assert_eq!(answer.arg::<i64>(0).unwrap(), 7);
+    release.add_permits(10);
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn held_back_callee_answers_over_websocket() {
+    held_back_callee_still_answers(Via::WebSocket).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn held_back_callee_answers_over_rawsocket() {
+    held_back_callee_still_answers(Via::RawSocket).await;
+}

@@ -4,7 +4,7 @@
 //! realm's authentication and roles are fixed when it is created.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use wamp_proto::msg;
@@ -84,8 +84,12 @@ pub(crate) struct Outbound {
     pub call_answered: Notify,
     /// INVOCATIONs sent to it that wait for its answer.
     pub owed: AtomicUsize,
-    /// Woken when it comes to owe an answer.
+    /// Woken when it comes to owe an answer, while its task may wait for
+    /// that ([`awaiting_invocations`](Self::awaiting_invocations)).
     pub invoked: Notify,
+    /// Whether its task may be waiting for `invoked`: only then does an
+    /// invocation take `invoked`'s lock to wake it.
+    awaiting: AtomicBool,
     /// Told once the meta API killed it: the realm forgot it already and
     /// its GOODBYE is queued, its task only has to stop.
     pub killed: Notify,
@@ -100,6 +104,7 @@ impl Outbound {
             call_answered: Notify::new(),
             owed: AtomicUsize::new(0),
             invoked: Notify::new(),
+            awaiting: AtomicBool::new(false),
             killed: Notify::new(),
         }
     }
@@ -136,11 +141,24 @@ impl Outbound {
     }
 
     /// Counts an invocation it must answer in; wakes its task when it
-    /// starts to owe answers (the only time it may be waiting for this).
+    /// starts to owe answers (the only time it may be waiting for this)
+    /// and it may be waiting.
     pub fn invocation_started(&self) {
-        if self.owed.fetch_add(1, Ordering::SeqCst) == 0 {
+        // Both sides sequentially consistent: either this sees the flag
+        // set, or the task, which reads the count after setting it, sees
+        // the count raised and does not wait.
+        if self.owed.fetch_add(1, Ordering::SeqCst) == 0 && self.awaiting.load(Ordering::SeqCst) {
             self.invoked.notify_waiters();
         }
+    }
+
+    /// Says that its task may wait for `invoked` until the guard is
+    /// dropped. Take it before reading [`owes_answers`](Self::owes_answers),
+    /// and enable each `Notified` before that read too: a wake-up it
+    /// misses then came after the count it reads.
+    pub fn awaiting_invocations(&self) -> AwaitingInvocations<'_> {
+        self.awaiting.store(true, Ordering::SeqCst);
+        AwaitingInvocations(self)
     }
 
     /// Counts an invocation it must answer out.
@@ -151,6 +169,16 @@ impl Outbound {
     /// Whether it owes answers to INVOCATIONs.
     pub fn owes_answers(&self) -> bool {
         self.owed.load(Ordering::SeqCst) > 0
+    }
+}
+
+/// While alive, invocations of its session wake its task
+/// ([`Outbound::awaiting_invocations`]).
+pub(crate) struct AwaitingInvocations<'a>(&'a Outbound);
+
+impl Drop for AwaitingInvocations<'_> {
+    fn drop(&mut self) {
+        self.0.awaiting.store(false, Ordering::SeqCst);
     }
 }
 

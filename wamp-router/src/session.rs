@@ -523,6 +523,7 @@ impl Joined<'_> {
     async fn meanwhile<T>(&mut self, until: impl std::future::Future<Output = T>) -> Result<T, Flow> {
         tokio::pin!(until);
         let outbound = self.outbound.clone();
+        let _awaiting = outbound.awaiting_invocations();
         loop {
             let invoked = outbound.invoked.notified();
             tokio::pin!(invoked);
