@@ -446,6 +446,9 @@ pub(crate) fn invoke(
         shared.inputs_seen.store(true, Ordering::Release);
         input
     });
+    // Only a streaming invocation has an entry for its input to end (a
+    // lock and a lookup per invocation otherwise).
+    let streaming = input.is_some();
     // The registered URI is only needed (and cloned) when the router did
     // not say which URI was called, as it does for pattern registrations.
     let found = shared
@@ -459,7 +462,9 @@ pub(crate) fn invoke(
             error_uri::NO_SUCH_REGISTRATION,
             "procedure is no longer registered",
         );
-        end_input(shared, request);
+        if streaming {
+            end_input(shared, request);
+        }
         return answer(shared, msg);
     };
     let Some(permit) = InvocationSlot::try_take(&**shared) else {
@@ -468,7 +473,9 @@ pub(crate) fn invoke(
             error_uri::UNAVAILABLE,
             "callee is at its limit of concurrent invocations",
         );
-        end_input(shared, request);
+        if streaming {
+            end_input(shared, request);
+        }
         return answer(shared, msg);
     };
     let progress = details.receive_progress.unwrap_or(false).then(|| ProgressSender {
@@ -498,7 +505,9 @@ pub(crate) fn invoke(
         Ok(future) => AssertUnwindSafe(future).catch_unwind(),
         Err(panic) => {
             drop(permit);
-            end_input(shared, request);
+            if streaming {
+                end_input(shared, request);
+            }
             return answer(shared, answer_message(shared, request, Err(panic)));
         }
     };
@@ -508,7 +517,9 @@ pub(crate) fn invoke(
     // there, so it registers that task's waker).
     if let Poll::Ready(outcome) = running.poll_unpin(&mut Context::from_waker(noop_waker_ref())) {
         drop(permit);
-        end_input(shared, request);
+        if streaming {
+            end_input(shared, request);
+        }
         return answer(shared, answer_message(shared, request, outcome));
     }
     let task_shared = shared.clone();
@@ -519,7 +530,9 @@ pub(crate) fn invoke(
     let task = tokio::spawn(async move {
         let msg = answer_message(&task_shared, request, running.await);
         task_shared.lock().invocations.remove(&request);
-        end_input(&task_shared, request);
+        if streaming {
+            end_input(&task_shared, request);
+        }
         answer(&task_shared, msg);
         drop(permit);
     });
