@@ -547,8 +547,9 @@ async fn held_back_callee_still_answers(via: Via) {
     })
     .await
     .unwrap();
-    // Two calls reach the limit; eight more of 12 KiB each overflow the
-    // backlog's 64 KiB, so the router stops reading this session.
+    // Ten calls at once: two of them reach the limit, and the other eight
+    // (six or more of 12 KiB) overflow the backlog's 64 KiB, so the router
+    // stops reading this session.
     let calls: Vec<_> = (0..10)
         .map(|i| {
             let held = held.clone();
