@@ -14,14 +14,15 @@
 //!   and a hit is compared with the URI's first bytes;
 //! - wildcard entries live in a tree of URI components, walked along the
 //!   URI, the concrete branch before the wildcard one, so the first match
-//!   found is the most specific.
+//!   found is the most specific. A node with a few concrete children finds
+//!   one by comparing them, a node with many by hashing the component.
 
 use std::collections::hash_map::RandomState;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasher, Hasher};
 
 use wamp_proto::uri::MatchPolicy;
-use wamp_proto::Id;
+use wamp_proto::{Id, IdMap};
 
 /// An index of `(uri, policy) -> id`.
 #[derive(Debug, Default)]
@@ -84,9 +85,8 @@ impl PatternIndex {
         if self.wildcard.is_empty() {
             return None;
         }
-        let components: Vec<&str> = uri.split('.').collect();
         let mut best = None;
-        self.wildcard.matches(&components, &mut |id| {
+        self.wildcard.matches(uri.split('.'), &mut |id| {
             best = Some(id);
             false // the first is the most specific
         });
@@ -102,8 +102,7 @@ impl PatternIndex {
         }
         self.prefix.matches(uri, |id| all.push((id, MatchPolicy::Prefix)));
         if !self.wildcard.is_empty() {
-            let components: Vec<&str> = uri.split('.').collect();
-            self.wildcard.matches(&components, &mut |id| {
+            self.wildcard.matches(uri.split('.'), &mut |id| {
                 all.push((id, MatchPolicy::Wildcard));
                 true
             });
@@ -118,8 +117,9 @@ struct Prefixes {
     /// Keyed per index, so that nobody can choose patterns that collide.
     hasher: RandomState,
     /// Hash of a pattern's bytes -> the patterns with that hash (one,
-    /// unless two collide).
-    by_hash: HashMap<u64, Vec<(String, Id)>>,
+    /// unless two collide). The keys are keyed hashes already, so this map
+    /// only mixes them ([`IdMap`]) rather than hashing them again.
+    by_hash: IdMap<u64, Vec<(String, Id)>>,
     /// How many patterns there are of each length in bytes: a lookup
     /// looks only at these lengths.
     lens: BTreeMap<usize, usize>,
@@ -198,8 +198,81 @@ impl Prefixes {
 #[derive(Debug, Default)]
 struct WildcardNode {
     id: Option<Id>,
-    concrete: HashMap<Box<str>, WildcardNode>,
+    concrete: Children,
     any: Option<Box<WildcardNode>>,
+}
+
+/// Most nodes have a few concrete children (`com`, `myapp`, ...) and a
+/// few have many. Comparing a few short strings costs less than hashing
+/// one with SipHash, so a node keeps a short list up to this many children
+/// and a map beyond.
+const FEW_CHILDREN: usize = 8;
+
+/// A wildcard node's concrete children by component.
+#[derive(Debug)]
+enum Children {
+    /// At most [`FEW_CHILDREN`], looked up by comparing.
+    Few(Vec<(Box<str>, WildcardNode)>),
+    /// More, looked up by hash (keyed: components come from peers).
+    Many(HashMap<Box<str>, WildcardNode>),
+}
+
+impl Default for Children {
+    fn default() -> Self {
+        Children::Few(Vec::new())
+    }
+}
+
+impl Children {
+    fn is_empty(&self) -> bool {
+        match self {
+            Children::Few(v) => v.is_empty(),
+            Children::Many(m) => m.is_empty(),
+        }
+    }
+
+    fn get(&self, component: &str) -> Option<&WildcardNode> {
+        match self {
+            Children::Few(v) => v.iter().find(|(c, _)| &**c == component).map(|(_, n)| n),
+            Children::Many(m) => m.get(component),
+        }
+    }
+
+    fn get_mut(&mut self, component: &str) -> Option<&mut WildcardNode> {
+        match self {
+            Children::Few(v) => v.iter_mut().find(|(c, _)| &**c == component).map(|(_, n)| n),
+            Children::Many(m) => m.get_mut(component),
+        }
+    }
+
+    /// The child for `component`, added empty if there is none.
+    fn get_or_add(&mut self, component: &str) -> &mut WildcardNode {
+        if let Children::Few(v) = self {
+            if v.len() >= FEW_CHILDREN && !v.iter().any(|(c, _)| &**c == component) {
+                *self = Children::Many(std::mem::take(v).into_iter().collect());
+            }
+        }
+        match self {
+            Children::Few(v) => match v.iter().position(|(c, _)| &**c == component) {
+                Some(i) => &mut v[i].1,
+                None => {
+                    v.push((component.into(), WildcardNode::default()));
+                    &mut v.last_mut().expect("just pushed").1
+                }
+            },
+            Children::Many(m) => m.entry(component.into()).or_default(),
+        }
+    }
+
+    /// Removes a child (a map that shrinks stays a map).
+    fn remove(&mut self, component: &str) {
+        match self {
+            Children::Few(v) => v.retain(|(c, _)| &**c != component),
+            Children::Many(m) => {
+                m.remove(component);
+            }
+        }
+    }
 }
 
 impl WildcardNode {
@@ -229,7 +302,7 @@ impl WildcardNode {
             node = if c.is_empty() {
                 node.any.get_or_insert_with(Default::default)
             } else {
-                node.concrete.entry(c.into()).or_default()
+                node.concrete.get_or_add(c)
             };
         }
         node.id = Some(id);
@@ -258,15 +331,15 @@ impl WildcardNode {
         self.is_empty()
     }
 
-    /// Calls `found` with every pattern matching the URI `components`,
-    /// most specific first (at the first component where two differ, the
-    /// concrete one comes first), while it returns `true`.
-    fn matches(&self, components: &[&str], found: &mut impl FnMut(Id) -> bool) -> bool {
-        let Some((first, rest)) = components.split_first() else {
+    /// Calls `found` with every pattern matching the URI's remaining
+    /// components `rest`, most specific first (at the first component where
+    /// two differ, the concrete one comes first), while it returns `true`.
+    fn matches(&self, mut rest: std::str::Split<'_, char>, found: &mut impl FnMut(Id) -> bool) -> bool {
+        let Some(first) = rest.next() else {
             return self.id.is_none_or(&mut *found);
         };
-        if let Some(child) = self.concrete.get(*first) {
-            if !child.matches(rest, found) {
+        if let Some(child) = self.concrete.get(first) {
+            if !child.matches(rest.clone(), found) {
                 return false;
             }
         }
@@ -308,6 +381,34 @@ mod tests {
         assert_eq!(idx.best_match("com.myapp.item.42"), Some((2, Prefix)));
         assert_eq!(idx.best_match("com.myapp.user.1"), Some((1, Prefix)));
         assert_eq!(idx.best_match("com.other"), None);
+    }
+
+    #[test]
+    fn a_node_with_many_children_keeps_them_all() {
+        use MatchPolicy::*;
+        // More concrete children under `a` than a short list holds, and
+        // each with a wildcard below: the node becomes a map on the way.
+        let n = 3 * FEW_CHILDREN as Id;
+        let mut idx = PatternIndex::default();
+        for i in 0..n {
+            idx.insert(format!("a.c{i}..x"), Wildcard, i + 1);
+        }
+        idx.insert("a...x".into(), Wildcard, 100);
+        for i in 0..n {
+            assert_eq!(idx.get(&format!("a.c{i}..x"), Wildcard), Some(i + 1));
+            let mut all = idx.all_matches(&format!("a.c{i}.y.x"));
+            all.sort();
+            assert_eq!(all, vec![(i + 1, Wildcard), (100, Wildcard)]);
+            assert_eq!(idx.best_match(&format!("a.c{i}.y.x")), Some((i + 1, Wildcard)));
+        }
+        assert_eq!(idx.best_match("a.other.y.x"), Some((100, Wildcard)));
+        for i in (0..n).rev() {
+            idx.remove(&format!("a.c{i}..x"), Wildcard);
+            assert_eq!(idx.best_match(&format!("a.c{i}.y.x")), Some((100, Wildcard)));
+        }
+        idx.remove("a...x", Wildcard);
+        assert!(idx.is_empty());
+        assert_eq!(idx.best_match("a.c1.y.x"), None);
     }
 
     #[test]
