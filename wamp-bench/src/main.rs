@@ -232,8 +232,9 @@ async fn run(args: &Args) -> Report {
         report.payloads = payloads::run(timing, filter).await;
     }
     if args.scale {
-        // A second: CPU per event varies too much over half of one.
-        let short = Timing::new(timing.measure.as_secs_f64().min(1.0));
+        // Five rounds of 0.3 s per realm (`scale::SCALE_ROUNDS`): CPU per
+        // event varies too much over windows much shorter.
+        let short = Timing::new(timing.measure.as_secs_f64().min(1.5));
         report.scale = Some(workload::isolated(move || scale::run(short)).await);
     }
     if args.crossbar {

@@ -313,7 +313,7 @@ impl PayloadRow {
 }
 
 /// Calls and events in a realm holding many registrations and
-/// subscriptions (`crate::scale`), against the same realm with one each;
+/// subscriptions (`crate::scale`), against a realm with one each;
 /// in-process, so the difference is the router's matching.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Scale {
@@ -329,7 +329,8 @@ pub struct Scale {
     pub bytes_per_registration: Option<f64>,
     /// Process memory per subscription, bytes (router and client).
     pub bytes_per_subscription: Option<f64>,
-    /// Pipelined calls per second, one registration.
+    /// Pipelined calls per second, one registration (the median of the
+    /// rounds, as every figure below).
     pub base_calls_per_s: Option<f64>,
     /// Process CPU microseconds per call, one registration.
     pub base_call_cpu_us: Option<f64>,
@@ -345,6 +346,12 @@ pub struct Scale {
     pub scaled_events_per_s: Option<f64>,
     /// Process CPU microseconds per event, the realm filled.
     pub scaled_event_cpu_us: Option<f64>,
+    /// The router's pattern index alone: nanoseconds per lookup of the
+    /// event workload's topic (all matches), with the workload's own URIs
+    /// only and filled with the realm's patterns.
+    pub index_event_ns: Option<(f64, f64)>,
+    /// The same for the call workload's procedure (the best match).
+    pub index_call_ns: Option<(f64, f64)>,
     /// Errors and caveats.
     pub note: String,
 }
@@ -1076,10 +1083,12 @@ impl Report {
             let _ = writeln!(s);
             let _ = writeln!(
                 s,
-                "In-process, one realm: {} registrations and as many subscriptions (100,000 exact, 10,000 prefix, \
-                 10,000 wildcard) added to the workload's own. Registered in {} s ({} bytes each), subscribed in {} s \
-                 ({} bytes each; process memory, router and client).",
+                "In-process: a realm holding {} registrations and as many subscriptions (100,000 exact, 10,000 \
+                 prefix, 10,000 wildcard) besides the workload's own, against a realm (of a second router in the same \
+                 process) with the workload's own only; the two measured in turns, {} rounds, medians. Registered in \
+                 {} s ({} bytes each), subscribed in {} s ({} bytes each; process memory, router and client).",
                 fmt_num(sc.registrations as f64, 0),
+                crate::scale::SCALE_ROUNDS,
                 opt(sc.register_s, 2),
                 opt(sc.bytes_per_registration, 0),
                 opt(sc.subscribe_s, 2),
@@ -1108,6 +1117,20 @@ impl Report {
                 opt(sc.scaled_event_cpu_us, 2),
                 cell(&sc.note)
             );
+            if let (Some((event_one, event_filled)), Some((call_one, call_filled))) =
+                (sc.index_event_ns, sc.index_call_ns)
+            {
+                let _ = writeln!(s);
+                let _ = writeln!(
+                    s,
+                    "The router's pattern index alone, outside any session (the fastest of {} batches of {} \
+                     lookups): an event's topic, all matches, {event_filled:.0} ns filled against {event_one:.0} ns \
+                     with the workload's own URIs only; a call's procedure, the best match, {call_filled:.0} ns \
+                     against {call_one:.0} ns.",
+                    crate::scale::INDEX_BATCHES,
+                    fmt_num(crate::scale::INDEX_LOOKUPS as f64, 0),
+                );
+            }
         }
         if !self.peers.is_empty() || !self.peers_note.is_empty() {
             let _ = writeln!(s);
