@@ -61,27 +61,40 @@ const STACKS: [(&str, &str, Transport, bool); 4] = [
 /// ID contains `filter`), then the burst workload (if its ID does).
 pub async fn run(timing: Timing, filter: &str) -> (Vec<Row>, Option<Burst>) {
     let mut rows = Vec::new();
-    // `local_vs_ws_json` compares these two stacks' calls: they are
+    // `local_vs_ws_json` compares these two stacks' calls, and
+    // `typed_vs_untyped` typed stubs with the in-process calls: they are
     // measured in turns, after the rows' other workloads.
     let in_turns = [ids::WS_JSON, ids::LOCAL].iter().all(|id| id.contains(filter));
+    let typed_in_turns = in_turns && ids::TYPED.contains(filter);
     for (id, label, transport, large) in STACKS.into_iter().filter(|(id, ..)| id.contains(filter)) {
         let calls = !(in_turns && [ids::WS_JSON, ids::LOCAL].contains(&id));
         rows.push(workload::isolated(move || stack_row(id, label, transport, large, calls, timing)).await);
     }
     if in_turns {
-        let turns = workload::isolated(move || calls_in_turns(timing)).await;
+        let turns = workload::isolated(move || calls_in_turns(timing, typed_in_turns)).await;
+        let others = if typed_in_turns {
+            "the other stacks of `local_vs_ws_json` and `typed_vs_untyped`"
+        } else {
+            "the other stack of `local_vs_ws_json`"
+        };
         for (id, rounds, errors) in turns {
+            if id == ids::TYPED {
+                rows.push(Row::new(ids::TYPED, TYPED_LABEL));
+            }
             if let Some(row) = rows.iter_mut().find(|r| r.id == id) {
+                if id == ids::TYPED {
+                    row.add_note(TYPED_NOTE);
+                }
                 errors.iter().for_each(|e| row.add_note(e));
                 workload::fill_calls(row, &rounds);
                 row.add_note(format!(
-                    "calls: each figure the median of {ROUNDS} rounds of {:.2} s, taking turns with the other stack of `local_vs_ws_json`",
+                    "calls: each figure the median of {ROUNDS} rounds of {:.2} s, taking turns with {others}",
                     timing.split(ROUNDS).measure.as_secs_f64()
                 ));
             }
         }
     }
-    if ids::TYPED.contains(filter) {
+    if ids::TYPED.contains(filter) && !typed_in_turns {
         rows.push(workload::isolated(move || typed_row(timing)).await);
     }
     let burst = if ids::BURST.contains(filter) {
@@ -92,11 +105,16 @@ pub async fn run(timing: Timing, filter: &str) -> (Vec<Row>, Option<Burst>) {
     (rows, burst)
 }
 
-/// Calls in-process and over WebSocket + JSON, each stack on a router of
-/// its own, in [`ROUNDS`] alternating rounds: each stack's row ID, its
-/// rounds' figures and why any round failed.
-async fn calls_in_turns(timing: Timing) -> Vec<(&'static str, Vec<(Latency, Rate)>, BTreeSet<String>)> {
+/// Calls in-process and over WebSocket + JSON (and through typed stubs
+/// in-process, if `typed`), each stack on a router of its own, in
+/// [`ROUNDS`] alternating rounds: each stack's row ID, its rounds' figures
+/// and why any round failed.
+async fn calls_in_turns(
+    timing: Timing,
+    typed: bool,
+) -> Vec<(&'static str, Vec<(Latency, Rate)>, BTreeSet<String>)> {
     let local_router = Router::new(RouterConfig::default().realm(REALM));
+    let typed_router = Router::new(RouterConfig::default().realm(REALM));
     let ws_router = Router::new(RouterConfig::default().realm(REALM));
     let ws = ws_router
         .listen_websocket("127.0.0.1:0")
@@ -106,20 +124,27 @@ async fn calls_in_turns(timing: Timing) -> Vec<(&'static str, Vec<(Latency, Rate
             serializer: Serializer::Json,
         })
         .map_err(|e| format!("could not listen: {e}"));
-    let stacks = [
-        (ids::LOCAL, Ok(Endpoint::Local(local_router.clone()))),
-        (ids::WS_JSON, ws),
+    let mut stacks = vec![
+        (
+            ids::LOCAL,
+            Ok(Endpoint::Local(local_router.clone())),
+            Api::Untyped,
+        ),
+        (ids::WS_JSON, ws, Api::Untyped),
     ];
+    if typed {
+        stacks.push((ids::TYPED, Ok(Endpoint::Local(typed_router.clone())), Api::Typed));
+    }
     let mut out: Vec<_> = stacks
         .iter()
-        .map(|(id, _)| (*id, Vec::new(), BTreeSet::new()))
+        .map(|(id, ..)| (*id, Vec::new(), BTreeSet::new()))
         .collect();
     let round = timing.split(ROUNDS);
     for _ in 0..ROUNDS {
-        for ((id, endpoint), (_, rounds, errors)) in stacks.iter().zip(out.iter_mut()) {
+        for ((id, endpoint, api), (_, rounds, errors)) in stacks.iter().zip(out.iter_mut()) {
             eprintln!("[bench] {id}: calls, in turns");
             match endpoint {
-                Ok(endpoint) => match workload::calls(endpoint, round, Api::Untyped).await {
+                Ok(endpoint) => match workload::calls(endpoint, round, *api).await {
                     Ok(c) => rounds.push((c.seq, c.pipelined)),
                     Err(e) => _ = errors.insert(format!("a round of calls failed: {e}")),
                 },
@@ -128,6 +153,7 @@ async fn calls_in_turns(timing: Timing) -> Vec<(&'static str, Vec<(Latency, Rate
         }
     }
     local_router.shutdown();
+    typed_router.shutdown();
     ws_router.shutdown();
     out
 }
@@ -262,17 +288,24 @@ async fn burst(timing: Timing) -> Burst {
 /// Typed stubs against untyped calls, in-process: the same `add2` as a
 /// `#[wamp::service]` (attached) called through its generated client, so
 /// the difference to the in-process row is what typing costs.
+/// The typed stubs' row's label.
+const TYPED_LABEL: &str = "ours: typed stub calls (in-process)";
+
+/// What the typed stubs' row calls.
+const TYPED_NOTE: &str = "`AdderClient::add2(2, 3)` on an attached `#[wamp::service]`";
+
+/// The typed stubs' row when it is not measured in turns with the
+/// in-process calls (a filter that leaves those out).
 async fn typed_row(timing: Timing) -> Row {
-    let label = "ours: typed stub calls (in-process)";
     let router = Router::new(RouterConfig::default().realm(REALM));
-    let mut row = Row::new(ids::TYPED, label);
-    eprintln!("[bench] {label}: calls");
+    let mut row = Row::new(ids::TYPED, TYPED_LABEL);
+    eprintln!("[bench] {TYPED_LABEL}: calls");
     match workload::calls(&Endpoint::Local(router.clone()), timing, Api::Typed).await {
         Ok(c) => {
             row.set_seq(c.seq);
             row.pipelined_per_s = Some(c.pipelined.per_s);
             row.pipelined_cpu_us = c.pipelined.cpu_us;
-            row.add_note("`AdderClient::add2(2, 3)` on an attached `#[wamp::service]`");
+            row.add_note(TYPED_NOTE);
         }
         Err(e) => row.add_note(format!("calls failed: {e}")),
     }
