@@ -285,17 +285,17 @@ async fn burst(timing: Timing) -> Burst {
     burst
 }
 
-/// Typed stubs against untyped calls, in-process: the same `add2` as a
-/// `#[wamp::service]` (attached) called through its generated client, so
-/// the difference to the in-process row is what typing costs.
 /// The typed stubs' row's label.
 const TYPED_LABEL: &str = "ours: typed stub calls (in-process)";
 
 /// What the typed stubs' row calls.
 const TYPED_NOTE: &str = "`AdderClient::add2(2, 3)` on an attached `#[wamp::service]`";
 
-/// The typed stubs' row when it is not measured in turns with the
-/// in-process calls (a filter that leaves those out).
+/// Typed stubs against untyped calls, in-process: the same `add2` as a
+/// `#[wamp::service]` (attached) called through its generated client, so
+/// the difference to the in-process row is what typing costs. This row
+/// alone, when it is not measured in turns with the in-process calls (a
+/// filter that leaves those out).
 async fn typed_row(timing: Timing) -> Row {
     let router = Router::new(RouterConfig::default().realm(REALM));
     let mut row = Row::new(ids::TYPED, TYPED_LABEL);

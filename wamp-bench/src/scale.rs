@@ -1,7 +1,7 @@
 //! Matching at scale: calls and events routed by a realm holding 100,000
 //! exact, 10,000 prefix and 10,000 wildcard registrations (and as many
 //! subscriptions), against a realm with only the workload's own
-//! registration and subscription, the two measured in turns (three rounds,
+//! registration and subscription, the two measured in turns (five rounds,
 //! medians). In-process (no sockets, no serializer), so what changes is the
 //! router's matching. Also: the time to register and subscribe them all,
 //! and the process memory they take.
