@@ -271,7 +271,10 @@ pub(crate) fn is_input_chunk(shared: &Shared, request: Id) -> bool {
 
 /// A streaming invocation's handler has ended (or never started): if its
 /// last chunk has not arrived, the chunks still coming are dropped.
-fn end_input(shared: &Shared, request: Id) {
+/// `streamed` is its request, or `None` for an invocation known not to
+/// stream (nothing to end, so no lock is taken).
+fn end_input(shared: &Shared, streamed: Option<Id>) {
+    let Some(request) = streamed else { return };
     let mut st = shared.lock();
     if st.inputs.remove(&request).is_some() {
         st.ended_inputs.insert(request);
@@ -448,7 +451,7 @@ pub(crate) fn invoke(
     });
     // Only a streaming invocation has an entry for its input to end (a
     // lock and a lookup per invocation otherwise).
-    let streaming = input.is_some();
+    let streamed = input.is_some().then_some(request);
     // The registered URI is only needed (and cloned) when the router did
     // not say which URI was called, as it does for pattern registrations.
     let found = shared
@@ -462,9 +465,7 @@ pub(crate) fn invoke(
             error_uri::NO_SUCH_REGISTRATION,
             "procedure is no longer registered",
         );
-        if streaming {
-            end_input(shared, request);
-        }
+        end_input(shared, streamed);
         return answer(shared, msg);
     };
     let Some(permit) = InvocationSlot::try_take(&**shared) else {
@@ -473,9 +474,7 @@ pub(crate) fn invoke(
             error_uri::UNAVAILABLE,
             "callee is at its limit of concurrent invocations",
         );
-        if streaming {
-            end_input(shared, request);
-        }
+        end_input(shared, streamed);
         return answer(shared, msg);
     };
     let progress = details.receive_progress.unwrap_or(false).then(|| ProgressSender {
@@ -505,9 +504,7 @@ pub(crate) fn invoke(
         Ok(future) => AssertUnwindSafe(future).catch_unwind(),
         Err(panic) => {
             drop(permit);
-            if streaming {
-                end_input(shared, request);
-            }
+            end_input(shared, streamed);
             return answer(shared, answer_message(shared, request, Err(panic)));
         }
     };
@@ -517,9 +514,7 @@ pub(crate) fn invoke(
     // there, so it registers that task's waker).
     if let Poll::Ready(outcome) = running.poll_unpin(&mut Context::from_waker(noop_waker_ref())) {
         drop(permit);
-        if streaming {
-            end_input(shared, request);
-        }
+        end_input(shared, streamed);
         return answer(shared, answer_message(shared, request, outcome));
     }
     let task_shared = shared.clone();
@@ -530,9 +525,7 @@ pub(crate) fn invoke(
     let task = tokio::spawn(async move {
         let msg = answer_message(&task_shared, request, running.await);
         task_shared.lock().invocations.remove(&request);
-        if streaming {
-            end_input(&task_shared, request);
-        }
+        end_input(&task_shared, streamed);
         answer(&task_shared, msg);
         drop(permit);
     });
@@ -616,7 +609,7 @@ pub(crate) fn interrupt(shared: &Arc<Shared>, request: Id) {
     if let Some(task) = &task {
         task.abort();
     }
-    end_input(shared, request);
+    end_input(shared, Some(request));
     if task.is_some() {
         let msg = error_message(request, error_uri::CANCELED, "invocation interrupted");
         answer(shared, msg);
