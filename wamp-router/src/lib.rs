@@ -362,7 +362,9 @@ impl Router {
 
     /// Serves a connection until its session ends, in the calling task.
     pub fn serve_here(&self, conn: Connection) -> impl std::future::Future<Output = ()> + Send + 'static {
-        session::run(self.inner.clone(), conn)
+        // What one poll routes to other sessions is written after it, one
+        // wake-up per writer for the burst read.
+        wamp_proto::transport::wakes_after_poll(session::run(self.inner.clone(), conn))
     }
 
     /// Opens an in-process connection to this router: the returned end is

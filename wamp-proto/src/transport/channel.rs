@@ -637,7 +637,8 @@ impl Sender {
             slots.waker.take()
         };
         if let Some(waker) = waker {
-            waker.wake();
+            // Held to the end of a routing task's poll: one wake-up per burst.
+            super::wakes::wake(waker);
         }
         Ok(())
     }

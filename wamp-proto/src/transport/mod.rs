@@ -32,9 +32,12 @@ mod channel;
 pub mod local;
 pub mod rawsocket;
 pub mod tls;
+mod wakes;
 pub mod websocket;
 mod ws_read;
 mod ws_write;
+
+pub use wakes::{wakes_after_poll, WakesAfterPoll};
 
 pub use channel::{
     Alarm, Closed, Congestion, Outgoing, QueueLimits, QueueWatch, Receiver, Route, Sender, SharedMessage,

@@ -352,7 +352,11 @@ impl Session {
         // In-process only (sockets say no): answers and invocations are
         // handled as the embedded router sends them.
         conn.receiver.bypass(driver::Answers(Arc::downgrade(&shared)));
-        tokio::spawn(driver::run(shared.clone(), conn));
+        // The answers a burst of invocations queues go out in one write.
+        tokio::spawn(wamp_proto::transport::wakes_after_poll(driver::run(
+            shared.clone(),
+            conn,
+        )));
         Ok(Session { shared })
     }
 
