@@ -25,9 +25,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 thread_local! {
-    /// The wake-ups held on this thread, while a [`WakesAfterPoll`] is
-    /// being polled on it (`None` otherwise); the list keeps its capacity
-    /// from poll to poll.
+    /// Whether a [`WakesAfterPoll`] is being polled on this thread, and
+    /// the wake-ups held meanwhile; the list keeps its capacity from poll
+    /// to poll.
     static HELD: RefCell<Held> = const { RefCell::new(Held { active: false, wakers: Vec::new() }) };
 }
 
@@ -90,14 +90,15 @@ impl<F: Future> Future for WakesAfterPoll<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // Not polled inside another one (and the thread not exiting).
         let outer = HELD
             .try_with(|held| {
                 let mut held = held.borrow_mut();
                 !std::mem::replace(&mut held.active, true)
             })
-            .unwrap_or(false); // the thread is exiting: nothing is held
-                               // Given out on the way out, a panic's way included. (Not
-                               // `then_some`, which would make a `Release`, and drop it, either way.)
+            .unwrap_or(false);
+        // Given out on the way out, a panic's way included. (Not
+        // `then_some`, which would make a `Release`, and drop it, either way.)
         let _release = if outer { Some(Release) } else { None };
         self.project().inner.poll(cx)
     }
@@ -153,6 +154,12 @@ mod tests {
         c.0.load(Ordering::SeqCst)
     }
 
+    /// Polls `fut` once, with a waker nobody looks at.
+    fn poll_once<F: Future>(fut: F) -> Poll<F::Output> {
+        let noop = futures_util::task::noop_waker();
+        std::pin::pin!(fut).poll(&mut Context::from_waker(&noop))
+    }
+
     #[test]
     fn outside_a_poll_a_wake_up_is_given_at_once() {
         let (count, waker) = counter();
@@ -165,28 +172,22 @@ mod tests {
         let (count, waker) = counter();
         let (seen, seen_in_nested) = (Arc::new(AtomicUsize::new(99)), Arc::new(AtomicUsize::new(99)));
         let (c, s, sn) = (count.clone(), seen.clone(), seen_in_nested.clone());
-        let mut fut = wakes_after_poll(std::future::poll_fn(move |_| {
+        let fut = wakes_after_poll(std::future::poll_fn(move |_| {
             wake(waker.clone());
             s.store(woken(&c), Ordering::SeqCst);
             // A nested one leaves the wake-ups to this one.
             let c2 = c.clone();
             let sn = sn.clone();
             let w2 = waker.clone();
-            let mut inner = wakes_after_poll(std::future::poll_fn(move |_| {
+            let inner = wakes_after_poll(std::future::poll_fn(move |_| {
                 wake(w2.clone());
                 Poll::Ready(())
             }));
-            let noop = futures_util::task::noop_waker();
-            assert!(Pin::new(&mut inner)
-                .poll(&mut Context::from_waker(&noop))
-                .is_ready());
+            assert!(poll_once(inner).is_ready());
             sn.store(woken(&c2), Ordering::SeqCst);
             Poll::<()>::Pending
         }));
-        let noop = futures_util::task::noop_waker();
-        assert!(Pin::new(&mut fut)
-            .poll(&mut Context::from_waker(&noop))
-            .is_pending());
+        assert!(poll_once(fut).is_pending());
         assert_eq!(seen.load(Ordering::SeqCst), 0, "held during the poll");
         assert_eq!(
             seen_in_nested.load(Ordering::SeqCst),
@@ -204,12 +205,11 @@ mod tests {
     fn a_poll_that_panics_still_gives_its_wake_ups() {
         let (count, waker) = counter();
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let mut fut = wakes_after_poll(std::future::poll_fn(move |_| -> Poll<()> {
+            let fut = wakes_after_poll(std::future::poll_fn(move |_| -> Poll<()> {
                 wake(waker.clone());
                 panic!("a handler's bug");
             }));
-            let noop = futures_util::task::noop_waker();
-            let _ = Pin::new(&mut fut).poll(&mut Context::from_waker(&noop));
+            let _ = poll_once(fut);
         }));
         assert!(result.is_err());
         assert_eq!(woken(&count), 1);
