@@ -30,6 +30,23 @@ pub fn decode_round_trip(ser: Serializer, data: &[u8]) {
     }
 }
 
+/// Decodes `data` as a JSON message, its payload kept (the router) and as
+/// values (a client), split where the payload starts (as large frames
+/// are) and whole: the split never accepts what the whole decode refuses,
+/// nor decodes to anything else.
+pub fn json_split_agrees(data: &[u8]) {
+    use wamp_proto::serializer::PayloadMode;
+    for mode in [PayloadMode::Encoded, PayloadMode::Values] {
+        let (split, whole) = wamp_proto::serializer::__json_split_and_whole(data, mode);
+        if let Some(split) = split {
+            match whole {
+                Ok(whole) => assert_eq!(split, whole, "{mode:?}: split and whole decodes differ"),
+                Err(e) => panic!("{mode:?}: the split decode accepted a frame the decoder refuses: {e}"),
+            }
+        }
+    }
+}
+
 /// Whether a float NaN appears anywhere in the message. (Debug prints a
 /// NaN float as `NaN` unquoted; a string "NaN" prints quoted.)
 fn has_nan(msg: &Message) -> bool {

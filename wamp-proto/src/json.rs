@@ -78,8 +78,10 @@ fn escapes_in(w: u64) -> u64 {
     below_space | zero_bytes(w ^ (ONES * u64::from(b'"'))) | zero_bytes(w ^ (ONES * u64::from(b'\\')))
 }
 
-/// Whether the 32 bytes at `i` hold nothing to escape (`false` past the end).
-fn clean_block(bytes: &[u8], i: usize) -> bool {
+/// Whether the 32 bytes at `i` hold nothing to escape (`false` past the
+/// end): nothing a JSON string may not hold as it is, either, which is
+/// how [`crate::json_check`] skips through strings.
+pub(crate) fn clean_block(bytes: &[u8], i: usize) -> bool {
     let Some(block) = bytes.get(i..i + 32) else {
         return false;
     };

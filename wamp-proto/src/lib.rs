@@ -23,6 +23,7 @@
 
 pub mod id;
 mod json;
+mod json_check;
 pub mod message;
 pub mod msg;
 pub mod options;

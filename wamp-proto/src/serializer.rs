@@ -9,8 +9,10 @@ use std::fmt;
 use bytes::Bytes;
 
 use crate::json;
+use crate::json_check;
 use crate::message::{Kept, Message, WithoutPayload};
 use crate::payload::Payload;
+use crate::repr::SerializerSet;
 use crate::span;
 use crate::value::{Dict, List};
 
@@ -252,6 +254,16 @@ impl Serializer {
     }
 
     fn decode_input(self, input: Input<'_>) -> Result<Message, DecodeError> {
+        if self == Serializer::Json && input.bytes().len() >= json_check::FAST_CHECK_FROM {
+            if let Some(msg) = self.decode_json_split(input) {
+                return Ok(msg);
+            }
+        }
+        self.decode_whole(input)
+    }
+
+    /// [`Serializer::decode_input`] with the whole frame decoded by serde.
+    fn decode_whole(self, input: Input<'_>) -> Result<Message, DecodeError> {
         self.decode_serde(input).map_err(|reason| DecodeError {
             serializer: self,
             reason,
@@ -330,6 +342,21 @@ impl Serializer {
         keep: impl FnOnce(&[u8]) -> Bytes,
     ) -> Result<Message, DecodeError> {
         let frame = input.bytes();
+        if self == Serializer::Json && frame.len() >= json_check::FAST_CHECK_FROM {
+            if let Some((msg, payload)) = self.keep_json_split(input) {
+                return Ok(attach(msg, payload, |range| keep(&frame[range])));
+            }
+        }
+        self.keep_encoded_whole(input, keep)
+    }
+
+    /// [`Serializer::keep_encoded`] with the whole frame decoded by serde.
+    fn keep_encoded_whole(
+        self,
+        input: Input<'_>,
+        keep: impl FnOnce(&[u8]) -> Bytes,
+    ) -> Result<Message, DecodeError> {
+        let frame = input.bytes();
         let Kept(mut msg) = self.decode_serde(input).map_err(|reason| DecodeError {
             serializer: self,
             reason,
@@ -351,6 +378,40 @@ impl Serializer {
             // looks; should they ever disagree, the values do (slower).
             _ => self.decode_input(input),
         }
+    }
+
+    /// A large JSON frame decoded in two parts ([`json_check`]): the
+    /// payload checked by the walk, the elements before it decoded from a
+    /// copy of them. `None` where the walk gives up or the copy does not
+    /// decode: the frame is then decoded whole.
+    fn keep_json_split(self, input: Input<'_>) -> Option<(Message, Option<KeptPayload>)> {
+        let text = match input {
+            Input::Text(text) => text,
+            Input::Bytes(bytes) => std::str::from_utf8(bytes).ok()?,
+        };
+        let split = json_check::split::<json_check::Check>(text)?;
+        let Kept(msg) = self.decode_serde(Input::Text(&header_of(text, &split))).ok()?;
+        let payload = split.reach().map(|reach| KeptPayload {
+            range: split.payload,
+            elements: split.elements,
+            reach,
+        });
+        Some((msg, payload))
+    }
+
+    /// A large JSON frame decoded in two parts ([`json_check`]), its
+    /// payload as values: the walk builds them, the elements before it are
+    /// decoded from a copy of them. `None` where the walk gives up or the
+    /// copy does not decode: the frame is then decoded whole.
+    fn decode_json_split(self, input: Input<'_>) -> Option<Message> {
+        let text = match input {
+            Input::Text(text) => text,
+            Input::Bytes(bytes) => std::str::from_utf8(bytes).ok()?,
+        };
+        let split = json_check::split::<json_check::Build>(text)?;
+        let mut msg: Message = self.decode_serde(Input::Text(&header_of(text, &split))).ok()?;
+        *msg.payload_mut()? = Payload::new(split.args.unwrap_or_default(), split.kwargs.unwrap_or_default());
+        Some(msg)
     }
 
     fn decode_serde<T: serde::de::DeserializeOwned>(self, input: Input<'_>) -> Result<T, String> {
@@ -387,6 +448,55 @@ impl Serializer {
             }
         }
     }
+}
+
+/// Not public API: for the fuzz targets and tests. A JSON message decoded
+/// in `mode` two ways: split where its payload starts, as frames of 4 KiB
+/// or more are, whatever its size (`None` where that gives up), and whole.
+/// Where the first decodes, the second must decode to the same message.
+#[doc(hidden)]
+pub fn __json_split_and_whole(
+    bytes: &[u8],
+    mode: PayloadMode,
+) -> (Option<Message>, Result<Message, DecodeError>) {
+    let input = Input::Bytes(bytes);
+    let json = Serializer::Json;
+    match mode {
+        PayloadMode::Values => (json.decode_json_split(input), json.decode_whole(input)),
+        PayloadMode::Encoded => (
+            json.keep_json_split(input)
+                .map(|(msg, payload)| attach(msg, payload, |range| Bytes::copy_from_slice(&bytes[range]))),
+            json.keep_encoded_whole(input, Bytes::copy_from_slice),
+        ),
+    }
+}
+
+/// The JSON message `split` was split from, without its payload.
+fn header_of<M: json_check::Make>(text: &str, split: &json_check::Split<M>) -> String {
+    let mut header = String::with_capacity(split.header_end + 1);
+    header.push_str(&text[..split.header_end]);
+    header.push(']');
+    header
+}
+
+/// Where a decoded frame's payload lies, and what its check found.
+struct KeptPayload {
+    range: std::ops::Range<usize>,
+    elements: u8,
+    reach: SerializerSet,
+}
+
+/// `msg` (decoded without its payload) with the JSON payload `payload`
+/// describes, its bytes as `keep` keeps that range of the frame.
+fn attach(
+    mut msg: Message,
+    payload: Option<KeptPayload>,
+    keep: impl FnOnce(std::ops::Range<usize>) -> Bytes,
+) -> Message {
+    if let (Some(p), Some(slot)) = (payload, msg.payload_mut()) {
+        *slot = Payload::encoded_by(Serializer::Json, keep(p.range), p.elements, p.reach);
+    }
+    msg
 }
 
 /// The bytes of one message, as its transport delivered them.

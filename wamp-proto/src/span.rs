@@ -43,7 +43,7 @@ pub(crate) fn tail(
     }
 }
 
-fn json_ws(b: &[u8], mut pos: usize) -> usize {
+pub(crate) fn json_ws(b: &[u8], mut pos: usize) -> usize {
     while matches!(b.get(pos), Some(b' ' | b'\t' | b'\n' | b'\r')) {
         pos += 1;
     }
@@ -51,7 +51,7 @@ fn json_ws(b: &[u8], mut pos: usize) -> usize {
 }
 
 /// Skips one JSON value starting at `pos` (no leading whitespace).
-fn json_skip(b: &[u8], mut pos: usize) -> Option<usize> {
+pub(crate) fn json_skip(b: &[u8], mut pos: usize) -> Option<usize> {
     let mut depth = 0usize;
     loop {
         match *b.get(pos)? {

@@ -301,6 +301,18 @@ fn json_binary<E: de::Error>(v: &str) -> Option<Result<Vec<u8>, E>> {
     )
 }
 
+/// A string decoded into a value (`human_readable`: from JSON, where the
+/// spec's binary convention applies); an error for a binary string that
+/// is not Base64.
+pub(crate) fn str_value<E: de::Error>(human_readable: bool, v: &str) -> Result<Value, E> {
+    if human_readable {
+        if let Some(bytes) = json_binary(v) {
+            return bytes.map(Value::Bytes);
+        }
+    }
+    Ok(Value::Str(v.to_owned()))
+}
+
 impl<'de> Visitor<'de> for ValueVisitor {
     type Value = Value;
 
@@ -333,12 +345,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::Float(v))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
-        if self.human_readable {
-            if let Some(bytes) = json_binary(v) {
-                return bytes.map(Value::Bytes);
-            }
-        }
-        Ok(Value::Str(v.to_owned()))
+        str_value(self.human_readable, v)
     }
     fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
         if self.human_readable && v.starts_with('\0') {
@@ -415,6 +422,18 @@ impl<'de> Deserialize<'de> for Reach {
     }
 }
 
+/// The serializers that can carry a string as [`Reach`] decodes it
+/// (`human_readable`: from JSON, where the spec's binary convention
+/// applies); an error for a binary string that is not Base64.
+pub(crate) fn str_reach<E: de::Error>(human_readable: bool, v: &str) -> Result<SerializerSet, E> {
+    if human_readable {
+        if let Some(bytes) = json_binary::<E>(v) {
+            return bytes.map(|_| SerializerSet::ALL);
+        }
+    }
+    Ok(repr::str_serializers(v))
+}
+
 #[derive(Clone, Copy)]
 struct ReachSeed {
     human_readable: bool,
@@ -456,12 +475,7 @@ impl<'de> Visitor<'de> for ReachSeed {
         Ok(Reach(repr::value_serializers(&Value::Float(v))))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Reach, E> {
-        if self.human_readable {
-            if let Some(bytes) = json_binary::<E>(v) {
-                return bytes.map(|_| Reach(SerializerSet::ALL));
-            }
-        }
-        Ok(Reach(repr::str_serializers(v)))
+        str_reach(self.human_readable, v).map(Reach)
     }
     fn visit_bytes<E>(self, _: &[u8]) -> Result<Reach, E> {
         Ok(Reach(SerializerSet::ALL))

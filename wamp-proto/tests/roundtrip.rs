@@ -459,6 +459,63 @@ proptest! {
     }
 }
 
+/// A JSON message decoded split where its payload starts (as frames of
+/// 4 KiB or more are), payload kept (the router) or as values (a client),
+/// is the message decoded whole; the split never accepts what the whole
+/// decode refuses.
+fn check_split(bytes: &[u8]) -> Result<(), TestCaseError> {
+    for mode in [PayloadMode::Encoded, PayloadMode::Values] {
+        let (split, whole) = wamp_proto::serializer::__json_split_and_whole(bytes, mode);
+        if let Some(split) = split {
+            let whole = whole.map_err(|e| {
+                TestCaseError::fail(format!(
+                    "{mode:?}: the split decode accepted what the decoder refuses ({e}): {}",
+                    String::from_utf8_lossy(bytes)
+                ))
+            })?;
+            prop_assert_eq!(split, whole, "{:?}: {}", mode, String::from_utf8_lossy(bytes));
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1_000, ..ProptestConfig::default() })]
+
+    /// Every message with a payload splits, to the message decoded whole.
+    #[test]
+    fn json_payload_split_agrees(msg in message()) {
+        let bytes = Serializer::Json.encode(&msg).unwrap();
+        if msg.payload().is_some_and(|p| !p.is_empty()) {
+            for mode in [PayloadMode::Encoded, PayloadMode::Values] {
+                let (split, _) = wamp_proto::serializer::__json_split_and_whole(&bytes, mode);
+                prop_assert!(split.is_some(), "{:?}: {} did not split", mode, String::from_utf8_lossy(&bytes));
+            }
+        }
+        check_split(&bytes)?;
+    }
+
+    /// The same message with one byte changed, added or taken away: the
+    /// split check never accepts what the decoder refuses, nor differs
+    /// from it.
+    #[test]
+    fn json_payload_split_agrees_on_damaged_frames(
+        msg in message(),
+        at in any::<prop::sample::Index>(),
+        edit in 0..3u8,
+        byte in prop::sample::select(b"[]{}\\\",:0123456789-+.eEtrunlfa \t\n\x01\x7f".to_vec()),
+    ) {
+        let mut bytes = Serializer::Json.encode(&msg).unwrap();
+        let i = at.index(bytes.len());
+        match edit {
+            0 => bytes[i] = byte,
+            1 => bytes.insert(i, byte),
+            _ => _ = bytes.remove(i),
+        }
+        check_split(&bytes)?;
+    }
+}
+
 /// Every variant of the strategy is reachable (a guard against a strategy
 /// that silently stops producing some message type).
 #[test]

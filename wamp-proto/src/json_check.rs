@@ -1,0 +1,493 @@
+//! A large JSON frame's payload checked without `serde_json`, for a router
+//! that keeps payloads as they came ([`PayloadMode::Encoded`]).
+//!
+//! `serde_json` finds the end of a string eight bytes at a time; a frame
+//! carrying a 64 KiB or 1 MiB string spent most of the router's time
+//! there. This walk skips through strings 32 bytes at a time (the scan of
+//! [`crate::json`]'s writer) and builds nothing. It only ever says yes to
+//! what the decoder would accept, with the same result:
+//!
+//! - what it does not handle itself it hands to `serde_json`, piece by
+//!   piece: a string with an escape in it, a number that is not a short
+//!   integer ([`Reach`] and [`Key`] decode them, the same code the
+//!   decoder runs);
+//! - anything it does not expect (bad syntax, nesting past
+//!   [`MAX_DEPTH`], a message without a payload) makes it give up
+//!   (`None`), and the frame is decoded the usual way, which also words
+//!   the error.
+//!
+//! The message's elements before the payload are still decoded by
+//! `serde_json`, from a copy of the frame that ends after them.
+//!
+//! [`PayloadMode::Encoded`]: crate::serializer::PayloadMode::Encoded
+
+use std::ops::Range;
+
+use crate::json::clean_block;
+use crate::message::{Message, MessageType};
+use crate::repr::{SerializerSet, MAX_DEPTH};
+use crate::span::{json_skip, json_ws};
+use crate::value::{str_reach, str_value, Dict, Key, List, Reach, Value};
+
+/// Frames from this size on are split by [`split`] first. Below it one
+/// pass of `serde_json` over the whole frame costs less than the copy of
+/// its first elements this needs.
+pub(crate) const FAST_CHECK_FROM: usize = 4096;
+
+/// A JSON message split where its payload starts, the payload walked.
+pub(crate) struct Split<M: Make> {
+    /// Where the element before the payload ends: the message without its
+    /// payload is `text[..header_end]` and a closing `]`.
+    pub header_end: usize,
+    /// The payload's elements, as [`crate::span::tail`] finds them.
+    pub payload: Range<usize>,
+    /// How many elements (`null` included): 1 or 2.
+    pub elements: u8,
+    /// `Arguments`, unless `null`.
+    pub args: Option<M::List>,
+    /// `ArgumentsKw`, unless absent or `null`.
+    pub kwargs: Option<M::Dict>,
+}
+
+impl Split<Check> {
+    /// The serializers that carry the payload, unless its `Arguments` and
+    /// `ArgumentsKw` are both empty or `null` (the decoder keeps such a
+    /// payload as no values).
+    pub fn reach(&self) -> Option<SerializerSet> {
+        let parts = [self.args, self.kwargs].into_iter().flatten();
+        let empty = parts.clone().all(|c| c.len == 0);
+        (!empty).then(|| parts.fold(SerializerSet::ALL, |set, c| set.intersection(c.reach)))
+    }
+}
+
+/// What a walk makes of the values it passes: their reach ([`Check`],
+/// as the router's decoder checks a payload) or the values ([`Build`], as
+/// a client's decoder reads one).
+pub(crate) trait Make {
+    /// What a value makes.
+    type Out;
+    /// A list's entries so far.
+    type List: Default;
+    /// A dictionary's entries so far.
+    type Dict: Default;
+    /// A dictionary's key.
+    type Key;
+    /// A string without escapes (the text between its quotes).
+    fn plain_str(s: &str) -> Option<Self::Out>;
+    /// A value `serde_json` decodes: a number, or a string with escapes
+    /// (quotes included).
+    fn decoded(json: &str) -> Option<Self::Out>;
+    /// An integer of at most 18 digits, not `-0` (a float to `serde_json`).
+    fn short_int(n: i64) -> Self::Out;
+    /// `null`, `true` or `false`.
+    fn literal(v: Option<bool>) -> Self::Out;
+    /// A key without escapes (its text), or with (quotes included).
+    fn key(s: &str, escaped: bool) -> Option<Self::Key>;
+    fn push(list: &mut Self::List, v: Self::Out);
+    fn insert(dict: &mut Self::Dict, k: Self::Key, v: Self::Out);
+    fn list(list: Self::List) -> Self::Out;
+    fn dict(dict: Self::Dict) -> Self::Out;
+}
+
+/// Checks, as [`Reach`] decodes.
+pub(crate) struct Check;
+
+/// A list or dictionary as [`Check`] sees it.
+#[derive(Clone, Copy)]
+pub(crate) struct Container {
+    /// How many entries.
+    pub len: usize,
+    /// The serializers that carry them all.
+    pub reach: SerializerSet,
+}
+
+impl Default for Container {
+    fn default() -> Self {
+        Container {
+            len: 0,
+            reach: SerializerSet::ALL,
+        }
+    }
+}
+
+impl Make for Check {
+    type Out = SerializerSet;
+    type List = Container;
+    type Dict = Container;
+    type Key = ();
+    fn plain_str(s: &str) -> Option<SerializerSet> {
+        str_reach::<serde_json::Error>(true, s).ok()
+    }
+    fn decoded(json: &str) -> Option<SerializerSet> {
+        serde_json::from_str::<Reach>(json).ok().map(|r| r.0)
+    }
+    fn short_int(_: i64) -> SerializerSet {
+        SerializerSet::ALL
+    }
+    fn literal(_: Option<bool>) -> SerializerSet {
+        SerializerSet::ALL
+    }
+    fn key(s: &str, escaped: bool) -> Option<()> {
+        (!escaped || serde_json::from_str::<Key>(s).is_ok()).then_some(())
+    }
+    fn push(list: &mut Container, v: SerializerSet) {
+        list.len += 1;
+        list.reach = list.reach.intersection(v);
+    }
+    fn insert(dict: &mut Container, (): (), v: SerializerSet) {
+        Self::push(dict, v);
+    }
+    fn list(list: Container) -> SerializerSet {
+        list.reach
+    }
+    fn dict(dict: Container) -> SerializerSet {
+        dict.reach
+    }
+}
+
+/// Builds the values, as [`Value`]'s decoder does.
+pub(crate) struct Build;
+
+impl Make for Build {
+    type Out = Value;
+    type List = List;
+    type Dict = Dict;
+    type Key = String;
+    fn plain_str(s: &str) -> Option<Value> {
+        str_value::<serde_json::Error>(true, s).ok()
+    }
+    fn decoded(json: &str) -> Option<Value> {
+        serde_json::from_str::<Value>(json).ok()
+    }
+    fn short_int(n: i64) -> Value {
+        match u64::try_from(n) {
+            Ok(n) => Value::UInt(n),
+            Err(_) => Value::Int(n),
+        }
+    }
+    fn literal(v: Option<bool>) -> Value {
+        v.map_or(Value::Null, Value::Bool)
+    }
+    fn key(s: &str, escaped: bool) -> Option<String> {
+        if escaped {
+            serde_json::from_str(s).ok()
+        } else {
+            Some(s.to_owned())
+        }
+    }
+    fn push(list: &mut List, v: Value) {
+        list.push(v);
+    }
+    fn insert(dict: &mut Dict, k: String, v: Value) {
+        dict.insert(k, v);
+    }
+    fn list(list: List) -> Value {
+        Value::List(list)
+    }
+    fn dict(dict: Dict) -> Value {
+        Value::Dict(dict)
+    }
+}
+
+/// Splits a JSON message whose payload walks, or `None` (see the module
+/// docs).
+pub(crate) fn split<M: Make>(text: &str) -> Option<Split<M>> {
+    let b = text.as_bytes();
+    let mut pos = json_ws(b, 0);
+    if b.get(pos) != Some(&b'[') {
+        return None;
+    }
+    pos = json_ws(b, pos + 1);
+    let digits = b[pos..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let code: u64 = text.get(pos..pos + digits)?.parse().ok()?;
+    let skip = Message::payload_position(MessageType::from_code(code)?)?;
+    let mut header_end = pos;
+    for _ in 0..skip {
+        header_end = json_skip(b, json_ws(b, pos))?;
+        pos = json_ws(b, header_end);
+        if b.get(pos) != Some(&b',') {
+            return None;
+        }
+        pos += 1;
+    }
+    let mut walk = Walk {
+        text,
+        pos: json_ws(b, pos),
+    };
+    let start = walk.pos;
+    let args = if walk.literal(b"null") {
+        None
+    } else if walk.peek()? == b'[' {
+        Some(walk.list::<M>(1)?)
+    } else {
+        return None;
+    };
+    let (mut end, mut elements, mut kwargs) = (walk.pos, 1, None);
+    walk.ws();
+    if walk.peek() == Some(b',') {
+        walk.pos += 1;
+        walk.ws();
+        elements = 2;
+        if !walk.literal(b"null") {
+            if walk.peek()? != b'{' {
+                return None;
+            }
+            kwargs = Some(walk.dict::<M>(1)?);
+        }
+        end = walk.pos;
+        walk.ws();
+    }
+    if walk.peek() != Some(b']') || json_ws(b, walk.pos + 1) != b.len() {
+        return None;
+    }
+    Some(Split {
+        header_end,
+        payload: start..end,
+        elements,
+        args,
+        kwargs,
+    })
+}
+
+/// A walk through JSON text, at `pos`.
+struct Walk<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl Walk<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.pos).copied()
+    }
+
+    fn ws(&mut self) {
+        self.pos = json_ws(self.text.as_bytes(), self.pos);
+    }
+
+    fn literal(&mut self, word: &[u8]) -> bool {
+        let found = self.text.as_bytes()[self.pos..].starts_with(word);
+        if found {
+            self.pos += word.len();
+        }
+        found
+    }
+
+    /// One value at `level` (1 for an element of a payload's list or
+    /// dictionary), as [`Reach`] and [`Value`] decode it.
+    fn value<M: Make>(&mut self, level: usize) -> Option<M::Out> {
+        match self.peek()? {
+            b'[' | b'{' if level > MAX_DEPTH => None,
+            b'[' => self.list::<M>(level + 1).map(M::list),
+            b'{' => self.dict::<M>(level + 1).map(M::dict),
+            b'"' => match self.string()? {
+                (s, false) => M::plain_str(s),
+                (json, true) => M::decoded(json),
+            },
+            b'-' | b'0'..=b'9' => self.number::<M>(),
+            b'n' => self.literal(b"null").then(|| M::literal(None)),
+            b't' => self.literal(b"true").then(|| M::literal(Some(true))),
+            b'f' => self.literal(b"false").then(|| M::literal(Some(false))),
+            _ => None,
+        }
+    }
+
+    /// A list at `pos`, its elements at `level`.
+    fn list<M: Make>(&mut self, level: usize) -> Option<M::List> {
+        self.pos += 1; // `[`
+        self.ws();
+        let mut list = M::List::default();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Some(list);
+        }
+        loop {
+            M::push(&mut list, self.value::<M>(level)?);
+            self.ws();
+            match self.peek()? {
+                b',' => {
+                    self.pos += 1;
+                    self.ws();
+                }
+                b']' => {
+                    self.pos += 1;
+                    return Some(list);
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// A dictionary at `pos`, its values at `level`.
+    fn dict<M: Make>(&mut self, level: usize) -> Option<M::Dict> {
+        self.pos += 1; // `{`
+        self.ws();
+        let mut dict = M::Dict::default();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Some(dict);
+        }
+        loop {
+            if self.peek()? != b'"' {
+                return None;
+            }
+            let (key, escaped) = self.string()?;
+            let key = M::key(key, escaped)?;
+            self.ws();
+            if self.peek()? != b':' {
+                return None;
+            }
+            self.pos += 1;
+            self.ws();
+            M::insert(&mut dict, key, self.value::<M>(level)?);
+            self.ws();
+            match self.peek()? {
+                b',' => {
+                    self.pos += 1;
+                    self.ws();
+                }
+                b'}' => {
+                    self.pos += 1;
+                    return Some(dict);
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// A string at `pos`: without escapes, its text, checked here (no
+    /// control characters; the text is UTF-8 already); with escapes, the
+    /// string whole, quotes included, for `serde_json` to check and decode
+    /// (`true`).
+    fn string(&mut self) -> Option<(&str, bool)> {
+        let start = self.pos;
+        let b = self.text.as_bytes();
+        let mut pos = start + 1;
+        loop {
+            while clean_block(b, pos) {
+                pos += 32;
+            }
+            match *b.get(pos)? {
+                b'"' => {
+                    self.pos = pos + 1;
+                    return Some((&self.text[start + 1..pos], false));
+                }
+                b'\\' => break,
+                c if c < 0x20 => return None,
+                _ => pos += 1,
+            }
+        }
+        // The end of a string with escapes: the next quote that no
+        // backslash escapes.
+        loop {
+            pos += 2; // the backslash and the byte it escapes
+            pos += memchr::memchr2(b'"', b'\\', b.get(pos..)?)?;
+            if b[pos] == b'"' {
+                break;
+            }
+        }
+        self.pos = pos + 1;
+        Some((&self.text[start..self.pos], true))
+    }
+
+    /// A number at `pos`: a short integer here, anything else by
+    /// `serde_json` (one rule for what a number is and how far it goes).
+    fn number<M: Make>(&mut self) -> Option<M::Out> {
+        let start = self.pos;
+        let b = self.text.as_bytes();
+        let len = b[start..]
+            .iter()
+            .take_while(|c| matches!(c, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+            .count();
+        self.pos = start + len;
+        let n = &self.text[start..self.pos];
+        let digits = n.strip_prefix('-').unwrap_or(n).as_bytes();
+        // At most 18 digits fit an i64; no leading zero (refused), and
+        // `-0` is a float.
+        if (1..=18).contains(&digits.len())
+            && digits.iter().all(u8::is_ascii_digit)
+            && (digits[0] != b'0' || n == "0")
+        {
+            return n.parse().ok().map(M::short_int);
+        }
+        M::decoded(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(text: &str) -> Split<Check> {
+        split(text).unwrap_or_else(|| panic!("{text} did not split"))
+    }
+
+    #[test]
+    fn splits_where_the_payload_starts() {
+        let text = r#"[48, 7, {}, "com.example.add" , [2, 3] , {"a": "b"} ] "#;
+        let s = ok(text);
+        assert_eq!(&text[..s.header_end], r#"[48, 7, {}, "com.example.add""#);
+        assert_eq!(&text[s.payload.clone()], r#"[2, 3] , {"a": "b"}"#);
+        assert_eq!((s.elements, s.reach()), (2, Some(SerializerSet::ALL)));
+        let s = ok(r#"[70,1,{},[]]"#);
+        assert_eq!((s.elements, s.reach()), (1, None));
+        let s = ok(r#"[8,48,1,{},"wamp.error.x",null,{}]"#);
+        assert_eq!((s.elements, s.reach()), (2, None));
+        let b: Split<Build> = split(r#"[36,1,2,{},[-5, 0, 7, -0, "a\nb", {"k": [true, null]}]]"#).unwrap();
+        assert_eq!(
+            b.args.unwrap(),
+            vec![
+                Value::Int(-5),
+                Value::UInt(0),
+                Value::UInt(7),
+                Value::Float(-0.0),
+                Value::Str("a\nb".into()),
+                Value::Dict([("k".to_string(), Value::List(vec![Value::Bool(true), Value::Null]))].into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn reach_is_the_decoders() {
+        // A binary string (escaped NUL, Base64) goes everywhere; a text
+        // starting with NUL cannot be JSON.
+        let s = ok(r#"[50,1,{},["\u0000AQID"]]"#);
+        assert_eq!(s.reach(), Some(SerializerSet::ALL));
+        let s = ok(r#"[50,1,{},[1.5e3, -0.25, 12345678901234567890123]]"#);
+        assert_eq!(s.reach(), Some(SerializerSet::ALL));
+    }
+
+    #[test]
+    fn gives_up_on_what_the_decoder_refuses() {
+        for bad in [
+            r#"[48,1,{},"p",[1,]]"#,
+            r#"[48,1,{},"p",[01]]"#,
+            r#"[48,1,{},"p",[1e999]]"#,
+            r#"[48,1,{},"p",["a	b"]]"#,
+            r#"[48,1,{},"p",["\x"]]"#,
+            r#"[48,1,{},"p",["\ud800"]]"#,
+            r#"[48,1,{},"p",["\u0000 not base64"]]"#,
+            r#"[48,1,{},"p",[1],[2]]"#,
+            r#"[48,1,{},"p",{"a":1}]"#,
+            r#"[48,1,{},"p",[1],{"a":1},3]"#,
+            r#"[48,1,{},"p",[1]] x"#,
+            r#"[48,1,{},"p",[tru]]"#,
+            r#"[48,1,{},"p",[1],{1:2}]"#,
+            r#"[48,1,{},"p",[1],{"\q":2}]"#,
+            r#"[48,1,{},"p"]"#,
+            r#"[1,"realm",{}]"#,
+            r#"[48,1,{},"p",["unterminated]]"#,
+        ] {
+            assert!(split::<Check>(bad).is_none(), "{bad}");
+            assert!(split::<Build>(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn nesting_stops_where_the_decoder_does() {
+        let nest = |n: usize| format!(r#"[48,1,{{}},"p",[{}1{}]]"#, "[".repeat(n), "]".repeat(n));
+        assert!(split::<Check>(&nest(MAX_DEPTH)).is_some());
+        assert!(split::<Check>(&nest(MAX_DEPTH + 1)).is_none());
+        assert!(split::<Build>(&nest(MAX_DEPTH)).is_some());
+        assert!(split::<Build>(&nest(MAX_DEPTH + 1)).is_none());
+    }
+}
