@@ -14,7 +14,12 @@
 //! - anything it does not expect (bad syntax, nesting past
 //!   [`MAX_DEPTH`], a message without a payload) makes it give up
 //!   (`None`), and the frame is decoded the usual way, which also words
-//!   the error.
+//!   the error;
+//! - so does a payload that is mostly what it hands over (floats, escaped
+//!   strings): each piece handed over costs more than in one pass of
+//!   `serde_json`, so past an allowance ([`HANDED_OVER_ALLOWANCE`] bytes
+//!   more than the plain strings it skipped through) the frame goes back
+//!   whole, having cost a few KiB's scan more.
 //!
 //! The message's elements before the payload are still decoded by
 //! `serde_json`, from a copy of the frame that ends after them.
@@ -215,6 +220,7 @@ pub(crate) fn split<M: Make>(text: &str) -> Option<Split<M>> {
     let mut walk = Walk {
         text,
         pos: json_ws(b, pos),
+        budget: HANDED_OVER_ALLOWANCE,
     };
     let start = walk.pos;
     let args = if walk.literal(b"null") {
@@ -251,10 +257,26 @@ pub(crate) fn split<M: Make>(text: &str) -> Option<Split<M>> {
     })
 }
 
+/// How many bytes of the payload a walk may hand to `serde_json` (escaped
+/// strings, numbers other than short integers) beyond the bytes of plain
+/// strings it has skipped through itself. Each piece handed over costs
+/// more than it would inside one pass of `serde_json` over the frame (the
+/// walk finds its end first, and each call has its own set-up), so a
+/// payload made mostly of such pieces is given back to `serde_json` whole
+/// once they outweigh what the walk saved, at a cost of this many bytes'
+/// scan at most.
+const HANDED_OVER_ALLOWANCE: usize = 4096;
+
+/// What handing one piece to `serde_json` counts for against the
+/// allowance, besides its bytes: the call's set-up.
+const HAND_OVER_COST: usize = 16;
+
 /// A walk through JSON text, at `pos`.
 struct Walk<'a> {
     text: &'a str,
     pos: usize,
+    /// Bytes it may still hand to `serde_json` ([`HANDED_OVER_ALLOWANCE`]).
+    budget: usize,
 }
 
 impl Walk<'_> {
@@ -371,6 +393,7 @@ impl Walk<'_> {
             match *b.get(pos)? {
                 b'"' => {
                     self.pos = pos + 1;
+                    self.budget = self.budget.saturating_add(pos - start);
                     return Some((&self.text[start + 1..pos], false));
                 }
                 b'\\' => break,
@@ -379,16 +402,25 @@ impl Walk<'_> {
             }
         }
         // The end of a string with escapes: the next quote that no
-        // backslash escapes.
+        // backslash escapes, within what may still be handed over.
+        let limit = start.saturating_add(self.budget.checked_sub(HAND_OVER_COST)?);
         loop {
             pos += 2; // the backslash and the byte it escapes
-            pos += memchr::memchr2(b'"', b'\\', b.get(pos..)?)?;
+            pos += memchr::memchr2(b'"', b'\\', b.get(pos..limit.min(b.len()))?)?;
             if b[pos] == b'"' {
                 break;
             }
         }
         self.pos = pos + 1;
+        self.hand_over(start)?;
         Some((&self.text[start..self.pos], true))
+    }
+
+    /// Counts the piece from `start` to `pos` as handed to `serde_json`;
+    /// `None` past the allowance.
+    fn hand_over(&mut self, start: usize) -> Option<()> {
+        self.budget = self.budget.checked_sub(self.pos - start + HAND_OVER_COST)?;
+        Some(())
     }
 
     /// A number at `pos`: a short integer here, anything else by
@@ -396,22 +428,29 @@ impl Walk<'_> {
     fn number<M: Make>(&mut self) -> Option<M::Out> {
         let start = self.pos;
         let b = self.text.as_bytes();
+        let negative = b[start] == b'-';
+        let first = start + usize::from(negative);
+        let (mut pos, mut n) = (first, 0i64);
+        // At most 18 digits fit an i64.
+        while let Some(d) = b.get(pos).filter(|c| c.is_ascii_digit() && pos - first < 18) {
+            n = n * 10 + i64::from(d - b'0');
+            pos += 1;
+        }
+        let short = pos > first
+            && !matches!(b.get(pos), Some(b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+            // No leading zero (refused), and `-0` is a float.
+            && (b[first] != b'0' || (pos == first + 1 && !negative));
+        if short {
+            self.pos = pos;
+            return Some(M::short_int(if negative { -n } else { n }));
+        }
         let len = b[start..]
             .iter()
             .take_while(|c| matches!(c, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
             .count();
         self.pos = start + len;
-        let n = &self.text[start..self.pos];
-        let digits = n.strip_prefix('-').unwrap_or(n).as_bytes();
-        // At most 18 digits fit an i64; no leading zero (refused), and
-        // `-0` is a float.
-        if (1..=18).contains(&digits.len())
-            && digits.iter().all(u8::is_ascii_digit)
-            && (digits[0] != b'0' || n == "0")
-        {
-            return n.parse().ok().map(M::short_int);
-        }
-        M::decoded(n)
+        self.hand_over(start)?;
+        M::decoded(&self.text[start..self.pos])
     }
 }
 
@@ -482,6 +521,24 @@ mod tests {
             assert!(split::<Check>(bad).is_none(), "{bad}");
             assert!(split::<Build>(bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn what_serde_json_decodes_best_goes_back_to_it() {
+        let frame = |args: &str| format!(r#"[16,1,{{}},"t",[{args}]]"#);
+        let floats = |n: usize| vec!["1.5"; n].join(",");
+        let plain = "x".repeat(64 * 1024);
+        // Short integers stay in the walk, however many.
+        assert!(split::<Build>(&frame(&vec!["-12345"; 10_000].join(","))).is_some());
+        // A few floats or escaped strings are handed over; mostly floats,
+        // or a long escaped string, and the frame goes back whole, unless
+        // plain strings have saved more than that costs.
+        assert!(split::<Check>(&frame(&floats(100))).is_some());
+        assert!(split::<Check>(&frame(&floats(1_000))).is_none());
+        assert!(split::<Check>(&frame(&format!(r#""{plain}",{}"#, floats(1_000)))).is_some());
+        let escaped = format!(r#""{}""#, "a\\n".repeat(10_000));
+        assert!(split::<Build>(&frame(&escaped)).is_none());
+        assert!(split::<Build>(&frame(&format!(r#""{plain}",{escaped}"#))).is_some());
     }
 
     #[test]
