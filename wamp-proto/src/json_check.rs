@@ -1,11 +1,13 @@
-//! A large JSON frame's payload checked without `serde_json`, for a router
-//! that keeps payloads as they came ([`PayloadMode::Encoded`]).
+//! A large JSON frame's payload walked by our own code: checked for a
+//! router that keeps payloads as they came ([`PayloadMode::Encoded`]),
+//! decoded into values for a client ([`PayloadMode::Values`]).
 //!
 //! `serde_json` finds the end of a string eight bytes at a time; a frame
 //! carrying a 64 KiB or 1 MiB string spent most of the router's time
-//! there. This walk skips through strings 32 bytes at a time (the scan of
-//! [`crate::json`]'s writer) and builds nothing. It only ever says yes to
-//! what the decoder would accept, with the same result:
+//! there, and much of a client's. This walk skips through strings 32 bytes
+//! at a time (the scan of [`crate::json`]'s writer); checking, it builds
+//! nothing. It only ever says yes to what the decoder would accept, with
+//! the same result:
 //!
 //! - what it does not handle itself it hands to `serde_json`, piece by
 //!   piece: a string with an escape in it, a number that is not a short
@@ -25,6 +27,7 @@
 //! `serde_json`, from a copy of the frame that ends after them.
 //!
 //! [`PayloadMode::Encoded`]: crate::serializer::PayloadMode::Encoded
+//! [`PayloadMode::Values`]: crate::serializer::PayloadMode::Values
 
 use std::ops::Range;
 
