@@ -459,6 +459,25 @@ proptest! {
     }
 }
 
+/// Whether the split walk decodes `v` itself, handing nothing to
+/// serde_json: no floats, no binaries (an escaped NUL in JSON), no string
+/// or key that JSON escapes, no integer of more than 18 digits.
+fn walked_alone(v: &Value) -> bool {
+    match v {
+        Value::Float(_) | Value::Bytes(_) => false,
+        Value::Str(s) => plain(s),
+        Value::Int(i) => i.unsigned_abs() < 10u64.pow(18),
+        Value::UInt(u) => *u < 10u64.pow(18),
+        Value::List(l) => l.iter().all(walked_alone),
+        Value::Dict(d) => d.iter().all(|(k, v)| plain(k) && walked_alone(v)),
+        _ => true,
+    }
+}
+
+fn plain(s: &str) -> bool {
+    !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
 /// A JSON message decoded split where its payload starts (as frames of
 /// 4 KiB or more are), payload kept (the router) or as values (a client),
 /// is the message decoded whole; the split never accepts what the whole
@@ -482,11 +501,14 @@ fn check_split(bytes: &[u8]) -> Result<(), TestCaseError> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 1_000, ..ProptestConfig::default() })]
 
-    /// Every message with a payload splits, to the message decoded whole.
+    /// Every message with a payload splits, to the message decoded whole,
+    /// unless the walk hands pieces of it to serde_json (and then it may
+    /// give the frame back whole).
     #[test]
     fn json_payload_split_agrees(msg in message()) {
         let bytes = Serializer::Json.encode(&msg).unwrap();
-        if msg.payload().is_some_and(|p| !p.is_empty()) {
+        let payload = msg.payload().and_then(|p| p.values()).filter(|(a, k)| !a.is_empty() || !k.is_empty());
+        if payload.is_some_and(|(args, kwargs)| args.iter().chain(kwargs.values()).all(walked_alone) && kwargs.keys().all(|k| plain(k))) {
             for mode in [PayloadMode::Encoded, PayloadMode::Values] {
                 let (split, _) = wamp_proto::serializer::__json_split_and_whole(&bytes, mode);
                 prop_assert!(split.is_some(), "{:?}: {} did not split", mode, String::from_utf8_lossy(&bytes));
