@@ -322,42 +322,50 @@ impl Walk<'_> {
         }
     }
 
+    /// Past a container's opening bracket at `pos`: whether an entry
+    /// follows (`false`: it closes at once with `close`).
+    fn open(&mut self, close: u8) -> bool {
+        self.pos += 1;
+        self.ws();
+        let empty = self.peek() == Some(close);
+        if empty {
+            self.pos += 1;
+        }
+        !empty
+    }
+
+    /// Past an entry of a container that ends with `close`: whether
+    /// another follows; `None` for anything but a comma or `close`.
+    fn next_entry(&mut self, close: u8) -> Option<bool> {
+        self.ws();
+        let c = self.peek()?;
+        self.pos += 1;
+        match c {
+            b',' => {
+                self.ws();
+                Some(true)
+            }
+            _ if c == close => Some(false),
+            _ => None,
+        }
+    }
+
     /// A list at `pos`, its elements at `level`.
     fn list<M: Make>(&mut self, level: usize) -> Option<M::List> {
-        self.pos += 1; // `[`
-        self.ws();
         let mut list = M::List::default();
-        if self.peek() == Some(b']') {
-            self.pos += 1;
-            return Some(list);
-        }
-        loop {
+        let mut more = self.open(b']');
+        while more {
             M::push(&mut list, self.value::<M>(level)?);
-            self.ws();
-            match self.peek()? {
-                b',' => {
-                    self.pos += 1;
-                    self.ws();
-                }
-                b']' => {
-                    self.pos += 1;
-                    return Some(list);
-                }
-                _ => return None,
-            }
+            more = self.next_entry(b']')?;
         }
+        Some(list)
     }
 
     /// A dictionary at `pos`, its values at `level`.
     fn dict<M: Make>(&mut self, level: usize) -> Option<M::Dict> {
-        self.pos += 1; // `{`
-        self.ws();
         let mut dict = M::Dict::default();
-        if self.peek() == Some(b'}') {
-            self.pos += 1;
-            return Some(dict);
-        }
-        loop {
+        let mut more = self.open(b'}');
+        while more {
             if self.peek()? != b'"' {
                 return None;
             }
@@ -370,19 +378,9 @@ impl Walk<'_> {
             self.pos += 1;
             self.ws();
             M::insert(&mut dict, key, self.value::<M>(level)?);
-            self.ws();
-            match self.peek()? {
-                b',' => {
-                    self.pos += 1;
-                    self.ws();
-                }
-                b'}' => {
-                    self.pos += 1;
-                    return Some(dict);
-                }
-                _ => return None,
-            }
+            more = self.next_entry(b'}')?;
         }
+        Some(dict)
     }
 
     /// A string at `pos`: without escapes, its text, checked here (no

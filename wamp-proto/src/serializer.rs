@@ -385,10 +385,7 @@ impl Serializer {
     /// copy of them. `None` where the walk gives up or the copy does not
     /// decode: the frame is then decoded whole.
     fn keep_json_split(self, input: Input<'_>) -> Option<(Message, Option<KeptPayload>)> {
-        let text = match input {
-            Input::Text(text) => text,
-            Input::Bytes(bytes) => std::str::from_utf8(bytes).ok()?,
-        };
+        let text = input.text()?;
         let split = json_check::split::<json_check::Check>(text)?;
         let Kept(msg) = self.decode_serde(Input::Text(&header_of(text, &split))).ok()?;
         let payload = split.reach().map(|reach| KeptPayload {
@@ -404,10 +401,7 @@ impl Serializer {
     /// decoded from a copy of them. `None` where the walk gives up or the
     /// copy does not decode: the frame is then decoded whole.
     fn decode_json_split(self, input: Input<'_>) -> Option<Message> {
-        let text = match input {
-            Input::Text(text) => text,
-            Input::Bytes(bytes) => std::str::from_utf8(bytes).ok()?,
-        };
+        let text = input.text()?;
         let split = json_check::split::<json_check::Build>(text)?;
         let mut msg: Message = self.decode_serde(Input::Text(&header_of(text, &split))).ok()?;
         *msg.payload_mut()? = Payload::new(split.args.unwrap_or_default(), split.kwargs.unwrap_or_default());
@@ -514,6 +508,15 @@ impl<'a> Input<'a> {
         match self {
             Input::Bytes(b) => b,
             Input::Text(t) => t.as_bytes(),
+        }
+    }
+
+    /// The input as text, if it is UTF-8 (checked here unless the
+    /// transport has checked it).
+    fn text(self) -> Option<&'a str> {
+        match self {
+            Input::Bytes(b) => std::str::from_utf8(b).ok(),
+            Input::Text(t) => Some(t),
         }
     }
 }
