@@ -31,17 +31,21 @@ pub fn decode_round_trip(ser: Serializer, data: &[u8]) {
 }
 
 /// Decodes `data` as a JSON message, its payload kept (the router) and as
-/// values (a client), split where the payload starts (as large frames
-/// are) and whole: the split never accepts what the whole decode refuses,
-/// nor decodes to anything else.
+/// values (a client), split where the payload starts (both ways: as
+/// large frames are, and as small ones are) and whole: a split never
+/// accepts what the whole decode refuses, nor decodes to anything else.
 pub fn json_split_agrees(data: &[u8]) {
     use wamp_proto::serializer::PayloadMode;
     for mode in [PayloadMode::Encoded, PayloadMode::Values] {
-        let (split, whole) = wamp_proto::serializer::__json_split_and_whole(data, mode);
-        if let Some(split) = split {
-            match whole {
-                Ok(whole) => assert_eq!(split, whole, "{mode:?}: split and whole decodes differ"),
-                Err(e) => panic!("{mode:?}: the split decode accepted a frame the decoder refuses: {e}"),
+        for small in [false, true] {
+            let (split, whole) = wamp_proto::serializer::__json_split_and_whole(data, mode, small);
+            if let Some(split) = split {
+                match whole {
+                    Ok(whole) => assert_eq!(split, whole, "{mode:?}, small {small}: split and whole decodes differ"),
+                    Err(e) => panic!(
+                        "{mode:?}, small {small}: the split decode accepted a frame the decoder refuses: {e}"
+                    ),
+                }
             }
         }
     }

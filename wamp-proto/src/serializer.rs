@@ -254,8 +254,8 @@ impl Serializer {
     }
 
     fn decode_input(self, input: Input<'_>) -> Result<Message, DecodeError> {
-        if self == Serializer::Json && input.bytes().len() >= json_check::FAST_CHECK_FROM {
-            if let Some(msg) = self.decode_json_split(input) {
+        if self == Serializer::Json {
+            if let Some(msg) = self.decode_json_split(input, split_json) {
                 return Ok(msg);
             }
         }
@@ -342,8 +342,8 @@ impl Serializer {
         keep: impl FnOnce(&[u8]) -> Bytes,
     ) -> Result<Message, DecodeError> {
         let frame = input.bytes();
-        if self == Serializer::Json && frame.len() >= json_check::FAST_CHECK_FROM {
-            if let Some((msg, payload)) = self.keep_json_split(input) {
+        if self == Serializer::Json {
+            if let Some((msg, payload)) = self.keep_json_split(input, split_json) {
                 return Ok(attach(msg, payload, |range| keep(&frame[range])));
             }
         }
@@ -380,14 +380,26 @@ impl Serializer {
         }
     }
 
-    /// A large JSON frame decoded in two parts ([`json_check`]): the
-    /// payload checked by the walk, the elements before it decoded from a
-    /// copy of them. `None` where the walk gives up or the copy does not
-    /// decode: the frame is then decoded whole.
-    fn keep_json_split(self, input: Input<'_>) -> Option<(Message, Option<KeptPayload>)> {
+    /// A JSON frame decoded in two parts ([`json_check`]): the payload
+    /// checked by the walk, the elements before it read by the walk too
+    /// or, in a large frame, decoded from a copy of them. `None` where the
+    /// walk gives up or the copy does not decode: the frame is then decoded
+    /// whole.
+    fn keep_json_split(
+        self,
+        input: Input<'_>,
+        splitter: Splitter<json_check::Check>,
+    ) -> Option<(Message, Option<KeptPayload>)> {
         let text = input.text()?;
-        let split = json_check::split::<json_check::Check>(text)?;
-        let Kept(msg) = self.decode_serde(Input::Text(&header_of(text, &split))).ok()?;
+        let mut split = splitter(text)?;
+        let msg = match split.header.take() {
+            Some(msg) => msg,
+            None => {
+                self.decode_serde::<Kept>(Input::Text(&header_of(text, &split)))
+                    .ok()?
+                    .0
+            }
+        };
         let payload = split.reach().map(|reach| KeptPayload {
             range: split.payload,
             elements: split.elements,
@@ -396,14 +408,18 @@ impl Serializer {
         Some((msg, payload))
     }
 
-    /// A large JSON frame decoded in two parts ([`json_check`]), its
-    /// payload as values: the walk builds them, the elements before it are
-    /// decoded from a copy of them. `None` where the walk gives up or the
-    /// copy does not decode: the frame is then decoded whole.
-    fn decode_json_split(self, input: Input<'_>) -> Option<Message> {
+    /// A JSON frame decoded in two parts ([`json_check`]), its payload as
+    /// values: the walk builds them, the elements before it are read by
+    /// the walk too or, in a large frame, decoded from a copy of them.
+    /// `None` where the walk gives up or the copy does not decode: the
+    /// frame is then decoded whole.
+    fn decode_json_split(self, input: Input<'_>, splitter: Splitter<json_check::Build>) -> Option<Message> {
         let text = input.text()?;
-        let split = json_check::split::<json_check::Build>(text)?;
-        let mut msg: Message = self.decode_serde(Input::Text(&header_of(text, &split))).ok()?;
+        let mut split = splitter(text)?;
+        let mut msg = match split.header.take() {
+            Some(msg) => msg,
+            None => self.decode_serde(Input::Text(&header_of(text, &split))).ok()?,
+        };
         *msg.payload_mut()? = Payload::new(split.args.unwrap_or_default(), split.kwargs.unwrap_or_default());
         Some(msg)
     }
@@ -445,23 +461,56 @@ impl Serializer {
 }
 
 /// Not public API: for the fuzz targets and tests. A JSON message decoded
-/// in `mode` two ways: split where its payload starts, as frames of 4 KiB
-/// or more are, whatever its size (`None` where that gives up), and whole.
-/// Where the first decodes, the second must decode to the same message.
+/// in `mode` two ways: split where its payload starts, whatever its size
+/// (`None` where that gives up), and whole. The split is the one frames of
+/// 4 KiB or more take, or with `small` the one smaller frames take (only
+/// where the walk reads the elements before the payload itself). Where
+/// the first decodes, the second must decode to the same message.
 #[doc(hidden)]
 pub fn __json_split_and_whole(
     bytes: &[u8],
     mode: PayloadMode,
+    small: bool,
 ) -> (Option<Message>, Result<Message, DecodeError>) {
     let input = Input::Bytes(bytes);
     let json = Serializer::Json;
     match mode {
-        PayloadMode::Values => (json.decode_json_split(input), json.decode_whole(input)),
-        PayloadMode::Encoded => (
-            json.keep_json_split(input)
-                .map(|(msg, payload)| attach(msg, payload, |range| Bytes::copy_from_slice(&bytes[range]))),
-            json.keep_encoded_whole(input, Bytes::copy_from_slice),
-        ),
+        PayloadMode::Values => {
+            let splitter = if small {
+                json_check::split_small
+            } else {
+                json_check::split
+            };
+            (json.decode_json_split(input, splitter), json.decode_whole(input))
+        }
+        PayloadMode::Encoded => {
+            let splitter = if small {
+                json_check::split_small
+            } else {
+                json_check::split
+            };
+            (
+                json.keep_json_split(input, splitter).map(|(msg, payload)| {
+                    attach(msg, payload, |range| Bytes::copy_from_slice(&bytes[range]))
+                }),
+                json.keep_encoded_whole(input, Bytes::copy_from_slice),
+            )
+        }
+    }
+}
+
+/// How a JSON message is split ([`split_json`], or for tests one of the
+/// two ways it chooses from).
+type Splitter<M> = fn(&str) -> Option<json_check::Split<M>>;
+
+/// A JSON message split by [`json_check`], as its size asks: a large one
+/// whatever its elements before the payload, a small one only where the
+/// walk reads those itself.
+fn split_json<M: json_check::Make>(text: &str) -> Option<json_check::Split<M>> {
+    if text.len() >= json_check::FAST_CHECK_FROM {
+        json_check::split(text)
+    } else {
+        json_check::split_small(text)
     }
 }
 

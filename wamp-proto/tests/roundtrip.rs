@@ -478,40 +478,70 @@ fn plain(s: &str) -> bool {
     !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
-/// A JSON message decoded split where its payload starts (as frames of
-/// 4 KiB or more are), payload kept (the router) or as values (a client),
-/// is the message decoded whole; the split never accepts what the whole
-/// decode refuses.
+/// A JSON message decoded split where its payload starts (both ways: as
+/// frames of 4 KiB or more are, and as smaller ones are), payload kept
+/// (the router) or as values (a client), is the message decoded whole;
+/// a split never accepts what the whole decode refuses.
 fn check_split(bytes: &[u8]) -> Result<(), TestCaseError> {
     for mode in [PayloadMode::Encoded, PayloadMode::Values] {
-        let (split, whole) = wamp_proto::serializer::__json_split_and_whole(bytes, mode);
-        if let Some(split) = split {
-            let whole = whole.map_err(|e| {
-                TestCaseError::fail(format!(
-                    "{mode:?}: the split decode accepted what the decoder refuses ({e}): {}",
+        for small in [false, true] {
+            let (split, whole) = wamp_proto::serializer::__json_split_and_whole(bytes, mode, small);
+            if let Some(split) = split {
+                let whole = whole.map_err(|e| {
+                    TestCaseError::fail(format!(
+                        "{mode:?}, small {small}: the split decode accepted what the decoder refuses ({e}): {}",
+                        String::from_utf8_lossy(bytes)
+                    ))
+                })?;
+                prop_assert_eq!(
+                    split,
+                    whole,
+                    "{:?}, small {}: {}",
+                    mode,
+                    small,
                     String::from_utf8_lossy(bytes)
-                ))
-            })?;
-            prop_assert_eq!(split, whole, "{:?}: {}", mode, String::from_utf8_lossy(bytes));
+                );
+            }
         }
     }
     Ok(())
 }
 
+/// Whether the walk reads a message's elements before its payload itself
+/// (the split small frames take): EVENT, INVOCATION, RESULT, YIELD, CALL
+/// and PUBLISH with empty details or options, and a URI without escapes.
+fn header_walked(msg: &Message) -> bool {
+    match msg {
+        Message::Event(m) => m.details == Default::default(),
+        Message::Invocation(m) => m.details == Default::default(),
+        Message::Result(m) => m.details == Default::default(),
+        Message::Yield(m) => m.options == Default::default(),
+        Message::Call(m) => m.options == Default::default() && plain(&m.procedure),
+        Message::Publish(m) => m.options == Default::default() && plain(&m.topic),
+        _ => false,
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 1_000, ..ProptestConfig::default() })]
 
-    /// Every message with a payload splits, to the message decoded whole,
-    /// unless the walk hands pieces of it to serde_json (and then it may
-    /// give the frame back whole).
+    /// Every message with a payload splits as large frames do, to the
+    /// message decoded whole, unless the walk hands pieces of it to
+    /// serde_json (and then it may give the frame back whole); as small
+    /// frames do where the walk also reads the elements before the payload.
     #[test]
     fn json_payload_split_agrees(msg in message()) {
         let bytes = Serializer::Json.encode(&msg).unwrap();
         let payload = msg.payload().and_then(|p| p.values()).filter(|(a, k)| !a.is_empty() || !k.is_empty());
         if payload.is_some_and(|(args, kwargs)| args.iter().chain(kwargs.values()).all(walked_alone) && kwargs.keys().all(|k| plain(k))) {
             for mode in [PayloadMode::Encoded, PayloadMode::Values] {
-                let (split, _) = wamp_proto::serializer::__json_split_and_whole(&bytes, mode);
-                prop_assert!(split.is_some(), "{:?}: {} did not split", mode, String::from_utf8_lossy(&bytes));
+                for small in [false, true] {
+                    if small && !header_walked(&msg) {
+                        continue;
+                    }
+                    let (split, _) = wamp_proto::serializer::__json_split_and_whole(&bytes, mode, small);
+                    prop_assert!(split.is_some(), "{:?}, small {}: {} did not split", mode, small, String::from_utf8_lossy(&bytes));
+                }
             }
         }
         check_split(&bytes)?;
@@ -523,6 +553,102 @@ proptest! {
     #[test]
     fn json_payload_split_agrees_on_damaged_frames(
         msg in message(),
+        at in any::<prop::sample::Index>(),
+        edit in 0..3u8,
+        byte in prop::sample::select(b"[]{}\\\",:0123456789-+.eEtrunlfa \t\n\x01\x7f".to_vec()),
+    ) {
+        let mut bytes = Serializer::Json.encode(&msg).unwrap();
+        let i = at.index(bytes.len());
+        match edit {
+            0 => bytes[i] = byte,
+            1 => bytes.insert(i, byte),
+            _ => _ = bytes.remove(i),
+        }
+        check_split(&bytes)?;
+    }
+}
+
+/// The messages whose elements before the payload the walk reads itself
+/// in small frames (see `header_walked`), with any IDs around the range a
+/// decoder accepts and any URIs: the general strategy rarely makes their
+/// options and details all empty.
+fn routed() -> impl Strategy<Value = Message> {
+    use Message as M;
+    let id = || prop_oneof![id(), Just(MAX_ID + 1), any::<u64>()];
+    let payload = || (list(), dict()).prop_map(|(a, k)| wamp_proto::Payload::new(a, k));
+    prop_oneof![
+        (id(), id(), payload()).prop_map(|(subscription, publication, payload)| M::Event(msg::Event {
+            subscription,
+            publication,
+            details: Default::default(),
+            payload,
+        })),
+        (id(), id(), payload()).prop_map(|(request, registration, payload)| M::Invocation(msg::Invocation {
+            request,
+            registration,
+            details: Default::default(),
+            payload,
+        })),
+        (id(), payload()).prop_map(|(request, payload)| M::Result(msg::Result {
+            request,
+            details: Default::default(),
+            payload,
+        })),
+        (id(), payload()).prop_map(|(request, payload)| M::Yield(msg::Yield {
+            request,
+            options: Default::default(),
+            payload,
+        })),
+        (id(), text(), payload()).prop_map(|(request, procedure, payload)| M::Call(msg::Call {
+            request,
+            options: Default::default(),
+            procedure,
+            payload,
+        })),
+        (id(), text(), payload()).prop_map(|(request, topic, payload)| M::Publish(msg::Publish {
+            request,
+            options: Default::default(),
+            topic,
+            payload,
+        })),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1_000, ..ProptestConfig::default() })]
+
+    /// Small frames of the routed messages: the split agrees with the whole
+    /// decode, and takes every one whose IDs and payload the walk reads
+    /// alone.
+    #[test]
+    fn json_small_split_agrees(msg in routed()) {
+        let bytes = Serializer::Json.encode(&msg).unwrap();
+        let ids_fit = match &msg {
+            Message::Event(m) => m.subscription <= MAX_ID && m.publication <= MAX_ID,
+            Message::Invocation(m) => m.request <= MAX_ID && m.registration <= MAX_ID,
+            Message::Result(m) => m.request <= MAX_ID,
+            Message::Yield(m) => m.request <= MAX_ID,
+            Message::Call(m) => m.request <= MAX_ID,
+            Message::Publish(m) => m.request <= MAX_ID,
+            _ => unreachable!("routed() makes no other"),
+        };
+        let payload = msg.payload().and_then(|p| p.values()).filter(|(a, k)| !a.is_empty() || !k.is_empty());
+        if ids_fit
+            && header_walked(&msg)
+            && payload.is_some_and(|(args, kwargs)| args.iter().chain(kwargs.values()).all(walked_alone) && kwargs.keys().all(|k| plain(k)))
+        {
+            for mode in [PayloadMode::Encoded, PayloadMode::Values] {
+                let (split, _) = wamp_proto::serializer::__json_split_and_whole(&bytes, mode, true);
+                prop_assert!(split.is_some(), "{:?}: {} did not split", mode, String::from_utf8_lossy(&bytes));
+            }
+        }
+        check_split(&bytes)?;
+    }
+
+    /// The same with one byte changed, added or taken away.
+    #[test]
+    fn json_small_split_agrees_on_damaged_frames(
+        msg in routed(),
         at in any::<prop::sample::Index>(),
         edit in 0..3u8,
         byte in prop::sample::select(b"[]{}\\\",:0123456789-+.eEtrunlfa \t\n\x01\x7f".to_vec()),
