@@ -12,7 +12,6 @@ use crate::json;
 use crate::json_check;
 use crate::message::{Kept, Message, WithoutPayload};
 use crate::payload::Payload;
-use crate::repr::SerializerSet;
 use crate::span;
 use crate::value::{Dict, List};
 
@@ -336,15 +335,10 @@ impl Serializer {
 
     /// Decodes `frame` with its payload checked, not built, then attaches
     /// the payload's bytes, as `keep` keeps them.
-    fn keep_encoded(
-        self,
-        input: Input<'_>,
-        keep: impl FnOnce(&[u8]) -> Bytes,
-    ) -> Result<Message, DecodeError> {
-        let frame = input.bytes();
+    fn keep_encoded(self, input: Input<'_>, keep: impl Fn(&[u8]) -> Bytes) -> Result<Message, DecodeError> {
         if self == Serializer::Json {
-            if let Some((msg, payload)) = self.keep_json_split(input, split_json) {
-                return Ok(attach(msg, payload, |range| keep(&frame[range])));
+            if let Some(msg) = self.keep_json_split(input, split_json, &keep) {
+                return Ok(msg);
             }
         }
         self.keep_encoded_whole(input, keep)
@@ -354,7 +348,7 @@ impl Serializer {
     fn keep_encoded_whole(
         self,
         input: Input<'_>,
-        keep: impl FnOnce(&[u8]) -> Bytes,
+        keep: impl Fn(&[u8]) -> Bytes,
     ) -> Result<Message, DecodeError> {
         let frame = input.bytes();
         let Kept(mut msg) = self.decode_serde(input).map_err(|reason| DecodeError {
@@ -381,31 +375,28 @@ impl Serializer {
     }
 
     /// A JSON frame decoded in two parts ([`json_check`]): the payload
-    /// checked by the walk, the elements before it read by the walk too
-    /// or, in a large frame, decoded from a copy of them. `None` where the
-    /// walk gives up or the copy does not decode: the frame is then decoded
-    /// whole.
+    /// checked by the walk and kept as `keep` keeps its bytes, the elements
+    /// before it read by the walk too or, in a large frame, decoded from a
+    /// copy of them. `None` where the walk gives up or the copy does not
+    /// decode: the frame is then decoded whole.
     fn keep_json_split(
         self,
         input: Input<'_>,
         splitter: Splitter<json_check::Check>,
-    ) -> Option<(Message, Option<KeptPayload>)> {
+        keep: impl Fn(&[u8]) -> Bytes,
+    ) -> Option<Message> {
         let text = input.text()?;
-        let mut split = splitter(text)?;
-        let msg = match split.header.take() {
-            Some(msg) => msg,
-            None => {
-                self.decode_serde::<Kept>(Input::Text(&header_of(text, &split)))
-                    .ok()?
-                    .0
-            }
-        };
-        let payload = split.reach().map(|reach| KeptPayload {
-            range: split.payload,
-            elements: split.elements,
-            reach,
+        let split = splitter(text)?;
+        // Empty or `null` `Arguments` and `ArgumentsKw`: kept as no values.
+        let payload = split.reach().map_or_else(Payload::default, |reach| {
+            Payload::encoded_by(
+                Serializer::Json,
+                keep(&text.as_bytes()[split.payload.clone()]),
+                split.elements,
+                reach,
+            )
         });
-        Some((msg, payload))
+        self.with_header(text, split.header, split.header_end, payload)
     }
 
     /// A JSON frame decoded in two parts ([`json_check`]), its payload as
@@ -415,12 +406,32 @@ impl Serializer {
     /// frame is then decoded whole.
     fn decode_json_split(self, input: Input<'_>, splitter: Splitter<json_check::Build>) -> Option<Message> {
         let text = input.text()?;
-        let mut split = splitter(text)?;
-        let mut msg = match split.header.take() {
-            Some(msg) => msg,
-            None => self.decode_serde(Input::Text(&header_of(text, &split))).ok()?,
-        };
-        *msg.payload_mut()? = Payload::new(split.args.unwrap_or_default(), split.kwargs.unwrap_or_default());
+        let split = splitter(text)?;
+        let payload = Payload::new(split.args.unwrap_or_default(), split.kwargs.unwrap_or_default());
+        self.with_header(text, split.header, split.header_end, payload)
+    }
+
+    /// The message a split JSON frame holds, with its `payload`: made from
+    /// the elements the walk read before the payload (`header`), or else
+    /// decoded from a copy of the frame that ends after them
+    /// (`text[..header_end]`), the payload put in its place.
+    fn with_header(
+        self,
+        text: &str,
+        header: Option<json_check::Header>,
+        header_end: usize,
+        payload: Payload,
+    ) -> Option<Message> {
+        if let Some(header) = header {
+            return Some(header.into_message(text, payload));
+        }
+        let mut copy = String::with_capacity(header_end + 1);
+        copy.push_str(&text[..header_end]);
+        copy.push(']');
+        // The copy has no payload: decoded as kept or as values, it makes
+        // the same message, so one decode serves both modes.
+        let Kept(mut msg) = self.decode_serde(Input::Text(&copy)).ok()?;
+        *msg.payload_mut()? = payload;
         Some(msg)
     }
 
@@ -490,9 +501,7 @@ pub fn __json_split_and_whole(
                 json_check::split
             };
             (
-                json.keep_json_split(input, splitter).map(|(msg, payload)| {
-                    attach(msg, payload, |range| Bytes::copy_from_slice(&bytes[range]))
-                }),
+                json.keep_json_split(input, splitter, Bytes::copy_from_slice),
                 json.keep_encoded_whole(input, Bytes::copy_from_slice),
             )
         }
@@ -512,34 +521,6 @@ fn split_json<M: json_check::Make>(text: &str) -> Option<json_check::Split<M>> {
     } else {
         json_check::split_small(text)
     }
-}
-
-/// The JSON message `split` was split from, without its payload.
-fn header_of<M: json_check::Make>(text: &str, split: &json_check::Split<M>) -> String {
-    let mut header = String::with_capacity(split.header_end + 1);
-    header.push_str(&text[..split.header_end]);
-    header.push(']');
-    header
-}
-
-/// Where a decoded frame's payload lies, and what its check found.
-struct KeptPayload {
-    range: std::ops::Range<usize>,
-    elements: u8,
-    reach: SerializerSet,
-}
-
-/// `msg` (decoded without its payload) with the JSON payload `payload`
-/// describes, its bytes as `keep` keeps that range of the frame.
-fn attach(
-    mut msg: Message,
-    payload: Option<KeptPayload>,
-    keep: impl FnOnce(std::ops::Range<usize>) -> Bytes,
-) -> Message {
-    if let (Some(p), Some(slot)) = (payload, msg.payload_mut()) {
-        *slot = Payload::encoded_by(Serializer::Json, keep(p.range), p.elements, p.reach);
-    }
-    msg
 }
 
 /// The bytes of one message, as its transport delivered them.
