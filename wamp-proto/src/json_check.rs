@@ -29,8 +29,9 @@
 //! details or options, and a URI without escapes); otherwise `serde_json`
 //! decodes them, from a copy of the frame that ends after them. Frames
 //! below [`FAST_CHECK_FROM`] are split only in the first case
-//! ([`split_small`]): there the walk saves `serde_json`'s reading of the
-//! whole message, a third to a half of a small message's decoding.
+//! ([`split_small`]): there the walk reads the whole message in about
+//! half the time `serde_json` takes (an EVENT of one integer with two
+//! 16-digit IDs: 92-97 ns against 197-208).
 //!
 //! [`PayloadMode::Encoded`]: crate::serializer::PayloadMode::Encoded
 //! [`PayloadMode::Values`]: crate::serializer::PayloadMode::Values
