@@ -724,10 +724,11 @@ const ZEROS: u64 = 0x3030_3030_3030_3030;
 /// How many of the eight bytes of `word` (little-endian: the first byte
 /// lowest) are ASCII digits before the first that is not.
 fn digits_in(word: u64) -> usize {
-    let x = word ^ ZEROS; // a digit's byte is now below 10
-                          // The high bit of a byte set where it was not a digit: 10 and up
-                          // reach 0x80 when 0x76 is added, and 0x80 and up have it already. A
-                          // carry out of such a byte only marks bytes after it.
+    // A digit's byte is now below 10.
+    let x = word ^ ZEROS;
+    // The high bit of a byte set where it was not a digit: 10 and up reach
+    // 0x80 when 0x76 is added, and 0x80 and up have it already. A carry out
+    // of such a byte only marks bytes after it.
     let not_digit = (x.wrapping_add(0x7676_7676_7676_7676) | x) & 0x8080_8080_8080_8080;
     not_digit.trailing_zeros() as usize / 8
 }
