@@ -435,50 +435,35 @@ impl Walk<'_> {
     /// reads them; `None` for any other message or shape, `pos` then
     /// anywhere.
     fn header(&mut self, ty: MessageType) -> Option<Header> {
-        Some(match ty {
-            MessageType::Event => {
-                let (subscription, publication) = (self.id()?, self.id()?);
-                self.empty_dict()?;
-                Header::Event {
-                    subscription,
-                    publication,
-                }
-            }
-            MessageType::Invocation => {
-                let (request, registration) = (self.id()?, self.id()?);
-                self.empty_dict()?;
-                Header::Invocation {
-                    request,
-                    registration,
-                }
-            }
-            MessageType::Result => {
-                let request = self.id()?;
-                self.empty_dict()?;
-                Header::Result { request }
-            }
-            MessageType::Yield => {
-                let request = self.id()?;
-                self.empty_dict()?;
-                Header::Yield { request }
-            }
-            MessageType::Call => {
-                let request = self.id()?;
-                self.empty_dict()?;
-                Header::Call {
-                    request,
-                    procedure: self.plain_string()?,
-                }
-            }
-            MessageType::Publish => {
-                let request = self.id()?;
-                self.empty_dict()?;
-                Header::Publish {
-                    request,
-                    topic: self.plain_string()?,
-                }
-            }
+        use MessageType as T;
+        // One ID, or two; then the empty dictionary; then the URI, if any.
+        let two_ids = match ty {
+            T::Event | T::Invocation => true,
+            T::Result | T::Yield | T::Call | T::Publish => false,
             _ => return None,
+        };
+        let first = self.id()?;
+        let second = if two_ids { self.id()? } else { 0 };
+        self.empty_dict()?;
+        Some(match ty {
+            T::Event => Header::Event {
+                subscription: first,
+                publication: second,
+            },
+            T::Invocation => Header::Invocation {
+                request: first,
+                registration: second,
+            },
+            T::Result => Header::Result { request: first },
+            T::Yield => Header::Yield { request: first },
+            T::Call => Header::Call {
+                request: first,
+                procedure: self.plain_string()?,
+            },
+            _ => Header::Publish {
+                request: first,
+                topic: self.plain_string()?,
+            },
         })
     }
 
