@@ -10,15 +10,20 @@
 //!
 //! - exact entries are one hash lookup;
 //! - prefix entries are found by hashing the URI once, incrementally: at
-//!   each length some prefix pattern has, the running hash is looked up,
-//!   and a hit is compared with the URI's first bytes;
+//!   each length some prefix pattern has, and only where the URI's byte
+//!   there is the last byte of some pattern of that length (so prefixes
+//!   ending in `.`, the usual kind, are looked up only where the URI has a
+//!   `.`), the running hash is looked up, and a hit is compared with the
+//!   URI's first bytes;
 //! - wildcard entries live in a tree of URI components, walked along the
 //!   URI, the concrete branch before the wildcard one, so the first match
 //!   found is the most specific. A node with a few concrete children finds
-//!   one by comparing them, a node with many by hashing the component.
+//!   one by comparing them, a node with many by hashing the component. A
+//!   URI with a number of components no wildcard pattern has (a pattern
+//!   matches URIs of its own number only) skips the walk.
 
 use std::collections::hash_map::RandomState;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 
 use wamp_proto::uri::MatchPolicy;
@@ -30,6 +35,14 @@ pub struct PatternIndex {
     exact: HashMap<String, Id>,
     prefix: Prefixes,
     wildcard: WildcardNode,
+    /// How many wildcard patterns there are of each number of components
+    /// (index 0 unused): a URI of another number skips the tree.
+    wildcard_depths: Vec<usize>,
+}
+
+/// The number of `.`-separated components of a URI or pattern.
+fn components(uri: &str) -> usize {
+    uri.bytes().filter(|&b| b == b'.').count() + 1
 }
 
 impl PatternIndex {
@@ -49,7 +62,16 @@ impl PatternIndex {
                 self.exact.insert(uri, id);
             }
             MatchPolicy::Prefix => self.prefix.insert(uri, id),
-            MatchPolicy::Wildcard => self.wildcard.insert(&uri, id),
+            MatchPolicy::Wildcard => {
+                if self.wildcard.get(&uri).is_none() {
+                    let depth = components(&uri);
+                    if self.wildcard_depths.len() <= depth {
+                        self.wildcard_depths.resize(depth + 1, 0);
+                    }
+                    self.wildcard_depths[depth] += 1;
+                }
+                self.wildcard.insert(&uri, id);
+            }
         }
     }
 
@@ -61,9 +83,22 @@ impl PatternIndex {
             }
             MatchPolicy::Prefix => self.prefix.remove(uri),
             MatchPolicy::Wildcard => {
+                if self.wildcard.get(uri).is_none() {
+                    return;
+                }
                 self.wildcard.remove(&mut uri.split('.'));
+                let depth = components(uri);
+                self.wildcard_depths[depth] -= 1;
+                while self.wildcard_depths.last() == Some(&0) {
+                    self.wildcard_depths.pop();
+                }
             }
         }
+    }
+
+    /// Whether some wildcard pattern has as many components as `uri`.
+    fn may_match_wildcard(&self, uri: &str) -> bool {
+        !self.wildcard_depths.is_empty() && self.wildcard_depths.get(components(uri)).is_some_and(|&n| n > 0)
     }
 
     /// Whether the index is empty.
@@ -82,7 +117,7 @@ impl PatternIndex {
         if let Some(id) = longest {
             return Some((id, MatchPolicy::Prefix));
         }
-        if self.wildcard.is_empty() {
+        if !self.may_match_wildcard(uri) {
             return None;
         }
         let mut best = None;
@@ -101,7 +136,7 @@ impl PatternIndex {
             all.push((*id, MatchPolicy::Exact));
         }
         self.prefix.matches(uri, |id| all.push((id, MatchPolicy::Prefix)));
-        if !self.wildcard.is_empty() {
+        if self.may_match_wildcard(uri) {
             self.wildcard.matches(uri.split('.'), &mut |id| {
                 all.push((id, MatchPolicy::Wildcard));
                 true
@@ -120,9 +155,32 @@ struct Prefixes {
     /// unless two collide). The keys are keyed hashes already, so this map
     /// only mixes them ([`IdMap`]) rather than hashing them again.
     by_hash: IdMap<u64, Vec<(String, Id)>>,
-    /// How many patterns there are of each length in bytes: a lookup
-    /// looks only at these lengths.
-    lens: BTreeMap<usize, usize>,
+    /// The lengths in bytes patterns have, shortest first: a lookup looks
+    /// only at these lengths.
+    lens: Vec<PrefixLen>,
+}
+
+/// The byte that ends `bytes[..len]`, as an index into [`PrefixLen::ends`]
+/// (0 for an empty prefix, which ends nothing and matches everything).
+fn end_at(bytes: &[u8], len: usize) -> usize {
+    len.checked_sub(1).map_or(0, |i| usize::from(bytes[i]))
+}
+
+/// The prefix patterns of one length.
+#[derive(Debug)]
+struct PrefixLen {
+    len: usize,
+    /// How many end with each byte: a URI whose byte at `len - 1` ends
+    /// none of them is not looked up at this length. (1 KiB per length in
+    /// use, so at most about a megabyte for the lengths below 1 KiB; a
+    /// longer pattern takes more than that itself.)
+    ends: Box<[u32; 256]>,
+}
+
+impl PrefixLen {
+    fn is_empty(&self) -> bool {
+        self.ends.iter().all(|&n| n == 0)
+    }
 }
 
 impl Prefixes {
@@ -143,8 +201,17 @@ impl Prefixes {
         match bucket.iter_mut().find(|(p, _)| *p == uri) {
             Some(entry) => entry.1 = id,
             None => {
+                let end = end_at(uri.as_bytes(), len);
                 bucket.push((uri, id));
-                *self.lens.entry(len).or_default() += 1;
+                let at = match self.lens.binary_search_by_key(&len, |l| l.len) {
+                    Ok(at) => at,
+                    Err(at) => {
+                        let ends = Box::new([0; 256]);
+                        self.lens.insert(at, PrefixLen { len, ends });
+                        at
+                    }
+                };
+                self.lens[at].ends[end] += 1;
             }
         }
     }
@@ -161,10 +228,10 @@ impl Prefixes {
         if bucket.is_empty() {
             self.by_hash.remove(&key);
         }
-        if let Some(n) = self.lens.get_mut(&uri.len()) {
-            *n -= 1;
-            if *n == 0 {
-                self.lens.remove(&uri.len());
+        if let Ok(at) = self.lens.binary_search_by_key(&uri.len(), |l| l.len) {
+            self.lens[at].ends[end_at(uri.as_bytes(), uri.len())] -= 1;
+            if self.lens[at].is_empty() {
+                self.lens.remove(at);
             }
         }
     }
@@ -180,7 +247,13 @@ impl Prefixes {
         let bytes = uri.as_bytes();
         let mut h = self.hasher.build_hasher();
         let mut hashed = 0;
-        for &len in self.lens.range(..=bytes.len()).map(|(len, _)| len) {
+        for &PrefixLen { len, ref ends } in &self.lens {
+            if len > bytes.len() {
+                break;
+            }
+            if ends[end_at(bytes, len)] == 0 {
+                continue;
+            }
             h.write(&bytes[hashed..len]);
             hashed = len;
             let Some(bucket) = self.by_hash.get(&h.finish()) else {
@@ -473,6 +546,50 @@ mod tests {
         assert_eq!(idx.best_match("a.b.c"), Some((1, Wildcard)));
         idx.remove("a..c", Wildcard);
         assert!(idx.is_empty());
+    }
+
+    #[test]
+    fn the_filters_skip_only_what_cannot_match() {
+        use MatchPolicy::*;
+        // Two prefixes of one length, ending in different bytes.
+        let mut idx = index(&[
+            ("com.app.", Prefix, 1),
+            ("com.appx", Prefix, 2),
+            ("com..status", Wildcard, 3),
+            ("", Prefix, 4),
+        ]);
+        let ids = |idx: &PatternIndex, uri: &str| {
+            let mut v: Vec<Id> = idx.all_matches(uri).into_iter().map(|(id, _)| id).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(ids(&idx, "com.app.z"), vec![1, 4]);
+        assert_eq!(ids(&idx, "com.appxy"), vec![2, 4]);
+        assert_eq!(ids(&idx, "com.a.status"), vec![3, 4]);
+        assert_eq!(
+            ids(&idx, "com.a.b.status"),
+            vec![4],
+            "another number of components"
+        );
+        idx.remove("com.appx", Prefix);
+        assert_eq!(ids(&idx, "com.appxy"), vec![4]);
+        assert_eq!(
+            ids(&idx, "com.app.z"),
+            vec![1, 4],
+            "the other end of that length stays"
+        );
+        // Removing what is not there, or storing a pattern again, leaves
+        // the counts as they were.
+        idx.remove("x..y", Wildcard);
+        idx.remove("com.appx", Prefix);
+        idx.insert("com..status".into(), Wildcard, 5);
+        assert_eq!(ids(&idx, "com.a.status"), vec![4, 5]);
+        idx.remove("com..status", Wildcard);
+        assert_eq!(ids(&idx, "com.a.status"), vec![4]);
+        idx.remove("com.app.", Prefix);
+        idx.remove("", Prefix);
+        assert!(idx.is_empty());
+        assert!(idx.wildcard_depths.is_empty() && idx.prefix.lens.is_empty());
     }
 
     /// The index as a list, matched the plain way: what the index must
