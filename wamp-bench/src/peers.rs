@@ -34,7 +34,7 @@ use wamp::Serializer;
 use crate::crossbar::workspace_root;
 use crate::memory::{spawn_router, RouterProcess};
 use crate::report::{ids, PeerRow};
-use crate::workload::{self, pid_cpu, Api, Endpoint, Pace, Timing, EVENT_WINDOW, IN_FLIGHT};
+use crate::workload::{self, on_worker, pid_cpu, Api, Endpoint, Pace, Timing, EVENT_WINDOW, IN_FLIGHT};
 
 /// The peers' cargo project (battler-wamp), relative to the workspace root.
 const PROJECT: &str = "wamp-bench/peers";
@@ -392,7 +392,12 @@ pub fn client_child(workload: &str, url: &str, seconds: f64, lanes: usize, windo
     };
     let result = rt.block_on(async {
         match workload {
-            "calls" => workload::calls_with_lanes(&endpoint, timing, Api::Untyped, lanes)
+            // In a task of its own, as a deployed client's work runs and as
+            // the process pair's client does (`on_worker`).
+            "calls" => {
+                on_worker(
+                    async move { workload::calls_with_lanes(&endpoint, timing, Api::Untyped, lanes).await },
+                )
                 .await
                 .map(|c| {
                     json!({
@@ -409,8 +414,9 @@ pub fn client_child(workload: &str, url: &str, seconds: f64, lanes: usize, windo
                             "lanes": lanes,
                         },
                     })
-                }),
-            "events" => workload::events(&endpoint, timing, 1, pace(window))
+                })
+            }
+            "events" => on_worker(async move { workload::events(&endpoint, timing, 1, pace(window)).await })
                 .await
                 .map(|f| {
                     json!({

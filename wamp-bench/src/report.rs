@@ -352,6 +352,8 @@ pub struct Scale {
     pub index_event_ns: Option<(f64, f64)>,
     /// The same for the call workload's procedure (the best match).
     pub index_call_ns: Option<(f64, f64)>,
+    /// The same for [`crate::scale::UNFILTERED_TOPIC`] (all matches).
+    pub index_unfiltered_ns: Option<(f64, f64)>,
     /// Errors and caveats.
     pub note: String,
 }
@@ -783,7 +785,7 @@ impl Report {
         let finite = |v: Option<f64>| v.filter(|v| v.is_finite());
         t.push(ratio_target(
             t_id::MATCH_SCALE_CALLS,
-            "CPU per call with 120,000 registrations in the realm vs one (in-process)",
+            "CPU per call with 120,000 registrations in the realm vs one (in-process, one thread)",
             finite(scale.and_then(|s| s.scaled_call_cpu_us)),
             finite(scale.and_then(|s| s.base_call_cpu_us)),
             " us",
@@ -791,7 +793,7 @@ impl Report {
         ));
         t.push(ratio_target(
             t_id::MATCH_SCALE_EVENTS,
-            "CPU per event with 120,000 subscriptions in the realm vs one (in-process)",
+            "CPU per event with 120,000 subscriptions in the realm vs one (in-process, one thread)",
             finite(scale.and_then(|s| s.scaled_event_cpu_us)),
             finite(scale.and_then(|s| s.base_event_cpu_us)),
             " us",
@@ -1083,7 +1085,8 @@ impl Report {
             let _ = writeln!(s);
             let _ = writeln!(
                 s,
-                "In-process: a realm holding {} registrations and as many subscriptions (100,000 exact, 10,000 \
+                "In-process, on a current-thread runtime (the routing's CPU, without hand-offs between threads): a \
+                 realm holding {} registrations and as many subscriptions (100,000 exact, 10,000 \
                  prefix, 10,000 wildcard) besides the workload's own, against a realm (of a second router in the same \
                  process) with the workload's own only; the two measured in turns, {} rounds, medians. Registered in \
                  {} s ({} bytes each), subscribed in {} s ({} bytes each; process memory, router and client).",
@@ -1130,6 +1133,14 @@ impl Report {
                     crate::scale::INDEX_BATCHES,
                     fmt_num(crate::scale::INDEX_LOOKUPS as f64, 0),
                 );
+                if let Some((one, filled)) = sc.index_unfiltered_ns {
+                    let _ = writeln!(
+                        s,
+                        "A topic that the index's filters spare nothing (`{}`: a `.` where some prefixes end, and the \
+                         wildcards' number of components), all matches: {filled:.0} ns filled against {one:.0} ns.",
+                        crate::scale::UNFILTERED_TOPIC,
+                    );
+                }
             }
         }
         if !self.peers.is_empty() || !self.peers_note.is_empty() {
