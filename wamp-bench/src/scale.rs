@@ -3,8 +3,8 @@
 //! subscriptions), against a realm with only the workload's own
 //! registration and subscription, the two measured in turns (five rounds,
 //! medians). In-process (no sockets, no serializer) and on one thread, so
-//! what changes is the router's matching. Also: the time to register and subscribe them all,
-//! and the process memory they take.
+//! what changes is the router's matching. Also: the time to register and
+//! subscribe them all, and the process memory they take.
 
 use std::hint::black_box;
 use std::time::Instant;
