@@ -98,6 +98,7 @@ impl PatternIndex {
 
     /// Whether some wildcard pattern has as many components as `uri`.
     fn may_match_wildcard(&self, uri: &str) -> bool {
+        // Without wildcard patterns, the URI's dots are not even counted.
         !self.wildcard_depths.is_empty() && self.wildcard_depths.get(components(uri)).is_some_and(|&n| n > 0)
     }
 
@@ -436,6 +437,13 @@ mod tests {
         idx
     }
 
+    /// The ids of every match of `uri`, sorted.
+    fn ids(idx: &PatternIndex, uri: &str) -> Vec<Id> {
+        let mut v: Vec<Id> = idx.all_matches(uri).into_iter().map(|(id, _)| id).collect();
+        v.sort();
+        v
+    }
+
     #[test]
     fn exact_beats_prefix_beats_wildcard() {
         use MatchPolicy::*;
@@ -533,9 +541,7 @@ mod tests {
             ("a..c", Wildcard, 4),
             ("x", Prefix, 5),
         ]);
-        let mut got: Vec<Id> = idx.all_matches("a.b.c").into_iter().map(|(id, _)| id).collect();
-        got.sort();
-        assert_eq!(got, vec![1, 2, 3, 4]);
+        assert_eq!(ids(&idx, "a.b.c"), vec![1, 2, 3, 4]);
     }
 
     #[test]
@@ -558,11 +564,6 @@ mod tests {
             ("com..status", Wildcard, 3),
             ("", Prefix, 4),
         ]);
-        let ids = |idx: &PatternIndex, uri: &str| {
-            let mut v: Vec<Id> = idx.all_matches(uri).into_iter().map(|(id, _)| id).collect();
-            v.sort();
-            v
-        };
         assert_eq!(ids(&idx, "com.app.z"), vec![1, 4]);
         assert_eq!(ids(&idx, "com.appxy"), vec![2, 4]);
         assert_eq!(ids(&idx, "com.a.status"), vec![3, 4]);
