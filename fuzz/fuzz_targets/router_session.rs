@@ -223,7 +223,7 @@ impl State {
 
     fn receive(&mut self, msg: Message) {
         match &msg {
-            Message::Welcome(msg::Welcome { .. }) => {}
+            Message::Welcome(_) => {}
             Message::Abort(msg::Abort { reason, .. }) | Message::Goodbye(msg::Goodbye { reason, .. }) => {
                 assert!(!reason.is_empty(), "the session ended without a reason: {msg:?}");
                 self.closed_by_router.get_or_insert(reason.clone());
@@ -277,8 +277,8 @@ impl State {
                 };
                 self.answered(*request, kind, true, &msg);
             }
-            Message::Invocation(msg::Invocation { request, .. }) => self.invocations.push(*request),
-            Message::Interrupt(msg::Interrupt { .. }) | Message::Event(msg::Event { .. }) => {}
+            Message::Invocation(m) => self.invocations.push(m.request),
+            Message::Interrupt(msg::Interrupt { .. }) | Message::Event(_) => {}
             Message::Unsubscribed(msg::Unsubscribed { .. })
             | Message::Unregistered(msg::Unregistered { .. }) => {} // revocations
             other => panic!("a router sent a client {other:?}"),
@@ -328,7 +328,7 @@ fn hello(realm: &str, roles: bool) -> Message {
         }
         details.roles = Some(r);
     }
-    Message::Hello(msg::Hello {
+    Message::from(msg::Hello {
         realm: realm.into(),
         details,
     })
@@ -383,7 +383,7 @@ fn message(step: Step, st: &mut State) -> Option<(Message, Option<(Id, Kind)>)> 
                 exclude_me,
                 ..Default::default()
             };
-            let msg = Message::Publish(msg::Publish {
+            let msg = Message::from(msg::Publish {
                 request,
                 options,
                 topic: uri(topic),
@@ -445,7 +445,7 @@ fn message(step: Step, st: &mut State) -> Option<(Message, Option<(Id, Kind)>)> 
                 receive_progress: Some(progress),
                 ..Default::default()
             };
-            let msg = Message::Call(msg::Call {
+            let msg = Message::from(msg::Call {
                 request,
                 options,
                 procedure: uri(procedure),
@@ -498,7 +498,7 @@ fn message(step: Step, st: &mut State) -> Option<(Message, Option<(Id, Kind)>)> 
         }
         Step::Stray { kind, id } => {
             let msg = match kind % 8 {
-                0 => Message::Welcome(msg::Welcome {
+                0 => Message::from(msg::Welcome {
                     session: id,
                     details: Default::default(),
                 }),
@@ -511,13 +511,13 @@ fn message(step: Step, st: &mut State) -> Option<(Message, Option<(Id, Kind)>)> 
                     details: Default::default(),
                     payload: wamp_proto::Payload::new(vec![], Dict::new()),
                 }),
-                3 => Message::Invocation(msg::Invocation {
+                3 => Message::from(msg::Invocation {
                     request: id,
                     registration: id,
                     details: Default::default(),
                     payload: wamp_proto::Payload::new(vec![], Dict::new()),
                 }),
-                4 => Message::Event(msg::Event {
+                4 => Message::from(msg::Event {
                     subscription: id,
                     publication: id,
                     details: Default::default(),
@@ -567,7 +567,7 @@ async fn bystander(router: &Router) -> (mpsc::Sender<Ask>, tokio::task::JoinHand
         .expect("bystander HELLO");
     assert!(matches!(
         conn.receiver.recv().await,
-        Some(Message::Welcome(msg::Welcome { .. }))
+        Some(Message::Welcome(_))
     ));
     let register = Message::Register(msg::Register {
         request: 1,
@@ -598,7 +598,7 @@ async fn bystander(router: &Router) -> (mpsc::Sender<Ask>, tokio::task::JoinHand
                 ask = rx.recv() => match ask {
                     Some(Ask::CallSelf(done)) => {
                         request += 1;
-                        let call = Message::Call(msg::Call {
+                        let call = Message::from(msg::Call {
                             request,
                             options: Default::default(),
                             procedure: BYSTANDER_PROC.into(),                            payload: wamp_proto::Payload::new(vec![Value::Str("ping".into())], Dict::new()),
@@ -611,10 +611,11 @@ async fn bystander(router: &Router) -> (mpsc::Sender<Ask>, tokio::task::JoinHand
                     None => return String::new(),
                 },
                 msg = conn.receiver.recv() => match msg {
-                    Some(Message::Invocation(msg::Invocation { request, payload, .. })) => {
+                    Some(Message::Invocation(m)) => {
                         let answer = Message::Yield(msg::Yield {
-                            request,
-                            options: Default::default(),                            payload,
+                            request: m.request,
+                            options: Default::default(),
+                            payload: m.payload,
                         });
                         let _ = conn.sender.send(answer).await;
                     }
@@ -623,7 +624,7 @@ async fn bystander(router: &Router) -> (mpsc::Sender<Ask>, tokio::task::JoinHand
                             let _ = done.send(id == request);
                         }
                     }
-                    Some(Message::Event(msg::Event { .. })) | Some(Message::Interrupt(msg::Interrupt { .. })) => {}
+                    Some(Message::Event(_)) | Some(Message::Interrupt(msg::Interrupt { .. })) => {}
                     Some(other) => return format!("bystander got {other:?}"),
                     None => return format!("bystander's connection ended: {:?}", conn.close_reason.get()),
                 },

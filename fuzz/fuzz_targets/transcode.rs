@@ -39,9 +39,11 @@ fn forward(msg: Message) -> Option<Forward> {
 
 fn forward_unchecked(msg: Message) -> Option<Forward> {
     Some(match msg {
-        Message::Publish(msg::Publish { topic, payload, .. }) => Forward {
+        Message::Publish(m) => {
+            let msg::Publish { topic, payload, .. } = *m;
+            Forward {
             // A pattern subscription's EVENT carries the topic.
-            out: Message::Event(msg::Event {
+            out: Message::from(msg::Event {
                 subscription: 1,
                 publication: 2,
                 details: EventDetails {
@@ -52,11 +54,12 @@ fn forward_unchecked(msg: Message) -> Option<Forward> {
             }),
             details: Dict::new(),
             uri: Some(topic),
-        },
-        Message::Call(msg::Call {
-            procedure, payload, ..
-        }) => Forward {
-            out: Message::Invocation(msg::Invocation {
+            }
+        }
+        Message::Call(m) => {
+            let msg::Call { procedure, payload, .. } = *m;
+            Forward {
+            out: Message::from(msg::Invocation {
                 request: 1,
                 registration: 2,
                 details: InvocationDetails {
@@ -67,7 +70,8 @@ fn forward_unchecked(msg: Message) -> Option<Forward> {
             }),
             details: Dict::new(),
             uri: Some(procedure),
-        },
+            }
+        }
         Message::Yield(msg::Yield { payload, .. }) => Forward {
             out: Message::Result(msg::Result {
                 request: 1,
@@ -105,17 +109,17 @@ fn values(p: &wamp_proto::Payload) -> (&List, &Dict) {
 /// The forwarded payload: args, kwargs, ERROR details and the URI.
 fn parts(msg: &Message) -> (&List, &Dict, Option<&Dict>, Option<&str>) {
     match msg {
-        Message::Event(msg::Event { details, payload, .. }) => (
-            values(payload).0,
-            values(payload).1,
+        Message::Event(m) => (
+            values(&m.payload).0,
+            values(&m.payload).1,
             None,
-            details.topic.as_deref(),
+            m.details.topic.as_deref(),
         ),
-        Message::Invocation(msg::Invocation { details, payload, .. }) => (
-            values(payload).0,
-            values(payload).1,
+        Message::Invocation(m) => (
+            values(&m.payload).0,
+            values(&m.payload).1,
             None,
-            details.procedure.as_deref(),
+            m.details.procedure.as_deref(),
         ),
         Message::Result(msg::Result { payload, .. }) => (values(payload).0, values(payload).1, None, None),
         Message::Error(msg::Error {

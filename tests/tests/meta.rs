@@ -475,7 +475,7 @@ async fn raw_peer(router: &Router, revocation: bool) -> (wamp::proto::transport:
         },
     };
     conn.sender.send(hello.into()).await.unwrap();
-    let Message::Welcome(msg::Welcome { session, .. }) = recv(&mut conn).await else {
+    let Message::Welcome(welcome) = recv(&mut conn).await else {
         panic!("no WELCOME")
     };
     let register = msg::Register {
@@ -496,7 +496,7 @@ async fn raw_peer(router: &Router, revocation: bool) -> (wamp::proto::transport:
     let Message::Subscribed(msg::Subscribed { subscription, .. }) = recv(&mut conn).await else {
         panic!("no SUBSCRIBED")
     };
-    (conn, session, registration, subscription)
+    (conn, welcome.session, registration, subscription)
 }
 
 /// Revocation on the wire: a peer that announced `registration_revocation`

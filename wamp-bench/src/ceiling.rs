@@ -38,7 +38,7 @@ use crate::workload::{cpu_us_per_op, per_second, process_cpu, Clock, Rate, Timin
 /// The JSON CALL our workloads send, as it goes on the wire, with a
 /// six-digit request ID (a typical one a few seconds into a run).
 pub fn call_frame() -> String {
-    let call = Message::Call(msg::Call {
+    let call = Message::from(msg::Call {
         request: 123_456,
         options: CallOptions::default(),
         procedure: PROCEDURE.into(),

@@ -138,7 +138,7 @@ async fn row(size_name: &str, size: usize, kind: Kind, timing: Timing) -> Payloa
 
 /// The bare echo of the CALL frame our caller sends for this argument.
 async fn echo(size: usize, kind: Kind, timing: Timing) -> Result<workload::Rate, String> {
-    let call = Message::Call(msg::Call {
+    let call = Message::from(msg::Call {
         request: 123_456,
         options: CallOptions::default(),
         procedure: ECHO_PROCEDURE.into(),

@@ -243,7 +243,7 @@ mod tests {
             (vec![], kwargs.clone()),
             (vec![Value::Bytes(vec![0, 1, 2]), Value::Float(2.5)], kwargs),
         ] {
-            let m = Message::Event(msg::Event {
+            let m = Message::from(msg::Event {
                 subscription: 1,
                 publication: 2,
                 details: Default::default(),
@@ -269,7 +269,7 @@ mod tests {
             (vec![Value::Str("a\"b\u{1}".into()), Value::UInt(7)], Dict::new()),
             (vec![], kwargs),
         ] {
-            let publish = Message::Publish(msg::Publish {
+            let publish = Message::from(msg::Publish {
                 request: 1,
                 options: Default::default(),
                 topic: "com.t".into(),

@@ -104,7 +104,7 @@ impl Header {
             Header::Event {
                 subscription,
                 publication,
-            } => Message::Event(msg::Event {
+            } => Message::from(msg::Event {
                 subscription,
                 publication,
                 details: Default::default(),
@@ -113,7 +113,7 @@ impl Header {
             Header::Invocation {
                 request,
                 registration,
-            } => Message::Invocation(msg::Invocation {
+            } => Message::from(msg::Invocation {
                 request,
                 registration,
                 details: Default::default(),
@@ -129,13 +129,13 @@ impl Header {
                 options: Default::default(),
                 payload,
             }),
-            Header::Call { request, procedure } => Message::Call(msg::Call {
+            Header::Call { request, procedure } => Message::from(msg::Call {
                 request,
                 options: Default::default(),
                 procedure: text[procedure].to_owned(),
                 payload,
             }),
-            Header::Publish { request, topic } => Message::Publish(msg::Publish {
+            Header::Publish { request, topic } => Message::from(msg::Publish {
                 request,
                 options: Default::default(),
                 topic: text[topic].to_owned(),

@@ -76,65 +76,90 @@ impl fmt::Display for MessageType {
 /// A WAMP message: one variant per message type, each holding the struct
 /// of the same name in [`msg`]. Non-exhaustive: later versions
 /// of the specification add message types.
+///
+/// The structs larger than about a hundred bytes (HELLO, WELCOME, PUBLISH,
+/// EVENT, CALL, INVOCATION: their options and details have many fields)
+/// are boxed, so that a `Message` is at most 128 bytes: it moves between
+/// decoder, queues and handlers in a few register copies rather than a
+/// call to `memcpy` (moves of the 256-byte unboxed enum were a tenth of a
+/// router's CPU per routed call). Build one with `From`
+/// (`Message::Call(_)`, or `.into()`), which boxes where
+/// the variant does.
+///
+/// ```
+/// use wamp_proto::{msg, CallOptions, Message, Payload};
+/// let call = Message::from(msg::Call {
+///     request: 1,
+///     options: CallOptions::default(),
+///     procedure: "com.example.add".into(),
+///     payload: Payload::default(),
+/// });
+/// let Message::Call(c) = &call else { unreachable!() };
+/// assert_eq!(c.procedure, "com.example.add");
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 #[allow(missing_docs)]
 pub enum Message {
-    Hello(msg::Hello),
-    Welcome(msg::Welcome),
+    Hello(Box<msg::Hello>),
+    Welcome(Box<msg::Welcome>),
     Abort(msg::Abort),
     Challenge(msg::Challenge),
     Authenticate(msg::Authenticate),
     Goodbye(msg::Goodbye),
     Error(msg::Error),
-    Publish(msg::Publish),
+    Publish(Box<msg::Publish>),
     Published(msg::Published),
     Subscribe(msg::Subscribe),
     Subscribed(msg::Subscribed),
     Unsubscribe(msg::Unsubscribe),
     Unsubscribed(msg::Unsubscribed),
-    Event(msg::Event),
-    Call(msg::Call),
+    Event(Box<msg::Event>),
+    Call(Box<msg::Call>),
     Cancel(msg::Cancel),
     Result(msg::Result),
     Register(msg::Register),
     Registered(msg::Registered),
     Unregister(msg::Unregister),
     Unregistered(msg::Unregistered),
-    Invocation(msg::Invocation),
+    Invocation(Box<msg::Invocation>),
     Interrupt(msg::Interrupt),
     Yield(msg::Yield),
 }
+
+// The bound the boxing above keeps: a struct that grows past it is boxed
+// too (or made smaller) rather than making every message larger.
+const _: () = assert!(std::mem::size_of::<Message>() <= 128);
 
 impl Message {
     /// The message's type.
     pub fn message_type(&self) -> MessageType {
         use MessageType as T;
         match self {
-            Message::Hello(msg::Hello { .. }) => T::Hello,
-            Message::Welcome(msg::Welcome { .. }) => T::Welcome,
-            Message::Abort(msg::Abort { .. }) => T::Abort,
-            Message::Challenge(msg::Challenge { .. }) => T::Challenge,
-            Message::Authenticate(msg::Authenticate { .. }) => T::Authenticate,
-            Message::Goodbye(msg::Goodbye { .. }) => T::Goodbye,
-            Message::Error(msg::Error { .. }) => T::Error,
-            Message::Publish(msg::Publish { .. }) => T::Publish,
-            Message::Published(msg::Published { .. }) => T::Published,
-            Message::Subscribe(msg::Subscribe { .. }) => T::Subscribe,
-            Message::Subscribed(msg::Subscribed { .. }) => T::Subscribed,
-            Message::Unsubscribe(msg::Unsubscribe { .. }) => T::Unsubscribe,
-            Message::Unsubscribed(msg::Unsubscribed { .. }) => T::Unsubscribed,
-            Message::Event(msg::Event { .. }) => T::Event,
-            Message::Call(msg::Call { .. }) => T::Call,
-            Message::Cancel(msg::Cancel { .. }) => T::Cancel,
-            Message::Result(msg::Result { .. }) => T::Result,
-            Message::Register(msg::Register { .. }) => T::Register,
-            Message::Registered(msg::Registered { .. }) => T::Registered,
-            Message::Unregister(msg::Unregister { .. }) => T::Unregister,
-            Message::Unregistered(msg::Unregistered { .. }) => T::Unregistered,
-            Message::Invocation(msg::Invocation { .. }) => T::Invocation,
-            Message::Interrupt(msg::Interrupt { .. }) => T::Interrupt,
-            Message::Yield(msg::Yield { .. }) => T::Yield,
+            Message::Hello(_) => T::Hello,
+            Message::Welcome(_) => T::Welcome,
+            Message::Abort(_) => T::Abort,
+            Message::Challenge(_) => T::Challenge,
+            Message::Authenticate(_) => T::Authenticate,
+            Message::Goodbye(_) => T::Goodbye,
+            Message::Error(_) => T::Error,
+            Message::Publish(_) => T::Publish,
+            Message::Published(_) => T::Published,
+            Message::Subscribe(_) => T::Subscribe,
+            Message::Subscribed(_) => T::Subscribed,
+            Message::Unsubscribe(_) => T::Unsubscribe,
+            Message::Unsubscribed(_) => T::Unsubscribed,
+            Message::Event(_) => T::Event,
+            Message::Call(_) => T::Call,
+            Message::Cancel(_) => T::Cancel,
+            Message::Result(_) => T::Result,
+            Message::Register(_) => T::Register,
+            Message::Registered(_) => T::Registered,
+            Message::Unregister(_) => T::Unregister,
+            Message::Unregistered(_) => T::Unregistered,
+            Message::Invocation(_) => T::Invocation,
+            Message::Interrupt(_) => T::Interrupt,
+            Message::Yield(_) => T::Yield,
         }
     }
 
@@ -142,11 +167,11 @@ impl Message {
     /// PUBLISH, EVENT, CALL, RESULT, INVOCATION, YIELD and ERROR.
     pub fn payload(&self) -> Option<&Payload> {
         match self {
-            Message::Publish(msg::Publish { payload, .. })
-            | Message::Event(msg::Event { payload, .. })
-            | Message::Call(msg::Call { payload, .. })
-            | Message::Result(msg::Result { payload, .. })
-            | Message::Invocation(msg::Invocation { payload, .. })
+            Message::Publish(m) => Some(&m.payload),
+            Message::Event(m) => Some(&m.payload),
+            Message::Call(m) => Some(&m.payload),
+            Message::Invocation(m) => Some(&m.payload),
+            Message::Result(msg::Result { payload, .. })
             | Message::Yield(msg::Yield { payload, .. })
             | Message::Error(msg::Error { payload, .. }) => Some(payload),
             _ => None,
@@ -156,11 +181,11 @@ impl Message {
     /// The payload, mutably (see [`Message::payload`]).
     pub fn payload_mut(&mut self) -> Option<&mut Payload> {
         match self {
-            Message::Publish(msg::Publish { payload, .. })
-            | Message::Event(msg::Event { payload, .. })
-            | Message::Call(msg::Call { payload, .. })
-            | Message::Result(msg::Result { payload, .. })
-            | Message::Invocation(msg::Invocation { payload, .. })
+            Message::Publish(m) => Some(&mut m.payload),
+            Message::Event(m) => Some(&mut m.payload),
+            Message::Call(m) => Some(&mut m.payload),
+            Message::Invocation(m) => Some(&mut m.payload),
+            Message::Result(msg::Result { payload, .. })
             | Message::Yield(msg::Yield { payload, .. })
             | Message::Error(msg::Error { payload, .. }) => Some(payload),
             _ => None,
@@ -313,8 +338,14 @@ fn serialize_message<S: Serializer>(msg: &Message, s: S, splice: bool) -> Result
             }};
         }
         match msg {
-            Message::Hello(msg::Hello { realm, details }) => seq!(0; realm, details).end(),
-            Message::Welcome(msg::Welcome { session, details }) => seq!(0; session, details).end(),
+            Message::Hello(m) => {
+                let msg::Hello { realm, details } = &**m;
+                seq!(0; realm, details).end()
+            }
+            Message::Welcome(m) => {
+                let msg::Welcome { session, details } = &**m;
+                seq!(0; session, details).end()
+            }
             Message::Abort(msg::Abort { details, reason }) => seq!(0; details, reason).end(),
             Message::Challenge(msg::Challenge { authmethod, extra }) => seq!(0; authmethod, extra).end(),
             Message::Authenticate(msg::Authenticate { signature, extra }) => seq!(0; signature, extra).end(),
@@ -329,14 +360,16 @@ fn serialize_message<S: Serializer>(msg: &Message, s: S, splice: bool) -> Result
                 let rt = request_type.code();
                 with_payload!(payload; &rt, request, details, error)
             }
-            Message::Publish(msg::Publish {
-                request,
-                options,
-                topic,
-                payload,
-            }) => {
+            Message::Publish(m) => {
+                let msg::Publish {
+                    request,
+                    options,
+                    topic,
+                    payload,
+                } = &**m;
                 with_payload!(payload; request, options, topic)
             }
+
             Message::Published(msg::Published { request, publication }) => {
                 seq!(0; request, publication).end()
             }
@@ -361,22 +394,26 @@ fn serialize_message<S: Serializer>(msg: &Message, s: S, splice: bool) -> Result
                 request,
                 details: Some(d),
             }) => seq!(0; request, d).end(),
-            Message::Event(msg::Event {
-                subscription,
-                publication,
-                details,
-                payload,
-            }) => {
+            Message::Event(m) => {
+                let msg::Event {
+                    subscription,
+                    publication,
+                    details,
+                    payload,
+                } = &**m;
                 with_payload!(payload; subscription, publication, details)
             }
-            Message::Call(msg::Call {
-                request,
-                options,
-                procedure,
-                payload,
-            }) => {
+
+            Message::Call(m) => {
+                let msg::Call {
+                    request,
+                    options,
+                    procedure,
+                    payload,
+                } = &**m;
                 with_payload!(payload; request, options, procedure)
             }
+
             Message::Cancel(msg::Cancel { request, options }) => seq!(0; request, options).end(),
             Message::Result(msg::Result {
                 request,
@@ -406,14 +443,16 @@ fn serialize_message<S: Serializer>(msg: &Message, s: S, splice: bool) -> Result
                 request,
                 details: Some(d),
             }) => seq!(0; request, d).end(),
-            Message::Invocation(msg::Invocation {
-                request,
-                registration,
-                details,
-                payload,
-            }) => {
+            Message::Invocation(m) => {
+                let msg::Invocation {
+                    request,
+                    registration,
+                    details,
+                    payload,
+                } = &**m;
                 with_payload!(payload; request, registration, details)
             }
+
             Message::Interrupt(msg::Interrupt { request, options }) => seq!(0; request, options).end(),
             Message::Yield(msg::Yield {
                 request,
@@ -578,11 +617,11 @@ impl<'de> Visitor<'de> for MessageVisitor {
         }
 
         let msg = match ty {
-            MessageType::Hello => Message::Hello(msg::Hello {
+            MessageType::Hello => Message::from(msg::Hello {
                 realm: field!("Realm"),
                 details: field!("Details"),
             }),
-            MessageType::Welcome => Message::Welcome(msg::Welcome {
+            MessageType::Welcome => Message::from(msg::Welcome {
                 session: id!("Session"),
                 details: field!("Details"),
             }),
@@ -621,7 +660,7 @@ impl<'de> Visitor<'de> for MessageVisitor {
             MessageType::Publish => {
                 let (request, options, topic) = (id!("Request"), field!("Options"), field!("Topic"));
                 let payload = payload!();
-                Message::Publish(msg::Publish {
+                Message::from(msg::Publish {
                     request,
                     options,
                     topic,
@@ -653,7 +692,7 @@ impl<'de> Visitor<'de> for MessageVisitor {
                 let (subscription, publication, details) =
                     (id!("Subscription"), id!("Publication"), field!("Details"));
                 let payload = payload!();
-                Message::Event(msg::Event {
+                Message::from(msg::Event {
                     subscription,
                     publication,
                     details,
@@ -663,7 +702,7 @@ impl<'de> Visitor<'de> for MessageVisitor {
             MessageType::Call => {
                 let (request, options, procedure) = (id!("Request"), field!("Options"), field!("Procedure"));
                 let payload = payload!();
-                Message::Call(msg::Call {
+                Message::from(msg::Call {
                     request,
                     options,
                     procedure,
@@ -704,7 +743,7 @@ impl<'de> Visitor<'de> for MessageVisitor {
                 let (request, registration, details) =
                     (id!("Request"), id!("Registration"), field!("Details"));
                 let payload = payload!();
-                Message::Invocation(msg::Invocation {
+                Message::from(msg::Invocation {
                     request,
                     registration,
                     details,

@@ -6,6 +6,9 @@
 //! Fields follow the specification's names, but for `payload`: the
 //! `Arguments|list` and `ArgumentsKw|dict` together, as values or as the
 //! bytes a peer sent ([`Payload`]).
+//! [`Message`] holds the larger ones (HELLO, WELCOME, PUBLISH, EVENT,
+//! CALL, INVOCATION) in a `Box` (see there why); `From` boxes them.
+//!
 //! The structs are exhaustive on purpose: their fields are fixed by the
 //! spec's message layouts, and what grows (options, details) grows inside
 //! the option and detail types, which are open.
@@ -17,7 +20,7 @@ use crate::payload::Payload;
 use crate::value::Dict;
 
 macro_rules! messages {
-    ($($(#[$doc:meta])* $name:ident { $($(#[$fdoc:meta])* $field:ident : $ty:ty,)* })*) => {
+    ($($(#[$doc:meta])* $name:ident $([$boxed:ident])? { $($(#[$fdoc:meta])* $field:ident : $ty:ty,)* })*) => {
         $(
             $(#[$doc])*
             #[derive(Debug, Clone, PartialEq)]
@@ -27,23 +30,25 @@ macro_rules! messages {
 
             impl From<$name> for Message {
                 fn from(m: $name) -> Message {
-                    Message::$name(m)
+                    Message::$name(messages!(@wrap m $($boxed)?))
                 }
             }
         )*
     };
+    (@wrap $m:ident) => { $m };
+    (@wrap $m:ident boxed) => { Box::new($m) };
 }
 
 messages! {
     /// HELLO: a client asks to join a realm.
-    Hello {
+    Hello [boxed] {
         /// The realm's URI.
         realm: String,
         /// Roles, authentication and other details.
         details: HelloDetails,
     }
     /// WELCOME: the router admits a session.
-    Welcome {
+    Welcome [boxed] {
         /// The session's ID.
         session: Id,
         /// Roles the router supports, authentication outcome.
@@ -91,7 +96,7 @@ messages! {
         payload: Payload,
     }
     /// PUBLISH: a client publishes an event to a topic.
-    Publish {
+    Publish [boxed] {
         /// The request's ID.
         request: Id,
         /// Publication options (acknowledge, exclusion, retain, ...).
@@ -140,7 +145,7 @@ messages! {
         details: Option<RevokeDetails>,
     }
     /// EVENT: an event delivered to a subscriber.
-    Event {
+    Event [boxed] {
         /// The subscription it matched.
         subscription: Id,
         /// The publication's ID.
@@ -151,7 +156,7 @@ messages! {
         payload: Payload,
     }
     /// CALL: a client calls a procedure.
-    Call {
+    Call [boxed] {
         /// The request's ID.
         request: Id,
         /// Call options (timeout, receive_progress, ...).
@@ -209,7 +214,7 @@ messages! {
         details: Option<RevokeDetails>,
     }
     /// INVOCATION: the router asks a callee to run a procedure.
-    Invocation {
+    Invocation [boxed] {
         /// The invocation's request ID (the router's, not the caller's).
         request: Id,
         /// The registration it matched.

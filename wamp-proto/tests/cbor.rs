@@ -11,7 +11,7 @@ const CALL: &[u8] = &[
 ];
 
 fn call() -> Message {
-    Message::Call(msg::Call {
+    Message::from(msg::Call {
         request: 7,
         options: Default::default(),
         procedure: "com.myapp.add2".into(),
@@ -27,7 +27,7 @@ fn call_vector_both_ways() {
 
 #[test]
 fn binary_values_stay_binary() {
-    let msg = Message::Publish(msg::Publish {
+    let msg = Message::from(msg::Publish {
         request: 1,
         options: Default::default(),
         topic: "com.myapp.bin".into(),

@@ -22,7 +22,7 @@ const MAX_ID: u64 = 1 << 53;
 
 #[test]
 fn hello() {
-    let msg = Message::Hello(msg::Hello {
+    let msg = Message::from(msg::Hello {
         realm: "realm1".into(),
         details: HelloDetails {
             roles: Some(dict(value!({"caller": {}, "subscriber": {}}))),
@@ -57,7 +57,7 @@ fn hello_with_unknown_details_key() {
         "9301a67265616c6d3184a5726f6c657381a663616c6c656581a8666561747572657381b870726f67726573736976655f\
          63616c6c5f726573756c7473c3a6617574686964a36a6f65a56167656e74ab77616d702d72732f302e31a9726573756d\
          61626c65c2",
-        &Message::Hello(msg::Hello {
+        &Message::from(msg::Hello {
             realm: "realm1".into(),
             details,
         }),
@@ -66,7 +66,7 @@ fn hello_with_unknown_details_key() {
 
 #[test]
 fn welcome() {
-    let msg = Message::Welcome(msg::Welcome {
+    let msg = Message::from(msg::Welcome {
         session: MAX_ID,
         details: WelcomeDetails {
             roles: Some(dict(value!({"broker": {}}))),
@@ -209,7 +209,7 @@ fn publish() {
         "95100184ab61636b6e6f776c65646765c3aa6578636c7564655f6d65c2a76578636c75646592cf002000000000000002\
          b1656c696769626c655f61757468726f6c6591a561646d696eb0636f6d2e6d796170702e746f7069633191ad48656c6c\
          6f2c20776f726c6421",
-        &Message::Publish(msg::Publish {
+        &Message::from(msg::Publish {
             request: 1,
             options: PublishOptions {
                 acknowledge: Some(true),
@@ -229,7 +229,7 @@ fn publish_without_payload() {
     both_ways(
         r#"[16,2,{},"com.myapp.topic1"]"#,
         "94100280b0636f6d2e6d796170702e746f70696331",
-        &Message::Publish(msg::Publish {
+        &Message::from(msg::Publish {
             request: 2,
             options: Default::default(),
             topic: "com.myapp.topic1".into(),
@@ -343,7 +343,7 @@ fn unsubscribed_with_details() {
 #[test]
 fn event() {
     let nested = Value::List(vec![Value::Null, Value::Bool(true), Value::Bool(false)]);
-    let msg = Message::Event(msg::Event {
+    let msg = Message::from(msg::Event {
         subscription: 5512315355,
         publication: 4429313566,
         details: EventDetails {
@@ -374,7 +374,7 @@ fn event() {
 #[test]
 fn nul_prefixed_strings() {
     let event = |arg: Value| {
-        Message::Event(msg::Event {
+        Message::from(msg::Event {
             subscription: 1,
             publication: 2,
             details: Default::default(),
@@ -402,7 +402,7 @@ fn nul_prefixed_strings() {
 #[test]
 fn floats_survive_json_exactly() {
     let event = |args: Vec<Value>| {
-        Message::Event(msg::Event {
+        Message::from(msg::Event {
             subscription: 1,
             publication: 2,
             details: Default::default(),
@@ -430,7 +430,7 @@ fn floats_survive_json_exactly() {
         for ser in [Serializer::Json, Serializer::MsgPack] {
             let back = ser.decode(&ser.encode(&msg).unwrap()).unwrap();
             match back {
-                Message::Event(msg::Event { payload, .. }) => match payload.values().unwrap().0[..] {
+                Message::Event(e) => match e.payload.values().unwrap().0[..] {
                     [Value::Float(g)] => {
                         assert_eq!(g.to_bits(), f.to_bits(), "{ser}: {f:e} came back as {g:e}")
                     }

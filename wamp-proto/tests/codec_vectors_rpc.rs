@@ -34,7 +34,7 @@ fn call() {
     both_ways(
         r#"[48,7,{"timeout":500},"com.myapp.add2",[2,3],{"x":true}]"#,
         "96 30 07 81 a774696d656f7574 cd01f4 ae636f6d2e6d796170702e61646432 92 02 03 81 a178 c3",
-        &Message::Call(msg::Call {
+        &Message::from(msg::Call {
             request: 7,
             options: CallOptions {
                 timeout: Some(500),
@@ -52,7 +52,7 @@ fn call() {
 /// Only ArgumentsKw: the Arguments list is written, empty.
 #[test]
 fn call_with_kwargs_only() {
-    let msg = Message::Call(msg::Call {
+    let msg = Message::from(msg::Call {
         request: 8,
         options: CallOptions {
             receive_progress: Some(true),
@@ -74,7 +74,7 @@ fn call_with_kwargs_only() {
 /// spec's `[]`.
 #[test]
 fn call_with_null_args_from_autobahn() {
-    let msg = Message::Call(msg::Call {
+    let msg = Message::from(msg::Call {
         request: 8,
         options: Default::default(),
         procedure: "com.myapp.echo".into(),
@@ -94,7 +94,7 @@ fn call_with_null_args_from_autobahn() {
     decode_only(
         r#"[48,8,{},"com.myapp.echo",null,null]"#,
         "96300880ae636f6d2e6d796170702e6563686fc0c0",
-        &Message::Call(msg::Call {
+        &Message::from(msg::Call {
             request: 8,
             options: Default::default(),
             procedure: "com.myapp.echo".into(),
@@ -113,7 +113,7 @@ fn call_with_unknown_option_keys() {
         ..Default::default()
     };
     options.extra = dict(value!({"x_custom": {"a": [1]}, "x_flag": false}));
-    let msg = Message::Call(msg::Call {
+    let msg = Message::from(msg::Call {
         request: 9,
         options,
         procedure: "com.myapp.ping".into(),
@@ -260,7 +260,7 @@ fn unregistered_with_details() {
 
 #[test]
 fn invocation() {
-    let msg = Message::Invocation(msg::Invocation {
+    let msg = Message::from(msg::Invocation {
         request: 6131533,
         registration: 2103333224,
         details: InvocationDetails {
@@ -343,7 +343,7 @@ fn yield_without_payload() {
 /// Integral floats are accepted for integer options (hand-written vectors).
 #[test]
 fn integral_float_timeout() {
-    let msg = Message::Call(msg::Call {
+    let msg = Message::from(msg::Call {
         request: 1,
         options: CallOptions {
             timeout: Some(250),

@@ -400,7 +400,7 @@ fn call_nested(depth: usize) -> wamp_proto::Message {
     for _ in 0..depth {
         v = wamp_proto::Value::List(vec![v]);
     }
-    wamp_proto::Message::Call(wamp_proto::msg::Call {
+    wamp_proto::Message::from(wamp_proto::msg::Call {
         request: 1,
         options: Default::default(),
         procedure: "p".into(),

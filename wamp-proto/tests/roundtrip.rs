@@ -312,8 +312,8 @@ fn revoke() -> impl Strategy<Value = Option<RevokeDetails>> {
 fn message() -> impl Strategy<Value = Message> {
     use Message as M;
     prop_oneof![
-        (text(), hello()).prop_map(|(realm, details)| M::Hello(msg::Hello { realm, details })),
-        (id(), welcome()).prop_map(|(session, details)| M::Welcome(msg::Welcome { session, details })),
+        (text(), hello()).prop_map(|(realm, details)| M::from(msg::Hello { realm, details })),
+        (id(), welcome()).prop_map(|(session, details)| M::from(msg::Welcome { session, details })),
         (close(), text()).prop_map(|(details, reason)| M::Abort(msg::Abort { details, reason })),
         (text(), dict()).prop_map(|(authmethod, extra)| M::Challenge(msg::Challenge { authmethod, extra })),
         (text(), dict())
@@ -329,7 +329,7 @@ fn message() -> impl Strategy<Value = Message> {
             })
         ),
         (id(), publish(), text(), list(), dict()).prop_map(|(request, options, topic, args, kwargs)| {
-            M::Publish(msg::Publish {
+            M::from(msg::Publish {
                 request,
                 options,
                 topic,
@@ -353,7 +353,7 @@ fn message() -> impl Strategy<Value = Message> {
         (id(), revoke())
             .prop_map(|(request, details)| M::Unsubscribed(msg::Unsubscribed { request, details })),
         (id(), id(), event(), list(), dict()).prop_map(
-            |(subscription, publication, details, args, kwargs)| M::Event(msg::Event {
+            |(subscription, publication, details, args, kwargs)| M::from(msg::Event {
                 subscription,
                 publication,
                 details,
@@ -361,7 +361,7 @@ fn message() -> impl Strategy<Value = Message> {
             })
         ),
         (id(), call(), text(), list(), dict()).prop_map(|(request, options, procedure, args, kwargs)| {
-            M::Call(msg::Call {
+            M::from(msg::Call {
                 request,
                 options,
                 procedure,
@@ -392,7 +392,7 @@ fn message() -> impl Strategy<Value = Message> {
         (id(), revoke())
             .prop_map(|(request, details)| M::Unregistered(msg::Unregistered { request, details })),
         (id(), id(), invocation(), list(), dict()).prop_map(
-            |(request, registration, details, args, kwargs)| M::Invocation(msg::Invocation {
+            |(request, registration, details, args, kwargs)| M::from(msg::Invocation {
                 request,
                 registration,
                 details,
@@ -581,13 +581,13 @@ fn routed() -> impl Strategy<Value = Message> {
     let id = || prop_oneof![id(), Just(MAX_ID + 1), any::<u64>()];
     let payload = || (list(), dict()).prop_map(|(a, k)| wamp_proto::Payload::new(a, k));
     prop_oneof![
-        (id(), id(), payload()).prop_map(|(subscription, publication, payload)| M::Event(msg::Event {
+        (id(), id(), payload()).prop_map(|(subscription, publication, payload)| M::from(msg::Event {
             subscription,
             publication,
             details: Default::default(),
             payload,
         })),
-        (id(), id(), payload()).prop_map(|(request, registration, payload)| M::Invocation(msg::Invocation {
+        (id(), id(), payload()).prop_map(|(request, registration, payload)| M::from(msg::Invocation {
             request,
             registration,
             details: Default::default(),
@@ -603,13 +603,13 @@ fn routed() -> impl Strategy<Value = Message> {
             options: Default::default(),
             payload,
         })),
-        (id(), text(), payload()).prop_map(|(request, procedure, payload)| M::Call(msg::Call {
+        (id(), text(), payload()).prop_map(|(request, procedure, payload)| M::from(msg::Call {
             request,
             options: Default::default(),
             procedure,
             payload,
         })),
-        (id(), text(), payload()).prop_map(|(request, topic, payload)| M::Publish(msg::Publish {
+        (id(), text(), payload()).prop_map(|(request, topic, payload)| M::from(msg::Publish {
             request,
             options: Default::default(),
             topic,

@@ -74,7 +74,7 @@ async fn exchange(a: &Connection, b: &mut Connection) {
 }
 
 fn call_with_arg(request: u64, arg: Value) -> Message {
-    Message::Call(msg::Call {
+    Message::from(msg::Call {
         request,
         options: Default::default(),
         procedure: "com.myapp.big".into(),

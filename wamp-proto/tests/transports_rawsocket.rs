@@ -65,7 +65,7 @@ async fn raw_client(addr: SocketAddr, hello: [u8; 4]) -> (TcpStream, std::io::Re
 }
 
 fn call(request: u64, args: Vec<Value>) -> Message {
-    Message::Call(msg::Call {
+    Message::from(msg::Call {
         request,
         options: Default::default(),
         procedure: "p".into(),

@@ -103,9 +103,9 @@ impl CompiledRole {
 /// The action and URI of a message that needs authorization.
 pub(crate) fn target(msg: &Message) -> Option<(Action, &str)> {
     match msg {
-        Message::Call(msg::Call { procedure, .. }) => Some((Action::Call, procedure)),
+        Message::Call(m) => Some((Action::Call, &m.procedure)),
         Message::Register(msg::Register { procedure, .. }) => Some((Action::Register, procedure)),
-        Message::Publish(msg::Publish { topic, .. }) => Some((Action::Publish, topic)),
+        Message::Publish(m) => Some((Action::Publish, &m.topic)),
         Message::Subscribe(msg::Subscribe { topic, .. }) => Some((Action::Subscribe, topic)),
         _ => None,
     }
@@ -114,9 +114,9 @@ pub(crate) fn target(msg: &Message) -> Option<(Action, &str)> {
 /// The request's options, as the authorizer gets them.
 fn options_of(msg: &Message) -> Dict {
     match msg {
-        Message::Call(msg::Call { options, .. }) => options.to_dict(),
+        Message::Call(m) => m.options.to_dict(),
         Message::Register(msg::Register { options, .. }) => options.to_dict(),
-        Message::Publish(msg::Publish { options, .. }) => options.to_dict(),
+        Message::Publish(m) => m.options.to_dict(),
         Message::Subscribe(msg::Subscribe { options, .. }) => options.to_dict(),
         _ => Dict::new(),
     }
@@ -126,12 +126,10 @@ fn options_of(msg: &Message) -> Dict {
 /// acknowledgement (dropped silently).
 pub(crate) fn refusal(msg: &Message, error: &str, message: String) -> Option<Message> {
     let (ty, request) = match msg {
-        Message::Call(msg::Call { request, .. }) => (MessageType::Call, *request),
+        Message::Call(m) => (MessageType::Call, m.request),
         Message::Register(msg::Register { request, .. }) => (MessageType::Register, *request),
         Message::Subscribe(msg::Subscribe { request, .. }) => (MessageType::Subscribe, *request),
-        Message::Publish(msg::Publish { request, options, .. }) if options.acknowledge == Some(true) => {
-            (MessageType::Publish, *request)
-        }
+        Message::Publish(m) if m.options.acknowledge == Some(true) => (MessageType::Publish, m.request),
         _ => return None,
     };
     Some(Message::error(

@@ -289,7 +289,7 @@ impl Broker {
             if policy != MatchPolicy::Exact {
                 details.topic = Some(topic.to_owned());
             }
-            let event = Message::Event(msg::Event {
+            let event = Message::from(msg::Event {
                 subscription: sub_id,
                 publication,
                 details,
@@ -383,7 +383,7 @@ impl Broker {
                 details.publisher_authid = Some(r.publisher_authid.clone());
                 details.publisher_authrole = Some(r.publisher_authrole.clone());
             }
-            let event = Message::Event(msg::Event {
+            let event = Message::from(msg::Event {
                 subscription: sub_id,
                 publication: r.publication,
                 details,
@@ -612,7 +612,7 @@ impl Broker {
             // The payload is moved into the last subscription's EVENT,
             // cloned for the others.
             let last = i + 1 == matches.len();
-            let event = Message::Event(msg::Event {
+            let event = Message::from(msg::Event {
                 subscription: sub_id,
                 publication,
                 details,

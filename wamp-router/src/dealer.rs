@@ -437,7 +437,7 @@ impl Dealer {
         send_to(
             sessions,
             callee,
-            Message::Invocation(msg::Invocation {
+            Message::from(msg::Invocation {
                 request: invocation,
                 registration,
                 details,
@@ -587,7 +587,7 @@ impl Dealer {
         send_to(
             sessions,
             callee,
-            Message::Invocation(msg::Invocation {
+            Message::from(msg::Invocation {
                 request: invocation,
                 registration: reg_id,
                 details,

@@ -219,7 +219,7 @@ impl Deliver for Message {
         let outbound = &entry.outbound;
         let answered_at_once = matches!(
             self,
-            Message::Invocation(msg::Invocation { .. }) | Message::Interrupt(msg::Interrupt { .. })
+            Message::Invocation(_) | Message::Interrupt(msg::Interrupt { .. })
         );
         if answered_at_once && outbound.tx.is_routed() {
             outbox::hold(Held {
@@ -673,10 +673,10 @@ impl Realm {
             st.dealer.precheck(&st.sessions, sid, &m)?;
             return match crate::meta::procedure(&m.procedure) {
                 Some(p) => {
-                    crate::meta::call(self, st, sid, p, m);
+                    crate::meta::call(self, st, sid, p, *m);
                     Ok(())
                 }
-                None => st.dealer.call(self, &st.sessions, sid, m),
+                None => st.dealer.call(self, &st.sessions, sid, *m),
             };
         }
         let RealmState {
@@ -685,7 +685,7 @@ impl Realm {
             dealer,
         } = st;
         match msg {
-            Message::Publish(m) => broker.publish(sessions, sid, m),
+            Message::Publish(m) => broker.publish(sessions, sid, *m),
             Message::Subscribe(m) => broker.subscribe(sessions, sid, m),
             Message::Unsubscribe(m) => broker.unsubscribe(sessions, sid, m),
             Message::Cancel(m) => dealer.cancel(sessions, sid, m),

@@ -68,7 +68,10 @@ async fn open<'c>(router: &Arc<RouterInner>, conn: &'c mut Connection) -> Option
         _ = shutdown.changed() => return None,
     };
     let (realm_name, details) = match first {
-        Ok(Some(Message::Hello(msg::Hello { realm, details }))) => (realm, details),
+        Ok(Some(Message::Hello(hello))) => {
+            let msg::Hello { realm, details } = *hello;
+            (realm, details)
+        }
         Ok(Some(other)) => {
             let msg = format!("expected HELLO, got {}", other.message_type());
             tracing::debug!(%peer, "{msg}");
@@ -168,7 +171,7 @@ async fn open<'c>(router: &Arc<RouterInner>, conn: &'c mut Connection) -> Option
     };
     if conn
         .sender
-        .send(Message::Welcome(msg::Welcome {
+        .send(Message::from(msg::Welcome {
             session: sid,
             details: welcome,
         }))
@@ -714,10 +717,10 @@ impl Route for DirectRoute {
         let routable = answer
             || matches!(
                 msg,
-                Message::Publish(msg::Publish { .. })
+                Message::Publish(_)
                     | Message::Subscribe(msg::Subscribe { .. })
                     | Message::Unsubscribe(msg::Unsubscribe { .. })
-                    | Message::Call(msg::Call { .. })
+                    | Message::Call(_)
                     | Message::Cancel(msg::Cancel { .. })
                     | Message::Register(msg::Register { .. })
                     | Message::Unregister(msg::Unregister { .. })

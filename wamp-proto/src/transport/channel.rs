@@ -1153,7 +1153,7 @@ mod tests {
     #[test]
     fn a_large_message_is_counted_out_as_it_is_taken() {
         let (tx, mut rx) = queue(QueueLimits::new(10_000, usize::MAX / 8));
-        let large = Message::Event(crate::msg::Event {
+        let large = Message::from(crate::msg::Event {
             subscription: Id::from(1u64),
             publication: Id::from(2u64),
             details: Default::default(),

@@ -570,7 +570,7 @@ mod tests {
 
     fn publish_of(len: usize) -> crate::Message {
         let payload = crate::Payload::new(vec![crate::Value::Str(text(len))], Default::default());
-        crate::Message::Publish(crate::msg::Publish {
+        crate::Message::from(crate::msg::Publish {
             request: 1,
             options: Default::default(),
             topic: "com.example.big".into(),

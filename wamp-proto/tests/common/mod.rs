@@ -82,7 +82,7 @@ pub fn sample_messages() -> Vec<Message> {
     let mut extra = Dict::new();
     extra.insert("x_custom".into(), Value::Str("kept".into()));
     vec![
-        Message::Hello(wamp_proto::msg::Hello {
+        Message::from(wamp_proto::msg::Hello {
             realm: "realm1".into(),
             details: HelloDetails {
                 roles: Some(dict(value!({"caller": {}}))),
@@ -92,7 +92,7 @@ pub fn sample_messages() -> Vec<Message> {
                 ..Default::default()
             },
         }),
-        Message::Welcome(wamp_proto::msg::Welcome {
+        Message::from(wamp_proto::msg::Welcome {
             session: MAX_ID,
             details: WelcomeDetails {
                 realm: Some("realm1".into()),
@@ -116,7 +116,7 @@ pub fn sample_messages() -> Vec<Message> {
             args.clone(),
             kwargs.clone(),
         ),
-        Message::Publish(wamp_proto::msg::Publish {
+        Message::from(wamp_proto::msg::Publish {
             request: 1,
             options: PublishOptions {
                 acknowledge: Some(true),
@@ -159,7 +159,7 @@ pub fn sample_messages() -> Vec<Message> {
                 ..Default::default()
             }),
         }),
-        Message::Event(wamp_proto::msg::Event {
+        Message::from(wamp_proto::msg::Event {
             subscription: 5512315355,
             publication: MAX_ID - 1,
             details: EventDetails {
@@ -168,7 +168,7 @@ pub fn sample_messages() -> Vec<Message> {
             },
             payload: wamp_proto::Payload::new(args.clone(), kwargs.clone()),
         }),
-        Message::Call(wamp_proto::msg::Call {
+        Message::from(wamp_proto::msg::Call {
             request: 7,
             options: CallOptions {
                 timeout: Some(500),
@@ -220,7 +220,7 @@ pub fn sample_messages() -> Vec<Message> {
                 ..Default::default()
             }),
         }),
-        Message::Invocation(wamp_proto::msg::Invocation {
+        Message::from(wamp_proto::msg::Invocation {
             request: 6131533,
             registration: 2103333224,
             details: InvocationDetails {

@@ -300,7 +300,7 @@ impl Call {
                 timeout,
             })
         })?;
-        let msg = Message::Call(msg::Call {
+        let msg = Message::from(msg::Call {
             request,
             options,
             procedure,
@@ -650,7 +650,7 @@ async fn send_input(
         uri.clone()
     };
     shared
-        .send(Message::Call(msg::Call {
+        .send(Message::from(msg::Call {
             request,
             options: CallOptions {
                 progress: (!last).then_some(true),

@@ -178,12 +178,13 @@ fn dispatch(shared: &Arc<Shared>, msg: Message) -> Result<Option<Wait>, Error> {
             };
             Ok(progress.map(|tx| Wait::Progress(tx, CallResult { args, kwargs })))
         }
-        Message::Event(msg::Event {
-            subscription,
-            publication,
-            details,
-            payload,
-        }) => {
+        Message::Event(event) => {
+            let msg::Event {
+                subscription,
+                publication,
+                details,
+                payload,
+            } = *event;
             let (args, kwargs) = values(payload)?;
             // The event is made once its topic is known: a placeholder
             // `Uri` would cost an allocation per event.
@@ -335,12 +336,13 @@ fn dispatch_now(shared: &Arc<Shared>, msg: Message) -> Result<(), Error> {
             Some(other) => return Err(mismatch(shared, ty, request, other)),
             None => return Err(violation(format!("PUBLISHED for unknown request {request}"))),
         },
-        Message::Invocation(msg::Invocation {
-            request,
-            registration,
-            details,
-            payload,
-        }) => {
+        Message::Invocation(inv) => {
+            let msg::Invocation {
+                request,
+                registration,
+                details,
+                payload,
+            } = *inv;
             let (args, kwargs) = values(payload)?;
             callee::invoke(shared, request, registration, details, args, kwargs)
         }
@@ -413,9 +415,7 @@ impl Answers {
             }
             // A streaming invocation's later chunks go through the reader,
             // in order and with backpressure; a new invocation starts here.
-            Message::Invocation(msg::Invocation { request, .. }) => {
-                !callee::is_input_chunk(&shared, *request)
-            }
+            Message::Invocation(inv) => !callee::is_input_chunk(&shared, inv.request),
             Message::Error(msg::Error { .. })
             | Message::Registered(msg::Registered { .. })
             | Message::Unregistered(msg::Unregistered { .. })

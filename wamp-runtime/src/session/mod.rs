@@ -453,7 +453,7 @@ async fn handshake(
         true => vec!["anonymous".to_owned()],
         false => config.auth.iter().map(|c| c.method().to_owned()).collect(),
     };
-    let hello = Message::Hello(msg::Hello {
+    let hello = Message::from(msg::Hello {
         realm: realm.to_owned(),
         details: HelloDetails {
             roles: Some(client_roles()),
@@ -475,7 +475,7 @@ async fn handshake(
                 message: Some(format!("no WELCOME within {:?}", config.join_timeout)),
             })?;
         match reply {
-            Some(Message::Welcome(msg::Welcome { session, details })) => return Ok((session, details)),
+            Some(Message::Welcome(welcome)) => return Ok((welcome.session, welcome.details)),
             Some(Message::Abort(msg::Abort { details, reason })) => {
                 return Err(Error::JoinRefused {
                     reason,

@@ -338,7 +338,7 @@ impl Publish {
             shared.ids.next()
         };
         shared
-            .send(Message::Publish(msg::Publish {
+            .send(Message::from(msg::Publish {
                 request,
                 options: self.options,
                 topic: self.topic,
