@@ -195,9 +195,13 @@ async fn streaming_input(label: &str, connect: Connector) {
     assert_eq!(first, [100, 101, 102], "{label}");
 
     // Dropping the call cancels it: the callee's handler is interrupted.
+    // Dropped after 2 s, not 0.2 s: over a socket the CALL can wait that
+    // long for room behind the backlog of `first`'s endless input, and a
+    // call dropped before its CALL went out never reaches the callee (0.2 s
+    // hung this test about once in 50 runs of the binary).
     let before = dropped.load(Ordering::SeqCst);
     let endless = stream::iter(0..3).chain(stream::pending());
-    let dropped_call = tokio::time::timeout(Duration::from_millis(200), sums.hold(endless)).await;
+    let dropped_call = tokio::time::timeout(Duration::from_secs(2), sums.hold(endless)).await;
     assert!(dropped_call.is_err(), "{label}: hold answered {dropped_call:?}");
     within(label, async {
         while dropped.load(Ordering::SeqCst) == before {
