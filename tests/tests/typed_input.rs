@@ -39,6 +39,9 @@ impl serde::Serialize for Picky {
 }
 
 struct Sums {
+    /// Handlers of `hold` started.
+    started: Arc<AtomicU32>,
+    /// Handlers of `hold` and `count` ended (interrupted or returned).
     dropped: Arc<AtomicU32>,
 }
 
@@ -110,6 +113,7 @@ impl Sums {
     #[wamp::procedure("hold")]
     async fn hold(&self, mut items: Streaming<u32>) -> u32 {
         let _flag = DropFlag(self.dropped.clone());
+        self.started.fetch_add(1, Ordering::SeqCst);
         let mut seen = 0;
         while items.next().await.is_some() {
             seen += 1;
@@ -131,8 +135,10 @@ async fn within<F: IntoFuture>(label: &str, f: F) -> F::Output {
 async fn streaming_input(label: &str, connect: Connector) {
     let backend = connect().await;
     let dropped = Arc::new(AtomicU32::new(0));
+    let started = Arc::new(AtomicU32::new(0));
     let attached = backend
         .attach(Sums {
+            started: started.clone(),
             dropped: dropped.clone(),
         })
         .await
@@ -195,14 +201,29 @@ async fn streaming_input(label: &str, connect: Connector) {
     assert_eq!(first, [100, 101, 102], "{label}");
 
     // Dropping the call cancels it: the callee's handler is interrupted.
-    // Dropped after 2 s, not 0.2 s: over a socket the CALL can wait that
-    // long for room behind the backlog of `first`'s endless input, and a
-    // call dropped before its CALL went out never reaches the callee (0.2 s
-    // hung this test about once in 50 runs of the binary).
+    // The call is dropped once its handler runs, not after a set time:
+    // over a socket its CALL can wait for room behind the backlog of
+    // `first`'s endless input, and a call dropped before its CALL went
+    // out never reaches the callee (after 0.2 s, this test hung about once
+    // in 50 runs of the binary).
     let before = dropped.load(Ordering::SeqCst);
+    let started_before = started.load(Ordering::SeqCst);
     let endless = stream::iter(0..3).chain(stream::pending());
-    let dropped_call = tokio::time::timeout(Duration::from_secs(2), sums.hold(endless)).await;
-    assert!(dropped_call.is_err(), "{label}: hold answered {dropped_call:?}");
+    // Boxed, so that dropping it drops the call (not a pinned reference).
+    let mut hold = Box::pin(sums.hold(endless).into_future());
+    let answered = within(label, async {
+        tokio::select! {
+            answer = &mut hold => Some(answer),
+            () = async {
+                while started.load(Ordering::SeqCst) == started_before {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            } => None,
+        }
+    })
+    .await;
+    assert!(answered.is_none(), "{label}: hold answered {answered:?}");
+    drop(hold);
     within(label, async {
         while dropped.load(Ordering::SeqCst) == before {
             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -363,6 +384,7 @@ async fn crossbar_refuses_streaming_input_clearly() {
     let backend = connect().await;
     let attached = backend
         .attach(Sums {
+            started: Arc::new(AtomicU32::new(0)),
             dropped: Arc::new(AtomicU32::new(0)),
         })
         .await
