@@ -609,7 +609,6 @@ impl Realm {
     /// Handles a message of a session routed directly (in-process), if the
     /// session is still joined; otherwise gives it back. Only messages that
     /// [`dispatch`](Self::dispatch) accepts may come here.
-    #[allow(clippy::result_large_err)] // given back unboxed, as to a Route
     pub(crate) fn handle_joined(self: &Arc<Self>, sid: Id, msg: Message) -> Result<Congestion, Message> {
         let dispatch = |msg| self.dispatch_joined(sid, msg);
         if !gives_new_work(&msg) {
@@ -631,7 +630,6 @@ impl Realm {
     /// [`handle_joined`](Self::handle_joined)'s dispatch under the realm's
     /// lock.
     #[inline(always)]
-    #[allow(clippy::result_large_err)] // given back unboxed, as to a Route
     fn dispatch_joined(self: &Arc<Self>, sid: Id, msg: Message) -> Result<(), Message> {
         let mut st = self.lock();
         if !st.sessions.contains_key(&sid) {
@@ -652,7 +650,6 @@ impl Realm {
 
     /// Queues a message to a joined session; gives it back if the session
     /// is gone.
-    #[allow(clippy::result_large_err)] // given back unboxed, as to a Route
     pub(crate) fn send_to_joined(&self, sid: Id, msg: Message) -> Result<(), Message> {
         let st = self.lock();
         if !st.sessions.contains_key(&sid) {

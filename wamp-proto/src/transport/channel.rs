@@ -502,7 +502,6 @@ pub trait Route: Send + Sync {
     /// What the message congested is returned: the sender waits for it to
     /// drain before it sends anything more ([`Sender::send`]).
     // The message comes back as it went in: no allocation to box it.
-    #[allow(clippy::result_large_err)]
     fn route(&self, msg: Message) -> Result<Congestion, Message>;
 }
 
@@ -644,7 +643,6 @@ impl Sender {
     }
 
     /// Hands `msg` to the peer's [`Route`] if one is installed and takes it.
-    #[allow(clippy::result_large_err)] // given back unboxed: no allocation
     fn route_directly(&self, msg: Message) -> Result<Congestion, Message> {
         match self.route.as_ref().and_then(|slot| slot.get()) {
             Some(route) => route.route(msg),

@@ -379,7 +379,6 @@ impl Route for Answers {
 }
 
 impl Answers {
-    #[allow(clippy::result_large_err)] // given back unboxed, as to a Route
     fn take(&self, msg: Message) -> Result<(), Message> {
         let Some(shared) = self.0.upgrade() else {
             return Err(msg);
@@ -462,7 +461,6 @@ enum Settled {
 impl Settled {
     /// For [`Answers::route`]: the message back, to go through the reader,
     /// if it was left for it.
-    #[allow(clippy::result_large_err)] // the Route contract: the message given back unboxed
     fn unless_left(self, msg: Option<Message>) -> Result<(), Message> {
         match self {
             Settled::Left => Err(msg.expect("not used when left")),
