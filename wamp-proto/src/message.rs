@@ -83,7 +83,7 @@ impl fmt::Display for MessageType {
 /// decoder, queues and handlers in a few register copies rather than a
 /// call to `memcpy` (moves of the 256-byte unboxed enum were a tenth of a
 /// router's CPU per routed call). Build one with `From`
-/// (`Message::Call(_)`, or `.into()`), which boxes where
+/// (`Message::from(msg::Call { .. })`, or `.into()`), which boxes where
 /// the variant does.
 ///
 /// ```
