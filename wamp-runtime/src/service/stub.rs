@@ -399,8 +399,9 @@ impl<T, F, E> CallStream<T, F, E> {
     }
 
     /// Fails the call after `d` (before the stream is first polled). The
-    /// router enforces it (CALL.Options.timeout); the stream then ends
-    /// with its error.
+    /// router enforces it (CALL.Options.timeout), and the client gives up
+    /// shortly after if the router does not; the stream then ends with the
+    /// timeout as its last item.
     pub fn timeout(self, d: Duration) -> Self {
         self.map_call(|c| c.timeout(d))
     }

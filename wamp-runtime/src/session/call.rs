@@ -311,6 +311,8 @@ impl Call {
             request,
             progress: progress_rx,
             timeout,
+            deadline: timeout.map(|t| tokio::time::Instant::now() + t + TIMEOUT_GRACE),
+            timer: None,
             done: false,
             drop_mode,
             input,
@@ -322,23 +324,10 @@ impl Call {
         let on_progress = self.0.on_progress.take();
         let mut handle = self.start().await?;
         if let Some(mut f) = on_progress {
-            // The timeout covers the progressive results too: a router that
-            // does not enforce it must not keep the caller waiting.
-            let deadline = handle
-                .timeout
-                .map(|t| tokio::time::Instant::now() + t + TIMEOUT_GRACE);
-            loop {
-                let next = match deadline {
-                    Some(d) => match tokio::time::timeout_at(d, handle.progress()).await {
-                        Ok(p) => p,
-                        Err(_) => return Err(handle.expire()),
-                    },
-                    None => handle.progress().await,
-                };
-                match next {
-                    Some(p) => f(p),
-                    None => break,
-                }
+            // Ends at the final answer, or at the call's own deadline (then
+            // `result` gives the timeout).
+            while let Some(p) = handle.progress().await {
+                f(p);
             }
         }
         handle.result().await
@@ -450,6 +439,13 @@ pub struct CallHandle {
     request: Id,
     progress: Option<mpsc::Receiver<CallResult>>,
     timeout: Option<Duration>,
+    /// When the client gives up on the call by itself: its timeout plus
+    /// [`TIMEOUT_GRACE`] after it started. The router enforces the timeout
+    /// (CALL.Options.timeout); this is for one that does not (Crossbar.io
+    /// lets a progressive call run on), and covers progressive results too.
+    deadline: Option<tokio::time::Instant>,
+    /// The timer of `deadline`, made when the handle first waits.
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
     done: bool,
     drop_mode: CancelMode,
     /// The procedure, while the call's input streams.
@@ -512,64 +508,86 @@ impl CallHandle {
     }
 
     /// The next progressive result; `None` once the final result (or an
-    /// error) has arrived.
+    /// error) has arrived, or the call's timeout has passed (then
+    /// [`result`](Self::result) gives [`Error::Timeout`]).
     pub async fn progress(&mut self) -> Option<CallResult> {
-        self.progress.as_mut()?.recv().await
+        poll_fn(|cx| self.poll_progress(cx)).await
     }
 
-    /// Waits for the final result.
+    /// Waits for the final result; with a [`timeout`](Call::timeout), fails
+    /// with [`Error::Timeout`] shortly after it if the router has not
+    /// ended the call by then.
     pub async fn result(mut self) -> Result<CallResult, Error> {
         // Unread progress must not hold back the session's reader.
         self.progress = None;
-        match self.timeout {
-            Some(t) => {
-                match tokio::time::timeout(t + TIMEOUT_GRACE, poll_fn(|cx| self.poll_result(cx))).await {
-                    Ok(r) => r,
-                    Err(_) => Err(self.expire()),
-                }
-            }
-            None => poll_fn(|cx| self.poll_result(cx)).await,
-        }
+        poll_fn(|cx| self.poll_result(cx)).await
+    }
+
+    /// Whether the call's own deadline has passed; if not, `cx` is woken
+    /// when it does.
+    fn poll_expired(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(deadline) = self.deadline else {
+            return false;
+        };
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        timer.as_mut().poll(cx).is_ready()
     }
 
     /// Gives up on the call after its timeout: cancels it at the router.
-    fn expire(mut self) -> Error {
+    fn expire(&mut self) -> Error {
         self.send_cancel(CancelMode::KillNoWait);
         self.done = true;
+        self.timer = None;
         Error::Timeout(self.timeout.unwrap_or_default())
     }
 
     /// The next progressive result if one is queued; `Ready(None)` once the
-    /// final answer has arrived (or progress was not asked for).
+    /// final answer has arrived (or progress was not asked for), or the
+    /// call's deadline has passed.
     pub(crate) fn poll_progress(&mut self, cx: &mut Context<'_>) -> Poll<Option<CallResult>> {
-        match self.progress.as_mut() {
-            Some(rx) => rx.poll_recv(cx),
-            None => Poll::Ready(None),
+        let Some(rx) = self.progress.as_mut() else {
+            return Poll::Ready(None);
+        };
+        match rx.poll_recv(cx) {
+            Poll::Pending if self.poll_expired(cx) => {
+                self.progress = None;
+                Poll::Ready(None)
+            }
+            other => other,
         }
     }
 
-    /// The final outcome if it has arrived; otherwise waits for it.
+    /// The final outcome if it has arrived, or the timeout once the call's
+    /// deadline has passed; otherwise waits for either.
     pub(crate) fn poll_result(&mut self, cx: &mut Context<'_>) -> Poll<Result<CallResult, Error>> {
-        let mut st = self.shared.lock();
-        if let Some(outcome) = st.settled.remove(&self.request) {
+        let outcome = {
+            let mut st = self.shared.lock();
+            match st.settled.remove(&self.request) {
+                Some(outcome) => Some(outcome),
+                None => match st.pending.get_mut(&self.request) {
+                    Some(Pending::Call(c)) => {
+                        match &mut c.waker {
+                            Some(w) if w.will_wake(cx.waker()) => {}
+                            slot => *slot = Some(cx.waker().clone()),
+                        }
+                        None
+                    }
+                    // Neither waiting nor settled: the session ended without
+                    // an answer.
+                    _ => Some(Err(st.closed_error())),
+                },
+            }
+        };
+        if let Some(outcome) = outcome {
             self.done = true;
             return Poll::Ready(outcome);
         }
-        match st.pending.get_mut(&self.request) {
-            Some(Pending::Call(c)) => {
-                match &mut c.waker {
-                    Some(w) if w.will_wake(cx.waker()) => {}
-                    slot => *slot = Some(cx.waker().clone()),
-                }
-                Poll::Pending
-            }
-            // Neither waiting nor settled: the session ended without an
-            // answer.
-            _ => {
-                self.done = true;
-                Poll::Ready(Err(st.closed_error()))
-            }
+        if self.poll_expired(cx) {
+            return Poll::Ready(Err(self.expire()));
         }
+        Poll::Pending
     }
 
     /// Cancels the call with `mode` and waits for its end: `Err(Canceled)`,
